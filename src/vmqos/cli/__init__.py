@@ -1,0 +1,1 @@
+"""The ``vmqos`` command line: a thin shell over the pure core."""

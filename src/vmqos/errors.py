@@ -1,0 +1,120 @@
+"""The one error tree of vmqos.
+
+Every failure vmqos reports on purpose is one of these. Anything else that escapes is a bug and
+is shown as a traceback (CLI exit 70), never swallowed::
+
+    VmqosError
+    ├── IntentError                 the user's input is wrong: fix the input (CLI exit 2, HTTP 400)
+    │   ├── ValidationError         a value Nova/Neutron itself would reject, with its message
+    │   └── ConflictError           input that clashes with other input (HTTP 409)
+    ├── UnsupportedError            valid, but this backend/host cannot enforce it (HTTP 409)
+    ├── HostError                   the host misbehaved (HTTP 503)
+    │   ├── TemporaryHostError      retry may succeed
+    │   └── PermanentHostError      it will not
+    └── VerificationError           applied, but the measurement is outside tolerance
+
+User errors carry the offending ``key``, the ``value`` and what is ``allowed`` so that the CLI,
+the API and the explain output can all say what to change without re-parsing a message.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConflictError",
+    "HostError",
+    "IntentError",
+    "PermanentHostError",
+    "TemporaryHostError",
+    "UnsupportedError",
+    "ValidationError",
+    "VerificationError",
+    "VmqosError",
+]
+
+
+class VmqosError(Exception):
+    """Root of every deliberate vmqos failure."""
+
+    exit_code = 1
+    http_status = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class IntentError(VmqosError):
+    """Bad user input: a key, value, unit or combination that must be changed."""
+
+    exit_code = 2
+    http_status = 400
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        key: str | None = None,
+        value: object = None,
+        allowed: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.key = key
+        self.value = value
+        self.allowed = allowed
+
+
+class ValidationError(IntentError):
+    """A value rejected with the exact message Nova or Neutron would give."""
+
+
+class ConflictError(IntentError):
+    """Input that is valid alone but clashes with existing input (Neutron's 409 family).
+
+    ``kind`` is the upstream exception class name (``QoSRulesConflict``, ...), which the API
+    layer puts into the ``NeutronError.type`` field.
+    """
+
+    http_status = 409
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: str,
+        key: str | None = None,
+        value: object = None,
+        allowed: str | None = None,
+    ) -> None:
+        super().__init__(message, key=key, value=value, allowed=allowed)
+        self.kind = kind
+
+
+class UnsupportedError(VmqosError):
+    """Valid intent that the chosen backend or this host cannot enforce."""
+
+    exit_code = 2
+    http_status = 409
+
+
+class HostError(VmqosError):
+    """The host failed while being observed or changed."""
+
+    exit_code = 1
+    http_status = 503
+
+
+class TemporaryHostError(HostError):
+    """A host failure that may pass if retried (a busy device, a daemon starting)."""
+
+
+class PermanentHostError(HostError):
+    """A host failure that retrying will not fix (missing kernel module, no permission)."""
+
+
+class VerificationError(VmqosError):
+    """The plan was applied but a measurement fell outside the stated tolerance."""
+
+    exit_code = 1

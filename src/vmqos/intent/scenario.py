@@ -1,0 +1,110 @@
+"""A scenario: the flavors, QoS policies, networks, ports and servers of a cloud, as values.
+
+This is what ``vmqos explain SCENARIO.yaml`` reads and what the API stores. The types here are
+plain data; :mod:`vmqos.intent.scenario_parse` turns a loaded YAML/JSON mapping into them with
+the same validation Nova and Neutron apply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from vmqos.intent.flavor import Flavor
+from vmqos.intent.neutron import QosPolicy
+from vmqos.model import VifType
+
+__all__ = ["Network", "Port", "Scenario", "Server", "Volume", "tap_name"]
+
+
+def tap_name(port_id: str) -> str:
+    """Nova/os-vif device name for a port: ``tap`` + the first 11 characters of its id."""
+    return "tap" + port_id[:11]
+
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    name: str
+    id: str = ""
+    qos_policy_id: str | None = None
+    network_type: str = "vlan"           # provider:network_type: vlan, flat, vxlan, geneve
+    physical_network: str | None = None  # provider:physical_network
+    mtu: int = 1500
+
+
+@dataclass(frozen=True, slots=True)
+class Port:
+    id: str
+    network_id: str
+    mac: str = ""
+    name: str = ""
+    device_owner: str = "compute:nova"
+    vnic_type: str = "normal"            # binding:vnic_type
+    vif_type: VifType = VifType.OVS_HYBRID
+    qos_policy_id: str | None = None
+    fixed_ip: str = ""
+
+    @property
+    def tap(self) -> str:
+        return tap_name(self.id)
+
+
+@dataclass(frozen=True, slots=True)
+class Volume:
+    """An attached Cinder volume and its volume type's front-end QoS specs (Cinder keys)."""
+
+    id: str
+    target_dev: str = "vdb"
+    qos_specs: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Server:
+    name: str
+    flavor: str                          # flavor name or id
+    ports: tuple[str, ...] = ()          # port ids, in NIC order
+    id: str = ""
+    image_id: str | None = None          # None: boot from volume
+    instance_name: str = ""              # libvirt domain name, instance-%08x
+    domain_id: int | None = None         # libvirt's running domain id (cgroup paths)
+    volumes: tuple[Volume, ...] = ()
+    created: str = "2018-04-16 12:48:40"
+    user_id: str = ""
+    user_name: str = "admin"
+    project_id: str = ""
+    project_name: str = "admin"
+    availability_zone: str = "nova"
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    flavors: tuple[Flavor, ...] = ()
+    policies: tuple[QosPolicy, ...] = ()
+    networks: tuple[Network, ...] = ()
+    ports: tuple[Port, ...] = ()
+    servers: tuple[Server, ...] = ()
+    neutron_backend: str = "ovs"         # ovs, ovn, sriovnicswitch, linuxbridge
+    profile: str = "modern"              # a vmqos.plan.profile preset name
+
+    def flavor(self, ref: str) -> Flavor:
+        for flavor in self.flavors:
+            if ref in (flavor.name, flavor.id):
+                return flavor
+        raise KeyError(ref)
+
+    def policy(self, ref: str) -> QosPolicy:
+        for policy in self.policies:
+            if ref in (policy.name, policy.id):
+                return policy
+        raise KeyError(ref)
+
+    def network(self, ref: str) -> Network:
+        for network in self.networks:
+            if ref in (network.name, network.id):
+                return network
+        raise KeyError(ref)
+
+    def port(self, ref: str) -> Port:
+        for port in self.ports:
+            if ref in (port.name, port.id):
+                return port
+        raise KeyError(ref)

@@ -1,0 +1,121 @@
+"""Core vocabulary shared by every layer: traffic direction and how a VM port is attached.
+
+Direction is defined exactly once, here, from the **VM's point of view**:
+
+* ``Direction.INBOUND``  — traffic *to* the guest. Nova ``quota:vif_inbound_*``, libvirt
+  ``<inbound>``, Neutron ``direction="ingress"``.
+* ``Direction.OUTBOUND`` — traffic *from* the guest. Nova ``quota:vif_outbound_*``, libvirt
+  ``<outbound>``, Neutron ``direction="egress"``.
+
+Every host-side name (tc root qdisc vs ``ingress`` qdisc, OVS ``ingress_policing_*`` vs
+``linux-htb`` queue, OVN ``from-lport``/``to-lport``, SR-IOV ``max_tx_rate``) is derived from a
+direction by :func:`host_view`, and nowhere else. A tap device's transmit side is the guest's
+receive side, so on taps the names look "swapped"; on macvtap they do not (libvirt's
+``virDomainNetTypeSharesHostView``).
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+__all__ = ["Direction", "Enforcer", "VifType", "host_view"]
+
+
+class Direction(Enum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+    @property
+    def neutron(self) -> str:
+        """Neutron's spelling: ``ingress`` (to the VM) or ``egress`` (from the VM)."""
+        return "ingress" if self is Direction.INBOUND else "egress"
+
+    @classmethod
+    def from_neutron(cls, value: str) -> Direction:
+        if value == "ingress":
+            return cls.INBOUND
+        if value == "egress":
+            return cls.OUTBOUND
+        raise ValueError(f"not a Neutron direction: {value!r}")
+
+    @property
+    def arrow(self) -> str:
+        return "to VM" if self is Direction.INBOUND else "from VM"
+
+
+class VifType(Enum):
+    """How a Neutron port is plugged into the guest, in Nova/os-vif terms.
+
+    The value is vmqos's own short name (used in scenario files and ``--vif-type``).
+    """
+
+    OVS_HYBRID = "bridge"            # os-vif VIFBridge: tap in a qbr Linux bridge, qvo into br-int
+    ETHERNET = "ethernet"            # os-vif OVS native with delegated plug: a bare tap
+    OVS_BRIDGE = "ovs"               # <interface type='bridge'> + <virtualport type='openvswitch'>
+    MACVTAP = "direct"               # legacy macvtap: <interface type='direct'>
+    VHOSTUSER = "vhostuser"          # os-vif VIFVHostUser: a socket, no kernel device
+    HOSTDEV = "hostdev"              # SR-IOV VF passthrough (os-vif VIFHostDevice / legacy hw_veb)
+
+    @property
+    def libvirt_type(self) -> str:
+        """The ``<interface type=...>`` libvirt receives."""
+        return {
+            VifType.OVS_HYBRID: "bridge",
+            VifType.ETHERNET: "ethernet",
+            VifType.OVS_BRIDGE: "bridge",
+            VifType.MACVTAP: "direct",
+            VifType.VHOSTUSER: "vhostuser",
+            VifType.HOSTDEV: "hostdev",
+        }[self]
+
+    @property
+    def nova_sets_bandwidth(self) -> bool:
+        """Nova writes ``<bandwidth>`` for every os-vif type except vhost-user and host devices
+        (Nova bug #1814882, Stein)."""
+        return self not in (VifType.VHOSTUSER, VifType.HOSTDEV)
+
+    @property
+    def swapped(self) -> bool:
+        """libvirt's ``swapped`` flag: true unless the device shares the host view (macvtap)."""
+        return self is not VifType.MACVTAP
+
+    @property
+    def libvirt_uses_ovsdb(self) -> bool:
+        """libvirt ≥ 8.0 shapes OVS ports through ``ovs-vsctl`` instead of tc."""
+        return self is VifType.OVS_BRIDGE
+
+
+class Enforcer(Enum):
+    """A place on the host where a limit for one port is enforced."""
+
+    TC_TAP = "tc on the tap"                 # libvirt's tc program on a tap (swapped)
+    TC_MACVTAP = "tc on the macvtap"         # libvirt's tc program on a macvtap (not swapped)
+    OVS_LIBVIRT = "OVS (written by libvirt)"  # libvirt's ovs-vsctl QoS on an OVS port
+    OVS_AGENT = "OVS (Neutron OVS agent)"
+    OVN = "OVN"
+    SRIOV = "SR-IOV VF"
+    LINUXBRIDGE = "tc (Neutron Linux bridge agent)"
+
+
+# (enforcer, direction) -> the host-side mechanism, in the host's own words.
+_HOST_VIEW: dict[tuple[Enforcer, Direction], str] = {
+    (Enforcer.TC_TAP, Direction.INBOUND): "tap egress: root htb qdisc (shaping)",
+    (Enforcer.TC_TAP, Direction.OUTBOUND): "tap ingress: ingress qdisc + u32 police (policing)",
+    (Enforcer.TC_MACVTAP, Direction.INBOUND): "macvtap ingress: ingress qdisc + u32 police",
+    (Enforcer.TC_MACVTAP, Direction.OUTBOUND): "macvtap egress: root htb qdisc (shaping)",
+    (Enforcer.OVS_LIBVIRT, Direction.INBOUND): "OVS Port qos linux-htb queue (min-rate/max-rate)",
+    (Enforcer.OVS_LIBVIRT, Direction.OUTBOUND): "OVS Interface ingress_policing_rate/burst",
+    (Enforcer.OVS_AGENT, Direction.INBOUND): "OVS Port qos linux-htb queue max-rate/burst",
+    (Enforcer.OVS_AGENT, Direction.OUTBOUND): "OVS Interface ingress_policing_rate/burst",
+    (Enforcer.OVN, Direction.INBOUND): "OVN QoS to-lport (outport ==) meter",
+    (Enforcer.OVN, Direction.OUTBOUND): "OVN QoS from-lport (inport ==) meter",
+    (Enforcer.SRIOV, Direction.INBOUND): "none: VFs have no receive rate limit",
+    (Enforcer.SRIOV, Direction.OUTBOUND): "VF max_tx_rate (ip link ... vf N max_tx_rate)",
+    (Enforcer.LINUXBRIDGE, Direction.INBOUND): "tap egress: root tbf qdisc",
+    (Enforcer.LINUXBRIDGE, Direction.OUTBOUND): "tap ingress: ingress qdisc + u32 police",
+}
+
+
+def host_view(enforcer: Enforcer, direction: Direction) -> str:
+    """What a VM-view direction is called on the host for a given enforcement point."""
+    return _HOST_VIEW[(enforcer, direction)]

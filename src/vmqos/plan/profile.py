@@ -1,0 +1,116 @@
+"""Compute-node profiles: which Nova, libvirt, QEMU, iproute2 and cgroup behaviour to model.
+
+The same flavor produces different artifacts on a 2018 RHEL 7 node (the seed note) and on a
+current node. Each behaviour that changed is one explicit field, and the presets name the
+combinations that exist in the wild. Nothing here is guessed at run time; host facts (issue
+#3) select or override a profile.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import Enum
+
+from vmqos.errors import ValidationError
+
+__all__ = ["PRESETS", "Profile", "SharesPolicy", "get_profile"]
+
+
+class SharesPolicy(Enum):
+    """How ``quota:cpu_shares`` becomes a cgroup v2 ``cpu.weight`` (peers.md §4.1)."""
+
+    LIBVIRT = "libvirt"      # verbatim: shares is written into cpu.weight unchanged
+    SYSTEMD = "systemd"      # clamp(shares*100/1024, 1, 10000)
+    RUNC_OLD = "runc-old"    # 1 + (shares-2)*9999/262142
+    RUNC_NEW = "runc-new"    # ceil(10^((l^2+125 l)/612 - 7/34)), l = log2(shares)
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    name: str
+    # Nova Kilo..Yoga wrote <shares>1024*vcpus</shares> when the flavor had none (bug 1383377);
+    # Zed and later write nothing (bug 1978489).
+    nova_default_shares: bool
+    nova_package_version: str
+    # libvirt >= 8.0 shapes <virtualport type='openvswitch'> ports with ovs-vsctl, not tc.
+    libvirt_ovs_qos: bool
+    # libvirt >= 6.9 puts a noqueue root qdisc on taps before applying bandwidth.
+    libvirt_noqueue: bool
+    # libvirt < 9.1 checks cputune shares against [2, 262144] at define time.
+    libvirt_generic_shares_check: bool
+    # "drive": legacy -drive ...,throttling.*= options; "qmp": block_set_io_throttle after start.
+    qemu_throttle: str
+    # "rhel7": iproute2 3.10 + kernel 3.10 `tc show` text; "modern": iproute2 6.x + kernel >= 4.13.
+    iproute2: str
+    cgroup: str              # "v1" or "v2"
+    systemd: bool
+    shares_policy: SharesPolicy
+    emulator: str
+    machine: str
+
+
+PRESETS: dict[str, Profile] = {
+    p.name: p
+    for p in (
+        Profile(
+            name="pike-rhel7",
+            nova_default_shares=True,
+            nova_package_version="16.0.2-9.el7ost",
+            libvirt_ovs_qos=False,
+            libvirt_noqueue=False,
+            libvirt_generic_shares_check=True,
+            qemu_throttle="drive",
+            iproute2="rhel7",
+            cgroup="v1",
+            systemd=True,
+            shares_policy=SharesPolicy.LIBVIRT,
+            emulator="/usr/libexec/qemu-kvm",
+            machine="pc-i440fx-rhel7.4.0",
+        ),
+        Profile(
+            name="modern",
+            nova_default_shares=False,
+            nova_package_version="33.0.0",
+            libvirt_ovs_qos=True,
+            libvirt_noqueue=True,
+            libvirt_generic_shares_check=False,
+            qemu_throttle="qmp",
+            iproute2="modern",
+            cgroup="v2",
+            systemd=True,
+            shares_policy=SharesPolicy.LIBVIRT,
+            emulator="/usr/bin/qemu-system-x86_64",
+            machine="pc-q35-9.0",
+        ),
+        Profile(
+            # A Debian 12 host without systemd as PID 1 (the development machines).
+            name="debian12-nosystemd",
+            nova_default_shares=False,
+            nova_package_version="33.0.0",
+            libvirt_ovs_qos=True,
+            libvirt_noqueue=True,
+            libvirt_generic_shares_check=True,
+            qemu_throttle="qmp",
+            iproute2="modern",
+            cgroup="v1",
+            systemd=False,
+            shares_policy=SharesPolicy.LIBVIRT,
+            emulator="/usr/bin/qemu-system-x86_64",
+            machine="pc-i440fx-7.2",
+        ),
+    )
+}
+
+
+def get_profile(name: str, **overrides: object) -> Profile:
+    """A preset by name, optionally with fields replaced (``cgroup="v2"``...)."""
+    try:
+        base = PRESETS[name]
+    except KeyError:
+        raise ValidationError(
+            f"unknown profile {name!r}; choose one of: {', '.join(sorted(PRESETS))}",
+            key="profile",
+            value=name,
+            allowed=", ".join(sorted(PRESETS)),
+        ) from None
+    return replace(base, **overrides) if overrides else base  # type: ignore[arg-type]
