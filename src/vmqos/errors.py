@@ -6,7 +6,8 @@ is shown as a traceback (CLI exit 70), never swallowed::
     VmqosError
     ├── IntentError                 the user's input is wrong: fix the input (CLI exit 2, HTTP 400)
     │   ├── ValidationError         a value Nova/Neutron itself would reject, with its message
-    │   └── ConflictError           input that clashes with other input (HTTP 409)
+    │   ├── ConflictError           input that clashes with other input (HTTP 409)
+    │   └── NotFoundError           a reference to something that does not exist (HTTP 404)
     ├── UnsupportedError            valid, but this backend/host cannot enforce it (HTTP 409)
     ├── HostError                   the host misbehaved (HTTP 503)
     │   ├── TemporaryHostError      retry may succeed
@@ -23,6 +24,7 @@ __all__ = [
     "ConflictError",
     "HostError",
     "IntentError",
+    "NotFoundError",
     "PermanentHostError",
     "TemporaryHostError",
     "UnsupportedError",
@@ -89,6 +91,20 @@ class ConflictError(IntentError):
         allowed: str | None = None,
     ) -> None:
         super().__init__(message, key=key, value=value, allowed=allowed)
+        self.kind = kind
+
+
+class NotFoundError(IntentError):
+    """A reference to an object that does not exist (Neutron's ``QosRuleNotFound`` ...).
+
+    ``kind`` is the upstream exception class name, for the API's error body.
+    """
+
+    http_status = 404
+
+    def __init__(self, message: str, *, kind: str, key: str | None = None,
+                 value: object = None) -> None:
+        super().__init__(message, key=key, value=value)
         self.kind = kind
 
 
