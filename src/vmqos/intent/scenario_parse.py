@@ -1,0 +1,281 @@
+"""Turn a loaded scenario document (YAML or JSON, already parsed) into a :class:`Scenario`.
+
+Every value goes through the same validation as Nova (flavor extra specs, microversion
+>= 2.86) and Neutron (rules, rule conflicts); every reference (a port's network, a server's
+flavor and ports, a policy name) must resolve. Errors name the path into the document
+(``servers[1].flavor``) so a user can find the line to fix. Missing ids are derived
+deterministically from names, so the same file always yields the same plan.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
+from typing import TypeVar
+
+from vmqos.errors import IntentError, ValidationError
+from vmqos.intent.capabilities import BACKENDS
+from vmqos.intent.extra_specs import validate_extra_specs
+from vmqos.intent.flavor import Flavor
+from vmqos.intent.neutron import QosPolicy
+from vmqos.intent.neutron_rules import parse_rule
+from vmqos.intent.qos_policy import add_rule
+from vmqos.intent.scenario import Network, Port, Scenario, Server, Volume
+from vmqos.model import VifType
+
+__all__ = ["parse_scenario"]
+
+_NAMESPACE = uuid.UUID("6f0c8a52-6d1f-4b1e-9a57-2a7f1bb1a9d4")
+_T = TypeVar("_T")
+
+
+def _derived_id(kind: str, name: str) -> str:
+    return str(uuid.uuid5(_NAMESPACE, f"{kind}:{name}"))
+
+
+class _Doc:
+    """A view of one mapping in the document that knows its path, for error messages."""
+
+    def __init__(self, data: object, path: str) -> None:
+        if not isinstance(data, Mapping):
+            raise ValidationError(
+                f"{path or 'scenario'}: expected a mapping, got {type(data).__name__}",
+                key=path, value=data, allowed="a mapping of keys to values",
+            )
+        self.data: Mapping[str, object] = data
+        self.path = path
+
+    def _key(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def check_keys(self, allowed: Sequence[str]) -> None:
+        unknown = sorted(set(map(str, self.data)) - set(allowed))
+        if unknown:
+            raise ValidationError(
+                f"{self._key(unknown[0])}: unknown key; allowed keys: {', '.join(allowed)}",
+                key=self._key(unknown[0]), value=unknown[0], allowed=", ".join(allowed),
+            )
+
+    def get_str(self, key: str, default: str | None = None) -> str:
+        value = self.data.get(key, default)
+        if value is None:
+            raise ValidationError(f"{self._key(key)}: required", key=self._key(key),
+                                  value=None, allowed="a string")
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise ValidationError(f"{self._key(key)}: expected a string, got {value!r}",
+                                  key=self._key(key), value=value, allowed="a string")
+        return str(value)
+
+    def get_opt_str(self, key: str) -> str | None:
+        return None if self.data.get(key) is None else self.get_str(key)
+
+    def get_int(self, key: str, default: int | None = None, *, minimum: int = 0) -> int:
+        value = self.data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            try:
+                value = int(str(value))
+            except ValueError:
+                raise ValidationError(
+                    f"{self._key(key)}: {value!r} is not an integer",
+                    key=self._key(key), value=value, allowed=f"an integer >= {minimum}",
+                ) from None
+        if value < minimum:
+            raise ValidationError(f"{self._key(key)}: {value} is less than {minimum}",
+                                  key=self._key(key), value=value,
+                                  allowed=f"an integer >= {minimum}")
+        return value
+
+    def get_bool(self, key: str, default: bool) -> bool:
+        value = self.data.get(key, default)
+        if not isinstance(value, bool):
+            raise ValidationError(f"{self._key(key)}: expected true or false, got {value!r}",
+                                  key=self._key(key), value=value, allowed="true, false")
+        return value
+
+    def get_list(self, key: str) -> list[tuple[str, object]]:
+        value = self.data.get(key, [])
+        if not isinstance(value, list):
+            raise ValidationError(f"{self._key(key)}: expected a list", key=self._key(key),
+                                  value=value, allowed="a list")
+        return [(f"{self._key(key)}[{i}]", item) for i, item in enumerate(value)]
+
+    def get_mapping(self, key: str) -> dict[str, str]:
+        value = self.data.get(key, {})
+        if not isinstance(value, Mapping):
+            raise ValidationError(f"{self._key(key)}: expected a mapping", key=self._key(key),
+                                  value=value, allowed="a mapping of keys to values")
+        # Nova stores extra spec values as strings; YAML may have produced ints.
+        return {str(k): str(v).lower() if isinstance(v, bool) else str(v)
+                for k, v in value.items()}
+
+
+def _lookup(items: Mapping[str, _T], ref: str, path: str, kind: str) -> _T:
+    try:
+        return items[ref]
+    except KeyError:
+        known = ", ".join(sorted(items)) or "none defined"
+        raise ValidationError(f"{path}: no {kind} named {ref!r}; known: {known}",
+                              key=path, value=ref, allowed=known) from None
+
+
+def _prefixed(path: str, parse: Callable[[], _T]) -> _T:
+    """Run a Nova/Neutron validator and prefix its message with the document path."""
+    try:
+        return parse()
+    except IntentError as exc:
+        exc.message = f"{path}: {exc.message}"
+        exc.args = (exc.message,)
+        raise
+
+
+def _parse_flavor(path: str, raw: object) -> Flavor:
+    doc = _Doc(raw, path)
+    doc.check_keys(("name", "id", "vcpus", "ram", "disk", "ephemeral", "swap", "is_public",
+                    "properties"))
+    name = doc.get_str("name")
+    specs = doc.get_mapping("properties")
+    _prefixed(f"{path}.properties", lambda: validate_extra_specs(specs))
+    return Flavor(
+        name=name,
+        id=doc.get_str("id", _derived_id("flavor", name)),
+        vcpus=doc.get_int("vcpus", 1, minimum=1),
+        ram=doc.get_int("ram", 512, minimum=1),
+        disk=doc.get_int("disk", 1),
+        ephemeral=doc.get_int("ephemeral", 0),
+        swap=doc.get_int("swap", 0),
+        is_public=doc.get_bool("is_public", True),
+        extra_specs=specs,
+    )
+
+
+def _parse_policy(path: str, raw: object) -> QosPolicy:
+    doc = _Doc(raw, path)
+    doc.check_keys(("name", "id", "description", "shared", "is_default", "project_id", "rules"))
+    name = doc.get_str("name")
+    policy = QosPolicy(
+        name=name,
+        id=doc.get_str("id", _derived_id("policy", name)),
+        description=doc.get_str("description", ""),
+        shared=doc.get_bool("shared", False),
+        is_default=doc.get_bool("is_default", False),
+        project_id=doc.get_str("project_id", ""),
+    )
+    for rule_path, raw_rule in doc.get_list("rules"):
+        rule_doc = _Doc(raw_rule, rule_path)
+        rule_type = rule_doc.get_str("type").replace("-", "_")
+        body = {k: v for k, v in rule_doc.data.items() if k != "type"}
+        rule_id = str(body.pop("id", _derived_id("rule", f"{name}:{rule_path}")))
+        rule = _prefixed(rule_path, partial(parse_rule, rule_type, body, rule_id=rule_id))
+        policy = _prefixed(rule_path, partial(add_rule, policy, rule))
+    return policy
+
+
+def parse_scenario(data: object) -> Scenario:
+    """Validate a whole scenario document and resolve every reference in it."""
+    doc = _Doc(data, "")
+    doc.check_keys(("profile", "neutron_backend", "flavors", "policies", "networks", "ports",
+                    "servers"))
+    backend = doc.get_str("neutron_backend", "ovs")
+    if backend not in BACKENDS:
+        raise ValidationError(
+            f"neutron_backend: {backend!r} is not a supported backend; "
+            f"choose one of: {', '.join(BACKENDS)}",
+            key="neutron_backend", value=backend, allowed=", ".join(BACKENDS))
+
+    flavors = [_parse_flavor(p, raw) for p, raw in doc.get_list("flavors")]
+    policies = [_parse_policy(p, raw) for p, raw in doc.get_list("policies")]
+    policy_ids = {ref: pol.id for pol in policies for ref in (pol.name, pol.id)}
+
+    networks: list[Network] = []
+    for path, raw in doc.get_list("networks"):
+        net = _Doc(raw, path)
+        net.check_keys(("name", "id", "qos_policy", "network_type", "physical_network", "mtu"))
+        name = net.get_str("name")
+        qos = net.get_opt_str("qos_policy")
+        networks.append(Network(
+            name=name,
+            id=net.get_str("id", _derived_id("network", name)),
+            qos_policy_id=None if qos is None else _lookup(policy_ids, qos,
+                                                           f"{path}.qos_policy", "QoS policy"),
+            network_type=net.get_str("network_type", "vlan"),
+            physical_network=net.get_opt_str("physical_network"),
+            mtu=net.get_int("mtu", 1500, minimum=68),
+        ))
+    network_ids = {ref: n.id for n in networks for ref in (n.name, n.id)}
+
+    vif_types = {v.value: v for v in VifType}
+    ports: list[Port] = []
+    for path, raw in doc.get_list("ports"):
+        port = _Doc(raw, path)
+        port.check_keys(("id", "name", "network", "mac", "device_owner", "vnic_type",
+                         "vif_type", "qos_policy", "fixed_ip"))
+        qos = port.get_opt_str("qos_policy")
+        ports.append(Port(
+            id=port.get_str("id"),
+            name=port.get_str("name", ""),
+            network_id=_lookup(network_ids, port.get_str("network"), f"{path}.network", "network"),
+            mac=port.get_str("mac", ""),
+            device_owner=port.get_str("device_owner", "compute:nova"),
+            vnic_type=port.get_str("vnic_type", "normal"),
+            vif_type=_lookup(vif_types, port.get_str("vif_type", VifType.OVS_HYBRID.value),
+                             f"{path}.vif_type", "VIF type"),
+            qos_policy_id=None if qos is None else _lookup(policy_ids, qos,
+                                                           f"{path}.qos_policy", "QoS policy"),
+            fixed_ip=port.get_str("fixed_ip", ""),
+        ))
+    port_ids = {ref: p.id for p in ports for ref in (p.id, p.name) if ref}
+    flavor_refs = {ref: f.name for f in flavors for ref in (f.name, f.id)}
+
+    servers: list[Server] = []
+    used_ports: dict[str, str] = {}
+    for index, (path, raw) in enumerate(doc.get_list("servers")):
+        srv = _Doc(raw, path)
+        srv.check_keys(("name", "id", "flavor", "image", "ports", "instance_name", "domain_id",
+                        "volumes", "created", "user_id", "user_name", "project_id",
+                        "project_name", "availability_zone"))
+        name = srv.get_str("name")
+        server_ports: list[str] = []
+        for port_path, ref in srv.get_list("ports"):
+            port_id = _lookup(port_ids, str(ref), port_path, "port")
+            if port_id in used_ports:
+                raise ValidationError(
+                    f"{port_path}: port {ref!r} is already bound to server {used_ports[port_id]!r}",
+                    key=port_path, value=ref, allowed="a port not used by another server")
+            used_ports[port_id] = name
+            server_ports.append(port_id)
+        volumes = []
+        for vol_path, raw_vol in srv.get_list("volumes"):
+            vol = _Doc(raw_vol, vol_path)
+            vol.check_keys(("id", "target_dev", "qos_specs"))
+            volumes.append(Volume(id=vol.get_str("id"), target_dev=vol.get_str("target_dev", "vdb"),
+                                  qos_specs=vol.get_mapping("qos_specs")))
+        domain_id = srv.data.get("domain_id")
+        servers.append(Server(
+            name=name,
+            id=srv.get_str("id", _derived_id("server", name)),
+            flavor=_lookup(flavor_refs, srv.get_str("flavor"), f"{path}.flavor", "flavor"),
+            ports=tuple(server_ports),
+            image_id=srv.get_opt_str("image"),
+            instance_name=srv.get_str("instance_name", f"instance-{index + 1:08x}"),
+            domain_id=None if domain_id is None else srv.get_int("domain_id", minimum=1),
+            volumes=tuple(volumes),
+            created=srv.get_str("created", "2018-04-16 12:48:40"),
+            user_id=srv.get_str("user_id", _derived_id("user", srv.get_str("user_name", "admin"))
+                            .replace("-", "")),
+            user_name=srv.get_str("user_name", "admin"),
+            project_id=srv.get_str("project_id", _derived_id("project", srv.get_str(
+                "project_name", "admin")).replace("-", "")),
+            project_name=srv.get_str("project_name", "admin"),
+            availability_zone=srv.get_str("availability_zone", "nova"),
+        ))
+
+    return Scenario(
+        flavors=tuple(flavors),
+        policies=tuple(policies),
+        networks=tuple(networks),
+        ports=tuple(ports),
+        servers=tuple(servers),
+        neutron_backend=backend,
+        profile=doc.get_str("profile", "modern"),
+    )
