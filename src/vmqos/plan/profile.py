@@ -44,6 +44,12 @@ class Profile:
     iproute2: str
     cgroup: str              # "v1" or "v2"
     systemd: bool
+    # Where the v1 `cpu` controller is reached (RHEL 7 co-mounts cpu,cpuacct and the seed
+    # note reads through the `cpu` symlink); /sys/fs/cgroup on v2.
+    cgroup_cpu_mount: str
+    # libvirt >= 7.1 (rhbz#1798463): with systemd, vcpuN/emulator live in a nested `libvirt/`
+    # child of the machine scope and shares are set over DBus instead of a file write.
+    libvirt_nested_cgroup: bool
     shares_policy: SharesPolicy
     emulator: str
     machine: str
@@ -63,6 +69,8 @@ PRESETS: dict[str, Profile] = {
             iproute2="rhel7",
             cgroup="v1",
             systemd=True,
+            cgroup_cpu_mount="/sys/fs/cgroup/cpu",
+            libvirt_nested_cgroup=False,
             shares_policy=SharesPolicy.LIBVIRT,
             emulator="/usr/libexec/qemu-kvm",
             machine="pc-i440fx-rhel7.4.0",
@@ -78,6 +86,8 @@ PRESETS: dict[str, Profile] = {
             iproute2="modern",
             cgroup="v2",
             systemd=True,
+            cgroup_cpu_mount="/sys/fs/cgroup",
+            libvirt_nested_cgroup=True,
             shares_policy=SharesPolicy.LIBVIRT,
             emulator="/usr/bin/qemu-system-x86_64",
             machine="pc-q35-9.0",
@@ -94,6 +104,8 @@ PRESETS: dict[str, Profile] = {
             iproute2="modern",
             cgroup="v1",
             systemd=False,
+            cgroup_cpu_mount="/sys/fs/cgroup/cpu",
+            libvirt_nested_cgroup=True,
             shares_policy=SharesPolicy.LIBVIRT,
             emulator="/usr/bin/qemu-system-x86_64",
             machine="pc-i440fx-7.2",
@@ -113,4 +125,13 @@ def get_profile(name: str, **overrides: object) -> Profile:
             value=name,
             allowed=", ".join(sorted(PRESETS)),
         ) from None
-    return replace(base, **overrides) if overrides else base  # type: ignore[arg-type]
+    if not overrides:
+        return base
+    profile = replace(base, **overrides)  # type: ignore[arg-type]
+    if ("cgroup" in overrides or "systemd" in overrides) and "cgroup_cpu_mount" not in overrides:
+        # Switching the hierarchy moves the cpu controller: v2 is unified at /sys/fs/cgroup;
+        # systemd co-mounts v1 cpu,cpuacct; a v1 host without systemd (§2.8 [obs]) has `cpu`.
+        mount = ("/sys/fs/cgroup" if profile.cgroup == "v2"
+                 else "/sys/fs/cgroup/cpu,cpuacct" if profile.systemd else "/sys/fs/cgroup/cpu")
+        profile = replace(profile, cgroup_cpu_mount=mount)
+    return profile
