@@ -114,6 +114,19 @@ class UnsupportedError(VmqosError):
     exit_code = 2
     http_status = 409
 
+    def __init__(
+        self,
+        message: str,
+        *,
+        key: str | None = None,
+        value: object = None,
+        allowed: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.key = key
+        self.value = value
+        self.allowed = allowed
+
 
 class HostError(VmqosError):
     """The host failed while being observed or changed."""
