@@ -97,6 +97,11 @@ def mbit_per_sec_to_bits(rate: MbitPerSec) -> BitsPerSec:
     return BitsPerSec(rate * 1_000_000)
 
 
+def mib_to_kib(size: int) -> KiB:
+    """A flavor's ``ram`` (MiB) -> libvirt ``<memory unit='KiB'>``."""
+    return KiB(size * 1024)
+
+
 def kpps_to_pps(rate: Kpps) -> Pps:
     return Pps(rate * 1000)
 
