@@ -1,0 +1,51 @@
+"""Options shared by several commands, and parsing of their values."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import click
+
+from vmqos.errors import ValidationError
+from vmqos.model import VifType
+from vmqos.plan.profile import PRESETS
+
+__all__ = ["FORMATS", "parse_properties", "profile_option", "vif_type_option"]
+
+FORMATS = ("text", "json")
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def profile_option(func: _F) -> _F:
+    return click.option(
+        "--profile",
+        type=click.Choice(sorted(PRESETS)),
+        default=None,
+        help="compute-node behaviour to reproduce (default: the scenario's, or 'modern'): "
+             "pike-rhel7 = the seed's Nova 16 / RHEL 7 node",
+    )(func)
+
+
+def vif_type_option(func: _F) -> _F:
+    return click.option(
+        "--vif-type",
+        type=click.Choice([v.value for v in VifType]),
+        default=VifType.OVS_HYBRID.value,
+        show_default=True,
+        help="how the port is plugged: bridge = OVS hybrid (tap in qbr), ethernet = bare tap, "
+             "ovs = OVS virtualport, direct = macvtap, vhostuser, hostdev = SR-IOV VF",
+    )(func)
+
+
+def parse_properties(values: Sequence[str]) -> dict[str, str]:
+    """``--property KEY=VALUE`` exactly as ``openstack flavor set --property`` takes it."""
+    specs: dict[str, str] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValidationError(
+                f"--property {item!r}: expected KEY=VALUE, e.g. quota:cpu_shares=512",
+                key="--property", value=item, allowed="KEY=VALUE")
+        specs[key] = value
+    return specs

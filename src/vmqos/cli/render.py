@@ -1,0 +1,258 @@
+"""``vmqos render``: one compute-node artifact for a flavor's properties or a QoS rule set.
+
+Each subcommand builds a one-server, one-port scenario from its options (exactly the
+``--property KEY=VALUE`` pairs ``openstack flavor set`` takes) and prints one artifact,
+verbatim, or as JSON with ``--format json``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any, TypeVar
+
+import click
+
+from vmqos.cli.options import FORMATS, parse_properties, profile_option, vif_type_option
+from vmqos.cli.output import dump_json
+from vmqos.errors import ValidationError
+from vmqos.intent.extra_specs import parse_flavor_quota
+from vmqos.intent.flavor import Flavor
+from vmqos.intent.neutron import QosPolicy
+from vmqos.intent.neutron_rules import parse_rule_spec
+from vmqos.intent.qos_policy import add_rule
+from vmqos.intent.scenario import Port, Server
+from vmqos.model import VifType
+from vmqos.plan.cgroup import compile_cgroup_writes, render_cgroup_script
+from vmqos.plan.compile_nova import compile_bandwidth, compile_domain
+from vmqos.plan.domain import Bandwidth, DomainSpec
+from vmqos.plan.libvirt_xml import render_domain_xml
+from vmqos.plan.neutron_backend import BACKENDS, PortContext, neutron_commands
+from vmqos.plan.ovs_libvirt import compile_libvirt_ovs
+from vmqos.plan.profile import Profile, SharesPolicy, get_profile
+from vmqos.plan.qemu import render_drive_option, render_qmp_block_set_io_throttle
+from vmqos.plan.tc import render_tc_program
+from vmqos.plan.tc_show import render_tc_show
+
+__all__ = ["render"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+_PORT_ID = "3a1b5c7d-9e2f-4a6b-8c0d-1e2f3a4b5c6d"
+_SERVER_ID = "c1018351-a229-4209-9faf-42446e0b53e5"
+
+
+def _flavor_options(func: _F) -> _F:
+    """The options every flavor-based artifact shares."""
+    decorators = [
+        click.option("--property", "properties", multiple=True, metavar="KEY=VALUE",
+                     help="flavor extra spec, as for `openstack flavor set --property` "
+                          "(repeatable), e.g. quota:vif_inbound_average=32768"),
+        click.option("--vcpus", type=click.IntRange(min=1), default=1, show_default=True),
+        click.option("--dev", default=None, metavar="NAME",
+                     help="host device name (default: tap + the first 11 chars of a port id)"),
+        vif_type_option,
+        profile_option,
+        click.option("--format", "fmt", type=click.Choice(FORMATS), default="text",
+                     show_default=True),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+class _Request:
+    """The one-server scenario a render subcommand works on."""
+
+    def __init__(self, properties: tuple[str, ...], vcpus: int, dev: str | None,
+                 vif_type: str, profile: str | None, **overrides: Any) -> None:
+        specs = parse_properties(properties)
+        self.quota = parse_flavor_quota(specs)
+        self.flavor = Flavor(name="vmqos-render", vcpus=vcpus, ram=1024, disk=20,
+                             extra_specs=specs)
+        self.vif_type = VifType(vif_type)
+        self.port = Port(id=_PORT_ID, network_id="net", mac="fa:16:3e:00:00:01",
+                         vif_type=self.vif_type)
+        self.dev = dev or self.port.tap
+        self.profile: Profile = get_profile(profile or "modern", **overrides)
+
+    def bandwidth(self) -> Bandwidth | None:
+        return compile_bandwidth(self.quota, self.vif_type)
+
+    def domain(self, name: str = "instance-00000001", domain_id: int = 1) -> DomainSpec:
+        server = Server(name="vmqos-render", flavor=self.flavor.name, ports=(self.port.id,),
+                        id=_SERVER_ID, image_id="c11a1c31-f703-4ae6-a689-5a6b9a624625",
+                        instance_name=name, domain_id=domain_id)
+        spec = compile_domain(server, self.flavor, self.quota, [self.port], self.profile)
+        return replace(spec, interfaces=tuple(replace(i, dev=self.dev)
+                                              for i in spec.interfaces))
+
+
+def _emit(fmt: str, lines: list[str], data: object) -> None:
+    if fmt == "json":
+        click.echo(dump_json(data))
+    elif lines:
+        click.echo("\n".join(lines))
+
+
+@click.group()
+def render() -> None:
+    """Print one compute-node artifact for flavor properties (or Neutron rules).
+
+    \b
+    Examples (the seed's m1.resquota network limits on one tap):
+      vmqos render tc --property quota:vif_inbound_average=32768 \\
+          --property quota:vif_inbound_peak=65536 --property quota:vif_inbound_burst=131072
+      vmqos render tc-show --iproute2 rhel7 --property quota:vif_inbound_average=32768
+      vmqos render domain-xml --property quota:cpu_shares=512 --profile pike-rhel7
+      vmqos render neutron --backend ovs --rule bandwidth_limit:max_kbps=3000,max_burst_kbps=300
+    """
+
+
+@render.command("domain-xml")
+@_flavor_options
+@click.option("--form", type=click.Choice(["nova", "libvirt"]), default="nova",
+              show_default=True,
+              help="nova = what Nova passes to libvirt; libvirt = what `virsh dumpxml` shows")
+def domain_xml(properties: tuple[str, ...], vcpus: int, dev: str | None, vif_type: str,
+               profile: str | None, fmt: str, form: str) -> None:
+    """The libvirt domain XML Nova writes for a server of this flavor (one NIC, one disk)."""
+    request = _Request(properties, vcpus, dev, vif_type, profile)
+    xml = render_domain_xml(request.domain(), form=form)
+    _emit(fmt, [xml.rstrip("\n")], {"xml": xml})
+
+
+@render.command("qemu-argv")
+@_flavor_options
+@click.option("--legacy/--no-legacy", default=None,
+              help="the pre-blockdev `-drive ...,throttling.*=` form (default: per profile)")
+def qemu_argv(properties: tuple[str, ...], vcpus: int, dev: str | None, vif_type: str,
+              profile: str | None, fmt: str, legacy: bool | None) -> None:
+    """QEMU's disk throttling on the command line: the legacy `-drive` option.
+
+    Since -blockdev (libvirt >= 5.x) throttling is not in argv at all; libvirt sends QMP
+    `block_set_io_throttle` after start — see `vmqos render qmp`."""
+    request = _Request(properties, vcpus, dev, vif_type, profile)
+    use_drive = legacy if legacy is not None else request.profile.qemu_throttle == "drive"
+    disks = request.domain().disks
+    if use_drive:
+        options = [render_drive_option(d) for d in disks]
+        _emit(fmt, [f"-drive {o}" for o in options], {"drive": options})
+    else:
+        lines = ["# -blockdev era: no throttling in argv; libvirt sends QMP after start:"]
+        commands = [c for d in disks if (c := render_qmp_block_set_io_throttle(d))]
+        lines += [json.dumps(c, separators=(",", ":")) for c in commands]
+        _emit(fmt, lines, {"drive": [], "qmp": commands})
+
+
+@render.command("qmp")
+@_flavor_options
+def qmp(properties: tuple[str, ...], vcpus: int, dev: str | None, vif_type: str,
+        profile: str | None, fmt: str) -> None:
+    """The QMP `block_set_io_throttle` command libvirt sends for each throttled disk."""
+    request = _Request(properties, vcpus, dev, vif_type, profile)
+    commands = [c for d in request.domain().disks
+                if (c := render_qmp_block_set_io_throttle(d))]
+    _emit(fmt, [json.dumps(c, separators=(",", ":")) for c in commands], commands)
+
+
+@render.command("cgroup")
+@_flavor_options
+@click.option("--cgroup", "cgroup_version", type=click.Choice(["v1", "v2"]), default=None,
+              help="cgroup hierarchy (default: per profile)")
+@click.option("--systemd/--no-systemd", default=None,
+              help="libvirt's machine scope under systemd (default: per profile)")
+@click.option("--domain-id", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--name", default="instance-00000001", show_default=True,
+              help="libvirt domain name")
+@click.option("--shares-policy", type=click.Choice([p.value for p in SharesPolicy]),
+              default=None, help="cgroup v2 shares->weight mapping (default: libvirt verbatim)")
+def cgroup(properties: tuple[str, ...], vcpus: int, dev: str | None, vif_type: str,
+           profile: str | None, fmt: str, cgroup_version: str | None, systemd: bool | None,
+           domain_id: int, name: str, shares_policy: str | None) -> None:
+    """The cgroup writes libvirt makes for the flavor's quota:cpu_* keys."""
+    overrides: dict[str, Any] = {}
+    if cgroup_version is not None:
+        overrides["cgroup"] = cgroup_version
+    if systemd is not None:
+        overrides["systemd"] = systemd
+    if shares_policy is not None:
+        overrides["shares_policy"] = SharesPolicy(shares_policy)
+    request = _Request(properties, vcpus, dev, vif_type, profile, **overrides)
+    domain = request.domain(name=name, domain_id=domain_id)
+    writes = compile_cgroup_writes(domain_id, name, vcpus, domain.cputune, request.profile)
+    script = render_cgroup_script(writes)
+    _emit(fmt, [line for line in script.splitlines() if line], writes)
+
+
+@render.command("tc")
+@_flavor_options
+def tc(properties: tuple[str, ...], vcpus: int, dev: str | None, vif_type: str,
+       profile: str | None, fmt: str) -> None:
+    """The tc commands libvirt runs for the flavor's quota:vif_* keys, one per line, in
+    order, exactly as libvirt executes them (taps: inbound = htb on the tap's egress)."""
+    request = _Request(properties, vcpus, dev, vif_type, profile)
+    lines = render_tc_program(request.dev, request.bandwidth(),
+                              swapped=request.vif_type.swapped)
+    _emit(fmt, lines, {"dev": request.dev, "commands": lines})
+
+
+@render.command("tc-show")
+@_flavor_options
+@click.option("--iproute2", type=click.Choice(["rhel7", "modern"]), default=None,
+              help="output format: rhel7 = iproute 3.10 as in the seed note; modern = 6.x "
+                   "(default: per profile)")
+@click.option("--mtu", type=click.IntRange(min=68), default=1500, show_default=True)
+def tc_show(properties: tuple[str, ...], vcpus: int, dev: str | None, vif_type: str,
+            profile: str | None, fmt: str, iproute2: str | None, mtu: int) -> None:
+    """What `tc qdisc show`, `tc class show` and `tc filter show` print on the device after
+    libvirt's program ran."""
+    request = _Request(properties, vcpus, dev, vif_type, profile)
+    show = render_tc_show(request.dev, request.bandwidth(), swapped=request.vif_type.swapped,
+                          iproute2=iproute2 or request.profile.iproute2, mtu=mtu,
+                          noqueue=request.profile.libvirt_noqueue)
+    lines: list[str] = []
+    data: dict[str, list[str]] = {}
+    for kind in ("qdisc", "class", "filter"):
+        lines.append(f"$ tc {kind} show dev {request.dev}")
+        lines.extend(show.lines(kind))
+        data[kind] = list(show.lines(kind))
+    _emit(fmt, lines, data)
+
+
+@render.command("ovs-libvirt")
+@_flavor_options
+@click.option("--vm-uuid", default=_SERVER_ID, show_default=True)
+def ovs_libvirt(properties: tuple[str, ...], vcpus: int, dev: str | None, vif_type: str,
+                profile: str | None, fmt: str, vm_uuid: str) -> None:
+    """The ovs-vsctl commands libvirt (>= 8.0) runs instead of tc for an OVS virtualport."""
+    request = _Request(properties, vcpus, dev, VifType.OVS_BRIDGE.value, profile)
+    lines = compile_libvirt_ovs(request.dev, vm_uuid, request.bandwidth())
+    _emit(fmt, lines, {"dev": request.dev, "commands": lines})
+
+
+@render.command("neutron")
+@click.option("--backend", type=click.Choice(["ovs", "ovn", "sriov", "linuxbridge"]),
+              required=True, help="the Neutron QoS backend (sriov = sriovnicswitch agent)")
+@click.option("--rule", "rules", multiple=True, required=True, metavar="TYPE:KEY=VALUE,...",
+              help="a QoS rule, e.g. bandwidth_limit:max_kbps=3000,max_burst_kbps=300 "
+                   "(repeatable; rules form one policy)")
+@click.option("--dev", default=None, help="the port's device (tap/qvo/OVS port name)")
+@click.option("--network-type", default="vlan", show_default=True)
+@click.option("--physical-network", default=None)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text",
+              show_default=True)
+def neutron(backend: str, rules: tuple[str, ...], dev: str | None, network_type: str,
+            physical_network: str | None, fmt: str) -> None:
+    """What the Neutron agent writes on the host for a port with these rules."""
+    name = "sriovnicswitch" if backend == "sriov" else backend
+    if name not in BACKENDS:  # pragma: no cover - click.Choice already restricts it
+        raise ValidationError(f"unknown backend {backend!r}", key="--backend", value=backend)
+    policy = QosPolicy(name="cli")
+    for text in rules:
+        policy = add_rule(policy, parse_rule_spec(text))
+    ctx = PortContext(port_id=_PORT_ID, port_name=dev or "", network_id="net",
+                      network_type=network_type, physical_network=physical_network,
+                      pf="eth1")
+    lines = neutron_commands(name, ctx, policy.rules)
+    _emit(fmt, lines, {"backend": name, "commands": lines})

@@ -1,0 +1,67 @@
+"""``vmqos validate``: Nova's and Neutron's verdict on flavor properties and QoS rules."""
+
+from __future__ import annotations
+
+import click
+
+from vmqos.cli.options import parse_properties
+from vmqos.cli.output import dump_json, make_console, print_findings
+from vmqos.errors import ValidationError
+from vmqos.intent.extra_specs import parse_flavor_quota, validate_extra_specs
+from vmqos.intent.lint import lint_flavor_quota
+from vmqos.intent.neutron import QosPolicy
+from vmqos.intent.neutron_rules import parse_rule_spec, rule_to_dict
+from vmqos.intent.qos_policy import add_rule
+from vmqos.model import VifType
+
+__all__ = ["validate"]
+
+
+@click.command()
+@click.option("--property", "properties", multiple=True, metavar="KEY=VALUE",
+              help="a flavor extra spec, as for `openstack flavor set --property` (repeatable)")
+@click.option("--rule", "rules", multiple=True, metavar="TYPE:KEY=VALUE,...",
+              help="a Neutron QoS rule, e.g. bandwidth_limit:max_kbps=3000,max_burst_kbps=300 "
+                   "(repeatable: all rules are checked as one policy)")
+@click.option("--vcpus", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--cgroup", type=click.Choice(["v1", "v2"]), default="v2", show_default=True,
+              help="host cgroup version for the host-level lint")
+@click.option("--vif-type", type=click.Choice([v.value for v in VifType]), multiple=True,
+              help="VIF types the flavor will be used with (for the VIF lint)")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def validate(properties: tuple[str, ...], rules: tuple[str, ...], vcpus: int, cgroup: str,
+             vif_type: tuple[str, ...], fmt: str) -> None:
+    """Validate flavor properties as Nova (>= 2.86) does and QoS rules as Neutron does.
+
+    Exit 0 when valid (host-level findings are printed but do not fail); exit 2 with Nova's
+    or Neutron's own message when not.
+
+    \b
+    Examples:
+      vmqos validate --property quota:cpu_shares=512 --property quota:vif_outbound_peak=1
+      vmqos validate --rule bandwidth_limit:max_kbps=3000 --rule dscp_marking:dscp_mark=26
+      vmqos validate --property quota:disk_read_bytes_sec_max=100     (exit 2)
+    """
+    if not properties and not rules:
+        raise ValidationError("nothing to validate: give --property KEY=VALUE or --rule ...",
+                              key="--property/--rule", value=None,
+                              allowed="at least one --property or --rule")
+    specs = parse_properties(properties)
+    validate_extra_specs(specs)
+    quota = parse_flavor_quota(specs)
+    findings = lint_flavor_quota(quota, vcpus=vcpus, cgroup=cgroup,
+                                 vif_types=tuple(VifType(v) for v in vif_type))
+    policy = QosPolicy(name="cli")
+    for text in rules:
+        policy = add_rule(policy, parse_rule_spec(text))
+    if fmt == "json":
+        click.echo(dump_json({
+            "valid": True,
+            "properties": specs,
+            "rules": [rule_to_dict(r, with_type=True) for r in policy.rules],
+            "findings": findings,
+        }))
+        return
+    click.echo(f"valid: {len(specs)} propert{'y' if len(specs) == 1 else 'ies'}, "
+               f"{len(policy.rules)} rule{'' if len(policy.rules) == 1 else 's'}")
+    print_findings(make_console(), findings, "host-level findings (Nova accepts these)")
