@@ -263,9 +263,10 @@ def _flavor_layers(
     return tc_limits(port.tap, bandwidth, swapped=port.vif_type.swapped, source=source)
 
 
-def _neutron_device(port: Port) -> str:
-    # OVS hybrid plug: the agent shapes the qvo end of the veth into br-int, not the tap.
-    if port.vif_type is VifType.OVS_HYBRID:
+def _neutron_device(port: Port, backend: str) -> str:
+    # OVS hybrid plug: the OVS agent shapes the qvo end of the veth into br-int, not the tap.
+    # The Linux bridge agent shapes the tap itself (the same device libvirt shapes).
+    if port.vif_type is VifType.OVS_HYBRID and backend == "ovs":
         return "qvo" + port.id[:11]
     return port.tap
 
@@ -286,12 +287,13 @@ def explain_port(
     if policy is not None:
         ctx = PortContext(
             port_id=port.id,
-            port_name=_neutron_device(port),
+            port_name=_neutron_device(port, backend),
             network_id=network.id,
             network_type=network.network_type,
             physical_network=network.physical_network,
             mac=port.mac,
             mtu=network.mtu,
+            device_owner=port.device_owner,
         )
         layers += neutron_limits(backend, ctx, policy.rules,
                                  source=f"policy {policy.name}")

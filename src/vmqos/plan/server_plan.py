@@ -15,6 +15,7 @@ from vmqos.intent.binding import effective_policy_id
 from vmqos.intent.extra_specs import parse_flavor_quota
 from vmqos.intent.scenario import Scenario, Server
 from vmqos.intent.volume_qos import parse_volume_qos
+from vmqos.model import VifType
 from vmqos.plan.cgroup import compile_cgroup_writes, render_cgroup_script
 from vmqos.plan.compile_nova import compile_domain
 from vmqos.plan.domain import DomainSpec, IoTune
@@ -88,9 +89,14 @@ def compile_server_plan(scenario: Scenario, server: Server, profile: Profile) ->
             render_tc_program(iface.dev, bandwidth, swapped=iface.vif_type.swapped))
         ovs = tuple(compile_libvirt_ovs(iface.dev, server.id, bandwidth)) if (
             ovs_libvirt and bandwidth is not None) else ()
+        # ovs-vswitchd deletes the ingress qdisc libvirt puts on a tap that sits in br-int
+        # (ovs-issues #210); the seed's `tc qdisc show` has no ingress line for that reason.
+        in_br_int = (iface.vif_type in (VifType.OVS_BRIDGE, VifType.ETHERNET)
+                     and scenario.neutron_backend in ("ovs", "ovn"))
         show = render_tc_show(iface.dev, None if ovs_libvirt else bandwidth,
                               swapped=iface.vif_type.swapped, iproute2=profile.iproute2,
-                              mtu=network.mtu, noqueue=profile.libvirt_noqueue)
+                              mtu=network.mtu, noqueue=profile.libvirt_noqueue,
+                              ingress_removed_by_ovs=in_br_int)
         policy_id = effective_policy_id(port, network, backend=scenario.neutron_backend)
         policy = policies.get(policy_id) if policy_id else None
         commands: tuple[str, ...] = ()
