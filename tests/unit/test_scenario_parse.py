@@ -67,10 +67,12 @@ def test_ids_are_derived_deterministically(seed_doc: dict[str, Any]) -> None:
     [
         (lambda d: d["flavors"][1]["properties"].update({"quota:cpu_shares": "-1"}),
          ValidationError,
-         "flavors[1].properties: Validation failed; '-1' is less than the min value of '0'."),
+         "flavors[1].properties['quota:cpu_shares']: Validation failed; '-1' is less than the "
+         "min value of '0'."),
         (lambda d: d["flavors"][1]["properties"].update({"quota:vif_inbound_floor": "1"}),
          ValidationError,
-         "flavors[1].properties: Validation failed; extra spec 'quota:vif_inbound_floor' "
+         "flavors[1].properties['quota:vif_inbound_floor']: Validation failed; extra spec "
+         "'quota:vif_inbound_floor' "
          "does not appear to be a valid extra spec."),
         (lambda d: d["servers"][0].update({"flavor": "m1.tiny"}),
          ValidationError, "servers[0].flavor: no flavor named 'm1.tiny'"),

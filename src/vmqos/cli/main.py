@@ -39,11 +39,15 @@ def load_scenario(path: str | None) -> Scenario:
         source = "the built-in seed scenario"
     else:
         try:
-            text = Path(path).read_text()
+            text = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
             raise ValidationError(f"cannot read scenario {path!r}: {exc.strerror}",
                                   key="SCENARIO", value=path,
                                   allowed="a readable YAML or JSON file") from exc
+        except UnicodeDecodeError as exc:
+            raise ValidationError(f"scenario {path!r} is not UTF-8 text: {exc.reason} at "
+                                  f"byte {exc.start}", key="SCENARIO", value=path,
+                                  allowed="a UTF-8 YAML or JSON file") from exc
         source = path
     try:
         data = yaml.safe_load(text)
@@ -110,6 +114,11 @@ def plan(scenario: str | None, server_name: str | None, profile: str | None, fmt
     """Print every compute-node artifact for the servers of SCENARIO (default: the seed):
     libvirt domain XML, QEMU throttling, cgroup writes, libvirt's tc or ovs-vsctl program and
     the `tc show` text it leaves, and what the Neutron agent writes for each port.
+
+    \b
+    Examples:
+      vmqos plan examples/seed.yaml --server vm_resquota
+      vmqos plan examples/seed.yaml --profile modern --format json
     """
     loaded = load_scenario(scenario)
     chosen = _profile_for(loaded, profile)
@@ -129,7 +138,13 @@ def plan(scenario: str | None, server_name: str | None, profile: str | None, fmt
 @profile_option
 def demo(profile: str | None) -> None:
     """The main job on built-in defaults: explain the seed lab's two servers, then print their
-    compute-node plan (what `bash run.sh` runs)."""
+    compute-node plan (what `bash run.sh` runs).
+
+    \b
+    Examples:
+      vmqos demo
+      vmqos demo --profile modern      the same lab on a current compute node
+    """
     scenario = load_scenario(None)
     chosen = _profile_for(scenario, profile)
     console = make_console()
@@ -151,7 +166,11 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:
-        exc.show()
+        # One line, like every other user error (click's own block is four lines).
+        message = " ".join(exc.format_message().split())
+        if isinstance(exc, click.UsageError) and exc.ctx is not None:
+            message += f" (see `{exc.ctx.command_path} --help`)"
+        click.echo(f"vmqos: error: {message}", err=True)
         return exc.exit_code
     except click.Abort:
         click.echo("vmqos: aborted", err=True)

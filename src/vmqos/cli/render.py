@@ -79,6 +79,15 @@ class _Request:
     def bandwidth(self) -> Bandwidth | None:
         return compile_bandwidth(self.quota, self.vif_type)
 
+    @property
+    def libvirt_uses_ovsdb(self) -> bool:
+        """libvirt >= 8.0 shapes an OVS virtualport through ovs-vsctl, not tc (spec §2.5)."""
+        return self.vif_type.libvirt_uses_ovsdb and self.profile.libvirt_ovs_qos
+
+    def tc_bandwidth(self) -> Bandwidth | None:
+        """What libvirt hands to tc: nothing when it uses ovsdb for this port."""
+        return None if self.libvirt_uses_ovsdb else self.bandwidth()
+
     def domain(self, name: str = "instance-00000001", domain_id: int = 1) -> DomainSpec:
         server = Server(name="vmqos-render", flavor=self.flavor.name, ports=(self.port.id,),
                         id=_SERVER_ID, image_id="c11a1c31-f703-4ae6-a689-5a6b9a624625",
@@ -116,7 +125,13 @@ def render() -> None:
               help="nova = what Nova passes to libvirt; libvirt = what `virsh dumpxml` shows")
 def domain_xml(properties: tuple[str, ...], vcpus: int, dev: str | None, vif_type: str,
                profile: str | None, fmt: str, form: str) -> None:
-    """The libvirt domain XML Nova writes for a server of this flavor (one NIC, one disk)."""
+    """The libvirt domain XML Nova writes for a server of this flavor (one NIC, one disk).
+
+    \b
+    Examples:
+      vmqos render domain-xml --profile pike-rhel7 --property quota:cpu_shares=512
+      vmqos render domain-xml --form libvirt --vif-type ovs --property quota:vif_inbound_average=1
+    """
     request = _Request(properties, vcpus, dev, vif_type, profile)
     xml = render_domain_xml(request.domain(), form=form)
     _emit(fmt, [xml.rstrip("\n")], {"xml": xml})
@@ -131,7 +146,13 @@ def qemu_argv(properties: tuple[str, ...], vcpus: int, dev: str | None, vif_type
     """QEMU's disk throttling on the command line: the legacy `-drive` option.
 
     Since -blockdev (libvirt >= 5.x) throttling is not in argv at all; libvirt sends QMP
-    `block_set_io_throttle` after start — see `vmqos render qmp`."""
+    `block_set_io_throttle` after start — see `vmqos render qmp`.
+
+    \b
+    Example (the seed's m1.resquota disk):
+      vmqos render qemu-argv --legacy --property quota:disk_read_bytes_sec=1000000 \\
+          --property quota:disk_write_bytes_sec=1024000
+    """
     request = _Request(properties, vcpus, dev, vif_type, profile)
     use_drive = legacy if legacy is not None else request.profile.qemu_throttle == "drive"
     disks = request.domain().disks
@@ -149,7 +170,12 @@ def qemu_argv(properties: tuple[str, ...], vcpus: int, dev: str | None, vif_type
 @_flavor_options
 def qmp(properties: tuple[str, ...], vcpus: int, dev: str | None, vif_type: str,
         profile: str | None, fmt: str) -> None:
-    """The QMP `block_set_io_throttle` command libvirt sends for each throttled disk."""
+    """The QMP `block_set_io_throttle` command libvirt sends for each throttled disk.
+
+    \b
+    Example:
+      vmqos render qmp --property quota:disk_total_iops_sec=500
+    """
     request = _Request(properties, vcpus, dev, vif_type, profile)
     commands = [c for d in request.domain().disks
                 if (c := render_qmp_block_set_io_throttle(d))]
@@ -170,7 +196,14 @@ def qmp(properties: tuple[str, ...], vcpus: int, dev: str | None, vif_type: str,
 def cgroup(properties: tuple[str, ...], vcpus: int, dev: str | None, vif_type: str,
            profile: str | None, fmt: str, cgroup_version: str | None, systemd: bool | None,
            domain_id: int, name: str, shares_policy: str | None) -> None:
-    """The cgroup writes libvirt makes for the flavor's quota:cpu_* keys."""
+    """The cgroup writes libvirt makes for the flavor's quota:cpu_* keys.
+
+    \b
+    Examples:
+      vmqos render cgroup --profile pike-rhel7 --domain-id 10 --name instance-00000041 \\
+          --property quota:cpu_shares=512
+      vmqos render cgroup --cgroup v2 --shares-policy systemd --property quota:cpu_shares=2048
+    """
     overrides: dict[str, Any] = {}
     if cgroup_version is not None:
         overrides["cgroup"] = cgroup_version
@@ -190,8 +223,19 @@ def cgroup(properties: tuple[str, ...], vcpus: int, dev: str | None, vif_type: s
 def tc(properties: tuple[str, ...], vcpus: int, dev: str | None, vif_type: str,
        profile: str | None, fmt: str) -> None:
     """The tc commands libvirt runs for the flavor's quota:vif_* keys, one per line, in
-    order, exactly as libvirt executes them (taps: inbound = htb on the tap's egress)."""
+    order, exactly as libvirt executes them (taps: inbound = htb on the tap's egress).
+
+    \b
+    Examples:
+      vmqos render tc --property quota:vif_outbound_average=1024 --dev tap0
+      vmqos render tc --vif-type direct --property quota:vif_inbound_average=100
+    """
     request = _Request(properties, vcpus, dev, vif_type, profile)
+    if request.libvirt_uses_ovsdb:
+        lines = [f"# libvirt shapes OVS port {request.dev} with ovs-vsctl under profile "
+                 f"{request.profile.name}: see `vmqos render ovs-libvirt`"]
+        _emit(fmt, lines, {"dev": request.dev, "commands": []})
+        return
     lines = render_tc_program(request.dev, request.bandwidth(),
                               swapped=request.vif_type.swapped)
     _emit(fmt, lines, {"dev": request.dev, "commands": lines})
@@ -206,11 +250,23 @@ def tc(properties: tuple[str, ...], vcpus: int, dev: str | None, vif_type: str,
 def tc_show(properties: tuple[str, ...], vcpus: int, dev: str | None, vif_type: str,
             profile: str | None, fmt: str, iproute2: str | None, mtu: int) -> None:
     """What `tc qdisc show`, `tc class show` and `tc filter show` print on the device after
-    libvirt's program ran."""
+    libvirt's program ran.
+
+    \b
+    Examples:
+      vmqos render tc-show --iproute2 rhel7 --vif-type ovs --profile pike-rhel7 \\
+          --property quota:vif_inbound_average=32768 --property quota:vif_inbound_peak=65536
+      vmqos render tc-show --mtu 9000 --property quota:vif_inbound_average=1000
+    """
     request = _Request(properties, vcpus, dev, vif_type, profile)
-    show = render_tc_show(request.dev, request.bandwidth(), swapped=request.vif_type.swapped,
+    ovs_port = request.vif_type is VifType.OVS_BRIDGE
+    # libvirt sets no noqueue root on OVS ports, and ovs-vswitchd deletes a foreign ingress
+    # qdisc on its ports (ovs-issues #210: the seed's tap shows none).
+    show = render_tc_show(request.dev, request.tc_bandwidth(),
+                          swapped=request.vif_type.swapped,
                           iproute2=iproute2 or request.profile.iproute2, mtu=mtu,
-                          noqueue=request.profile.libvirt_noqueue)
+                          noqueue=request.profile.libvirt_noqueue and not ovs_port,
+                          ingress_removed_by_ovs=ovs_port)
     lines: list[str] = []
     data: dict[str, list[str]] = {}
     for kind in ("qdisc", "class", "filter"):
@@ -225,7 +281,12 @@ def tc_show(properties: tuple[str, ...], vcpus: int, dev: str | None, vif_type: 
 @click.option("--vm-uuid", default=_SERVER_ID, show_default=True)
 def ovs_libvirt(properties: tuple[str, ...], vcpus: int, dev: str | None, vif_type: str,
                 profile: str | None, fmt: str, vm_uuid: str) -> None:
-    """The ovs-vsctl commands libvirt (>= 8.0) runs instead of tc for an OVS virtualport."""
+    """The ovs-vsctl commands libvirt (>= 8.0) runs instead of tc for an OVS virtualport.
+
+    \b
+    Example:
+      vmqos render ovs-libvirt --dev eth0 --property quota:vif_inbound_average=1024
+    """
     request = _Request(properties, vcpus, dev, VifType.OVS_BRIDGE.value, profile)
     lines = compile_libvirt_ovs(request.dev, vm_uuid, request.bandwidth())
     _emit(fmt, lines, {"dev": request.dev, "commands": lines})
@@ -238,13 +299,21 @@ def ovs_libvirt(properties: tuple[str, ...], vcpus: int, dev: str | None, vif_ty
               help="a QoS rule, e.g. bandwidth_limit:max_kbps=3000,max_burst_kbps=300 "
                    "(repeatable; rules form one policy)")
 @click.option("--dev", default=None, help="the port's device (tap/qvo/OVS port name)")
+@click.option("--mac", default="fa:16:3e:00:00:01", show_default=True,
+              help="the port's MAC (packet-rate flows match on it)")
 @click.option("--network-type", default="vlan", show_default=True)
 @click.option("--physical-network", default=None)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text",
               show_default=True)
-def neutron(backend: str, rules: tuple[str, ...], dev: str | None, network_type: str,
-            physical_network: str | None, fmt: str) -> None:
-    """What the Neutron agent writes on the host for a port with these rules."""
+def neutron(backend: str, rules: tuple[str, ...], dev: str | None, mac: str,
+            network_type: str, physical_network: str | None, fmt: str) -> None:
+    """What the Neutron agent writes on the host for a port with these rules.
+
+    \b
+    Examples (the seed's bw-limiter):
+      vmqos render neutron --backend ovs --rule bandwidth_limit:max_kbps=3000,max_burst_kbps=300
+      vmqos render neutron --backend ovn --rule dscp_marking:dscp_mark=26
+    """
     name = "sriovnicswitch" if backend == "sriov" else backend
     if name not in BACKENDS:  # pragma: no cover - click.Choice already restricts it
         raise ValidationError(f"unknown backend {backend!r}", key="--backend", value=backend)
@@ -253,6 +322,6 @@ def neutron(backend: str, rules: tuple[str, ...], dev: str | None, network_type:
         policy = add_rule(policy, parse_rule_spec(text))
     ctx = PortContext(port_id=_PORT_ID, port_name=dev or "", network_id="net",
                       network_type=network_type, physical_network=physical_network,
-                      pf="eth1")
+                      mac=mac, pf="eth1")
     lines = neutron_commands(name, ctx, policy.rules)
     _emit(fmt, lines, {"backend": name, "commands": lines})

@@ -227,7 +227,7 @@ def _policed(vif: VifType, direction: Direction) -> bool:
 
 _LABELS = {
     VifType.OVS_HYBRID: "OVS hybrid (tap)", VifType.ETHERNET: "ethernet (tap)",
-    VifType.OVS_BRIDGE: "OVS port", VifType.MACVTAP: "macvtap",
+    VifType.OVS_BRIDGE: "OVS", VifType.MACVTAP: "macvtap",
     VifType.VHOSTUSER: "vhost-user", VifType.HOSTDEV: "SR-IOV hostdev",
 }
 

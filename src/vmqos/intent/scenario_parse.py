@@ -135,7 +135,13 @@ def _parse_flavor(path: str, raw: object) -> Flavor:
                     "properties"))
     name = doc.get_str("name")
     specs = doc.get_mapping("properties")
-    _prefixed(f"{path}.properties", lambda: validate_extra_specs(specs))
+    try:
+        validate_extra_specs(specs)
+    except IntentError as exc:
+        # Name the offending key: a flavor may carry a dozen quota:* specs.
+        exc.message = f"{path}.properties[{exc.key!r}]: {exc.message}"
+        exc.args = (exc.message,)
+        raise
     return Flavor(
         name=name,
         id=doc.get_str("id", _derived_id("flavor", name)),

@@ -95,7 +95,10 @@ def compile_server_plan(scenario: Scenario, server: Server, profile: Profile) ->
                      and scenario.neutron_backend in ("ovs", "ovn"))
         show = render_tc_show(iface.dev, None if ovs_libvirt else bandwidth,
                               swapped=iface.vif_type.swapped, iproute2=profile.iproute2,
-                              mtu=network.mtu, noqueue=profile.libvirt_noqueue,
+                              mtu=network.mtu,
+                              # libvirt's noqueue default skips OVS ports (spec §2.5).
+                              noqueue=profile.libvirt_noqueue
+                              and iface.vif_type is not VifType.OVS_BRIDGE,
                               ingress_removed_by_ovs=in_br_int)
         policy_id = effective_policy_id(port, network, backend=scenario.neutron_backend)
         policy = policies.get(policy_id) if policy_id else None

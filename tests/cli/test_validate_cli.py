@@ -1,0 +1,208 @@
+"""End-to-end tests of ``vmqos validate``: Nova's verdict on flavor properties (nova_libvirt.md
+§6.1) and Neutron's on QoS rules (neutron_qos.md §6.1), with their exact messages, exit codes
+0/2 through the real process, and ``--format json``."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections.abc import Callable
+
+import pytest
+
+from .conftest import Outcome, assert_user_error, props
+
+Run = Callable[..., Outcome]
+Proc = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def _rules(*rules: str) -> list[str]:
+    return [arg for rule in rules for arg in ("--rule", rule)]
+
+
+# nova_libvirt.md §6.1 (microversion >= 2.86): None = accepted.
+NOVA_VECTORS: list[tuple[str, str | None]] = [
+    ("quota:cpu_shares=2048", None),
+    ("quota:cpu_shares=-1", "Validation failed; '-1' is less than the min value of '0'."),
+    ("quota:cpu_quota=-1", None),
+    ("quota:cpu_period=abc", "Validation failed; 'abc' is not a valid integer value."),
+    ("quota:disk_total_iops_sec=0", None),
+    ("quota:disk_read_bytes_sec_max=100", "Validation failed; extra spec "
+     "'quota:disk_read_bytes_sec_max' does not appear to be a valid extra spec."),
+    ("quota:vif_inbound_floor=10", "Validation failed; extra spec 'quota:vif_inbound_floor' "
+     "does not appear to be a valid extra spec."),
+    ("foo=bar", None),
+]
+
+
+@pytest.mark.parametrize(("spec", "message"), NOVA_VECTORS, ids=[s for s, _ in NOVA_VECTORS])
+def test_nova_extra_spec_vectors(vmqos: Run, spec: str, message: str | None) -> None:
+    out = vmqos("validate", "--property", spec)
+    if message is None:
+        assert out.code == 0, out.stderr
+        assert out.stderr == ""
+        assert out.lines[0] == "valid: 1 property, 0 rules"
+    else:
+        assert assert_user_error(out.code, out.stderr) == message
+        assert out.stdout == ""
+
+
+def test_readme_example_exit_2_through_the_real_process(run_vmqos: Proc) -> None:
+    """README: `vmqos validate --property quota:cpu_shares=-1` prints Nova's message, exit 2."""
+    proc = run_vmqos("validate", "--property", "quota:cpu_shares=-1")
+    assert proc.stderr == "vmqos: error: Validation failed; '-1' is less than the min value " \
+                          "of '0'.\n"
+    assert (proc.returncode, proc.stdout) == (2, "")
+
+
+def test_valid_input_exit_0_through_the_real_process(run_vmqos: Proc) -> None:
+    proc = run_vmqos("validate", *props("quota:cpu_shares=512"),
+                     *_rules("bandwidth_limit:max_kbps=3000,max_burst_kbps=300"))
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert proc.stdout.splitlines()[0] == "valid: 1 property, 1 rule"
+
+
+def test_host_level_findings_do_not_fail(vmqos: Run) -> None:
+    """Nova accepts quota:cpu_shares=2048; the cgroup v2 lint is printed, exit stays 0."""
+    out = vmqos("validate", "--property", "quota:cpu_shares=2048", "--cgroup", "v2")
+    assert out.code == 0
+    assert "quota:cpu_shares" in out.stdout
+    assert "cpu.weight=2048" in out.stdout
+
+
+# neutron_qos.md §6.1, rule validation (400s): None = accepted (201).
+NEUTRON_VECTORS: list[tuple[str, str | None]] = [
+    ("bandwidth_limit:max_kbps=10000", None),
+    ("bandwidth_limit:max_burst_kbps=10",
+     "Failed to parse request. Required attribute 'max_kbps' not specified"),
+    ("bandwidth_limit:max_kbps=-1",
+     "Invalid input for max_kbps. Reason: '-1' is too small - must be at least '0'."),
+    ("bandwidth_limit:max_kbps=2147483648", "Invalid input for max_kbps. Reason: "
+     "'2147483648' is too large - must be no larger than '2147483647'."),
+    ("bandwidth_limit:max_kbps=2147483647", None),
+    ("bandwidth_limit:max_kbps=abc", "Invalid input for operation: 'abc' is not an integer."),
+    ("bandwidth_limit:max_kbps=10000,direction=any",
+     "Invalid input for direction. Reason: any is not in valid_values."),
+    ("packet_rate_limit:max_kpps=1000,direction=any",
+     "Invalid input for direction. Reason: any is not in valid_values."),
+    ("minimum_packet_rate:min_kpps=1000,direction=any", None),
+    ("dscp_marking:dscp_mark=3", "Invalid input for dscp_mark. Reason: 3 is not in valid_values."),
+    *((f"dscp_marking:dscp_mark={mark}",
+       f"Invalid input for dscp_mark. Reason: {mark} is not in valid_values.")
+      for mark in (2, 4, 6, 42, 50, 52, 54, 57, 63, 64)),
+    *((f"dscp_marking:dscp_mark={mark}", None) for mark in (0, 8, 26, 46, 56)),
+]
+
+
+@pytest.mark.parametrize(("rule", "message"), NEUTRON_VECTORS,
+                         ids=[r for r, _ in NEUTRON_VECTORS])
+def test_neutron_rule_vectors(vmqos: Run, rule: str, message: str | None) -> None:
+    out = vmqos("validate", "--rule", rule)
+    if message is None:
+        assert (out.code, out.stderr) == (0, "")
+        assert out.lines == ["valid: 0 properties, 1 rule"]
+    else:
+        assert assert_user_error(out.code, out.stderr) == message
+        assert out.stdout == ""
+
+
+# neutron_qos.md §1.6 / §6.1: the rules given together form one policy.
+_RULES_CONFLICT = (r"Rule {type} conflicts with rule \S.* which already exists in QoS Policy "
+                   r"\S+\.")
+_PARAMETER_CONFLICT = (r"Unable to add the rule with value {value} to the policy \S+ as the "
+                       r"existing rule of type {type} has value {existing}\.")
+
+POLICY_VECTORS: dict[str, tuple[tuple[str, ...], str | None]] = {
+    "second bw egress rule": (
+        ("bandwidth_limit:max_kbps=1000", "bandwidth_limit:max_kbps=2000,direction=egress"),
+        _RULES_CONFLICT.format(type="bandwidth_limit")),
+    "second DSCP rule, different mark": (
+        ("dscp_marking:dscp_mark=26", "dscp_marking:dscp_mark=46"),
+        _RULES_CONFLICT.format(type="dscp_marking")),
+    "bw egress + bw ingress": (
+        ("bandwidth_limit:max_kbps=1000", "bandwidth_limit:max_kbps=2000,direction=ingress"),
+        None),
+    "bw egress 1000 then min-bw egress 2000": (
+        ("bandwidth_limit:max_kbps=1000", "minimum_bandwidth:min_kbps=2000"),
+        _PARAMETER_CONFLICT.format(value=2000, type="bandwidth_limit", existing=1000)),
+    "bw egress 1000 then min-bw egress 1000 (equal allowed)": (
+        ("bandwidth_limit:max_kbps=1000", "minimum_bandwidth:min_kbps=1000"), None),
+    "bw egress 1000 then min-bw ingress 2000 (>= 26.0.0)": (
+        ("bandwidth_limit:max_kbps=1000", "minimum_bandwidth:min_kbps=2000,direction=ingress"),
+        None),
+    "min-bw egress 2000 then bw egress 1000": (
+        ("minimum_bandwidth:min_kbps=2000", "bandwidth_limit:max_kbps=1000"),
+        _PARAMETER_CONFLICT.format(value=1000, type="minimum_bandwidth", existing=2000)),
+    "min-pps egress then min-pps any": (
+        ("minimum_packet_rate:min_kpps=1000,direction=egress",
+         "minimum_packet_rate:min_kpps=1000,direction=any"),
+        _PARAMETER_CONFLICT.format(value="any", type="minimum_packet_rate", existing="egress")),
+    "min-pps egress then min-pps ingress": (
+        ("minimum_packet_rate:min_kpps=1000,direction=egress",
+         "minimum_packet_rate:min_kpps=1000,direction=ingress"), None),
+}
+
+
+@pytest.mark.parametrize("case", POLICY_VECTORS)
+def test_rules_form_one_policy(vmqos: Run, case: str) -> None:
+    rules, pattern = POLICY_VECTORS[case]
+    out = vmqos("validate", *_rules(*rules))
+    if pattern is None:
+        assert (out.code, out.stderr) == (0, "")
+        assert out.lines == ["valid: 0 properties, 2 rules"]
+    else:
+        message = assert_user_error(out.code, out.stderr)
+        assert re.fullmatch(pattern, message), message
+
+
+def test_duplicate_rule_pair(vmqos: Run) -> None:
+    out = vmqos("validate", *_rules("bandwidth_limit:max_kbps=3000",
+                                    "bandwidth_limit:max_kbps=3000,max_burst_kbps=300"))
+    message = assert_user_error(out.code, out.stderr)
+    assert re.fullmatch(_RULES_CONFLICT.format(type="bandwidth_limit"), message), message
+
+
+def test_json_on_success(vmqos: Run) -> None:
+    out = vmqos("validate", *props("quota:cpu_shares=512", "foo=bar"),
+                *_rules("bandwidth_limit:max_kbps=3000,max_burst_kbps=300",
+                        "dscp_marking:dscp_mark=26"), "--format", "json")
+    assert (out.code, out.stderr) == (0, "")
+    data = json.loads(out.stdout)
+    assert data["valid"] is True
+    assert data["properties"] == {"quota:cpu_shares": "512", "foo": "bar"}
+    rules = [{k: v for k, v in r.items() if k != "id"} for r in data["rules"]]
+    assert rules == [
+        {"type": "bandwidth_limit", "max_kbps": 3000, "max_burst_kbps": 300,
+         "direction": "egress"},  # Neutron's default direction
+        {"type": "dscp_marking", "dscp_mark": 26},
+    ]
+    assert isinstance(data["findings"], list)
+    for finding in data["findings"]:
+        assert {"code", "severity", "key", "value", "reason", "advice"} <= set(finding)
+    assert "quota:cpu_shares" in {f["key"] for f in data["findings"]}
+
+
+def test_json_errors_are_still_one_stderr_line(vmqos: Run) -> None:
+    out = vmqos("validate", "--property", "quota:cpu_shares=-1", "--format", "json")
+    assert_user_error(out.code, out.stderr, "'-1'")
+    assert out.stdout == ""
+
+
+@pytest.mark.parametrize(("args", "needles"), [
+    ((), ("--property", "--rule")),
+    (("--property", "noequals"), ("--property", "'noequals'")),
+    (("--rule", "bandwidth_limit:max_kbps=10,foo=1"), ("'foo'",)),
+    (("--rule", "bogus:x=1"), ("'bogus'",)),
+])
+def test_bad_input_is_a_one_line_user_error(vmqos: Run, args: tuple[str, ...],
+                                            needles: tuple[str, ...]) -> None:
+    out = vmqos("validate", *args)
+    assert_user_error(out.code, out.stderr, *needles)
+
+
+def test_help_exits_0_and_shows_examples(vmqos: Run) -> None:
+    out = vmqos("validate", "--help")
+    assert (out.code, out.stderr) == (0, "")
+    assert re.search(r"^\s+vmqos validate --property ", out.stdout, re.MULTILINE)
+    assert re.search(r"^\s+vmqos validate --rule ", out.stdout, re.MULTILINE)
