@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import replace
 from pathlib import Path
 
@@ -95,8 +96,10 @@ def test_hybrid_plug_layers_act_in_series_and_the_stricter_wins() -> None:
     # kbps on OVS hybrid plug -> effective about 3000 kbit/s.
     scenario = one_port(specs={"quota:vif_outbound_average": "1000"},
                         rules=(BandwidthLimitRule(max_kbps=KbitPerSec(3000)),))
-    out = the_port(scenario).outbound
-    assert {layer.device for layer in out.layers} == {"tap" + PORT_ID[:11], "qvo" + PORT_ID[:11]}
+    port = the_port(scenario)
+    out = port.outbound
+    assert {port.device_of(layer) for layer in out.layers} == {"tap" + PORT_ID[:11],
+                                                               "qvo" + PORT_ID[:11]}
     assert out.overridden == ()
     assert out.effective is not None
     assert out.effective.enforcer is Enforcer.OVS_AGENT
@@ -190,3 +193,46 @@ def test_cpu_shares_over_the_v2_ceiling_is_a_server_finding() -> None:
                               get_profile("modern")).servers[0]
     assert any(f.key == "quota:cpu_shares" and f.severity.value == "error"
                for f in server.findings)
+
+
+def test_shared_work_never_leaks_between_ports() -> None:
+    # explain reuses per-combination work across ports (flavor, VIF type, policy, network);
+    # each port's explanation must equal the one it gets when explained alone.
+    flavors = (Flavor(name="a", extra_specs={"quota:vif_inbound_average": "100",
+                                             "quota:vif_outbound_average": "50"}),
+               Flavor(name="b", vcpus=2, extra_specs={"quota:cpu_shares": "2048"}))
+    policies = (QosPolicy(name="p1", id="pol-1",
+                          rules=(BandwidthLimitRule(max_kbps=KbitPerSec(3000)),)),
+                QosPolicy(name="p2", id="pol-2", rules=(DscpMarkingRule(dscp_mark=26),)))
+    networks = (Network(name="n1", id="net-1", qos_policy_id="pol-2"),
+                Network(name="n2", id="net-2", network_type="geneve", mtu=1450))
+    vifs = (VifType.OVS_HYBRID, VifType.OVS_BRIDGE, VifType.ETHERNET, VifType.MACVTAP)
+    ports, servers = [], []
+    for i in range(24):
+        port_id = f"{i:08x}-aaaa-bbbb-cccc-dddddddddddd"
+        ports.append(Port(id=port_id, network_id=networks[i % 2].id, vif_type=vifs[i % 4],
+                          qos_policy_id="pol-1" if i % 3 == 0 else None))
+        servers.append(Server(name=f"vm{i}", flavor=flavors[i % 2].name, ports=(port_id,),
+                              image_id="img"))
+    for backend in ("ovs", "ovn", "linuxbridge"):
+        whole = Scenario(flavors=flavors, policies=policies, networks=networks,
+                         ports=tuple(ports), servers=tuple(servers), neutron_backend=backend)
+        together = explain_scenario(whole, get_profile("modern")).servers
+        for server, explained in zip(servers, together, strict=True):
+            alone = replace(whole, servers=(server,), ports=tuple(
+                p for p in ports if p.id in server.ports))
+            assert explain_scenario(alone, get_profile("modern")).servers[0] == explained
+        first = together[0].ports[0]
+        assert first.device_of(first.inbound.layers[0]) == "tap" + ports[0].id[:11]
+
+
+def test_explain_restores_the_garbage_collector() -> None:
+    assert gc.isenabled()
+    explain_scenario(one_port(), get_profile("modern"))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        explain_scenario(one_port(), get_profile("modern"))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

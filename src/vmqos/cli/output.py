@@ -45,8 +45,9 @@ def dump_json(value: Any) -> str:
     return json.dumps(to_jsonable(value), indent=2, sort_keys=False)
 
 
-def _limit_json(limit: Limit) -> dict[str, Any]:
+def _limit_json(limit: Limit, port: PortExplanation) -> dict[str, Any]:
     data: dict[str, Any] = to_jsonable(limit)
+    data["device"] = port.device_of(limit)
     data["host_view"] = host_view(limit.enforcer, limit.direction)
     return data
 
@@ -54,14 +55,14 @@ def _limit_json(limit: Limit) -> dict[str, Any]:
 def explanation_json(explanation: ScenarioExplanation) -> dict[str, Any]:
     """The explain JSON document: stable keys, both direction views on every layer."""
 
-    def direction(d: DirectionExplanation) -> dict[str, Any]:
+    def direction(d: DirectionExplanation, p: PortExplanation) -> dict[str, Any]:
         return {
             "direction": d.direction.value,
             "neutron_direction": d.direction.neutron,
-            "layers": [_limit_json(x) for x in d.layers],
-            "effective": None if d.effective is None else _limit_json(d.effective),
+            "layers": [_limit_json(x, p) for x in d.layers],
+            "effective": None if d.effective is None else _limit_json(d.effective, p),
             "rule": d.rule,
-            "overridden": [_limit_json(x) for x in d.overridden],
+            "overridden": [_limit_json(x, p) for x in d.overridden],
         }
 
     def port(p: PortExplanation) -> dict[str, Any]:
@@ -72,8 +73,8 @@ def explanation_json(explanation: ScenarioExplanation) -> dict[str, Any]:
             "device": p.device,
             "policy": p.policy,
             "policy_source": p.policy_source,
-            "inbound": direction(p.inbound),
-            "outbound": direction(p.outbound),
+            "inbound": direction(p.inbound, p),
+            "outbound": direction(p.outbound, p),
             "findings": to_jsonable(p.findings),
         }
 
@@ -103,12 +104,13 @@ def _rate(limit: Limit | None) -> str:
     return text
 
 
-def _layer_line(limit: Limit, port_device: str, *, overridden: bool) -> Text:
+def _layer_line(limit: Limit, port: PortExplanation, *, overridden: bool) -> Text:
     line = Text()
     style = "strike red" if overridden else "bold"
     line.append(limit.enforcer.value, style=style)
-    if limit.device != port_device:
-        line.append(f" [{limit.device}]")
+    device = port.device_of(limit)
+    if device != port.device:
+        line.append(f" [{device}]")
     line.append(": " + _rate(limit), style="strike red" if overridden else "")
     if limit.peak is not None:
         line.append(f", bursts at up to {format_bits_per_sec(limit.peak)}")
@@ -136,7 +138,7 @@ def _server_table(server: ServerExplanation) -> Table:
         first = True
         for direction in Direction:
             d = port.direction(direction)
-            lines = [_layer_line(x, port.device, overridden=any(x is o for o in d.overridden))
+            lines = [_layer_line(x, port, overridden=any(x is o for o in d.overridden))
                      for x in d.layers]
             layers = Text("\n").join(lines) if lines else Text("none", style="dim")
             where = Text("")

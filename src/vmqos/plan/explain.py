@@ -18,8 +18,10 @@ its host-side name via :func:`vmqos.model.host_view`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from vmqos.intent.binding import effective_policy_id
@@ -40,6 +42,9 @@ from vmqos.plan.tc import tc_limits
 from vmqos.units import format_bits_per_sec, format_bytes
 
 __all__ = [
+    "LOGICAL_PORT",
+    "QVO",
+    "TAP",
     "CpuExplanation",
     "DirectionExplanation",
     "DiskExplanation",
@@ -55,6 +60,14 @@ _AGENT_WRITERS = frozenset({Enforcer.OVS_AGENT, Enforcer.LINUXBRIDGE})
 # LP #1572670); we flag bursts under 10 ms of the rate or two full frames.
 _MIN_BURST_SECONDS = 0.010
 _FRAME_BYTES = 1514
+
+
+# Roles a layer's ``device`` names in an explanation. Explanations are shared by every port
+# with the same flavor, VIF type, policy and network (a cloud has few such combinations and
+# many ports), so layers name the object by role; PortExplanation.device_of resolves it.
+TAP = "{tap}"                  # the port's tap (or macvtap) device
+QVO = "{qvo}"                  # the OVS end of the hybrid-plug veth pair
+LOGICAL_PORT = "{port}"        # the Neutron port itself (OVN logical switch port)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +94,17 @@ class PortExplanation:
 
     def direction(self, direction: Direction) -> DirectionExplanation:
         return self.inbound if direction is Direction.INBOUND else self.outbound
+
+    def device_of(self, limit: Limit) -> str:
+        """The host device a layer of this port sits on (layers name it by role)."""
+        role = limit.device
+        if role == TAP:
+            return self.device
+        if role == QVO:
+            return "qvo" + self.port_id[:11]
+        if role == LOGICAL_PORT:
+            return self.port_id
+        return role
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,27 +168,26 @@ def _object_slot(limit: Limit) -> tuple[str, str]:
 
 def _describe(limit: Limit) -> str:
     rate = "no cap" if limit.rate is None else format_bits_per_sec(limit.rate)
-    return f"{limit.enforcer.value} on {limit.device} ({rate})"
+    return f"{limit.enforcer.value} ({rate})"
 
 
-def _ovs_removed_finding(limit: Limit, port: Port) -> Finding:
+def _ovs_removed_finding(limit: Limit) -> Finding:
     return Finding(
         code="ovs-removes-libvirt-ingress-qdisc",
         severity=Severity.WARNING,
         key=limit.source,
         value=format_bits_per_sec(limit.rate) if limit.rate is not None else "-",
-        reason=(f"{limit.device} is an Open vSwitch port: ovs-vswitchd owns tc ingress "
-                "policing on its ports and deletes the ingress qdisc libvirt installed for "
-                f"port {port.id}'s outbound limit (ovs-issues #210; the seed note's tc output "
-                "shows no ingress qdisc on such a tap), so traffic from the VM is not limited "
-                "by the flavor."),
+        reason=("the tap is an Open vSwitch port: ovs-vswitchd owns tc ingress policing on "
+                "its ports and deletes the ingress qdisc libvirt installed for the outbound "
+                "limit (ovs-issues #210; the seed note's tc output shows no ingress qdisc on "
+                "such a tap), so traffic from the VM is not limited by the flavor."),
         advice=("Limit VM outbound traffic with a Neutron bandwidth_limit egress rule "
                 "(OVS ingress_policing), or plug the port with OVS hybrid plug."),
     )
 
 
 def _combine(
-    direction: Direction, layers: Sequence[Limit], port: Port, *, ovs_port: bool = False
+    direction: Direction, layers: Sequence[Limit], *, ovs_port: bool = False
 ) -> tuple[DirectionExplanation, list[Finding]]:
     findings: list[Finding] = []
     by_slot: dict[tuple[str, str], list[Limit]] = {}
@@ -175,11 +198,11 @@ def _combine(
         if (ovs_port and layer.enforcer is Enforcer.TC_TAP and slot[1] == "ingress-qdisc"
                 and layer.rate is not None):
             overridden.append(layer)
-            findings.append(_ovs_removed_finding(layer, port))
+            findings.append(_ovs_removed_finding(layer))
             continue
         by_slot.setdefault(slot, []).append(layer)
 
-    for (device, _), writers in by_slot.items():
+    for (_, object_name), writers in by_slot.items():
         if len(writers) == 1:
             survivors.append(writers[0])
             continue
@@ -196,10 +219,10 @@ def _combine(
                 key=lost.source,
                 value=format_bits_per_sec(lost.rate) if lost.rate is not None else "-",
                 reason=(f"{lost.enforcer.value} and {last.enforcer.value} both configure "
-                        f"{host_view(last.enforcer, direction)} on {device} for port "
-                        f"{port.id}; the {last.enforcer.value} writes last and re-asserts on "
-                        "every resync, so this limit is silently replaced "
-                        "(OVS owns QoS on its ports: ovs-issues #210)."),
+                        f"the port's {object_name} ({host_view(last.enforcer, direction)}); the "
+                        f"{last.enforcer.value} writes last and re-asserts on every resync, "
+                        "so this limit is silently replaced (OVS owns QoS on its ports: "
+                        "ovs-issues #210)."),
                 advice=("Enforce this direction in one place: drop the flavor's quota:vif_* "
                         "keys and use the Neutron policy, or use OVS hybrid plug so the two "
                         "act in series on tap and qvo."),
@@ -252,12 +275,12 @@ def _port_lint(quota: FlavorQuota, vcpus: int, vif_type: VifType) -> tuple[Findi
 
 
 def _flavor_layers(
-    flavor: Flavor, quota: FlavorQuota, port: Port, profile: Profile
+    flavor_name: str, quota: FlavorQuota, port: Port, profile: Profile
 ) -> list[Limit]:
     bandwidth = compile_bandwidth(quota, port.vif_type)
     if bandwidth is None:
         return []
-    source = f"flavor {flavor.name} quota:vif_*"
+    source = f"flavor {flavor_name} quota:vif_*"
     if port.vif_type.libvirt_uses_ovsdb and profile.libvirt_ovs_qos:
         return ovs_libvirt_limits(port.tap, bandwidth, source=source)
     return tc_limits(port.tap, bandwidth, swapped=port.vif_type.swapped, source=source)
@@ -271,6 +294,63 @@ def _neutron_device(port: Port, backend: str) -> str:
     return port.tap
 
 
+# Explaining a port depends on its flavor, VIF type, policy and network, not on its identity:
+# each combination is explained once, for a placeholder port, and shared by every port that
+# has it (layers name devices by role; findings carry no port-specific text).
+_PLACEHOLDER_ID = "\x00port"
+_ROLES = {"tap" + _PLACEHOLDER_ID: TAP, "qvo" + _PLACEHOLDER_ID: QVO, _PLACEHOLDER_ID: LOGICAL_PORT}
+
+
+def _as_role(limit: Limit) -> Limit:
+    role = _ROLES.get(limit.device)
+    return limit if role is None else replace(limit, device=role)
+
+
+@dataclass(frozen=True, slots=True)
+class _PortTemplate:
+    inbound: DirectionExplanation
+    outbound: DirectionExplanation
+    findings: tuple[Finding, ...]
+
+
+@lru_cache(maxsize=1 << 16)
+def _port_template(
+    flavor_name: str,
+    quota: FlavorQuota,
+    vcpus: int,
+    vif_type: VifType,
+    profile: Profile,
+    backend: str,
+    policy: QosPolicy | None,
+    network: tuple[str, str | None, int],
+    device_owner: str,
+) -> _PortTemplate:
+    """Explain one combination for a placeholder port; devices become roles."""
+    port = Port(id=_PLACEHOLDER_ID, network_id="", vif_type=vif_type,
+                device_owner=device_owner)
+    layers = _flavor_layers(flavor_name, quota, port, profile)
+    if policy is not None:
+        network_type, physical_network, mtu = network
+        ctx = PortContext(port_id=port.id, port_name=_neutron_device(port, backend),
+                          network_type=network_type, physical_network=physical_network,
+                          mtu=mtu, device_owner=device_owner)
+        layers += neutron_limits(backend, ctx, policy.rules, source=f"policy {policy.name}")
+    layers = [_as_role(layer) for layer in layers]
+    findings = list(_port_lint(quota, vcpus, vif_type))
+    # A tap plugged straight into br-int belongs to ovs-vswitchd, whatever Neutron backend
+    # programs it (ML2/OVS or OVN both run ovs-vswitchd on the compute node).
+    ovs_port = vif_type in (VifType.OVS_BRIDGE, VifType.ETHERNET) and backend in ("ovs", "ovn")
+    per_direction = []
+    for direction in Direction:
+        explanation, extra = _combine(
+            direction, [layer for layer in layers if layer.direction is direction],
+            ovs_port=ovs_port)
+        findings.extend(extra)
+        per_direction.append(explanation)
+    return _PortTemplate(inbound=per_direction[0], outbound=per_direction[1],
+                         findings=tuple(dict.fromkeys(findings)))
+
+
 def explain_port(
     server: Server,
     flavor: Flavor,
@@ -280,35 +360,20 @@ def explain_port(
     policies: dict[str, QosPolicy],
     backend: str,
     profile: Profile,
+    templates: dict[tuple[str, ...], _PortTemplate] | None = None,
 ) -> PortExplanation:
-    layers = _flavor_layers(flavor, quota, port, profile)
+    """Explain one port. ``templates`` caches per-combination work within one explain run
+    (keys are cheap strings: the flavor, VIF type, policy and network are fixed for a run)."""
     policy_id = effective_policy_id(port, network, backend=backend)
     policy = policies.get(policy_id) if policy_id else None
-    if policy is not None:
-        ctx = PortContext(
-            port_id=port.id,
-            port_name=_neutron_device(port, backend),
-            network_id=network.id,
-            network_type=network.network_type,
-            physical_network=network.physical_network,
-            mac=port.mac,
-            mtu=network.mtu,
-            device_owner=port.device_owner,
-        )
-        layers += neutron_limits(backend, ctx, policy.rules,
-                                 source=f"policy {policy.name}")
-    findings = list(_port_lint(quota, flavor.vcpus, port.vif_type))
-    # A tap plugged straight into br-int belongs to ovs-vswitchd, whatever Neutron backend
-    # programs it (ML2/OVS or OVN both run ovs-vswitchd on the compute node).
-    ovs_port = (port.vif_type in (VifType.OVS_BRIDGE, VifType.ETHERNET)
-                and backend in ("ovs", "ovn"))
-    per_direction: dict[Direction, DirectionExplanation] = {}
-    for direction in Direction:
-        explanation, extra = _combine(
-            direction, [layer for layer in layers if layer.direction is direction], port,
-            ovs_port=ovs_port)
-        per_direction[direction] = explanation
-        findings.extend(extra)
+    key = (flavor.name, port.vif_type.value, policy_id or "", network.id, port.device_owner)
+    template = None if templates is None else templates.get(key)
+    if template is None:
+        template = _port_template(
+            flavor.name, quota, flavor.vcpus, port.vif_type, profile, backend, policy,
+            (network.network_type, network.physical_network, network.mtu), port.device_owner)
+        if templates is not None:
+            templates[key] = template
     return PortExplanation(
         server=server.name,
         port_id=port.id,
@@ -318,9 +383,9 @@ def explain_port(
         policy=policy.name if policy else None,
         policy_source=(None if policy is None
                        else "port" if port.qos_policy_id == policy_id else "network"),
-        inbound=per_direction[Direction.INBOUND],
-        outbound=per_direction[Direction.OUTBOUND],
-        findings=tuple(findings),
+        inbound=template.inbound,
+        outbound=template.outbound,
+        findings=template.findings,
     )
 
 
@@ -384,6 +449,9 @@ class _Index:
     ports: dict[str, Port]
     networks: dict[str, Network]
     policies: dict[str, QosPolicy]
+    templates: dict[tuple[str, ...], _PortTemplate]
+    server_parts: dict[tuple[str, bool, bool], tuple[CpuExplanation, tuple[Finding, ...]]]
+    local_disks: dict[tuple[str, bool, bool], tuple[DiskExplanation, ...]]
 
     @classmethod
     def build(cls, scenario: Scenario) -> _Index:
@@ -394,6 +462,9 @@ class _Index:
             ports={p.id: p for p in scenario.ports},
             networks={n.id: n for n in scenario.networks},
             policies={p.id: p for p in scenario.policies},
+            templates={},
+            server_parts={},
+            local_disks={},
         )
 
 
@@ -407,16 +478,31 @@ def explain_server(scenario: Scenario, server: Server, profile: Profile,
         port = index.ports[port_id]
         network = index.networks[port.network_id]
         ports.append(explain_port(server, flavor, quota, port, network, index.policies,
-                                  scenario.neutron_backend, profile))
+                                  scenario.neutron_backend, profile, index.templates))
+    # CPU, local-disk and flavor findings depend on the flavor and the boot source only.
+    boot_from_volume, has_volumes = server.image_id is None, bool(server.volumes)
+    key = (flavor.name, boot_from_volume, has_volumes)
+    shared = index.server_parts.get(key)
+    if shared is None:
+        shared = (
+            _explain_cpu(flavor, quota, profile),
+            _server_lint(quota, flavor.vcpus, profile.cgroup,
+                         profile.libvirt_generic_shares_check, boot_from_volume, has_volumes),
+        )
+        index.server_parts[key] = shared
+    cpu, findings = shared
+    if has_volumes:
+        disks = _explain_disks(server, quota)
+    else:
+        disks = index.local_disks.get(key) or index.local_disks.setdefault(
+            key, _explain_disks(server, quota))
     return ServerExplanation(
         name=server.name,
         flavor=flavor.name,
-        cpu=_explain_cpu(flavor, quota, profile),
-        disks=_explain_disks(server, quota),
+        cpu=cpu,
+        disks=disks,
         ports=tuple(ports),
-        findings=_server_lint(quota, flavor.vcpus, profile.cgroup,
-                              profile.libvirt_generic_shares_check,
-                              server.image_id is None, bool(server.volumes)),
+        findings=findings,
     )
 
 
@@ -430,11 +516,31 @@ def _server_lint(quota: FlavorQuota, vcpus: int, cgroup: str, generic_check: boo
         if not f.key.startswith("quota:vif_"))
 
 
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building a large, acyclic result.
+
+    An explanation of a large cloud is millions of small objects, none in a reference cycle,
+    so the collector can free nothing while it is built — yet it rescans the growing heap
+    thousands of times, which measured at 40-45 % of explain's time for 300,000 ports
+    (benchmarks/explain_render.py). Reference counting still frees everything as usual; the
+    collector's previous state is restored on exit.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def explain_scenario(scenario: Scenario, profile: Profile) -> ScenarioExplanation:
-    index = _Index.build(scenario)
-    return ScenarioExplanation(
-        profile=profile.name,
-        neutron_backend=scenario.neutron_backend,
-        servers=tuple(explain_server(scenario, s, profile, index)
-                      for s in scenario.servers),
-    )
+    with _cyclic_gc_paused():
+        index = _Index.build(scenario)
+        return ScenarioExplanation(
+            profile=profile.name,
+            neutron_backend=scenario.neutron_backend,
+            servers=tuple(explain_server(scenario, s, profile, index)
+                          for s in scenario.servers),
+        )
