@@ -346,13 +346,14 @@ def test_tc_show_json_is_the_text_by_kind(vmqos: Run) -> None:
 
 
 def test_ovs_port_under_modern_profile_gets_no_libvirt_tc(vmqos: Run) -> None:
-    """BUG (render.py tc / tc_show): with libvirt >= 8.0 (profile `modern`) an OVS
-    virtualport is shaped with ovs-vsctl, not tc (nova_libvirt.md §2.5; `vmqos plan` prints no
-    tc program for it). `render tc` and `render tc-show` ignore the profile and print
-    libvirt's tc program and its htb/sfq tree for `--vif-type ovs`."""
+    """With libvirt >= 8.0 (profile `modern`) an OVS virtualport is shaped with ovs-vsctl,
+    not tc (nova_libvirt.md §2.5): `render tc` prints no command (stdout stays one tc command
+    per line) and says why on stderr; `render tc-show` shows no htb/sfq tree."""
     args = (*props(*SEED_INBOUND), "--dev", "tapX", "--vif-type", "ovs", "--profile", "modern")
     program = vmqos("render", "tc", *args)
-    assert not [line for line in program.lines if line.startswith("tc ")], program.stdout
+    assert program.code == 0
+    assert program.stdout == ""
+    assert "ovs-vsctl" in program.stderr and "render ovs-libvirt" in program.stderr
     show = vmqos("render", "tc-show", *args)
     assert not [line for line in show.lines if line.startswith("qdisc sfq 2:")], show.stdout
 

@@ -232,9 +232,11 @@ def tc(properties: tuple[str, ...], vcpus: int, dev: str | None, vif_type: str,
     """
     request = _Request(properties, vcpus, dev, vif_type, profile)
     if request.libvirt_uses_ovsdb:
-        lines = [f"# libvirt shapes OVS port {request.dev} with ovs-vsctl under profile "
-                 f"{request.profile.name}: see `vmqos render ovs-libvirt`"]
-        _emit(fmt, lines, {"dev": request.dev, "commands": []})
+        # stdout stays "one tc command per line" (here: none); the reason goes to stderr.
+        click.echo(f"vmqos: libvirt shapes OVS port {request.dev} with ovs-vsctl, not tc, "
+                   f"under profile {request.profile.name}: see `vmqos render ovs-libvirt`",
+                   err=True)
+        _emit(fmt, [], {"dev": request.dev, "commands": []})
         return
     lines = render_tc_program(request.dev, request.bandwidth(),
                               swapped=request.vif_type.swapped)
