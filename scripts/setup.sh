@@ -4,13 +4,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-need_apt=()
-command -v tc >/dev/null || need_apt+=(iproute2)
-command -v python3 >/dev/null || need_apt+=(python3 python3-venv python3-pip)
-if [ "${#need_apt[@]}" -gt 0 ]; then
+# Debian packages vmqos and its tests use: tc/ip (iproute2), iperf3 (traffic measurement),
+# losetup (util-linux, the instances' disks), kmod (ifb/sch_* modules), PostgreSQL (the API's
+# multi-host database), python3-venv for the virtual environment.
+packages=(iproute2 iperf3 util-linux kmod postgresql python3-venv python3-pip)
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 command -v uv >/dev/null || python3 -m pip install -q --disable-pip-version-check "uv==0.13.9"
