@@ -35,24 +35,13 @@ __all__ = [
 
 
 class VmqosError(Exception):
-    """Root of every deliberate vmqos failure."""
+    """Root of every deliberate vmqos failure.
+
+    ``key``/``value``/``allowed`` name what to change, when the failure is about an input.
+    """
 
     exit_code = 1
     http_status = 500
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
-
-
-class IntentError(VmqosError):
-    """Bad user input: a key, value, unit or combination that must be changed."""
-
-    exit_code = 2
-    http_status = 400
 
     def __init__(
         self,
@@ -63,9 +52,20 @@ class IntentError(VmqosError):
         allowed: str | None = None,
     ) -> None:
         super().__init__(message)
+        self.message = message
         self.key = key
         self.value = value
         self.allowed = allowed
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class IntentError(VmqosError):
+    """Bad user input: a key, value, unit or combination that must be changed."""
+
+    exit_code = 2
+    http_status = 400
 
 
 class ValidationError(IntentError):
@@ -113,19 +113,6 @@ class UnsupportedError(VmqosError):
 
     exit_code = 2
     http_status = 409
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        key: str | None = None,
-        value: object = None,
-        allowed: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.key = key
-        self.value = value
-        self.allowed = allowed
 
 
 class HostError(VmqosError):
