@@ -36,6 +36,7 @@ from vmqos.units import KBytesPerSec, KiB, kbytes_per_sec_to_bytes, kib_to_bytes
 __all__ = [
     "DEFAULT_PSCHED",
     "IPROUTE2_STYLES",
+    "RATE_PREFIXES",
     "SHOW_KINDS",
     "Psched",
     "TcShow",
@@ -56,7 +57,8 @@ SHOW_KINDS: dict[str, str] = {
 
 _U32 = 0xFFFF_FFFF
 _U64 = (1 << 64) - 1
-_RATE_PREFIXES = ("", "K", "M", "G", "T")
+# sprint_rate's SI prefixes, in order of 1000**i; vmqos.plan.tc_parse reads rates back with them.
+RATE_PREFIXES = ("", "K", "M", "G", "T")
 _PRIOMAP = "1 2 2 2 1 2 0 0 1 1 1 1 1 1 1 1"  # pfifo_fast's fixed prio2band map
 _POLICE_MTU = 65536  # libvirt's "mtu 64kb"
 
@@ -80,7 +82,7 @@ def format_rate(bytes_per_sec: int, *, style: str) -> str:
                 break
             bits //= 1000
             i += 1
-        return f"{float(bits):.0f}{_RATE_PREFIXES[i]}bit"
+        return f"{float(bits):.0f}{RATE_PREFIXES[i]}bit"
     # iproute 3.10 print_rate: a __u32 byte rate, Mbit above 1e9 bit/s, no Gbit branch.
     if bytes_per_sec > _U32:
         raise UnsupportedError(
