@@ -93,6 +93,11 @@ def bits_per_sec_to_bytes(rate: BitsPerSec) -> BytesPerSec:
     return BytesPerSec(rate // 8)
 
 
+def bytes_per_sec_to_bits(rate: BytesPerSec) -> BitsPerSec:
+    """A kernel rate (``tc_ratespec.rate``) in bit/s: 375 000 B/s -> 3 000 000 bit/s."""
+    return BitsPerSec(rate * 8)
+
+
 def mbit_per_sec_to_bits(rate: MbitPerSec) -> BitsPerSec:
     return BitsPerSec(rate * 1_000_000)
 
