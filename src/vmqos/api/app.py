@@ -1,0 +1,63 @@
+"""The ASGI application: the four services' routers, the error shapes, the OpenAPI document.
+
+``create_app()`` reads :class:`vmqos.api.settings.Settings` from the environment (or takes
+them), opens the database and migrates its schema to the newest version before the first
+request. The OpenAPI document is ``GET /openapi.json`` (interactive: ``/docs``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from vmqos import __version__
+from vmqos.api import (
+    compute_flavors,
+    compute_misc,
+    compute_servers,
+    discovery,
+    identity,
+    image,
+    network_core,
+    network_groups,
+    network_qos,
+    network_subnets,
+)
+from vmqos.api.context import AppState
+from vmqos.api.errors import install_error_handlers
+from vmqos.api.settings import Settings
+from vmqos.store.db import Database
+
+__all__ = ["create_app"]
+
+_DESCRIPTION = """\
+OpenStack-compatible subsets of Keystone (`/identity/v3`), Nova (`/compute/v2.1`), Neutron
+(`/network/v2.0`) and Glance (`/image/v2`), enough for the unmodified `openstack` client to
+create flavors with `quota:*` extra specs, QoS policies and rules, networks, ports and
+servers. Each server's compute-node plan is `GET /compute/v2.1/servers/{id}/vmqos-plan`.
+Authenticate with `POST /identity/v3/auth/tokens` and send the `X-Subject-Token` you get as
+`X-Auth-Token`."""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    if settings.database_url.startswith("sqlite"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        db.migrate()
+        yield
+        db.dispose()
+
+    app = FastAPI(title="vmqos", version=__version__, description=_DESCRIPTION,
+                  lifespan=lifespan)
+    app.state.vmqos = AppState(settings=settings, db=db)
+    install_error_handlers(app)
+    for module in (identity, discovery, compute_flavors, compute_servers, compute_misc,
+                   network_core, network_groups, network_subnets, network_qos, image):
+        app.include_router(module.router)
+    return app

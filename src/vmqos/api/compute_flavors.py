@@ -1,0 +1,281 @@
+"""Nova flavors and ``os-extra_specs`` (``/compute/v2.1/flavors``).
+
+Behaviour is Nova's (``nova/api/openstack/compute/flavor_manage.py``, ``flavors.py``,
+``flavors_extraspecs.py``): the server generates the id when the request's ``id`` is null;
+names and ids are unique (409); only admins create, update and delete flavors and their
+extra specs (``os_compute_api:os-flavor-manage:*``, ``os-flavor-extra-specs:*``); a
+non-admin sees public flavors only. Extra specs are validated at microversion >= 2.86 exactly
+as Nova does, by :func:`vmqos.intent.extra_specs.validate_extra_spec` (Nova's messages,
+HTTP 400); below 2.86 Nova stores any string, and so does this.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from vmqos.api.context import app_state, caller, nova_forbidden
+from vmqos.api.errors import ApiError
+from vmqos.api.identity import root_url
+from vmqos.api.microversion import Microversion, nova_microversion
+from vmqos.intent.extra_specs import validate_extra_spec
+from vmqos.store import compute
+from vmqos.store.identity import TokenInfo
+from vmqos.store.models import Flavor
+
+__all__ = ["flavor_view", "router"]
+
+router = APIRouter(prefix="/compute/v2.1", tags=["compute"])
+
+_INT_MAX = 2**31 - 1          # nova.db.constants.MAX_INT
+_NAME = r"^(?![\s])[\S\s]*(?<![\s])$"   # no leading or trailing whitespace
+_FLAVOR_ID = r"^(?! )[a-zA-Z0-9. _-]+(?<! )$"
+_SPEC_KEY = r"^[a-zA-Z0-9-_:. /]{1,255}$"
+
+Caller = Annotated[TokenInfo, Depends(caller)]
+Version = Annotated[Microversion, Depends(nova_microversion)]
+
+
+def flavor_view(flavor: Flavor, mv: Microversion, request: Request) -> dict[str, Any]:
+    href = f"{root_url(request)}/compute/v2.1/flavors/{flavor.id}"
+    view: dict[str, Any] = {
+        "id": flavor.id, "name": flavor.name, "ram": flavor.ram, "disk": flavor.disk,
+        "vcpus": flavor.vcpus,
+        # Before 2.75 Nova shows a zero swap as an empty string.
+        "swap": flavor.swap if mv.at_least("2.75") else (flavor.swap or ""),
+        "OS-FLV-EXT-DATA:ephemeral": flavor.ephemeral,
+        "OS-FLV-DISABLED:disabled": flavor.disabled,
+        "os-flavor-access:is_public": flavor.is_public,
+        "rxtx_factor": flavor.rxtx_factor,
+        "links": [{"rel": "self", "href": href},
+                  {"rel": "bookmark", "href": href.replace("/v2.1", "")}],
+    }
+    if mv.at_least("2.55"):
+        view["description"] = flavor.description
+    if mv.at_least("2.61"):
+        view["extra_specs"] = dict(flavor.extra_specs)
+    return view
+
+
+def _summary(flavor: Flavor, mv: Microversion, request: Request) -> dict[str, Any]:
+    full = flavor_view(flavor, mv, request)
+    keys = ("id", "name", "links", *(("description",) if mv.at_least("2.55") else ()))
+    return {k: full[k] for k in keys}
+
+
+def _visible(flavor: Flavor, who: TokenInfo) -> Flavor:
+    if not flavor.is_public and not who.is_admin:
+        raise ApiError(404, f"Flavor {flavor.id} could not be found.")
+    return flavor
+
+
+def _is_public_filter(text: str | None, who: TokenInfo) -> bool | None:
+    """``flavors._parse_is_public``: absent -> public only; ``none`` -> all (admins)."""
+    if not who.is_admin:
+        return True
+    if text is None:
+        return True
+    value = text.strip().lower()
+    if value == "none":
+        return None
+    if value in ("1", "t", "true", "on", "y", "yes"):
+        return True
+    if value in ("0", "f", "false", "off", "n", "no"):
+        return False
+    raise ApiError(400, f"Invalid is_public filter [{text}]")
+
+
+class FlavorCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, regex_engine="python-re")
+    name: str = Field(min_length=1, max_length=255, pattern=_NAME)
+    id: str | None = Field(default=None, min_length=1, max_length=255, pattern=_FLAVOR_ID)
+    ram: int = Field(ge=1, le=_INT_MAX)
+    vcpus: int = Field(ge=1, le=_INT_MAX)
+    disk: int = Field(ge=0, le=_INT_MAX)
+    swap: int = Field(default=0, ge=0, le=_INT_MAX)
+    ephemeral: int = Field(default=0, ge=0, le=_INT_MAX, alias="OS-FLV-EXT-DATA:ephemeral")
+    rxtx_factor: float = Field(default=1.0, gt=0, le=3.40282e38)
+    is_public: bool = Field(default=True, alias="os-flavor-access:is_public")
+    description: str | None = Field(default=None, max_length=65535)
+
+
+class FlavorCreateBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    flavor: FlavorCreate
+
+
+class FlavorUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    description: str | None = Field(max_length=65535)
+
+
+class FlavorUpdateBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    flavor: FlavorUpdate
+
+
+@router.get("/flavors", summary="List flavors")
+def list_flavors(request: Request, who: Caller, mv: Version, is_public: str | None = None,
+                 minRam: int = 0, minDisk: int = 0) -> dict[str, Any]:
+    with app_state(request).db.read() as session:
+        rows = compute.list_flavors(session, is_public=_is_public_filter(is_public, who),
+                                    min_ram=minRam, min_disk=minDisk)
+        return {"flavors": [_summary(f, mv, request) for f in rows]}
+
+
+@router.get("/flavors/detail", summary="List flavors with details")
+def list_flavors_detail(request: Request, who: Caller, mv: Version,
+                        is_public: str | None = None, minRam: int = 0,
+                        minDisk: int = 0) -> dict[str, Any]:
+    with app_state(request).db.read() as session:
+        rows = compute.list_flavors(session, is_public=_is_public_filter(is_public, who),
+                                    min_ram=minRam, min_disk=minDisk)
+        return {"flavors": [flavor_view(f, mv, request) for f in rows]}
+
+
+@router.post("/flavors", summary="Create a flavor (admin)")
+def create_flavor(body: FlavorCreateBody, request: Request, who: Caller,
+                  mv: Version) -> dict[str, Any]:
+    if not who.is_admin:
+        raise nova_forbidden("os_compute_api:os-flavor-manage:create")
+    data = body.flavor
+    if data.description is not None and not mv.at_least("2.55"):
+        raise ApiError(400, "Invalid input for field/attribute flavor. Additional properties "
+                            "are not allowed ('description' was unexpected)")
+    with app_state(request).db.write() as session:
+        flavor = compute.create_flavor(
+            session, name=data.name, vcpus=data.vcpus, ram=data.ram, disk=data.disk,
+            flavor_id=data.id, swap=data.swap, ephemeral=data.ephemeral,
+            rxtx_factor=data.rxtx_factor, is_public=data.is_public,
+            description=data.description)
+        return {"flavor": flavor_view(flavor, mv, request)}
+
+
+@router.get("/flavors/{flavor_id}", summary="Show a flavor")
+def show_flavor(flavor_id: str, request: Request, who: Caller, mv: Version) -> dict[str, Any]:
+    with app_state(request).db.read() as session:
+        flavor = _visible(compute.get_flavor(session, flavor_id), who)
+        return {"flavor": flavor_view(flavor, mv, request)}
+
+
+@router.put("/flavors/{flavor_id}", summary="Update a flavor's description (admin, 2.55)")
+def update_flavor(flavor_id: str, body: FlavorUpdateBody, request: Request, who: Caller,
+                  mv: Version) -> dict[str, Any]:
+    if not mv.at_least("2.55"):
+        raise ApiError(404, "The resource could not be found.")
+    if not who.is_admin:
+        raise nova_forbidden("os_compute_api:os-flavor-manage:update")
+    with app_state(request).db.write() as session:
+        flavor = compute.get_flavor(session, flavor_id, lock=True)
+        flavor.description = body.flavor.description
+        return {"flavor": flavor_view(flavor, mv, request)}
+
+
+@router.delete("/flavors/{flavor_id}", status_code=202, summary="Delete a flavor (admin)")
+def delete_flavor(flavor_id: str, request: Request, who: Caller, mv: Version) -> Response:
+    if not who.is_admin:
+        raise nova_forbidden("os_compute_api:os-flavor-manage:delete")
+    with app_state(request).db.write() as session:
+        compute.delete_flavor(session, flavor_id)
+    return Response(status_code=202)
+
+
+@router.get("/flavors/{flavor_id}/os-flavor-access", summary="Projects with access")
+def flavor_access(flavor_id: str, request: Request, who: Caller,
+                  mv: Version) -> dict[str, Any]:
+    with app_state(request).db.read() as session:
+        flavor = _visible(compute.get_flavor(session, flavor_id), who)
+        if flavor.is_public:
+            raise ApiError(404, "Access list not available for public flavors.")
+        return {"flavor_access": []}
+
+
+# --- extra specs ------------------------------------------------------------------------------
+
+SpecValue = str | int | float | bool
+
+
+def _spec_text(value: SpecValue) -> str:
+    return str(value)
+
+
+def _check_specs(specs: dict[str, SpecValue], mv: Microversion) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in specs.items():
+        if not re.match(_SPEC_KEY, key):
+            raise ApiError(400, f"Invalid input for field/attribute extra_specs. Value: "
+                                f"{specs}. Additional properties are not allowed ('{key}' was "
+                                "unexpected)")
+        text = _spec_text(value)
+        if len(text) > 255:
+            raise ApiError(400, f"Invalid input for field/attribute extra_specs. Value: {text}."
+                                f" '{text}' is too long")
+        if mv.at_least("2.86"):
+            validate_extra_spec(key, text)
+        out[key] = text
+    return out
+
+
+class ExtraSpecsBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    extra_specs: dict[str, SpecValue]
+
+
+@router.get("/flavors/{flavor_id}/os-extra_specs", summary="List a flavor's extra specs")
+def list_extra_specs(flavor_id: str, request: Request, who: Caller,
+                     mv: Version) -> dict[str, Any]:
+    with app_state(request).db.read() as session:
+        flavor = _visible(compute.get_flavor(session, flavor_id), who)
+        return {"extra_specs": dict(flavor.extra_specs)}
+
+
+@router.post("/flavors/{flavor_id}/os-extra_specs",
+             summary="Create or update extra specs (admin)")
+def set_extra_specs(flavor_id: str, body: ExtraSpecsBody, request: Request, who: Caller,
+                    mv: Version) -> dict[str, Any]:
+    if not who.is_admin:
+        raise nova_forbidden("os_compute_api:os-flavor-extra-specs:create")
+    specs = _check_specs(body.extra_specs, mv)
+    with app_state(request).db.write() as session:
+        compute.set_extra_specs(session, flavor_id, specs)
+    return {"extra_specs": specs}
+
+
+@router.get("/flavors/{flavor_id}/os-extra_specs/{key}", summary="Show one extra spec")
+def show_extra_spec(flavor_id: str, key: str, request: Request, who: Caller,
+                    mv: Version) -> dict[str, Any]:
+    with app_state(request).db.read() as session:
+        flavor = _visible(compute.get_flavor(session, flavor_id), who)
+        if key not in flavor.extra_specs:
+            raise ApiError(404, f"Flavor {flavor_id} has no extra specs with key {key}.")
+        return {key: flavor.extra_specs[key]}
+
+
+@router.put("/flavors/{flavor_id}/os-extra_specs/{key}",
+            summary="Update one extra spec (admin)")
+def update_extra_spec(flavor_id: str, key: str, request: Request, who: Caller, mv: Version,
+                      body: Annotated[dict[str, SpecValue], Body()]) -> dict[str, Any]:
+    if not who.is_admin:
+        raise nova_forbidden("os_compute_api:os-flavor-extra-specs:update")
+    if key not in body:
+        raise ApiError(400, "Request body and URI mismatch")
+    if len(body) > 1:
+        raise ApiError(400, "Request body contains too many items")
+    specs = _check_specs(body, mv)
+    with app_state(request).db.write() as session:
+        compute.set_extra_specs(session, flavor_id, specs)
+    return specs
+
+
+@router.delete("/flavors/{flavor_id}/os-extra_specs/{key}",
+               summary="Delete one extra spec (admin)")
+def delete_extra_spec(flavor_id: str, key: str, request: Request, who: Caller,
+                      mv: Version) -> Response:
+    if not who.is_admin:
+        raise nova_forbidden("os_compute_api:os-flavor-extra-specs:delete")
+    with app_state(request).db.write() as session:
+        compute.delete_extra_spec(session, flavor_id, key)
+    return Response(status_code=200)

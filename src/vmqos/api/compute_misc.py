@@ -1,0 +1,185 @@
+"""Nova key pairs, availability zones and host aggregates: what ``server create`` refers to.
+
+* ``--key-name`` is passed through by the client without a lookup (spec §3.3); Nova checks it
+  (400 "Invalid key_name provided."). Key pairs carry the caller's public key: from 2.92 Nova
+  no longer generates keys, and the client generates one locally when none is given.
+* ``--availability-zone`` must name ``nova`` or the zone of a host aggregate (``openstack
+  aggregate create --zone az_vlan agg``); vmqos has one compute host, which is in every zone.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from vmqos.api.context import app_state, caller, nova_forbidden
+from vmqos.api.errors import ApiError
+from vmqos.api.microversion import Microversion, nova_microversion
+from vmqos.api.server_views import iso
+from vmqos.store import compute
+from vmqos.store.identity import TokenInfo
+from vmqos.store.models import Aggregate, Keypair
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/compute/v2.1", tags=["compute"])
+Caller = Annotated[TokenInfo, Depends(caller)]
+Version = Annotated[Microversion, Depends(nova_microversion)]
+
+_KEY_NAME = r"^[a-zA-Z0-9 _.@-]+$"
+
+
+def _fingerprint(public_key: str) -> str:
+    """``nova.crypto.generate_fingerprint``: MD5 of the key blob, colon-separated hex."""
+    parts = public_key.strip().split()
+    if len(parts) < 2:
+        raise ApiError(400, "Keypair data is invalid: failed to generate fingerprint")
+    try:
+        blob = base64.b64decode(parts[1], validate=True)
+    except (binascii.Error, ValueError):
+        raise ApiError(400, "Keypair data is invalid: failed to generate fingerprint") from None
+    digest = hashlib.md5(blob, usedforsecurity=False).hexdigest()
+    return ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
+
+
+def _keypair_view(keypair: Keypair, mv: Microversion, *, full: bool) -> dict[str, Any]:
+    view: dict[str, Any] = {"name": keypair.name, "public_key": keypair.public_key,
+                            "fingerprint": keypair.fingerprint}
+    if mv.at_least("2.2"):
+        view["type"] = keypair.type
+    if full:
+        view.update({"user_id": keypair.user_id, "created_at": iso(keypair.created_at),
+                     "deleted": False, "deleted_at": None, "updated_at": None, "id": 1})
+    return view
+
+
+class KeypairCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=255, pattern=_KEY_NAME)
+    public_key: str = Field(min_length=1, max_length=16384)
+    type: str = Field(default="ssh", pattern="^(ssh|x509)$")
+    user_id: str | None = None
+
+
+class KeypairBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    keypair: KeypairCreate
+
+
+@router.get("/os-keypairs", summary="List key pairs")
+def list_keypairs(request: Request, who: Caller, mv: Version) -> dict[str, Any]:
+    with app_state(request).db.read() as session:
+        rows = compute.list_keypairs(session, who.user_id)
+        return {"keypairs": [{"keypair": _keypair_view(k, mv, full=False)} for k in rows]}
+
+
+@router.post("/os-keypairs", summary="Import a key pair")
+def create_keypair(body: KeypairBody, request: Request, response: Response, who: Caller,
+                   mv: Version) -> dict[str, Any]:
+    data = body.keypair
+    user_id = who.user_id
+    if data.user_id is not None and data.user_id != who.user_id:
+        if not who.is_admin:
+            raise nova_forbidden("os_compute_api:os-keypairs:create")
+        user_id = data.user_id
+    key_type = data.type if data.type == "x509" else "ssh"
+    fingerprint = _fingerprint(data.public_key) if key_type == "ssh" else hashlib.sha1(
+        data.public_key.encode(), usedforsecurity=False).hexdigest()
+    with app_state(request).db.write() as session:
+        keypair = compute.create_keypair(session, user_id=user_id, name=data.name,
+                                         public_key=data.public_key, fingerprint=fingerprint,
+                                         key_type=key_type)
+        view = _keypair_view(keypair, mv, full=False)
+    view["user_id"] = user_id
+    response.status_code = 201 if mv.at_least("2.2") else 200
+    return {"keypair": view}
+
+
+@router.get("/os-keypairs/{name}", summary="Show a key pair")
+def show_keypair(name: str, request: Request, who: Caller, mv: Version) -> dict[str, Any]:
+    with app_state(request).db.read() as session:
+        return {"keypair": _keypair_view(compute.get_keypair(session, who.user_id, name), mv,
+                                         full=True)}
+
+
+@router.delete("/os-keypairs/{name}", summary="Delete a key pair")
+def delete_keypair(name: str, request: Request, who: Caller, mv: Version) -> Response:
+    with app_state(request).db.write() as session:
+        compute.delete_keypair(session, who.user_id, name)
+    return Response(status_code=204 if mv.at_least("2.2") else 202)
+
+
+# --- availability zones and aggregates --------------------------------------------------------
+
+
+@router.get("/os-availability-zone", summary="List availability zones")
+def list_zones(request: Request, who: Caller, mv: Version) -> dict[str, Any]:
+    with app_state(request).db.read() as session:
+        zones = compute.availability_zones(session)
+    return {"availabilityZoneInfo": [{"zoneName": z, "zoneState": {"available": True},
+                                      "hosts": None} for z in zones]}
+
+
+@router.get("/os-availability-zone/detail", summary="Availability zones with hosts (admin)")
+def list_zones_detail(request: Request, who: Caller, mv: Version) -> dict[str, Any]:
+    if not who.is_admin:
+        raise nova_forbidden("os_compute_api:os-availability-zone:detail")
+    state = app_state(request)
+    with state.db.read() as session:
+        zones = compute.availability_zones(session)
+    services = {"nova-compute": {"available": True, "active": True, "updated_at": None}}
+    return {"availabilityZoneInfo": [{"zoneName": z, "zoneState": {"available": True},
+                                      "hosts": {state.settings.host: services}}
+                                     for z in zones]}
+
+
+def _aggregate_view(row: Aggregate, mv: Microversion) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "id": row.id, "name": row.name, "availability_zone": row.availability_zone,
+        "created_at": iso(row.created_at), "updated_at": None, "deleted_at": None,
+        "deleted": False, "hosts": [],
+        "metadata": ({"availability_zone": row.availability_zone}
+                     if row.availability_zone else {})}
+    if mv.at_least("2.41"):
+        view["uuid"] = row.uuid
+    return view
+
+
+class AggregateCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=255)
+    availability_zone: str | None = Field(default=None, min_length=1, max_length=255)
+
+
+class AggregateBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    aggregate: AggregateCreate
+
+
+@router.get("/os-aggregates", summary="List host aggregates (admin)")
+def list_aggregates(request: Request, who: Caller, mv: Version) -> dict[str, Any]:
+    if not who.is_admin:
+        raise nova_forbidden("os_compute_api:os-aggregates:index")
+    with app_state(request).db.read() as session:
+        rows = session.scalars(sa.select(Aggregate).order_by(Aggregate.id))
+        return {"aggregates": [_aggregate_view(r, mv) for r in rows]}
+
+
+@router.post("/os-aggregates", summary="Create a host aggregate (admin)")
+def create_aggregate(body: AggregateBody, request: Request, who: Caller,
+                     mv: Version) -> dict[str, Any]:
+    if not who.is_admin:
+        raise nova_forbidden("os_compute_api:os-aggregates:create")
+    if body.aggregate.availability_zone == compute.DEFAULT_ZONE:
+        raise ApiError(400, "Aggregates with availability zone nova are not allowed: it is "
+                            "the default availability zone.")
+    with app_state(request).db.write() as session:
+        row = compute.create_aggregate(session, body.aggregate.name,
+                                       body.aggregate.availability_zone)
+        return {"aggregate": _aggregate_view(row, mv)}

@@ -1,0 +1,385 @@
+"""Nova servers (``/compute/v2.1/servers``), and each server's plan (``.../vmqos-plan``).
+
+Creating a server does in one transaction what Nova, Neutron and the compute node would do:
+check the flavor, image, key pair, availability zone and security groups (Nova's 400/409
+messages); create a port per requested network (``device_owner`` ``compute:<zone>``) or bind
+the requested ports; bind them as the ML2 mechanism driver would (``binding:vif_type`` from
+``VMQOS_VIF_TYPE``, or ``hw_veb`` for SR-IOV vnic types); then compile the server's plan with
+the core. A plan that compiles makes the server ``ACTIVE`` at once (``--wait`` returns on its
+first poll); a flavor Nova accepted below microversion 2.86 that the compute node cannot use
+makes it ``ERROR`` with the validation message as its fault, as a failed spawn does.
+
+Policies: ``member`` creates and deletes in its own project; readers read; another project's
+servers are "not found"; admins see all (``all_tenants`` lists them).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from vmqos.api.context import app_state, caller, nova_forbidden, require_member
+from vmqos.api.errors import ApiError
+from vmqos.api.identity import root_url
+from vmqos.api.microversion import Microversion, nova_microversion
+from vmqos.api.plan_view import plan_json, server_plan
+from vmqos.api.server_views import POWER_RUNNING, server_view
+from vmqos.api.settings import Settings
+from vmqos.errors import IntentError, NotFoundError
+from vmqos.model import VifType
+from vmqos.plan.server_plan import render_server_plan_text
+from vmqos.store import compute, images, network
+from vmqos.store.identity import TokenInfo
+from vmqos.store.models import Network, Port, SecurityGroup, Server, utcnow
+from vmqos.store.scenario import flavor_snapshot
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/compute/v2.1", tags=["compute"])
+Caller = Annotated[TokenInfo, Depends(caller)]
+Version = Annotated[Microversion, Depends(nova_microversion)]
+
+_NAME = r"^(?![\s])[\S\s]*(?<![\s])$"
+
+
+class ServerCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, regex_engine="python-re")
+    name: str = Field(min_length=1, max_length=255, pattern=_NAME)
+    imageRef: str = ""
+    flavorRef: str | int
+    networks: list[dict[str, Any]] | str | None = None
+    key_name: str | None = Field(default=None, max_length=255)
+    availability_zone: str | None = Field(default=None, max_length=255)
+    security_groups: list[dict[str, str]] | None = None
+    min_count: int = Field(default=1, ge=1, le=1)
+    max_count: int = Field(default=1, ge=1, le=1)
+    block_device_mapping_v2: list[dict[str, Any]] | None = None
+    metadata: dict[str, str] | None = None
+    user_data: str | None = None
+    config_drive: bool | str | None = None
+    adminPass: str | None = None
+    description: str | None = Field(default=None, max_length=255)
+    return_reservation_id: bool | None = None
+    disk_config: str | None = Field(default=None, alias="OS-DCF:diskConfig")
+    accessIPv4: str | None = None
+    accessIPv6: str | None = None
+    tags: list[str] | None = None
+    hostname: str | None = None
+
+
+class ServerCreateBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, regex_engine="python-re")
+    server: ServerCreate
+    scheduler_hints: dict[str, Any] | None = Field(default=None, alias="os:scheduler_hints")
+
+
+def _last_segment(ref: str | int) -> str:
+    return str(ref).rstrip("/").rsplit("/", 1)[-1]
+
+
+def _binding(settings: Settings, vnic_type: str, port_id: str) -> tuple[str, dict[str, Any]]:
+    """What the ML2 mechanism driver binds: ``binding:vif_type`` and ``vif_details``."""
+    if vnic_type in ("direct", "macvtap"):
+        return "hw_veb", {"port_filter": False, "vlan": "0"}
+    if vnic_type == "direct-physical":
+        return "hostdev_physical", {"port_filter": False}
+    vif = settings.vif_type
+    if vif is VifType.VHOSTUSER:
+        return "vhostuser", {"vhostuser_mode": "server", "vhostuser_ovs_plug": True,
+                             "vhostuser_socket": f"/var/run/openvswitch/vhu{port_id[:11]}"}
+    if vif is VifType.ETHERNET:
+        return "tap", {}
+    if vif in (VifType.OVS_BRIDGE, VifType.OVS_HYBRID):
+        return "ovs", {"port_filter": True, "bridge_name": "br-int", "connectivity": "l2",
+                       "datapath_type": "system",
+                       "ovs_hybrid_plug": vif is VifType.OVS_HYBRID}
+    return "hw_veb", {"port_filter": False}
+
+
+def _security_groups(session: Session, who: TokenInfo,
+                     refs: list[dict[str, str]] | None) -> list[SecurityGroup]:
+    if not refs:
+        return [network.default_security_group(session, who.project_id)]
+    groups = []
+    for ref in refs:
+        name = ref.get("name", "")
+        group = session.scalar(sa.select(SecurityGroup).where(
+            SecurityGroup.project_id == who.project_id,
+            sa.or_(SecurityGroup.id == name, SecurityGroup.name == name)))
+        if group is None and name == "default":
+            group = network.default_security_group(session, who.project_id)
+        if group is None:
+            raise ApiError(400, f"Security group {name} not found for project "
+                                f"{who.project_id}.")
+        groups.append(group)
+    return groups
+
+
+def _requested_networks(session: Session, who: TokenInfo, requested: Any,
+                        mv: Microversion) -> list[tuple[Network | None, Port | None]]:
+    """``(network, None)`` for a port to create, ``(None, port)`` for a port to bind."""
+    if requested == "none":
+        return []
+    if requested is None or requested == "auto":
+        visible = network.list_networks(session, who, {})
+        if requested is None and mv.at_least("2.37"):
+            raise ApiError(400, "Invalid input for field/attribute server. 'networks' is a "
+                                "required property")
+        if len(visible) > 1:
+            raise ApiError(409, "Multiple possible networks found, use a Network ID to be "
+                                "more specific.")
+        if requested == "auto" and not visible:
+            raise ApiError(400, f"Unable to automatically allocate a network for project "
+                                f"{who.project_id}")
+        return [(n, None) for n in visible]
+    if not isinstance(requested, list):
+        raise ApiError(400, "Invalid input for field/attribute networks. Value: "
+                            f"{requested}. '{requested}' is not one of ['none', 'auto']")
+    out: list[tuple[Network | None, Port | None]] = []
+    for item in requested:
+        if item.get("port"):
+            try:
+                port = network.get_port(session, str(item["port"]), who)
+            except NotFoundError:
+                raise ApiError(400, f"Port id {item['port']} not found.") from None
+            if port.device_id:
+                raise ApiError(409, f"Port {port.id} is still in use.")
+            out.append((None, port))
+        elif item.get("uuid"):
+            try:
+                out.append((network.get_network(session, str(item["uuid"]), who), None))
+            except NotFoundError:
+                raise ApiError(400, f"Network {item['uuid']} could not be found.") from None
+        else:
+            raise ApiError(400, f"Bad networks format: network uuid is not in proper format "
+                                f"({item})")
+    return out
+
+
+def _attach(session: Session, settings: Settings, who: TokenInfo, server: Server,
+            wanted: list[tuple[Network | None, Port | None]],
+            groups: list[SecurityGroup]) -> list[Port]:
+    owner = f"compute:{server.availability_zone}"
+    ports = []
+    for net, given in wanted:
+        port = given
+        if port is None:
+            assert net is not None
+            port = network.create_port(session, network=net, project_id=who.project_id,
+                                       mac_address=None, values={
+                                           "security_group_ids": [g.id for g in groups]})
+            server.created_ports = [*server.created_ports, port.id]
+        vif_type, details = _binding(settings, port.vnic_type, port.id)
+        port.device_id, port.device_owner = server.id, owner
+        port.host_id, port.vif_type, port.vif_details = settings.host, vif_type, details
+        port.status = "ACTIVE"
+        network.touch(port)
+        ports.append(port)
+    return ports
+
+
+def _extras(session: Session, rows: Sequence[Server]) -> tuple[dict[str, list[Port]],
+                                                               dict[str, Network],
+                                                               dict[str, str]]:
+    wanted = {p for row in rows for p in row.port_ids}
+    ports = {p.id: p for p in session.scalars(sa.select(Port).where(Port.id.in_(wanted)))}
+    by_server = {row.id: [ports[p] for p in row.port_ids if p in ports] for row in rows}
+    networks = {n.id: n for n in session.scalars(sa.select(Network).where(
+        Network.id.in_({p.network_id for p in ports.values()})))}
+    sgs = {g.id: g.name for g in session.scalars(sa.select(SecurityGroup).where(
+        SecurityGroup.id.in_({s for p in ports.values() for s in p.security_group_ids})))}
+    return by_server, networks, sgs
+
+
+def _views(session: Session, rows: Sequence[Server], mv: Microversion, who: TokenInfo,
+           request: Request) -> list[dict[str, Any]]:
+    by_server, networks, sgs = _extras(session, rows)
+    host = app_state(request).settings.host
+    return [server_view(row, mv, who, request, ports=by_server[row.id], networks=networks,
+                        sg_names=sgs, host=host) for row in rows]
+
+
+@router.post("/servers", status_code=202, summary="Create a server")
+def create_server(body: ServerCreateBody, request: Request, response: Response, who: Caller,
+                  mv: Version) -> dict[str, Any]:
+    require_member(who, nova_forbidden("os_compute_api:servers:create"))
+    state = app_state(request)
+    data = body.server
+    with state.db.write() as session:
+        try:
+            flavor = compute.get_flavor(session, _last_segment(data.flavorRef))
+        except NotFoundError:
+            raise ApiError(400, f"Flavor {data.flavorRef} could not be found.") from None
+        if not flavor.is_public and not who.is_admin:
+            raise ApiError(400, f"Flavor {data.flavorRef} could not be found.")
+        image_id = _last_segment(data.imageRef) if data.imageRef else ""
+        if not image_id:
+            raise ApiError(400, "Block Device Mapping is Invalid: Boot sequence for the "
+                                "instance and image/block device mapping combination is not "
+                                "valid.")
+        try:
+            image = images.get_image(session, image_id, who)
+        except NotFoundError:
+            raise ApiError(400, f"Image {image_id} could not be found.") from None
+        if image.status != "active":
+            raise ApiError(400, f"Image {image_id} is not active.")
+        if data.key_name is not None:
+            try:
+                compute.get_keypair(session, who.user_id, data.key_name)
+            except NotFoundError:
+                raise ApiError(400, "Invalid key_name provided.") from None
+        zone = data.availability_zone or compute.DEFAULT_ZONE
+        if zone not in compute.availability_zones(session):
+            raise ApiError(400, "The requested availability zone is not available")
+        groups = _security_groups(session, who, data.security_groups)
+        wanted = _requested_networks(session, who, data.networks, mv)
+        now = utcnow()
+        server = Server(id=str(uuid.uuid4()), name=data.name, project_id=who.project_id,
+                        user_id=who.user_id, image_id=image.id, key_name=data.key_name,
+                        availability_zone=zone, status="BUILD", vm_state="building",
+                        power_state=0, port_ids=[], created_ports=[],
+                        metadata_=dict(data.metadata or {}), created_at=now, updated_at=now,
+                        flavor=flavor_snapshot(flavor.id, flavor.name, flavor.vcpus,
+                                               flavor.ram, flavor.disk, flavor.swap,
+                                               flavor.ephemeral, flavor.extra_specs))
+        session.add(server)
+        session.flush()
+        server.port_ids = [p.id for p in _attach(session, state.settings, who, server, wanted,
+                                                 groups)]
+        try:
+            server_plan(session, server, backend=state.settings.neutron_backend,
+                        profile=state.settings.profile)
+        except IntentError as exc:
+            server.status, server.vm_state = "ERROR", "error"
+            server.fault = {"code": 500, "created": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                            "message": exc.message}
+        else:
+            server.status, server.vm_state, server.power_state = ("ACTIVE", "active",
+                                                                  POWER_RUNNING)
+            server.launched_at = utcnow()
+        names = sorted({g.name or g.id for g in groups})
+    href = f"{root_url(request)}/compute/v2.1/servers/{server.id}"
+    body_out = {"server": {
+        "id": server.id, "OS-DCF:diskConfig": "MANUAL",
+        "links": [{"rel": "self", "href": href},
+                  {"rel": "bookmark", "href": href.replace("/v2.1", "")}],
+        "security_groups": [{"name": n} for n in names],
+        "adminPass": data.adminPass or secrets.token_urlsafe(9)}}
+    response.headers["Location"] = href
+    return body_out
+
+
+def _list(request: Request, who: TokenInfo, mv: Version, *, detail: bool,
+          params: dict[str, Any]) -> dict[str, Any]:
+    all_tenants = who.is_admin and str(params.get("all_tenants", "")).lower() not in (
+        "", "0", "false", "f", "no", "off")
+    project_filter = params.get("project_id") or params.get("tenant_id")
+    project: str | None = None if all_tenants else who.project_id
+    if all_tenants and project_filter:
+        project = str(project_filter)
+    filters = {"status": params.get("status"), "image_id": params.get("image"),
+               "availability_zone": params.get("availability_zone"),
+               "key_name": params.get("key_name")}
+    if filters["status"]:
+        filters["status"] = str(filters["status"]).upper()
+    with app_state(request).db.read() as session:
+        rows = list(compute.list_servers(session, project_id=project, filters=filters))
+        name = params.get("name")
+        if name:
+            # Nova matches ``name`` as a regular expression (a literal if it is not one).
+            try:
+                pattern = re.compile(str(name))
+                rows = [r for r in rows if pattern.search(r.name)]
+            except re.error:
+                rows = [r for r in rows if str(name) in r.name]
+        if params.get("flavor"):
+            rows = [r for r in rows if r.flavor["id"] == params["flavor"]]
+        if detail:
+            return {"servers": _views(session, rows, mv, who, request)}
+        root = root_url(request)
+        return {"servers": [{"id": r.id, "name": r.name, "links": [
+            {"rel": "self", "href": f"{root}/compute/v2.1/servers/{r.id}"},
+            {"rel": "bookmark", "href": f"{root}/compute/servers/{r.id}"}]} for r in rows]}
+
+
+@router.get("/servers", summary="List servers")
+def list_servers(request: Request, who: Caller, mv: Version) -> dict[str, Any]:
+    return _list(request, who, mv, detail=False, params=dict(request.query_params))
+
+
+@router.get("/servers/detail", summary="List servers with details")
+def list_servers_detail(request: Request, who: Caller, mv: Version) -> dict[str, Any]:
+    return _list(request, who, mv, detail=True, params=dict(request.query_params))
+
+
+def _owner_scope(who: TokenInfo) -> str | None:
+    return None if who.is_admin else who.project_id
+
+
+@router.get("/servers/{server_id}", summary="Show a server")
+def show_server(server_id: str, request: Request, who: Caller, mv: Version) -> dict[str, Any]:
+    with app_state(request).db.read() as session:
+        row = compute.get_server(session, server_id, project_id=_owner_scope(who))
+        return {"server": _views(session, [row], mv, who, request)[0]}
+
+
+@router.delete("/servers/{server_id}", status_code=204, summary="Delete a server")
+def delete_server(server_id: str, request: Request, who: Caller, mv: Version) -> Response:
+    with app_state(request).db.write() as session:
+        row = compute.get_server(session, server_id, project_id=_owner_scope(who))
+        require_member(who, nova_forbidden("os_compute_api:servers:delete"))
+        created = set(row.created_ports)
+        for port in session.scalars(sa.select(Port).where(Port.id.in_(list(row.port_ids)))):
+            if port.id in created:
+                session.delete(port)
+            else:  # a port the user made survives its server, unbound
+                port.device_id, port.device_owner, port.host_id = "", "", ""
+                port.vif_type, port.vif_details, port.status = "unbound", {}, "DOWN"
+                network.touch(port)
+        session.delete(row)
+    return Response(status_code=204)
+
+
+@router.get("/servers/{server_id}/os-interface", summary="A server's port interfaces")
+def list_interfaces(server_id: str, request: Request, who: Caller,
+                    mv: Version) -> dict[str, Any]:
+    with app_state(request).db.read() as session:
+        row = compute.get_server(session, server_id, project_id=_owner_scope(who))
+        by_server, _networks, _sgs = _extras(session, [row])
+        return {"interfaceAttachments": [{
+            "port_state": p.status, "port_id": p.id, "net_id": p.network_id,
+            "mac_addr": p.mac_address,
+            "fixed_ips": [{"subnet_id": f.get("subnet_id"), "ip_address": f["ip_address"]}
+                          for f in p.fixed_ips],
+            **({"tag": None} if mv.at_least("2.70") else {})} for p in by_server[row.id]]}
+
+
+@router.get("/servers/{server_id}/vmqos-plan", response_model=None,
+            summary="The server's compute-node plan (vmqos)")
+def get_plan(server_id: str, request: Request, who: Caller, mv: Version,
+             format: str = "json") -> dict[str, Any] | PlainTextResponse:
+    """Every artifact the compute node produces for the server: libvirt domain XML, QEMU
+    throttling, cgroup writes, libvirt's tc or ovs-vsctl program, ``tc show`` and the Neutron
+    agent's commands per port. ``?format=text`` gives ``vmqos plan``'s text."""
+    if format not in ("json", "text"):
+        raise ApiError(400, f"Invalid format {format!r}: use json or text")
+    state = app_state(request)
+    with state.db.read() as session:
+        row = compute.get_server(session, server_id, project_id=_owner_scope(who))
+        try:
+            plan = server_plan(session, row, backend=state.settings.neutron_backend,
+                               profile=state.settings.profile)
+        except IntentError as exc:
+            raise ApiError(409, f"Server {server_id} has no plan: {exc.message}") from exc
+    if format == "text":
+        return PlainTextResponse(render_server_plan_text(plan))
+    return {"plan": plan_json(plan)}

@@ -1,0 +1,170 @@
+"""A minimal Glance v2 (``/image/v2``): register an image, upload its data, list and show it.
+
+``server create`` needs an active image it can find by name (spec §5: ``GET /v2/images/rhel7``
+404, then ``GET /v2/images?name=rhel7``) and shows its name from ``GET /v2/images/{id}``, which
+returns the bare image record. An upload (``PUT .../file``) is hashed and counted — vmqos never
+boots the image — and makes the image ``active``. Only admins may create ``public`` images
+(Glance's ``publicize_image``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from vmqos.api.context import AppState, app_state, caller, require_member
+from vmqos.api.errors import ApiError
+from vmqos.api.network_views import timestamp
+from vmqos.store import images
+from vmqos.store.identity import TokenInfo
+from vmqos.store.models import Image, utcnow
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/image/v2", tags=["image"])
+Caller = Annotated[TokenInfo, Depends(caller)]
+
+_DISK_FORMATS = ("ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso",
+                 "ploop")
+_CONTAINER_FORMATS = ("ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed")
+_VISIBILITY = ("public", "private", "shared", "community")
+_CORE = ("id", "name", "disk_format", "container_format", "visibility", "min_disk", "min_ram",
+         "protected", "tags")
+
+
+def _forbidden(message: str) -> ApiError:
+    return ApiError(403, message)
+
+
+def image_view(row: Image) -> dict[str, Any]:
+    return {**row.properties,
+            "id": row.id, "name": row.name, "status": row.status, "visibility": row.visibility,
+            "protected": row.protected, "os_hidden": False, "checksum": row.checksum,
+            "os_hash_algo": "sha512" if row.os_hash_value else None,
+            "os_hash_value": row.os_hash_value, "size": row.size, "virtual_size": None,
+            "min_disk": row.min_disk, "min_ram": row.min_ram, "disk_format": row.disk_format,
+            "container_format": row.container_format, "owner": row.owner,
+            "tags": list(row.tags), "created_at": timestamp(row.created_at),
+            "updated_at": timestamp(row.updated_at), "self": f"/v2/images/{row.id}",
+            "file": f"/v2/images/{row.id}/file", "schema": "/v2/schemas/image"}
+
+
+def _check(values: dict[str, Any]) -> dict[str, Any]:
+    """Glance's schema checks for the core properties; other keys are extra properties."""
+    core: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    for key, value in values.items():
+        (core if key in _CORE else extra)[key] = value
+    for key, allowed in (("disk_format", _DISK_FORMATS),
+                         ("container_format", _CONTAINER_FORMATS),
+                         ("visibility", _VISIBILITY)):
+        if core.get(key) is not None and core[key] not in allowed:
+            raise ApiError(400, f"Invalid value '{core[key]}' for {key}: must be one of "
+                                f"{', '.join(allowed)}")
+    if core.get("name") is not None and (not isinstance(core["name"], str)
+                                         or len(core["name"]) > 255):
+        raise ApiError(400, "Invalid value for name: a string of at most 255 characters")
+    for key in ("min_disk", "min_ram"):
+        if key in core and (not isinstance(core[key], int) or isinstance(core[key], bool)
+                            or core[key] < 0):
+            raise ApiError(400, f"Invalid value for {key}: an integer >= 0")
+    if "protected" in core and not isinstance(core["protected"], bool):
+        raise ApiError(400, "Invalid value for protected: true or false")
+    if "tags" in core and not (isinstance(core["tags"], list)
+                               and all(isinstance(t, str) for t in core["tags"])):
+        raise ApiError(400, "Invalid value for tags: a list of strings")
+    if "id" in core and not isinstance(core["id"], str):
+        raise ApiError(400, "Invalid value for id: a UUID string")
+    for key, value in extra.items():
+        if not isinstance(value, str) or len(key) > 255:
+            raise ApiError(400, f"Invalid value for extra property {key!r}: a string")
+    core["properties"] = extra
+    return core
+
+
+@router.get("/images", summary="List images")
+def list_images(request: Request, who: Caller, name: str | None = None,
+                id: str | None = None, visibility: str | None = None,
+                status: str | None = None) -> dict[str, Any]:
+    ids = None
+    if id is not None:
+        ids = id.removeprefix("in:").split(",") if id.startswith("in:") else [id]
+    filters = {"name": name, "visibility": visibility, "status": status}
+    with app_state(request).db.read() as session:
+        rows = images.list_images(session, who, ids=ids, filters=filters)
+        return {"images": [image_view(r) for r in rows], "schema": "/v2/schemas/images",
+                "first": "/v2/images"}
+
+
+@router.post("/images", status_code=201, summary="Register an image")
+def create_image(request: Request, who: Caller,
+                 body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+    require_member(who, _forbidden("You are not authorized to complete add_image action."))
+    values = _check(body)
+    if values.get("visibility") == "public" and not who.is_admin:
+        raise _forbidden("You are not authorized to complete publicize_image action.")
+    with app_state(request).db.write() as session:
+        if values.get("id") and session.get(Image, values["id"]) is not None:
+            raise ApiError(409, f"Image with identifier {values['id']} already exists!")
+        return image_view(images.create_image(session, owner=who.project_id, values=values))
+
+
+@router.get("/images/{image_id}", summary="Show an image (the bare record)")
+def show_image(image_id: str, request: Request, who: Caller) -> dict[str, Any]:
+    with app_state(request).db.read() as session:
+        return image_view(images.get_image(session, image_id, who))
+
+
+def _owned(row: Image, who: TokenInfo, action: str) -> None:
+    if not who.is_admin and (row.owner != who.project_id or "member" not in who.roles):
+        raise _forbidden(f"You are not authorized to complete {action} action.")
+
+
+@router.delete("/images/{image_id}", status_code=204, summary="Delete an image")
+def delete_image(image_id: str, request: Request, who: Caller) -> Response:
+    with app_state(request).db.write() as session:
+        row = images.get_image(session, image_id, who)
+        _owned(row, who, "delete_image")
+        if row.protected:
+            raise _forbidden(f"Image {image_id} is protected and cannot be deleted.")
+        session.delete(row)
+    return Response(status_code=204)
+
+
+@router.put("/images/{image_id}/file", status_code=204, summary="Upload image data",
+            openapi_extra={"requestBody": {"content": {"application/octet-stream": {
+                "schema": {"type": "string", "format": "binary"}}}}})
+async def upload_image(image_id: str, request: Request, who: Caller) -> Response:
+    # async to stream the body; the two short transactions run in the thread pool.
+    state = app_state(request)
+    await run_in_threadpool(_check_upload, state, image_id, who)
+    md5 = hashlib.md5(usedforsecurity=False)
+    sha512 = hashlib.sha512()
+    size = 0
+    async for chunk in request.stream():
+        md5.update(chunk)
+        sha512.update(chunk)
+        size += len(chunk)
+    await run_in_threadpool(_finish_upload, state, image_id, who, size, md5.hexdigest(),
+                            sha512.hexdigest())
+    return Response(status_code=204)
+
+
+def _check_upload(state: AppState, image_id: str, who: TokenInfo) -> None:
+    with state.db.read() as session:
+        row = images.get_image(session, image_id, who)
+        _owned(row, who, "upload_image")
+        if row.status != "queued":
+            raise ApiError(409, f"Image status transition from {row.status} to saving is not "
+                                "allowed")
+
+
+def _finish_upload(state: AppState, image_id: str, who: TokenInfo, size: int, md5: str,
+                   sha512: str) -> None:
+    with state.db.write() as session:
+        row = images.get_image(session, image_id, who)
+        row.size, row.checksum, row.os_hash_value = size, md5, sha512
+        row.status, row.updated_at = "active", utcnow()

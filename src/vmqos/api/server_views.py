@@ -1,0 +1,118 @@
+"""How Nova shows a server, by microversion (``nova/api/openstack/compute/views/servers.py``).
+
+The fields the client prints (spec §3.3: ``id``, ``name``, ``status``, ``flavor``, ``image``
+are required; the rest fill the ``server show`` table). Version gates: ``flavor`` embedded from
+2.47 (a link before); ``locked`` 2.9; ``host_status`` 2.16 (admin); ``description`` 2.19;
+``tags`` 2.26; ``trusted_image_certificates`` 2.63; ``server_groups`` 2.71; ``locked_reason``
+2.73; ``pinned_availability_zone`` 2.96. ``OS-EXT-SRV-ATTR:*`` are shown to admins only
+(``os_compute_api:os-extended-server-attributes``). ``security_groups`` has one entry per port
+and group — so a server with three ports in ``sg_test`` lists it three times, as the seed's
+``server create`` output does (``get_instances_security_groups_bindings`` appends per port).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from fastapi import Request
+
+from vmqos.api.identity import root_url
+from vmqos.api.microversion import Microversion
+from vmqos.store.identity import TokenInfo
+from vmqos.store.models import Network, Port, Server
+from vmqos.store.scenario import instance_name
+
+__all__ = ["POWER_RUNNING", "addresses", "iso", "server_view"]
+
+POWER_RUNNING = 1   # nova.compute.power_state.RUNNING; 0 is NOSTATE
+
+
+def iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _usage_time(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def addresses(ports: Sequence[Port], networks: Mapping[str, Network]) -> dict[str, Any]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for port in ports:
+        network = networks.get(port.network_id)
+        if network is None:
+            continue
+        for fixed in port.fixed_ips:
+            address = fixed["ip_address"]
+            out.setdefault(network.name, []).append({
+                "version": 6 if ":" in address else 4, "addr": address,
+                "OS-EXT-IPS:type": "fixed", "OS-EXT-IPS-MAC:mac_addr": port.mac_address})
+    return out
+
+
+def _links(request: Request, kind: str, object_id: str) -> list[dict[str, str]]:
+    root = root_url(request)
+    return [{"rel": "self", "href": f"{root}/compute/v2.1/{kind}/{object_id}"},
+            {"rel": "bookmark", "href": f"{root}/compute/{kind}/{object_id}"}]
+
+
+def _flavor(row: Server, mv: Microversion, request: Request) -> dict[str, Any]:
+    snap = row.flavor
+    if not mv.at_least("2.47"):
+        return {"id": snap["id"], "links": _links(request, "flavors", snap["id"])[1:]}
+    return {"vcpus": snap["vcpus"], "ram": snap["ram"], "disk": snap["disk"],
+            "ephemeral": snap["ephemeral"], "swap": snap["swap"],
+            "original_name": snap["name"], "extra_specs": dict(snap["extra_specs"])}
+
+
+def server_view(row: Server, mv: Microversion, who: TokenInfo, request: Request, *,
+                ports: Sequence[Port], networks: Mapping[str, Network],
+                sg_names: Mapping[str, str], host: str) -> dict[str, Any]:
+    image: Any = ({"id": row.image_id, "links": _links(request, "images", row.image_id)[1:]}
+                  if row.image_id else "")
+    groups = [{"name": sg_names.get(sg, sg)} for port in ports
+              for sg in port.security_group_ids]
+    view: dict[str, Any] = {
+        "id": row.id, "name": row.name, "status": row.status,
+        "tenant_id": row.project_id, "user_id": row.user_id, "metadata": dict(row.metadata_),
+        "hostId": hashlib.sha224((row.project_id + host).encode()).hexdigest(),
+        "image": image, "flavor": _flavor(row, mv, request),
+        "created": iso(row.created_at), "updated": iso(row.updated_at),
+        "addresses": addresses(ports, networks), "accessIPv4": "", "accessIPv6": "",
+        "links": _links(request, "servers", row.id),
+        "OS-DCF:diskConfig": "MANUAL", "OS-EXT-AZ:availability_zone": row.availability_zone,
+        "config_drive": "", "key_name": row.key_name,
+        "OS-SRV-USG:launched_at": _usage_time(row.launched_at),
+        "OS-SRV-USG:terminated_at": None,
+        "OS-EXT-STS:task_state": None, "OS-EXT-STS:vm_state": row.vm_state,
+        "OS-EXT-STS:power_state": row.power_state,
+        "os-extended-volumes:volumes_attached": [],
+        "security_groups": groups,
+    }
+    if row.status in ("ACTIVE", "BUILD"):
+        view["progress"] = 0
+    if row.fault:
+        view["fault"] = {k: row.fault[k] for k in ("code", "created", "message")}
+    if who.is_admin:
+        view.update({"OS-EXT-SRV-ATTR:host": host,
+                     "OS-EXT-SRV-ATTR:hypervisor_hostname": host,
+                     "OS-EXT-SRV-ATTR:instance_name": instance_name(row.seq)})
+        if mv.at_least("2.3"):
+            view.update({"OS-EXT-SRV-ATTR:reservation_id": f"r-{row.id[:8]}",
+                         "OS-EXT-SRV-ATTR:launch_index": 0,
+                         "OS-EXT-SRV-ATTR:hostname": row.name.replace("_", "-").lower(),
+                         "OS-EXT-SRV-ATTR:kernel_id": "", "OS-EXT-SRV-ATTR:ramdisk_id": "",
+                         "OS-EXT-SRV-ATTR:root_device_name": "/dev/vda",
+                         "OS-EXT-SRV-ATTR:user_data": None})
+        if mv.at_least("2.16"):
+            view["host_status"] = "UP"
+    gates: tuple[tuple[str, str, Any], ...] = (
+        ("2.9", "locked", False), ("2.19", "description", None), ("2.26", "tags", []),
+        ("2.63", "trusted_image_certificates", None), ("2.71", "server_groups", []),
+        ("2.73", "locked_reason", None), ("2.96", "pinned_availability_zone", None))
+    for version, key, value in gates:
+        if mv.at_least(version):
+            view[key] = value
+    return view

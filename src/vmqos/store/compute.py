@@ -1,0 +1,194 @@
+"""Nova's data: flavors and their extra specs, keypairs, aggregates (availability zones), servers.
+
+Repository functions over a :class:`sqlalchemy.orm.Session` opened by the caller. Input is
+already validated; what is checked here is what needs the database: uniqueness (Nova's
+``FlavorExists`` / ``FlavorIdExists`` / ``KeyPairExists``, backed by unique constraints so that
+parallel creates cannot both win) and existence (``FlavorNotFound`` ...). Messages are Nova's.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from vmqos.errors import ConflictError, NotFoundError
+from vmqos.store.models import Aggregate, Flavor, Keypair, Server, utcnow
+
+__all__ = [
+    "DEFAULT_ZONE",
+    "availability_zones",
+    "create_aggregate",
+    "create_flavor",
+    "create_keypair",
+    "delete_extra_spec",
+    "delete_flavor",
+    "delete_keypair",
+    "get_flavor",
+    "get_keypair",
+    "get_server",
+    "list_flavors",
+    "list_keypairs",
+    "list_servers",
+    "set_extra_specs",
+]
+
+# Nova's [DEFAULT]default_availability_zone: hosts outside any zoned aggregate are here.
+DEFAULT_ZONE = "nova"
+
+
+def _flavor_exists(name: str, flavor_id: str, session: Session) -> ConflictError:
+    if session.scalar(sa.select(Flavor.seq).where(Flavor.id == flavor_id)) is not None:
+        return ConflictError(f"Flavor with ID {flavor_id} already exists.",
+                             kind="FlavorIdExists", key="id", value=flavor_id)
+    return ConflictError(f"Flavor with name {name} already exists.", kind="FlavorExists",
+                         key="name", value=name)
+
+
+def create_flavor(session: Session, *, name: str, vcpus: int, ram: int, disk: int,
+                  flavor_id: str | None = None, swap: int = 0, ephemeral: int = 0,
+                  rxtx_factor: float = 1.0, is_public: bool = True,
+                  description: str | None = None) -> Flavor:
+    flavor_id = flavor_id or str(uuid.uuid4())
+    if session.scalar(sa.select(Flavor.seq).where(
+            sa.or_(Flavor.name == name, Flavor.id == flavor_id))) is not None:
+        raise _flavor_exists(name, flavor_id, session)
+    flavor = Flavor(id=flavor_id, name=name, vcpus=vcpus, ram=ram, disk=disk, swap=swap,
+                    ephemeral=ephemeral, rxtx_factor=rxtx_factor, is_public=is_public,
+                    disabled=False, description=description, extra_specs={},
+                    created_at=utcnow())
+    try:
+        with session.begin_nested():  # the savepoint must precede the INSERT
+            session.add(flavor)
+            session.flush()
+    except IntegrityError as exc:  # a parallel create won the unique constraint
+        raise _flavor_exists(name, flavor_id, session) from exc
+    return flavor
+
+
+def get_flavor(session: Session, flavor_id: str, *, lock: bool = False) -> Flavor:
+    query = sa.select(Flavor).where(Flavor.id == flavor_id)
+    if lock:
+        query = query.with_for_update()
+    flavor = session.scalar(query)
+    if flavor is None:
+        raise NotFoundError(f"Flavor {flavor_id} could not be found.", kind="FlavorNotFound",
+                            key="flavor_id", value=flavor_id)
+    return flavor
+
+
+def list_flavors(session: Session, *, is_public: bool | None = True, min_ram: int = 0,
+                 min_disk: int = 0) -> Sequence[Flavor]:
+    query = sa.select(Flavor).where(Flavor.ram >= min_ram, Flavor.disk >= min_disk)
+    if is_public is not None:
+        query = query.where(Flavor.is_public == is_public)
+    # Nova's default sort: flavorid ascending.
+    return session.scalars(query.order_by(Flavor.id)).all()
+
+
+def delete_flavor(session: Session, flavor_id: str) -> None:
+    session.delete(get_flavor(session, flavor_id))
+
+
+def set_extra_specs(session: Session, flavor_id: str, specs: Mapping[str, str]) -> Flavor:
+    flavor = get_flavor(session, flavor_id, lock=True)
+    # A new dict: SQLAlchemy's JSON column notices replacement, not in-place mutation.
+    flavor.extra_specs = {**flavor.extra_specs, **specs}
+    return flavor
+
+
+def delete_extra_spec(session: Session, flavor_id: str, key: str) -> None:
+    flavor = get_flavor(session, flavor_id, lock=True)
+    if key not in flavor.extra_specs:
+        raise NotFoundError(f"Flavor {flavor_id} has no extra specs with key {key}.",
+                            kind="FlavorExtraSpecsNotFound", key="key", value=key)
+    flavor.extra_specs = {k: v for k, v in flavor.extra_specs.items() if k != key}
+
+
+# --- keypairs ----------------------------------------------------------------------------------
+
+
+def create_keypair(session: Session, *, user_id: str, name: str, public_key: str,
+                   fingerprint: str, key_type: str) -> Keypair:
+    if session.get(Keypair, (user_id, name)) is not None:
+        raise ConflictError(f"Key pair '{name}' already exists.", kind="KeyPairExists",
+                            key="name", value=name)
+    keypair = Keypair(user_id=user_id, name=name, public_key=public_key,
+                      fingerprint=fingerprint, type=key_type, created_at=utcnow())
+    try:
+        with session.begin_nested():  # the savepoint must precede the INSERT
+            session.add(keypair)
+            session.flush()
+    except IntegrityError as exc:
+        raise ConflictError(f"Key pair '{name}' already exists.", kind="KeyPairExists",
+                            key="name", value=name) from exc
+    return keypair
+
+
+def get_keypair(session: Session, user_id: str, name: str) -> Keypair:
+    keypair = session.get(Keypair, (user_id, name))
+    if keypair is None:
+        raise NotFoundError(f"Keypair {name} not found for user {user_id}",
+                            kind="KeypairNotFound", key="name", value=name)
+    return keypair
+
+
+def list_keypairs(session: Session, user_id: str) -> Sequence[Keypair]:
+    return session.scalars(sa.select(Keypair).where(Keypair.user_id == user_id)
+                           .order_by(Keypair.name)).all()
+
+
+def delete_keypair(session: Session, user_id: str, name: str) -> None:
+    session.delete(get_keypair(session, user_id, name))
+
+
+# --- aggregates and availability zones --------------------------------------------------------
+
+
+def create_aggregate(session: Session, name: str, zone: str | None) -> Aggregate:
+    if session.scalar(sa.select(Aggregate.id).where(Aggregate.name == name)) is not None:
+        raise ConflictError(f"Aggregate {name} already exists.", kind="AggregateNameExists",
+                            key="name", value=name)
+    aggregate = Aggregate(uuid=str(uuid.uuid4()), name=name, availability_zone=zone,
+                          created_at=utcnow())
+    session.add(aggregate)
+    session.flush()
+    return aggregate
+
+
+def availability_zones(session: Session) -> list[str]:
+    """The default zone, then every aggregate's zone (sorted, unique)."""
+    zones = session.scalars(sa.select(Aggregate.availability_zone).where(
+        Aggregate.availability_zone.is_not(None)).distinct())
+    return [DEFAULT_ZONE, *sorted(z for z in zones if z and z != DEFAULT_ZONE)]
+
+
+# --- servers ----------------------------------------------------------------------------------
+
+
+def get_server(session: Session, server_id: str, *, project_id: str | None) -> Server:
+    """A server by id; ``project_id`` None (an admin) sees every project's servers."""
+    query = sa.select(Server).where(Server.id == server_id)
+    if project_id is not None:
+        query = query.where(Server.project_id == project_id)
+    server = session.scalar(query)
+    if server is None:
+        raise NotFoundError(f"Instance {server_id} could not be found.",
+                            kind="InstanceNotFound", key="server_id", value=server_id)
+    return server
+
+
+def list_servers(session: Session, *, project_id: str | None,
+                 filters: Mapping[str, Any]) -> Sequence[Server]:
+    query = sa.select(Server)
+    if project_id is not None:
+        query = query.where(Server.project_id == project_id)
+    for column in ("status", "image_id", "availability_zone", "key_name", "user_id"):
+        if filters.get(column) is not None:
+            query = query.where(getattr(Server, column) == filters[column])
+    # Nova lists newest first (created_at desc, id desc).
+    return session.scalars(query.order_by(Server.created_at.desc(), Server.seq.desc())).all()

@@ -1,0 +1,272 @@
+"""Keystone and Nova over HTTP: authentication and token expiry, microversions, flavor and
+extra-spec validation with Nova's messages, and the server paths the client does not show
+(ERROR on a flavor the compute node cannot use, Nova's 400s for bad references)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from vmqos.store.db import Database
+
+from .conftest import ADMIN_PASSWORD, Cloud
+
+NOVA = "/compute/v2.1"
+V286 = {"OpenStack-API-Version": "compute 2.86"}
+_PUBLIC_KEY = ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ1Gv1Hhx2Jc1b0d7c1kP3mR0M0W9dJ0vW8y6mJ2n5aQ "
+               "test")
+
+
+@pytest.fixture(scope="module")
+def admin(cloud: Cloud) -> Iterator[httpx.Client]:
+    with cloud.client() as client:
+        yield client
+
+
+def _auth(cloud: Cloud, user: str, password: str, project: str = "admin") -> httpx.Response:
+    return httpx.post(f"{cloud.url}/identity/v3/auth/tokens", json={"auth": {
+        "identity": {"methods": ["password"], "password": {"user": {
+            "name": user, "domain": {"name": "Default"}, "password": password}}},
+        "scope": {"project": {"name": project, "domain": {"name": "Default"}}}}})
+
+
+def _keystone_error(response: httpx.Response, status: int) -> None:
+    assert response.status_code == status, response.text
+    assert set(response.json()["error"]) == {"code", "title", "message"}
+    assert response.json()["error"]["code"] == status
+
+
+# --- identity ---------------------------------------------------------------------------------
+
+
+def test_token_response_has_what_the_client_needs(cloud: Cloud) -> None:
+    response = _auth(cloud, "admin", ADMIN_PASSWORD)
+    assert response.status_code == 201
+    assert response.headers["X-Subject-Token"]
+    token = response.json()["token"]
+    assert token["expires_at"].endswith("Z")
+    assert {e["type"] for e in token["catalog"]} == {"identity", "compute", "network", "image"}
+    assert [r["name"] for r in token["roles"]] == ["admin", "member", "reader"]
+
+
+@pytest.mark.parametrize(("user", "password"), [("admin", "wrong"), ("nobody", "x")])
+def test_bad_credentials_are_401(cloud: Cloud, user: str, password: str) -> None:
+    _keystone_error(_auth(cloud, user, password), 401)
+
+
+def test_missing_and_unknown_tokens_are_401_everywhere(cloud: Cloud) -> None:
+    for path in (f"{NOVA}/flavors", "/network/v2.0/networks", "/image/v2/images",
+                 "/identity/v3/users"):
+        for headers in ({}, {"X-Auth-Token": "not-a-token"}):
+            response = httpx.get(f"{cloud.url}{path}", headers=headers)
+            _keystone_error(response, 401)
+            assert response.headers["WWW-Authenticate"].startswith("Keystone uri=")
+
+
+def test_discovery_needs_no_token(cloud: Cloud) -> None:
+    assert httpx.get(f"{cloud.url}/identity/v3").status_code == 200
+    assert httpx.get(f"{cloud.url}/identity").status_code == 300
+    assert httpx.get(f"{cloud.url}{NOVA}").json()["version"]["version"] == "2.96"
+    assert httpx.get(f"{cloud.url}/image").json()["versions"][0]["links"]
+    assert httpx.get(f"{cloud.url}/network").status_code == 200
+
+
+def test_tokens_expire_and_can_be_revoked(new_server: Any) -> None:
+    cloud = new_server(token_ttl=2)
+    token = _auth(cloud, "admin", ADMIN_PASSWORD).headers["X-Subject-Token"]
+    headers = {"X-Auth-Token": token}
+    assert httpx.get(f"{cloud.url}{NOVA}/flavors", headers=headers).status_code == 200
+    time.sleep(2.2)
+    _keystone_error(httpx.get(f"{cloud.url}{NOVA}/flavors", headers=headers), 401)
+    other = new_server()
+    token = _auth(other, "admin", ADMIN_PASSWORD).headers["X-Subject-Token"]
+    headers = {"X-Auth-Token": token}
+    assert httpx.delete(f"{other.url}/identity/v3/auth/tokens",
+                        headers={**headers, "X-Subject-Token": token}).status_code == 204
+    _keystone_error(httpx.get(f"{other.url}{NOVA}/flavors", headers=headers), 401)
+
+
+def test_passwords_are_stored_hashed(cloud: Cloud) -> None:
+    db = Database(cloud.settings.database_url)
+    try:
+        with db.read() as session:
+            stored = session.execute(text("SELECT password_hash FROM users")).scalars().all()
+    finally:
+        db.dispose()
+    assert stored and all(h.startswith("scrypt$16384$8$1$") for h in stored)
+    assert all(ADMIN_PASSWORD not in h for h in stored)
+
+
+# --- microversions ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("header", "status", "echo"), [
+    (None, 200, "2.1"), ("compute 2.61", 200, "2.61"), ("compute latest", 200, "2.96"),
+    ("compute 2.97", 406, None), ("compute 3.0", 406, None), ("compute 2.x", 400, None)])
+def test_microversion_negotiation(admin: httpx.Client, header: str | None, status: int,
+                                  echo: str | None) -> None:
+    headers = {"OpenStack-API-Version": header} if header else {}
+    response = admin.get(f"{NOVA}/flavors", headers=headers)
+    assert response.status_code == status, response.text
+    if echo is None:
+        fault = "notAcceptable" if status == 406 else "badRequest"
+        assert response.json()[fault]["code"] == status
+    else:
+        assert response.headers["OpenStack-API-Version"] == f"compute {echo}"
+        assert response.headers["X-OpenStack-Nova-API-Version"] == echo
+
+
+# --- flavors and extra specs ------------------------------------------------------------------
+
+
+def _flavor(admin: httpx.Client, name: str, **extra: Any) -> dict[str, Any]:
+    response = admin.post(f"{NOVA}/flavors", json={"flavor": {
+        "name": name, "ram": 512, "vcpus": 1, "disk": 1, "id": None, **extra}},
+        headers={"OpenStack-API-Version": "compute 2.61"})
+    assert response.status_code == 200, response.text
+    flavor: dict[str, Any] = response.json()["flavor"]
+    return flavor
+
+
+def test_flavor_conflicts_and_views(admin: httpx.Client) -> None:
+    flavor = _flavor(admin, "f-views")
+    assert len(flavor["id"]) == 36 and flavor["extra_specs"] == {}
+    response = admin.post(f"{NOVA}/flavors", json={"flavor": {"name": "f-views", "ram": 1,
+                                                               "vcpus": 1, "disk": 1}})
+    assert response.status_code == 409
+    assert response.json() == {"conflictingRequest": {
+        "code": 409, "message": "Flavor with name f-views already exists."}}
+    old = admin.get(f"{NOVA}/flavors/{flavor['id']}").json()["flavor"]
+    assert old["swap"] == "" and "description" not in old and "extra_specs" not in old
+    missing = admin.get(f"{NOVA}/flavors/f-views")
+    assert missing.status_code == 404
+    assert missing.json()["itemNotFound"]["message"] == "Flavor f-views could not be found."
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("quota:cpu_shares", "-1", "Validation failed; '-1' is less than the min value of '0'."),
+    ("quota:vif_inbound_average", "abc",
+     "Validation failed; 'abc' is not a valid integer value."),
+    ("quota:vif_inbound_floor", "1",
+     "Validation failed; extra spec 'quota:vif_inbound_floor' does not appear to be a valid "
+     "extra spec."),
+])
+def test_extra_specs_validated_from_286(admin: httpx.Client, key: str, value: str,
+                                        message: str) -> None:
+    flavor = _flavor(admin, f"f-{key}-{value}")["id"]
+    response = admin.post(f"{NOVA}/flavors/{flavor}/os-extra_specs",
+                          json={"extra_specs": {key: value}}, headers=V286)
+    assert response.status_code == 400
+    assert response.json() == {"badRequest": {"code": 400, "message": message}}
+    # Below 2.86 Nova stores any string (the client sends 2.61).
+    assert admin.post(f"{NOVA}/flavors/{flavor}/os-extra_specs",
+                      json={"extra_specs": {key: value}}).status_code == 200
+    assert admin.get(f"{NOVA}/flavors/{flavor}/os-extra_specs/{key}").json() == {key: value}
+
+
+def test_extra_spec_put_and_delete(admin: httpx.Client) -> None:
+    flavor = _flavor(admin, "f-put")["id"]
+    url = f"{NOVA}/flavors/{flavor}/os-extra_specs"
+    assert admin.put(f"{url}/quota:cpu_shares", json={"quota:cpu_shares": "512"},
+                     headers=V286).json() == {"quota:cpu_shares": "512"}
+    assert admin.put(f"{url}/quota:cpu_shares", json={"quota:cpu_period": "1"}
+                     ).status_code == 400
+    assert admin.delete(f"{url}/quota:cpu_shares").status_code == 200
+    gone = admin.delete(f"{url}/quota:cpu_shares")
+    assert gone.status_code == 404
+    assert gone.json()["itemNotFound"]["message"] == (
+        f"Flavor {flavor} has no extra specs with key quota:cpu_shares.")
+
+
+# --- servers ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def refs(admin: httpx.Client) -> dict[str, str]:
+    image = admin.post("/image/v2/images", json={"name": "img", "disk_format": "raw",
+                                                  "container_format": "bare"}).json()["id"]
+    assert admin.put(f"/image/v2/images/{image}/file", content=b"x" * 100,
+                     headers={"Content-Type": "application/octet-stream"}).status_code == 204
+    network = admin.post("/network/v2.0/networks", json={"network": {"name": "net"}}).json()
+    assert admin.post(f"{NOVA}/os-keypairs", json={"keypair": {
+        "name": "k", "public_key": _PUBLIC_KEY}}).status_code == 200
+    return {"image": image, "network": network["network"]["id"],
+            "flavor": _flavor(admin, "f-server")["id"]}
+
+
+def _server(admin: httpx.Client, refs: dict[str, str], **extra: Any) -> httpx.Response:
+    body = {"name": "s", "imageRef": refs["image"], "flavorRef": refs["flavor"],
+            "networks": [{"uuid": refs["network"]}], **extra}
+    return admin.post(f"{NOVA}/servers", json={"server": body},
+                      headers={"OpenStack-API-Version": "compute 2.96"})
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ({"key_name": "nope"}, "Invalid key_name provided."),
+    ({"availability_zone": "az_nope"}, "The requested availability zone is not available"),
+    ({"imageRef": "4e3b4ba2-1d33-4c5c-8f5c-3f6f1b7c8d9e"},
+     "Image 4e3b4ba2-1d33-4c5c-8f5c-3f6f1b7c8d9e could not be found."),
+    ({"flavorRef": "nope"}, "Flavor nope could not be found."),
+    ({"networks": [{"uuid": "4e3b4ba2-1d33-4c5c-8f5c-3f6f1b7c8d9e"}]},
+     "Network 4e3b4ba2-1d33-4c5c-8f5c-3f6f1b7c8d9e could not be found."),
+    ({"security_groups": [{"name": "nope"}]}, None),
+])
+def test_bad_server_references_are_400(admin: httpx.Client, refs: dict[str, str],
+                                       extra: dict[str, Any], message: str | None) -> None:
+    response = _server(admin, refs, **extra)
+    assert response.status_code == 400, response.text
+    if message is not None:
+        assert response.json()["badRequest"]["message"] == message
+
+
+def test_server_with_an_unusable_flavor_goes_to_error(admin: httpx.Client,
+                                                      refs: dict[str, str]) -> None:
+    flavor = _flavor(admin, "f-broken")["id"]
+    assert admin.post(f"{NOVA}/flavors/{flavor}/os-extra_specs", json={"extra_specs": {
+        "quota:cpu_shares": "-5"}}).status_code == 200
+    created = _server(admin, refs, flavorRef=flavor, key_name="k")
+    assert created.status_code == 202
+    server = admin.get(f"{NOVA}/servers/{created.json()['server']['id']}").json()["server"]
+    assert server["status"] == "ERROR"
+    assert server["fault"]["message"] == (
+        "Validation failed; '-5' is less than the min value of '0'.")
+    plan = admin.get(f"{NOVA}/servers/{server['id']}/vmqos-plan")
+    assert plan.status_code == 409 and "conflictingRequest" in plan.json()
+
+
+def test_server_delete_removes_its_ports(admin: httpx.Client, refs: dict[str, str]) -> None:
+    server = _server(admin, refs).json()["server"]["id"]
+    ports = admin.get("/network/v2.0/ports", params={"device_id": server}).json()["ports"]
+    assert len(ports) == 1 and ports[0]["device_owner"] == "compute:nova"
+    assert admin.get(f"{NOVA}/servers/{server}/vmqos-plan",
+                     params={"format": "text"}).text.startswith("### s (profile modern)")
+    assert admin.delete(f"{NOVA}/servers/{server}").status_code == 204
+    assert admin.get("/network/v2.0/ports", params={"device_id": server}).json()["ports"] == []
+    assert admin.get(f"{NOVA}/servers/{server}").status_code == 404
+
+
+def test_glance_lookup_by_name_is_404(admin: httpx.Client) -> None:
+    response = admin.get("/image/v2/images/img")
+    assert response.status_code == 404
+    assert response.text.startswith("404 Not Found\n\n")
+    assert [i["name"] for i in admin.get("/image/v2/images", params={"name": "img"}
+                                         ).json()["images"]] == ["img"]
+
+
+def test_unknown_attributes_are_novas_400(admin: httpx.Client) -> None:
+    response = admin.post(f"{NOVA}/flavors", json={"flavor": {
+        "name": "f-extra", "ram": 1, "vcpus": 1, "disk": 1, "color": "red"}})
+    assert response.status_code == 400
+    assert response.json()["badRequest"]["message"] == (
+        "Invalid input for field/attribute flavor. Additional properties are not allowed "
+        "('color' was unexpected)")
+    wrong_type = admin.post(f"{NOVA}/flavors", json={"flavor": {
+        "name": "f-type", "ram": "lots", "vcpus": 1, "disk": 1}})
+    assert wrong_type.status_code == 400
+    assert wrong_type.json()["badRequest"]["message"].startswith(
+        "Invalid input for field/attribute flavor.ram. Value: 'lots'.")
