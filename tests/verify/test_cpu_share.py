@@ -33,9 +33,10 @@ def measure(groups: V1Groups, seconds: float, *, explicit: bool) -> tuple[float,
     assert m.source == "cpuacct.usage"
     assert fractions == sorted(fractions) and fractions[-1] == 1.0 and len(fractions) >= 10
     assert m.seconds == pytest.approx(seconds, abs=0.2)
-    # Two loops on one CPU: together they get (almost) all of it, and the cgroup's accounting
-    # is the loops' own on-CPU time.
-    assert sum(m.usage) == pytest.approx(m.seconds, rel=0.1)
+    # Two loops on one CPU: together they get most of it (other processes on the machine may
+    # take some: the ratio between the two groups is what is judged), and the cgroup's
+    # accounting is the loops' own on-CPU time.
+    assert 0.5 * m.seconds <= sum(m.usage) <= 1.02 * m.seconds
     for group_time, process_time in zip(m.usage, m.process_usage, strict=True):
         assert group_time == pytest.approx(process_time, rel=0.05, abs=0.01)
     return (m.ratio, *m.usage)

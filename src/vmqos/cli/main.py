@@ -9,53 +9,29 @@ from __future__ import annotations
 
 import sys
 import traceback
-from importlib import resources
-from pathlib import Path
+from dataclasses import replace
 
 import click
-import yaml
 
 from vmqos import __version__
+from vmqos.cli.host import apply, cleanup, host
+from vmqos.cli.lab import audit, lab, verify
 from vmqos.cli.options import FORMATS, profile_option
 from vmqos.cli.output import dump_json, explanation_json, make_console, print_explanation
 from vmqos.cli.render import render
+from vmqos.cli.scenario_io import load_scenario, select_servers
+from vmqos.cli.serve import bootstrap, serve
 from vmqos.cli.validate import validate
-from vmqos.errors import ValidationError, VmqosError
+from vmqos.errors import VmqosError
 from vmqos.intent.scenario import Scenario
-from vmqos.intent.scenario_parse import parse_scenario
 from vmqos.plan.explain import explain_scenario
 from vmqos.plan.profile import Profile, get_profile
 from vmqos.plan.server_plan import compile_server_plan, render_server_plan_text
+from vmqos.store.cloud_reader import read_cloud
 
 __all__ = ["cli", "main"]
 
 EXIT_BUG = 70
-
-
-def load_scenario(path: str | None) -> Scenario:
-    """Read and validate a scenario file; ``None`` is the embedded seed scenario."""
-    if path is None:
-        text = resources.files("vmqos.scenarios").joinpath("seed.yaml").read_text()
-        source = "the built-in seed scenario"
-    else:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ValidationError(f"cannot read scenario {path!r}: {exc.strerror}",
-                                  key="SCENARIO", value=path,
-                                  allowed="a readable YAML or JSON file") from exc
-        except UnicodeDecodeError as exc:
-            raise ValidationError(f"scenario {path!r} is not UTF-8 text: {exc.reason} at "
-                                  f"byte {exc.start}", key="SCENARIO", value=path,
-                                  allowed="a UTF-8 YAML or JSON file") from exc
-        source = path
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ValidationError(f"{source} is not valid YAML: {exc}".replace("\n", " "),
-                              key="SCENARIO", value=path,
-                              allowed="a YAML or JSON document") from exc
-    return parse_scenario(data)
 
 
 def _profile_for(scenario: Scenario, name: str | None) -> Profile:
@@ -87,7 +63,10 @@ def cli() -> None:
 @profile_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="table for people, json for scripts")
-def explain(scenario: str | None, profile: str | None, fmt: str) -> None:
+@click.option("--cloud", help="read this clouds.yaml cloud (openstacksdk) instead of SCENARIO")
+@click.option("--server", "server_name", help="only this server (name or id), and its plan")
+def explain(scenario: str | None, profile: str | None, fmt: str, cloud: str | None,
+            server_name: str | None) -> None:
     """Explain SCENARIO (default: the built-in seed): per server, port and direction, every
     layer that limits traffic — libvirt tc on the tap, OVS policing/queues, OVN, SR-IOV —
     in bit/s and bytes, the effective limit, the rule that decides it, and the traps.
@@ -96,13 +75,22 @@ def explain(scenario: str | None, profile: str | None, fmt: str) -> None:
     Example:
       vmqos explain examples/seed.yaml
       vmqos explain examples/seed.yaml --profile modern --format json | jq .
+      vmqos explain --cloud vmqos --server vm_resquota   a cloud from clouds.yaml
     """
-    loaded = load_scenario(scenario)
+    if cloud:
+        loaded = read_cloud(cloud, profile=profile or "modern", server=server_name)
+    else:
+        loaded = load_scenario(scenario)
+        loaded = replace(loaded, servers=tuple(select_servers(loaded, server_name)))
     explanation = explain_scenario(loaded, _profile_for(loaded, profile))
+    plans = [compile_server_plan(loaded, s, _profile_for(loaded, profile))
+             for s in loaded.servers] if server_name else []
     if fmt == "json":
-        click.echo(dump_json(explanation_json(explanation)))
+        data = explanation_json(explanation)
+        click.echo(dump_json({**data, "plans": plans} if plans else data))
     else:
         print_explanation(make_console(), explanation)
+        click.echo("".join(render_server_plan_text(p) for p in plans), nl=False)
 
 
 @cli.command()
@@ -122,11 +110,7 @@ def plan(scenario: str | None, server_name: str | None, profile: str | None, fmt
     """
     loaded = load_scenario(scenario)
     chosen = _profile_for(loaded, profile)
-    servers = [s for s in loaded.servers if server_name in (None, s.name, s.id)]
-    if server_name is not None and not servers:
-        known = ", ".join(s.name for s in loaded.servers)
-        raise ValidationError(f"--server: no server named {server_name!r}; known: {known}",
-                              key="--server", value=server_name, allowed=known)
+    servers = select_servers(loaded, server_name)
     plans = [compile_server_plan(loaded, s, chosen) for s in servers]
     if fmt == "json":
         click.echo(dump_json(plans))
@@ -157,6 +141,14 @@ def demo(profile: str | None) -> None:
 
 cli.add_command(render)
 cli.add_command(validate)
+cli.add_command(host)
+cli.add_command(apply)
+cli.add_command(cleanup)
+cli.add_command(serve)
+cli.add_command(bootstrap)
+cli.add_command(lab)
+cli.add_command(verify)
+cli.add_command(audit)
 
 
 def main(argv: list[str] | None = None) -> int:

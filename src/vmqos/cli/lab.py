@@ -1,0 +1,248 @@
+"""``vmqos lab``, ``vmqos verify`` and ``vmqos audit``: prove the plan on this host.
+
+Thin: the orchestration is :mod:`vmqos.lab`, the host mechanisms :mod:`vmqos.host`, the
+decisions :mod:`vmqos.plan`. This module reads options, shows progress and prints tables.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+
+import click
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from vmqos.cli.options import profile_option
+from vmqos.cli.output import make_console
+from vmqos.cli.scenario_io import load_scenario, select_servers
+from vmqos.errors import PermanentHostError, ValidationError, VerificationError
+from vmqos.host.apply import apply_host_plan, observe_host_state
+from vmqos.host.facts import observe_host_facts
+from vmqos.host.sandbox import Instance, ensure_instance, find_instance, remove_all
+from vmqos.host.state import SandboxConfig
+from vmqos.intent.scenario import Scenario, Server
+from vmqos.lab import Verification, run_verification
+from vmqos.plan.host_facts import HostFacts
+from vmqos.plan.host_plan import HostPlan, compile_host_plan
+from vmqos.plan.profile import get_profile
+from vmqos.plan.reconcile import reconcile, render_actions
+
+__all__ = ["audit", "lab", "verify"]
+
+_LAB_PREFIX = "vmqos-lab"
+_LAB_HOST_NETNS = "vmqos-lab-host"
+_NEEDS_ROOT = ("root: the lab creates network namespaces, veth pairs and IFBs, writes tc, "
+               "creates cgroups under /sys/fs/cgroup, attaches loop devices and runs iperf3 "
+               "between the namespaces it created")
+
+
+def _steps(instances: Sequence[tuple[Server, Scenario]]) -> int:
+    ports = sum(len(server.ports) for server, _ in instances)
+    return 2 * ports + 2 * len(instances) + (1 if len(instances) > 1 else 0)
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[Progress]:
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/"
+                  "{task.total}"), TimeElapsedColumn(), console=make_console(),
+                  transient=False) as bar:
+        yield bar
+
+
+def _side_by_side(verification: Verification) -> Table:
+    table = Table(title="configured vs measured", title_justify="left", show_lines=True)
+    table.add_column("item")
+    for name, flavor in zip(verification.instances, verification.flavors, strict=True):
+        table.add_column(f"{name}\n{flavor}\nconfigured → measured")
+    style = {"pass": "green", "FAIL": "bold red", "inconclusive": "yellow"}
+    for row in verification.rows:
+        table.add_row(row.item, *(Text(f"{c} → {m}  {o}", style=style.get(o, ""))
+                                  for c, m, o in row.cells))
+    return table
+
+
+def _verify_and_report(instances: list[Instance], plans: list[HostPlan], host_netns: str,
+                       out: Path, max_seconds: int) -> Verification:
+    console = make_console()
+    servers = [(Server(name=i.name, flavor="", ports=tuple(p.port_id for p in i.ports)),
+                Scenario()) for i in instances]
+    with _progress(_steps(servers)) as bar:
+        task = bar.add_task("measuring", total=_steps(servers))
+
+        def step(text: str) -> None:
+            bar.update(task, description=text, advance=1)
+
+        verification = run_verification(instances, plans, host_netns=host_netns, out_dir=out,
+                                        max_seconds=max_seconds, progress=step)
+        bar.update(task, description="done", completed=_steps(servers))
+    console.print(_side_by_side(verification))
+    for verdict in verification.verdicts:
+        colour = {"pass": "green", "fail": "bold red"}.get(verdict.outcome.value, "yellow")
+        line = Text(f"{verdict.outcome.value:>14} ", style=colour)
+        line.append(f"{verdict.check}: {verdict.rule}")
+        console.print(line)
+    console.print(f"report: {verification.report}")
+    return verification
+
+
+def _plans(loaded: Scenario, servers: Sequence[Server], profile: str | None, facts: HostFacts,
+           instances: Sequence[Instance]) -> list[HostPlan]:
+    chosen = get_profile(profile or loaded.profile)
+    return [compile_host_plan(loaded, server, chosen, facts, instance.layout())
+            for server, instance in zip(servers, instances, strict=True)]
+
+
+def _require_root(what: str) -> None:
+    if os.geteuid() != 0:
+        raise PermanentHostError(f"{what} needs {_NEEDS_ROOT}; run `vmqos plan` or "
+                                 "`vmqos apply` (which prints its plan without root) instead")
+
+
+@click.command()
+@click.argument("scenario", required=False, type=click.Path(dir_okay=False))
+@profile_option
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="report directory (default: ./vmqos-lab-<time>)")
+@click.option("--max-seconds", type=click.IntRange(3, 60), default=8, show_default=True,
+              help="longest traffic measurement per port and direction")
+@click.option("--keep", is_flag=True, help="keep the instances afterwards (default: remove)")
+def lab(scenario: str | None, profile: str | None, out: str | None, max_seconds: int,
+        keep: bool) -> None:
+    """Reproduce SCENARIO's experiment (default: the seed lab) on this host and prove it:
+    build one sandbox per server, apply every limit, measure it (iperf3 per port and
+    direction, CPU shares on one CPU, direct disk I/O), print configured against measured
+    side by side, write a report with plots, and clean up — also when interrupted.
+
+    Without root it prints the plan and exactly what it needed.
+
+    \b
+    Examples:
+      vmqos lab                       the seed: m1.normal vs m1.resquota + bw-limiter
+      vmqos lab examples/seed.yaml --out /tmp/seed-lab --keep
+    """
+    loaded = load_scenario(scenario)
+    if os.geteuid() != 0:
+        from vmqos.cli.host import print_dry_run  # noqa: PLC0415 (only without root)
+
+        print_dry_run(loaded, list(loaded.servers), profile)
+        raise PermanentHostError(f"not run: vmqos lab needs {_NEEDS_ROOT}")
+    base = SandboxConfig.from_env()
+    config = replace(base, prefix=_LAB_PREFIX, host_netns=_LAB_HOST_NETNS)
+    report_dir = Path(out or f"vmqos-lab-{time.strftime('%Y%m%d-%H%M%S')}")
+    console = make_console()
+    facts = observe_host_facts()
+    try:
+        instances: list[Instance] = []
+        for server in loaded.servers:
+            instance, _ = ensure_instance(config, facts, server.name, tuple(server.ports))
+            instances.append(instance)
+        plans = _plans(loaded, loaded.servers, profile, facts, instances)
+        for plan in plans:
+            result = apply_host_plan(plan, netns=config.host_netns)
+            console.print(f"[bold]{plan.instance}[/] ({plan.flavor}): "
+                          f"{len(result.lines())} change(s) applied")
+            for sub in dict.fromkeys(s.text for s in plan.all_substitutions):
+                console.print(f"  [yellow]substituted[/] {sub}")
+        verification = _verify_and_report(instances, plans, _LAB_HOST_NETNS, report_dir,
+                                          max_seconds)
+    finally:
+        if not keep:
+            removed = remove_all(config)
+            console.print(f"cleaned up: {len(removed)} object(s) removed")
+    if verification.failed:
+        raise VerificationError(f"{len(verification.failed)} check(s) outside tolerance; "
+                                f"see {verification.report}")
+
+
+@click.command()
+@click.argument("scenario", required=False, type=click.Path(dir_okay=False))
+@click.option("--server", "server_name", help="only this server (name or id)")
+@profile_option
+@click.option("--out", type=click.Path(file_okay=False), default="vmqos-verify",
+              show_default=True, help="report directory")
+@click.option("--max-seconds", type=click.IntRange(3, 60), default=8, show_default=True)
+def verify(scenario: str | None, server_name: str | None, profile: str | None, out: str,
+           max_seconds: int) -> None:
+    """Measure instances built by `vmqos apply` against their plan (iperf3 per port and
+    direction, CPU shares, disk I/O) and write a report. The taps must live in a vmqos
+    namespace (apply with VMQOS_HOST_NETNS=vmqos-…): vmqos only sends traffic between
+    namespaces it created.
+
+    \b
+    Example:
+      VMQOS_HOST_NETNS=vmqos-host vmqos apply && VMQOS_HOST_NETNS=vmqos-host vmqos verify
+    """
+    _require_root("vmqos verify")
+    loaded = load_scenario(scenario)
+    servers = select_servers(loaded, server_name)
+    config = SandboxConfig.from_env()
+    if config.host_netns is None:
+        raise ValidationError(
+            "vmqos verify measures between namespaces vmqos created: set VMQOS_HOST_NETNS "
+            "(e.g. vmqos-host) for apply and verify", key="VMQOS_HOST_NETNS", value=None,
+            allowed="vmqos-…")
+    instances = []
+    for server in servers:
+        instance = find_instance(config, server.name)
+        if instance is None:
+            raise ValidationError(f"no instance for server {server.name!r}: run `vmqos apply` "
+                                  "first", key="SERVER", value=server.name,
+                                  allowed="a server applied with `vmqos apply`")
+        instances.append(instance)
+    facts = observe_host_facts()
+    plans = _plans(loaded, servers, profile, facts, instances)
+    verification = _verify_and_report(instances, plans, config.host_netns, Path(out),
+                                      max_seconds)
+    if verification.failed:
+        raise VerificationError(f"{len(verification.failed)} check(s) outside tolerance")
+
+
+@click.command()
+@click.argument("scenario", required=False, type=click.Path(dir_okay=False))
+@click.option("--server", "server_name", help="only this server (name or id)")
+@profile_option
+@click.option("--fix", is_flag=True, help="reconcile: apply the minimal changes")
+def audit(scenario: str | None, server_name: str | None, profile: str | None,
+          fix: bool) -> None:
+    """Read the host's actual state (tc through netlink, cgroup files) for each instance and
+    report drift from the intent, object by object; --fix reconciles.
+
+    \b
+    Examples:
+      vmqos audit
+      vmqos audit examples/seed.yaml --server vm_resquota --fix
+    """
+    _require_root("vmqos audit")
+    loaded = load_scenario(scenario)
+    servers = select_servers(loaded, server_name)
+    config = SandboxConfig.from_env()
+    facts = observe_host_facts()
+    console = make_console()
+    drifted = 0
+    for server in servers:
+        instance = find_instance(config, server.name)
+        if instance is None:
+            console.print(f"[bold]{server.name}[/]: [red]missing[/] (no vmqos instance)")
+            drifted += 1
+            continue
+        plan = _plans(loaded, [server], profile, facts, [instance])[0]
+        actions = reconcile(plan.desired(), observe_host_state(plan, config.host_netns))
+        if not actions:
+            console.print(f"[bold]{server.name}[/]: [green]in sync[/]")
+            continue
+        drifted += 1
+        console.print(f"[bold]{server.name}[/]: [yellow]{len(actions)} difference(s)[/]")
+        for line in render_actions(actions):
+            console.print(f"  {line}")
+        if fix:
+            result = apply_host_plan(plan, netns=config.host_netns)
+            console.print(f"  [green]fixed[/]: {len(result.lines())} change(s)")
+    if drifted and not fix:
+        raise VerificationError(f"{drifted} instance(s) drifted from the plan; --fix "
+                                "reconciles")

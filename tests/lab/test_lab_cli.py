@@ -1,0 +1,75 @@
+"""`vmqos lab` end to end on this host: build, apply, measure, report, clean up.
+
+A one-server, one-port scenario keeps it short: the flavor limits VM inbound to 20 Mbit/s with
+an explicit burst, a Neutron policy limits VM outbound to 8 Mbit/s (police is missing on this
+kernel, so the strategy substitutes IFB + mirred + HTB), and the disk write rate to 2 MB/s.
+Checked through the real process (exit code, printed table), the written report and PNGs, and
+the host afterwards (nothing of the lab's left).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+SCENARIO = """
+profile: modern
+neutron_backend: ovs
+flavors:
+  - name: small
+    vcpus: 1
+    properties:
+      quota:vif_inbound_average: "2500"
+      quota:vif_inbound_burst: "256"
+      quota:disk_write_bytes_sec: "2000000"
+policies:
+  - name: out8
+    rules:
+      - {type: bandwidth_limit, max_kbps: 8000, max_burst_kbps: 800}
+networks:
+  - {name: net}
+ports:
+  - {id: 5a5b5c5d-0000-4000-8000-00000000a001, network: net, vif_type: bridge,
+     qos_policy: out8}
+servers:
+  - {name: vm1, flavor: small, image: img, ports: [5a5b5c5d-0000-4000-8000-00000000a001]}
+"""
+
+
+def _vmqos() -> str:
+    return str(Path(sys.executable).with_name("vmqos"))
+
+
+def test_lab_enforces_measures_reports_and_cleans_up(tmp_path: Path) -> None:
+    scenario = tmp_path / "lab.yaml"
+    scenario.write_text(SCENARIO)
+    out = tmp_path / "report"
+    env = {**os.environ, "VMQOS_STATE_DIR": str(tmp_path / "state"), "COLUMNS": "200"}
+    done = subprocess.run([_vmqos(), "lab", str(scenario), "--out", str(out),
+                           "--max-seconds", "6"], capture_output=True, text=True, env=env,
+                          timeout=240, check=False)
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "configured vs measured" in done.stdout
+    assert "20 Mbit/s" in done.stdout and "8 Mbit/s" in done.stdout
+    assert "substituted" in done.stdout           # no police here: IFB + mirred + HTB
+    assert "cleaned up" in done.stdout
+
+    report = (out / "report.md").read_text()
+    assert "| vm1 tap5a5b5c5d-00 inbound (to VM): TCP goodput | 20 Mbit/s |" in report
+    assert "| vm1 tap5a5b5c5d-00 outbound (from VM): TCP goodput | 8 Mbit/s |" in report
+    assert "**FAIL**" not in report
+    pngs = sorted(p.name for p in out.glob("*.png"))
+    assert "net-vm1-tap5a5b5c5d-00-inbound.png" in pngs and "disk-vm1-write.png" in pngs
+
+    # Nothing of the lab's is left on the host.
+    netns = subprocess.run(["ip", "-j", "netns", "list"], capture_output=True, text=True,
+                           check=True).stdout
+    assert "vmqos-lab" not in (netns or "[]")
+    links = json.loads(subprocess.run(["ip", "-j", "link", "show"], capture_output=True,
+                                      text=True, check=True).stdout)
+    assert not [link["ifname"] for link in links if link["ifname"].startswith("tap5a5b5c5d")]
+    assert not Path("/sys/fs/cgroup/cpu/vmqos-lab").exists()
