@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 
 # Debian packages vmqos and its tests use: tc/ip (iproute2), iperf3 (traffic measurement),
 # losetup (util-linux, the instances' disks), kmod (ifb/sch_* modules), PostgreSQL (the API's
-# multi-host database), python3-venv for the virtual environment.
-packages=(iproute2 iperf3 util-linux kmod postgresql python3-venv python3-pip)
+# multi-host database), ssh-keygen (openssh-client: the API tests create a keypair the way
+# the seed note does), python3-venv for the virtual environment.
+packages=(iproute2 iperf3 util-linux kmod postgresql openssh-client python3-venv python3-pip)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -73,3 +73,20 @@ def test_lab_enforces_measures_reports_and_cleans_up(tmp_path: Path) -> None:
                                       text=True, check=True).stdout)
     assert not [link["ifname"] for link in links if link["ifname"].startswith("tap5a5b5c5d")]
     assert not Path("/sys/fs/cgroup/cpu/vmqos-lab").exists()
+
+
+def test_explain_reports_this_hosts_substitutions() -> None:
+    done = subprocess.run([_vmqos(), "explain", "--on-this-host", "--format", "json"],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    subs = json.loads(done.stdout)["host_substitutions"]["vm_resquota"]
+    codes = {s["code"] for s in subs}
+    facts = json.loads(subprocess.run([_vmqos(), "host", "facts", "--format", "json"],
+                                      capture_output=True, text=True, timeout=60,
+                                      check=True).stdout)
+    # Exactly what the kernel lacks is substituted (the development machines have no police,
+    # sfq or fw: ENVIRONMENT.md; real hosts usually have all three).
+    assert ("ifb-for-police" in codes) == ("police" not in facts["actions"])
+    assert ("pfifo-for-sfq" in codes) == ("sfq" not in facts["qdiscs"])
+    assert ("htb-default-for-fw" in codes) == ("fw" not in facts["classifiers"])
+    assert any("qemu" in code for code in codes)   # flavor disk quotas: no QEMU in a sandbox

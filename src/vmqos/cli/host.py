@@ -32,7 +32,7 @@ from vmqos.plan.profile import get_profile
 from vmqos.plan.reconcile import reconcile, render_actions
 from vmqos.plan.strategy import Substitution
 
-__all__ = ["NEEDS_ROOT", "apply", "cleanup", "host", "print_dry_run"]
+__all__ = ["NEEDS_ROOT", "apply", "cleanup", "host", "host_substitutions", "print_dry_run"]
 
 NEEDS_ROOT = (
     "root (CAP_NET_ADMIN and CAP_SYS_ADMIN): to probe the kernel's tc support in a throwaway "
@@ -239,3 +239,23 @@ def cleanup(fmt: str) -> None:
         click.echo("\n".join(f"removed {item}" for item in removed))
     else:
         click.echo("nothing to clean up: vmqos has no record of objects on this host")
+
+
+def host_substitutions(loaded: Scenario, profile: str | None) -> dict[str, list[Substitution]]:
+    """Per server, where `vmqos apply` on this host's kernel departs from libvirt's program
+    (for `vmqos explain --on-this-host`). Probing the kernel needs root."""
+    if os.geteuid() != 0:
+        raise PermanentHostError(f"--on-this-host probes the kernel and needs {NEEDS_ROOT}")
+    facts = observe_host_facts()
+    chosen = get_profile(profile or loaded.profile)
+    config = SandboxConfig.from_env()
+    out: dict[str, list[Substitution]] = {}
+    for server in loaded.servers:
+        taps = tuple(loaded.port(p).tap for p in server.ports)
+        layout = SandboxLayout(server.name, taps, f"{config.prefix}/{server.name}", "MAJ:MIN")
+        plan = compile_host_plan(loaded, server, chosen, facts, layout)
+        seen: dict[tuple[str, str, str], Substitution] = {}
+        for sub in plan.all_substitutions:
+            seen.setdefault((sub.code, sub.subject, sub.text), sub)
+        out[server.name] = list(seen.values())
+    return out

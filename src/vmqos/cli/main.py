@@ -14,7 +14,7 @@ from dataclasses import replace
 import click
 
 from vmqos import __version__
-from vmqos.cli.host import apply, cleanup, host
+from vmqos.cli.host import apply, cleanup, host, host_substitutions
 from vmqos.cli.lab import audit, lab, verify
 from vmqos.cli.options import FORMATS, profile_option
 from vmqos.cli.output import dump_json, explanation_json, make_console, print_explanation
@@ -65,8 +65,11 @@ def cli() -> None:
               show_default=True, help="table for people, json for scripts")
 @click.option("--cloud", help="read this clouds.yaml cloud (openstacksdk) instead of SCENARIO")
 @click.option("--server", "server_name", help="only this server (name or id), and its plan")
+@click.option("--on-this-host", is_flag=True,
+              help="also show what `vmqos apply` would substitute on this host's kernel "
+                   "(probes the kernel: needs root)")
 def explain(scenario: str | None, profile: str | None, fmt: str, cloud: str | None,
-            server_name: str | None) -> None:
+            server_name: str | None, on_this_host: bool) -> None:
     """Explain SCENARIO (default: the built-in seed): per server, port and direction, every
     layer that limits traffic — libvirt tc on the tap, OVS policing/queues, OVN, SR-IOV —
     in bit/s and bytes, the effective limit, the rule that decides it, and the traps.
@@ -85,11 +88,20 @@ def explain(scenario: str | None, profile: str | None, fmt: str, cloud: str | No
     explanation = explain_scenario(loaded, _profile_for(loaded, profile))
     plans = [compile_server_plan(loaded, s, _profile_for(loaded, profile))
              for s in loaded.servers] if server_name else []
+    substitutions = host_substitutions(loaded, profile) if on_this_host else {}
     if fmt == "json":
         data = explanation_json(explanation)
-        click.echo(dump_json({**data, "plans": plans} if plans else data))
+        if plans:
+            data["plans"] = plans
+        if on_this_host:
+            data["host_substitutions"] = substitutions
+        click.echo(dump_json(data))
     else:
         print_explanation(make_console(), explanation)
+        for server, subs in substitutions.items():
+            click.echo(f"\non this host, `vmqos apply` enforces {server} with "
+                       f"{len(subs)} substitution(s):")
+            click.echo("".join(f"  {s.subject} [{s.code}] {s.text}\n" for s in subs), nl=False)
         click.echo("".join(render_server_plan_text(p) for p in plans), nl=False)
 
 
