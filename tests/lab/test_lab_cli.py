@@ -90,3 +90,34 @@ def test_explain_reports_this_hosts_substitutions() -> None:
     assert ("pfifo-for-sfq" in codes) == ("sfq" not in facts["qdiscs"])
     assert ("htb-default-for-fw" in codes) == ("fw" not in facts["classifiers"])
     assert any("qemu" in code for code in codes)   # flavor disk quotas: no QEMU in a sandbox
+
+
+def test_audit_reports_drift_and_fix_reconciles(tmp_path: Path) -> None:
+    scenario = tmp_path / "lab.yaml"
+    scenario.write_text(SCENARIO)
+    env = {**os.environ, "VMQOS_STATE_DIR": str(tmp_path / "state"),
+           "VMQOS_PREFIX": f"vmqos-a{os.getpid()}", "VMQOS_HOST_NETNS": f"vmqos-a{os.getpid()}",
+           "COLUMNS": "200"}
+
+    def vmqos(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([_vmqos(), *args], capture_output=True, text=True, env=env,
+                              timeout=120, check=False)
+
+    try:
+        assert vmqos("apply", str(scenario)).returncode == 0
+        clean = vmqos("audit", str(scenario))
+        assert clean.returncode == 0, clean.stdout + clean.stderr
+        assert "vm1: in sync" in clean.stdout
+        assert "libvirt domains" in clean.stdout      # reported, not silently skipped
+        # Drift: someone replaces the tap's HTB class rate by hand.
+        subprocess.run(["ip", "netns", "exec", env["VMQOS_HOST_NETNS"], "tc", "class",
+                        "change", "dev", "tap5a5b5c5d-00", "classid", "1:1", "htb", "rate",
+                        "1mbit", "burst", "256kb"], check=True, timeout=30)
+        drifted = vmqos("audit", str(scenario))
+        assert drifted.returncode == 1, drifted.stdout + drifted.stderr
+        assert "difference(s)" in drifted.stdout and "tap5a5b5c5d-00" in drifted.stdout
+        fixed = vmqos("audit", str(scenario), "--fix")
+        assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+        assert vmqos("audit", str(scenario)).returncode == 0
+    finally:
+        assert vmqos("cleanup").returncode == 0

@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import click
+from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
@@ -24,14 +25,18 @@ from vmqos.cli.scenario_io import load_scenario, select_servers
 from vmqos.errors import PermanentHostError, ValidationError, VerificationError
 from vmqos.host.apply import apply_host_plan, observe_host_state
 from vmqos.host.facts import observe_host_facts
+from vmqos.host.libvirt import libvirtd_reachable, running_domain_xml
 from vmqos.host.sandbox import Instance, ensure_instance, find_instance, remove_all
 from vmqos.host.state import SandboxConfig
 from vmqos.intent.scenario import Scenario, Server
 from vmqos.lab import Verification, run_verification
+from vmqos.plan.domain_diff import diff_domain_qos
 from vmqos.plan.host_facts import HostFacts
 from vmqos.plan.host_plan import HostPlan, compile_host_plan
+from vmqos.plan.libvirt_xml_parse import parse_domain_xml
 from vmqos.plan.profile import get_profile
 from vmqos.plan.reconcile import reconcile, render_actions
+from vmqos.plan.server_plan import compile_server_plan
 
 __all__ = ["audit", "lab", "verify"]
 
@@ -211,7 +216,9 @@ def verify(scenario: str | None, server_name: str | None, profile: str | None, o
 def audit(scenario: str | None, server_name: str | None, profile: str | None,
           fix: bool) -> None:
     """Read the host's actual state (tc through netlink, cgroup files) for each instance and
-    report drift from the intent, object by object; --fix reconciles.
+    report drift from the intent, object by object; --fix reconciles. When libvirtd answers,
+    also compare each server's running libvirt domain (virsh dumpxml) with Nova's domain:
+    cputune, iotune and bandwidth (read-only).
 
     \b
     Examples:
@@ -243,6 +250,36 @@ def audit(scenario: str | None, server_name: str | None, profile: str | None,
         if fix:
             result = apply_host_plan(plan, netns=config.host_netns)
             console.print(f"  [green]fixed[/]: {len(result.lines())} change(s)")
+    drifted += _audit_libvirt(console, loaded, servers, profile)
     if drifted and not fix:
         raise VerificationError(f"{drifted} instance(s) drifted from the plan; --fix "
                                 "reconciles")
+
+
+def _audit_libvirt(console: Console, loaded: Scenario, servers: Sequence[Server],
+                   profile: str | None) -> int:
+    """Compare running libvirt domains (when libvirtd answers) with Nova's domain for each
+    server: cputune, iotune and bandwidth. Read-only: --fix never touches libvirt."""
+    if not libvirtd_reachable():
+        console.print("[dim]libvirt domains: not audited (libvirtd not reachable at "
+                      "qemu:///system)[/]")
+        return 0
+    chosen = get_profile(profile or loaded.profile)
+    drifted = 0
+    for server in servers:
+        plan = compile_server_plan(loaded, server, chosen)
+        xml = running_domain_xml(plan.domain.name)
+        if xml is None:
+            console.print(f"[bold]{server.name}[/]: libvirt has no domain {plan.domain.name}")
+            continue
+        drift = diff_domain_qos(plan.domain, parse_domain_xml(xml))
+        if drift:
+            drifted += 1
+            console.print(f"[bold]{server.name}[/] (libvirt {plan.domain.name}): "
+                          f"[yellow]{len(drift)} difference(s)[/]")
+            for line in drift:
+                console.print(f"  {line}")
+        else:
+            console.print(f"[bold]{server.name}[/] (libvirt {plan.domain.name}): "
+                          "[green]in sync[/]")
+    return drifted
