@@ -116,7 +116,7 @@ def _network(instance: Instance, host_netns: str, port: SandboxPort, plan: HostP
                                     check=f"{label}: burst in the first second"))
     image = plot_throughput(
         out / f"net-{instance.name}-{port.tap}-{direction.value}.png", measured.samples,
-        title=f"{label}: TCP goodput", rate=None if shaping is None else shaping.rate,
+        title=label, rate=None if shaping is None else shaping.rate,
         peak=None if shaping is None else shaping.peak,
         burst_window=None if shaping is None else burst_window(shaping),
         goodput_factor=tcp_goodput_factor())
