@@ -24,6 +24,7 @@ from vmqos.plan.judge import (
     tcp_goodput_factor,
 )
 from vmqos.plan.tc_parse import MirredAction, parse_classes, parse_filters, parse_qdiscs
+from vmqos.verify import iperf
 from vmqos.verify.iperf import measure_tcp
 from vmqos.verify.plots import plot_throughput
 from vmqos.verify.report import ReportSection, write_report
@@ -140,3 +141,10 @@ def test_errors_carry_iperf3s_message(netpair: NetPair) -> None:
     with pytest.raises(PermanentHostError, match="Cannot open network namespace"):
         measure_tcp(f"{netpair.peer}-missing", netpair.guest, netpair.guest_addr, seconds=1)
     assert time.monotonic() - start < 10
+
+
+def test_server_ports_stay_below_the_ephemeral_range() -> None:
+    # A port inside the range lets a client that dials its own address connect to itself
+    # (seen in CI: iperf3 then failed with "received an unknown control message").
+    low, _high = map(int, Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    assert iperf._PORTS[1] < low

@@ -36,7 +36,11 @@ __all__ = ["TcpMeasurement", "measure_tcp"]
 
 _READY_TIMEOUT = 5.0     # seconds for the server to listen
 _MARGIN = 15.0           # seconds beyond the test before the client is killed
-_PORTS = (20000, 60999)  # random server ports: parallel measurements must not collide
+# Random server ports, so parallel measurements do not collide. They stay below Linux's
+# ephemeral range (net.ipv4.ip_local_port_range, 32768-60999 by default): a client that
+# dials an address of its own on a port in that range can connect to itself (TCP
+# simultaneous open) and then reads its own greeting as "an unknown control message".
+_PORTS = (20000, 32767)
 
 
 @dataclass(frozen=True, slots=True)
