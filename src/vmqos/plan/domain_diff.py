@@ -5,6 +5,10 @@ Pure: compares the QoS parts of a compiled :class:`~vmqos.plan.domain.DomainSpec
 shares/quota/period, each disk's ``<iotune>``, each interface's ``<bandwidth>`` (matched by
 MAC). libvirt does not print zero values (``average='0'`` disappears, a zero period is not
 written), so zero and absent compare equal.
+
+:func:`diff_enforced` goes one layer down for a running domain: what the cgroup holds
+(``virsh schedinfo``) and what QEMU throttles (``virsh blkdeviotune``), which change without
+the XML when someone writes the cgroup or sends QMP directly.
 """
 
 from __future__ import annotations
@@ -13,8 +17,9 @@ from dataclasses import fields
 
 from vmqos.plan.domain import Bandwidth, CpuTune, DomainSpec, IoTune
 from vmqos.plan.libvirt_xml_parse import ParsedDomain
+from vmqos.plan.virsh_parse import LiveDomain
 
-__all__ = ["diff_domain_qos"]
+__all__ = ["diff_domain_qos", "diff_enforced"]
 
 
 def _z(value: object) -> object:
@@ -43,17 +48,20 @@ def _iotune(dev: str, want: IoTune | None, got: IoTune | None) -> list[str]:
     return out
 
 
+def _side_text(side: object) -> str:
+    parts = [f"{attr}={value}" for attr in ("average", "peak", "burst")
+             if (value := _z(getattr(side, attr) if side else None)) is not None]
+    return " ".join(parts) or "none"
+
+
 def _bandwidth(mac: str, want: Bandwidth | None, got: Bandwidth | None) -> list[str]:
+    """One line per direction whose average, peak or burst differs."""
     out = []
     for side in ("inbound", "outbound"):
         w, g = getattr(want, side) if want else None, getattr(got, side) if got else None
-        for attr in ("average", "peak", "burst"):
-            wv = _z(getattr(w, attr) if w else None)
-            gv = _z(getattr(g, attr) if g else None)
-            if wv != gv:
-                out.append(f"interface {mac} <bandwidth><{side} {attr}>: want "
-                           f"{wv if wv is not None else 'none'}, running "
-                           f"{gv if gv is not None else 'none'}")
+        if _side_text(w) != _side_text(g):
+            out.append(f"interface {mac} <bandwidth><{side}>: want {_side_text(w)}, running "
+                       f"{_side_text(g)}")
     return out
 
 
@@ -74,4 +82,50 @@ def diff_domain_qos(desired: DomainSpec, observed: ParsedDomain) -> list[str]:
             drift.append(f"interface {nic.mac}: missing from the running domain")
             continue
         drift += _bandwidth(nic.mac, nic.bandwidth, running.bandwidth)
+    return drift
+
+
+def _shown(value: object) -> str:
+    return "none" if value is None else str(value)
+
+
+def _expected_live(want: IoTune | None) -> dict[str, object]:
+    """QEMU's view of Nova's ``<iotune>``: a ``*_max`` without a length reports length 1."""
+    out: dict[str, object] = {f.name: _z(getattr(want, f.name) if want else None)
+                              for f in fields(IoTune)}
+    for name, value in list(out.items()):
+        if name.endswith("_max_length") and value is None and out[name[:-7]] is not None:
+            out[name] = 1
+    return out
+
+
+def diff_enforced(desired: DomainSpec, live: LiveDomain) -> list[str]:
+    """One line per value the running domain's cgroup or QEMU enforces differently.
+
+    Shares and period are compared when Nova sets them (otherwise the cgroup's default
+    stands); a CFS quota Nova did not ask for is drift. Disks are compared when libvirt
+    reported them (blkdeviotune answers for a running domain only).
+    """
+    want = desired.cputune or CpuTune()
+    got = live.sched
+    drift = []
+    if want.shares is not None and got.shares != want.shares:
+        drift.append(f"cgroup cpu shares (virsh schedinfo): want {want.shares}, enforced "
+                     f"{_shown(got.shares)}")
+    if want.period is not None and got.vcpu_period != want.period:
+        drift.append(f"cgroup vcpu_period (virsh schedinfo): want {want.period}, enforced "
+                     f"{_shown(got.vcpu_period)}")
+    if _z(want.quota) != got.vcpu_quota:
+        drift.append(f"cgroup vcpu_quota (virsh schedinfo): want {_shown(_z(want.quota))}, "
+                     f"enforced {_shown(got.vcpu_quota) if got.vcpu_quota else 'unlimited'}")
+    for disk in desired.disks:
+        enforced = live.iotune.get(disk.target_dev)
+        if enforced is None:
+            continue
+        expected = _expected_live(disk.iotune)
+        for f in fields(IoTune):
+            w, g = expected[f.name], _z(getattr(enforced, f.name))
+            if w != g:
+                drift.append(f"disk {disk.target_dev} QEMU throttle {f.name} (virsh "
+                             f"blkdeviotune): want {_shown(w)}, enforced {_shown(g)}")
     return drift
