@@ -10,7 +10,7 @@ import os
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import click
@@ -20,17 +20,17 @@ from rich.table import Table
 from rich.text import Text
 
 from vmqos.cli.options import profile_option
-from vmqos.cli.output import make_console
+from vmqos.cli.output import dump_json, make_console, to_jsonable
 from vmqos.cli.scenario_io import load_scenario, select_servers
 from vmqos.errors import PermanentHostError, ValidationError, VerificationError
 from vmqos.host.apply import apply_host_plan, observe_host_state
 from vmqos.host.facts import observe_host_facts
-from vmqos.host.libvirt import libvirtd_reachable, running_domain_xml
+from vmqos.host.libvirt import libvirt_uri, libvirtd_reachable, live_domain, running_domain_xml
 from vmqos.host.sandbox import Instance, ensure_instance, find_instance, remove_all
 from vmqos.host.state import SandboxConfig
 from vmqos.intent.scenario import Scenario, Server
 from vmqos.lab import Verification, run_verification
-from vmqos.plan.domain_diff import diff_domain_qos
+from vmqos.plan.domain_diff import diff_domain_qos, diff_enforced
 from vmqos.plan.host_facts import HostFacts
 from vmqos.plan.host_plan import HostPlan, compile_host_plan
 from vmqos.plan.libvirt_xml_parse import parse_domain_xml
@@ -209,78 +209,127 @@ def verify(scenario: str | None, server_name: str | None, profile: str | None, o
         raise VerificationError(f"{len(verification.failed)} check(s) outside tolerance")
 
 
+@dataclass(frozen=True, slots=True)
+class _Section:
+    """One audited object of a server: its status (in sync, drifted, fixed, absent, not
+    audited) and the differences found."""
+
+    status: str
+    differences: tuple[str, ...] = ()
+    detail: str = ""
+
+    @property
+    def drifted(self) -> bool:
+        return self.status == "drifted"
+
+
 @click.command()
 @click.argument("scenario", required=False, type=click.Path(dir_okay=False))
 @click.option("--server", "server_name", help="only this server (name or id)")
 @profile_option
-@click.option("--fix", is_flag=True, help="reconcile: apply the minimal changes")
+@click.option("--fix", is_flag=True, help="reconcile the vmqos instance: apply the minimal "
+              "changes (libvirt domains are only read)")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
 def audit(scenario: str | None, server_name: str | None, profile: str | None,
-          fix: bool) -> None:
-    """Read the host's actual state (tc through netlink, cgroup files) for each instance and
-    report drift from the intent, object by object; --fix reconciles. When libvirtd answers,
-    also compare each server's running libvirt domain (virsh dumpxml) with Nova's domain:
-    cputune, iotune and bandwidth (read-only).
+          fix: bool, fmt: str) -> None:
+    """Read the host's actual state and report drift from the intent, per server and object.
+
+    \b
+    Two kinds of object are audited for each server:
+      instance  the vmqos instance (`vmqos apply`): tc through netlink, cgroup files, the
+                disk's throttle; --fix applies the minimal changes.
+      libvirt   the libvirt domain named as Nova names it, when libvirtd answers at
+                $LIBVIRT_DEFAULT_URI (default qemu:///system): its XML (virsh dumpxml:
+                cputune, iotune, bandwidth) and, while it runs, what is enforced below
+                libvirt (virsh schedinfo: the cgroup's shares/period/quota; virsh
+                blkdeviotune: QEMU's throttling). Read-only.
+    A server needs one of the two; exit 1 when anything drifted (and was not fixed).
 
     \b
     Examples:
       vmqos audit
       vmqos audit examples/seed.yaml --server vm_resquota --fix
+      vmqos audit --format json | jq '.servers[] | select(.drifted)'
     """
     _require_root("vmqos audit")
     loaded = load_scenario(scenario)
     servers = select_servers(loaded, server_name)
     config = SandboxConfig.from_env()
     facts = observe_host_facts()
-    console = make_console()
-    drifted = 0
+    reachable = libvirtd_reachable()
+    results = []
     for server in servers:
-        instance = find_instance(config, server.name)
-        if instance is None:
-            console.print(f"[bold]{server.name}[/]: [red]missing[/] (no vmqos instance)")
-            drifted += 1
-            continue
-        plan = _plans(loaded, [server], profile, facts, [instance])[0]
-        actions = reconcile(plan.desired(), observe_host_state(plan, config.host_netns))
-        if not actions:
-            console.print(f"[bold]{server.name}[/]: [green]in sync[/]")
-            continue
-        drifted += 1
-        console.print(f"[bold]{server.name}[/]: [yellow]{len(actions)} difference(s)[/]")
-        for line in render_actions(actions):
-            console.print(f"  {line}")
-        if fix:
-            result = apply_host_plan(plan, netns=config.host_netns)
-            console.print(f"  [green]fixed[/]: {len(result.lines())} change(s)")
-    drifted += _audit_libvirt(console, loaded, servers, profile)
-    if drifted and not fix:
-        raise VerificationError(f"{drifted} instance(s) drifted from the plan; --fix "
-                                "reconciles")
+        instance = _audit_instance(loaded, server, profile, facts, config, fix=fix)
+        domain = _audit_libvirt(loaded, server, profile) if reachable else _Section(
+            "not audited", detail=f"libvirtd not reachable at {libvirt_uri()}")
+        results.append((server, instance, domain))
+    drifted = [server.name for server, instance, domain in results
+               if instance.drifted or domain.drifted]
+    missing = [server.name for server, instance, domain in results
+               if instance.status == "absent" and domain.status in ("absent", "not audited")]
+    if fmt == "json":
+        click.echo(dump_json({"servers": [
+            {"server": server.name, "drifted": server.name in drifted,
+             "missing": server.name in missing,
+             "instance": to_jsonable(instance), "libvirt": to_jsonable(domain)}
+            for server, instance, domain in results]}))
+    else:
+        console = make_console()
+        for server, instance, domain in results:
+            _print_section(console, server.name, "instance", instance)
+            _print_section(console, server.name, "libvirt", domain)
+    problems = []
+    if drifted:
+        fixable = not fix and any(instance.drifted for _, instance, _ in results)
+        problems.append(f"{len(drifted)} server(s) drifted from the plan ({', '.join(drifted)}"
+                        f"{'; --fix reconciles vmqos instances' if fixable else ''})")
+    if missing:
+        problems.append(f"{len(missing)} server(s) with neither a vmqos instance nor a libvirt "
+                        f"domain ({', '.join(missing)})")
+    if problems:
+        raise VerificationError("; ".join(problems))
 
 
-def _audit_libvirt(console: Console, loaded: Scenario, servers: Sequence[Server],
-                   profile: str | None) -> int:
-    """Compare running libvirt domains (when libvirtd answers) with Nova's domain for each
-    server: cputune, iotune and bandwidth. Read-only: --fix never touches libvirt."""
-    if not libvirtd_reachable():
-        console.print("[dim]libvirt domains: not audited (libvirtd not reachable at "
-                      "qemu:///system)[/]")
-        return 0
-    chosen = get_profile(profile or loaded.profile)
-    drifted = 0
-    for server in servers:
-        plan = compile_server_plan(loaded, server, chosen)
-        xml = running_domain_xml(plan.domain.name)
-        if xml is None:
-            console.print(f"[bold]{server.name}[/]: libvirt has no domain {plan.domain.name}")
-            continue
-        drift = diff_domain_qos(plan.domain, parse_domain_xml(xml))
-        if drift:
-            drifted += 1
-            console.print(f"[bold]{server.name}[/] (libvirt {plan.domain.name}): "
-                          f"[yellow]{len(drift)} difference(s)[/]")
-            for line in drift:
-                console.print(f"  {line}")
-        else:
-            console.print(f"[bold]{server.name}[/] (libvirt {plan.domain.name}): "
-                          "[green]in sync[/]")
-    return drifted
+def _print_section(console: Console, server: str, kind: str, section: _Section) -> None:
+    style = {"in sync": "green", "fixed": "green", "drifted": "yellow", "absent": "dim",
+             "not audited": "dim"}[section.status]
+    detail = f" ({section.detail})" if section.detail else ""
+    count = f": {len(section.differences)} difference(s)" if section.differences else ""
+    console.print(f"[bold]{server}[/] {kind}: [{style}]{section.status}[/]{count}{detail}")
+    for line in section.differences:
+        console.print(f"  {line}")
+
+
+def _audit_instance(loaded: Scenario, server: Server, profile: str | None, facts: HostFacts,
+                    config: SandboxConfig, *, fix: bool) -> _Section:
+    """The vmqos instance's tc, cgroup and disk state against its plan; --fix reconciles."""
+    instance = find_instance(config, server.name)
+    if instance is None:
+        return _Section("absent", detail="no vmqos instance")
+    plan = _plans(loaded, [server], profile, facts, [instance])[0]
+    actions = reconcile(plan.desired(), observe_host_state(plan, config.host_netns))
+    if not actions:
+        return _Section("in sync")
+    differences = tuple(render_actions(actions))
+    if fix:
+        result = apply_host_plan(plan, netns=config.host_netns)
+        return _Section("fixed", differences, detail=f"{len(result.lines())} change(s)")
+    return _Section("drifted", differences)
+
+
+def _audit_libvirt(loaded: Scenario, server: Server, profile: str | None) -> _Section:
+    """The libvirt domain Nova would name for ``server``: its XML against Nova's domain and,
+    while it runs, the enforcement below it. Read-only."""
+    plan = compile_server_plan(loaded, server, get_profile(profile or loaded.profile))
+    name = plan.domain.name
+    xml = running_domain_xml(name)
+    if xml is None:
+        return _Section("absent", detail=f"libvirt has no domain {name}")
+    differences = diff_domain_qos(plan.domain, parse_domain_xml(xml))
+    live = live_domain(name, [disk.target_dev for disk in plan.domain.disks])
+    if live is not None:
+        differences += diff_enforced(plan.domain, live)
+    state = live.state if live is not None else "shut off: XML only"
+    return _Section("drifted" if differences else "in sync", tuple(differences),
+                    detail=f"domain {name}, {state}")
