@@ -9,6 +9,11 @@ cd "$(dirname "$0")/.."
 # multi-host database), ssh-keygen (openssh-client: the API tests create a keypair the way
 # the seed note does), python3-venv for the virtual environment.
 packages=(iproute2 iperf3 util-linux kmod postgresql openssh-client python3-venv python3-pip)
+# --with-libvirt (the test suite): libvirt and QEMU, so that `vmqos audit` is tested against a
+# real libvirtd and real QEMU block throttling (the tests start the daemons themselves).
+if [ "${1:-}" = "--with-libvirt" ]; then
+  packages+=(qemu-system-x86 qemu-utils libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients)
+fi
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
