@@ -12,9 +12,13 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import pytest
 
 SCENARIO = """
 profile: modern
@@ -74,6 +78,76 @@ def test_lab_enforces_measures_reports_and_cleans_up(tmp_path: Path) -> None:
                                       text=True, check=True).stdout)
     assert not [link["ifname"] for link in links if link["ifname"].startswith("tap5a5b5c5d")]
     assert not Path("/sys/fs/cgroup/cpu/vmqos-lab").exists()
+
+
+def _lab_leftovers() -> list[str]:
+    netns = json.loads(subprocess.run(["ip", "-j", "netns", "list"], capture_output=True,
+                                      text=True, check=True).stdout or "[]")
+    left = [f"netns {n['name']}" for n in netns if n["name"].startswith("vmqos-lab")]
+    left += [str(p) for p in Path("/sys/fs/cgroup").glob("*/vmqos-lab*")]
+    # A zombie has ended: it only waits for PID 1 to reap it (slow on this machine).
+    left += [f"iperf3 process {p.parent.name}" for p in Path("/proc").glob("[0-9]*/comm")
+             if _read(p) == "iperf3"
+             and not _read(p.with_name("stat")).rsplit(") ", 1)[-1].startswith("Z")]
+    return left
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text().strip()
+    except OSError:                      # the process ended while we looked
+        return ""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_an_interrupted_lab_removes_what_it_built(tmp_path: Path, sig: signal.Signals) -> None:
+    scenario = tmp_path / "lab.yaml"
+    scenario.write_text(SCENARIO)
+    env = {**os.environ, "VMQOS_STATE_DIR": str(tmp_path / "state"), "COLUMNS": "200"}
+    lab = subprocess.Popen([_vmqos(), "lab", str(scenario), "--out", str(tmp_path / "r"),
+                            "--max-seconds", "20"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        # Wait until the limits are applied and the measurements have begun.
+        deadline = time.monotonic() + 90
+        while "iperf3" not in " ".join(_lab_leftovers()):
+            assert lab.poll() is None and time.monotonic() < deadline, lab.communicate()
+            time.sleep(0.1)
+        assert any(item.startswith("netns vmqos-lab") for item in _lab_leftovers())
+        lab.send_signal(sig)
+        out, err = lab.communicate(timeout=60)
+    finally:
+        if lab.poll() is None:
+            lab.kill()
+            lab.communicate()
+            subprocess.run([_vmqos(), "cleanup"], env=env, check=False, timeout=120)
+    assert lab.returncode == 130, out + err
+    assert "Traceback" not in err, err
+    assert "cleaned up" in out
+    assert _lab_leftovers() == []
+
+
+def test_cleanup_removes_what_a_killed_lab_left(tmp_path: Path) -> None:
+    scenario = tmp_path / "lab.yaml"
+    scenario.write_text(SCENARIO)
+    env = {**os.environ, "VMQOS_STATE_DIR": str(tmp_path / "state")}
+    lab = subprocess.Popen([_vmqos(), "lab", str(scenario), "--out", str(tmp_path / "r"),
+                            "--max-seconds", "20"], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, env=env)
+    try:
+        deadline = time.monotonic() + 90
+        while "iperf3" not in " ".join(_lab_leftovers()):
+            assert lab.poll() is None and time.monotonic() < deadline
+            time.sleep(0.1)
+    finally:
+        lab.kill()                        # SIGKILL: no handler runs, everything is left
+        lab.wait()
+    assert _lab_leftovers()
+    done = subprocess.run([_vmqos(), "cleanup"], env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "removed namespace vmqos-lab-host" in done.stdout
+    assert _lab_leftovers() == []
 
 
 def test_explain_reports_this_hosts_substitutions() -> None:

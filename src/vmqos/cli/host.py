@@ -228,11 +228,13 @@ def cleanup(fmt: str) -> None:
     """Remove everything vmqos created on this host — sandboxes (namespaces, veths and their
     qdiscs, IFBs, cgroups, loop devices and their files) and its record — and nothing else.
 
-    Uses the record in VMQOS_STATE_DIR for the name prefix VMQOS_PREFIX.
+    Uses the records in VMQOS_STATE_DIR for the name prefix VMQOS_PREFIX and for the
+    prefix of `vmqos lab` (vmqos-lab: what a lab killed with SIGKILL left behind).
     """
     if os.geteuid() != 0:
         raise PermanentHostError(f"vmqos cleanup needs {NEEDS_ROOT}")
-    removed = remove_all(SandboxConfig.from_env())
+    config = SandboxConfig.from_env()
+    removed = remove_all(config) + remove_all(config.for_lab())
     if fmt == "json":
         click.echo(dump_json({"removed": removed}))
     elif removed:

@@ -7,10 +7,11 @@ decisions :mod:`vmqos.plan`. This module reads options, shows progress and print
 from __future__ import annotations
 
 import os
+import signal
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -27,7 +28,7 @@ from vmqos.host.apply import apply_host_plan, observe_host_state
 from vmqos.host.facts import observe_host_facts
 from vmqos.host.libvirt import libvirt_uri, libvirtd_reachable, live_domain, running_domain_xml
 from vmqos.host.sandbox import Instance, ensure_instance, find_instance, remove_all
-from vmqos.host.state import SandboxConfig
+from vmqos.host.state import LAB_HOST_NETNS, SandboxConfig
 from vmqos.intent.scenario import Scenario, Server
 from vmqos.lab import Verification, run_verification
 from vmqos.plan.domain_diff import diff_domain_qos, diff_enforced
@@ -40,8 +41,6 @@ from vmqos.plan.server_plan import compile_server_plan
 
 __all__ = ["audit", "lab", "verify"]
 
-_LAB_PREFIX = "vmqos-lab"
-_LAB_HOST_NETNS = "vmqos-lab-host"
 _NEEDS_ROOT = ("root: the lab creates network namespaces, veth pairs and IFBs, writes tc, "
                "creates cgroups under /sys/fs/cgroup, attaches loop devices and runs iperf3 "
                "between the namespaces it created")
@@ -52,6 +51,23 @@ def _steps(instances: Sequence[Instance]) -> int:
     one CPU run when there is more than one instance."""
     ports = sum(len(instance.ports) for instance in instances)
     return 2 * ports + 2 * len(instances) + (1 if len(instances) > 1 else 0)
+
+
+@contextmanager
+def _interruptible() -> Iterator[None]:
+    """SIGTERM and SIGHUP end the block as Ctrl-C does (KeyboardInterrupt), so that its
+    ``finally`` runs: a lab killed by ``timeout``, a closed terminal or a CI runner still
+    removes what it built. The previous handlers come back afterwards."""
+
+    def interrupt(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @contextmanager
@@ -139,10 +155,22 @@ def lab(scenario: str | None, profile: str | None, out: str | None, max_seconds:
         print_dry_run(loaded, list(loaded.servers), profile)
         raise PermanentHostError(f"not run: vmqos lab needs {_NEEDS_ROOT}")
     base = SandboxConfig.from_env()
-    config = replace(base, prefix=_LAB_PREFIX, host_netns=_LAB_HOST_NETNS)
+    config = base.for_lab()
     report_dir = Path(out or f"vmqos-lab-{time.strftime('%Y%m%d-%H%M%S')}")
     console = make_console()
     facts = observe_host_facts()
+    with _interruptible():
+        verification = _build_apply_verify(loaded, profile, config, facts, report_dir, keep,
+                                           max_seconds, console)
+    if verification.failed:
+        raise VerificationError(f"{len(verification.failed)} check(s) outside tolerance; "
+                                f"see {verification.report}")
+
+
+def _build_apply_verify(loaded: Scenario, profile: str | None, config: SandboxConfig,
+                        facts: HostFacts, report_dir: Path, keep: bool, max_seconds: int,
+                        console: Console) -> Verification:
+    """The lab's work, always followed by its cleanup (unless ``keep``)."""
     try:
         instances: list[Instance] = []
         for server in loaded.servers:
@@ -155,15 +183,11 @@ def lab(scenario: str | None, profile: str | None, out: str | None, max_seconds:
                           f"{len(result.lines())} change(s) applied")
             for sub in dict.fromkeys(s.text for s in plan.all_substitutions):
                 console.print(f"  [yellow]substituted[/] {sub}")
-        verification = _verify_and_report(instances, plans, _LAB_HOST_NETNS, report_dir,
-                                          max_seconds)
+        return _verify_and_report(instances, plans, LAB_HOST_NETNS, report_dir, max_seconds)
     finally:
         if not keep:
             removed = remove_all(config)
             console.print(f"cleaned up: {len(removed)} object(s) removed")
-    if verification.failed:
-        raise VerificationError(f"{len(verification.failed)} check(s) outside tolerance; "
-                                f"see {verification.report}")
 
 
 @click.command()

@@ -355,6 +355,10 @@ def remove_all(config: SandboxConfig) -> list[str]:
                     removed.append(f"cgroup {directory}")
             state.shared_cgroups = []
             if state.owned_host_netns and netns_exists(state.owned_host_netns):
+                # Measurement peers (iperf3) run there; a lab killed outright leaves them.
+                _end_processes(sorted({int(p) for p in run(
+                    ["ip", "netns", "pids", state.owned_host_netns], check=False
+                ).stdout.split()}))
                 run(["ip", "netns", "del", state.owned_host_netns])
                 removed.append(f"namespace {state.owned_host_netns}")
             state.owned_host_netns = None

@@ -19,7 +19,7 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,10 @@ __all__ = ["DEFAULT_STATE_DIR", "SandboxConfig", "StateFile", "locked_state"]
 DEFAULT_STATE_DIR = "/var/lib/vmqos"
 _PREFIX = re.compile(r"^vmqos[a-z0-9-]{0,24}$")
 _VERSION = 1
+
+
+LAB_PREFIX = "vmqos-lab"
+LAB_HOST_NETNS = "vmqos-lab-host"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +64,11 @@ class SandboxConfig:
         return cls(prefix=os.environ.get("VMQOS_PREFIX", "vmqos"),
                    state_dir=Path(os.environ.get("VMQOS_STATE_DIR", DEFAULT_STATE_DIR)),
                    host_netns=os.environ.get("VMQOS_HOST_NETNS") or None)
+
+    def for_lab(self) -> SandboxConfig:
+        """The names `vmqos lab` builds under (its own prefix and host namespace, so that a
+        lab never touches what `vmqos apply` made); the same record folder."""
+        return replace(self, prefix=LAB_PREFIX, host_netns=LAB_HOST_NETNS)
 
     @property
     def state_file(self) -> Path:
