@@ -656,11 +656,21 @@ def test_cgroup_shares_policy_systemd_maps_to_weight(vmqos: Run) -> None:
 # render neutron — neutron_qos.md §6.3 (OVS), §6.4 (Linux bridge), §6.5 (SR-IOV), §6.6 (OVN).
 
 
-def _neutron(vmqos: Run, backend: str, *rules: str, options: tuple[str, ...] = ()) -> Outcome:
+def _neutron_raw(vmqos: Run, backend: str, *rules: str,
+                 options: tuple[str, ...] = ()) -> Outcome:
     out = vmqos("render", "neutron", "--backend", backend,
                 *[arg for rule in rules for arg in ("--rule", rule)], "--dev", "tapX", *options)
     assert (out.code, out.stderr) == (0, ""), out.stderr
     return out
+
+
+def _neutron(vmqos: Run, backend: str, *rules: str, options: tuple[str, ...] = ()) -> Outcome:
+    """The commands only: the trailing '# note:' lines are checked on their own below."""
+    out = _neutron_raw(vmqos, backend, *rules, options=options)
+    if "--format" in options:
+        return out
+    kept = [line for line in out.lines if not line.startswith("# note: ")]
+    return Outcome(out.code, "".join(f"{line}\n" for line in kept), out.stderr)
 
 
 @pytest.mark.parametrize(("rule", "rate", "burst"), [
@@ -871,9 +881,11 @@ def test_neutron_ovn_zero_rate_is_rejected(vmqos: Run) -> None:
                                                ("linuxbridge", "linuxbridge")])
 def test_neutron_json(vmqos: Run, backend: str, name: str) -> None:
     rule = "bandwidth_limit:max_kbps=3000,max_burst_kbps=300"
-    text = _neutron(vmqos, backend, rule)
+    text = _neutron_raw(vmqos, backend, rule).lines
     data = json.loads(_neutron(vmqos, backend, rule, options=("--format", "json")).stdout)
-    assert data == {"backend": name, "commands": text.lines}
+    assert data == {"backend": name,
+                    "commands": [line for line in text if not line.startswith("# note: ")],
+                    "notes": [line[8:] for line in text if line.startswith("# note: ")]}
 
 
 def test_neutron_rule_errors_are_neutrons(vmqos: Run) -> None:
@@ -1028,3 +1040,14 @@ def test_render_subcommand_help_shows_an_example(vmqos: Run, subcommand: str) ->
     examples"; only the `render` group's help has them, none of its subcommands'."""
     out = vmqos("render", subcommand, "--help")
     assert _has_example(out.stdout, f"vmqos render {subcommand}"), out.stdout
+
+
+def test_neutron_notes_are_shell_comments_after_the_commands(vmqos: Run) -> None:
+    # ML2/OVN does not enforce minimum_bandwidth ingress: said, not silently dropped.
+    out = _neutron_raw(vmqos, "ovn", "minimum_bandwidth:min_kbps=1000,direction=ingress")
+    assert out.lines[-1] == "# note: minimum_bandwidth ingress: not enforced by ML2/OVN (warning)"
+    assert not any(line.startswith("#") for line in out.lines[:-1])
+    data = json.loads(_neutron(vmqos, "ovn", "minimum_bandwidth:min_kbps=1000,direction=ingress",
+                               options=("--format", "json")).stdout)
+    assert data["notes"] == ["minimum_bandwidth ingress: not enforced by ML2/OVN (warning)"]
+    assert all(not c.startswith("#") for c in data["commands"])

@@ -28,7 +28,7 @@ from vmqos.plan.cgroup import compile_cgroup_writes, render_cgroup_script
 from vmqos.plan.compile_nova import compile_bandwidth, compile_domain
 from vmqos.plan.domain import Bandwidth, DomainSpec
 from vmqos.plan.libvirt_xml import render_domain_xml
-from vmqos.plan.neutron_backend import BACKENDS, PortContext, neutron_commands
+from vmqos.plan.neutron_backend import BACKENDS, PortContext, compile_neutron
 from vmqos.plan.ovs_libvirt import compile_libvirt_ovs
 from vmqos.plan.profile import Profile, SharesPolicy, get_profile
 from vmqos.plan.qemu import render_drive_option, render_qmp_block_set_io_throttle
@@ -325,5 +325,9 @@ def neutron(backend: str, rules: tuple[str, ...], dev: str | None, mac: str,
     ctx = PortContext(port_id=_PORT_ID, port_name=dev or "", network_id="net",
                       network_type=network_type, physical_network=physical_network,
                       mac=mac, pf="eth1")
-    lines = neutron_commands(name, ctx, policy.rules)
-    _emit(fmt, lines, {"backend": name, "commands": lines})
+    plan = compile_neutron(name, ctx, policy.rules)
+    lines = plan.commands()
+    # What the agent skips, warns about or rounds: shell comments, so the text still runs.
+    notes = list(plan.notes)
+    _emit(fmt, [*lines, *(f"# note: {n}" for n in notes)],
+          {"backend": name, "commands": lines, "notes": notes})

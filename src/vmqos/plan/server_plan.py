@@ -20,7 +20,7 @@ from vmqos.plan.cgroup import compile_cgroup_writes, render_cgroup_script
 from vmqos.plan.compile_nova import compile_domain
 from vmqos.plan.domain import DomainSpec, IoTune
 from vmqos.plan.libvirt_xml import render_domain_xml
-from vmqos.plan.neutron_backend import PortContext, neutron_commands
+from vmqos.plan.neutron_backend import PortContext, compile_neutron
 from vmqos.plan.ovs_libvirt import compile_libvirt_ovs
 from vmqos.plan.profile import Profile
 from vmqos.plan.qemu import render_drive_option, render_qmp_text
@@ -41,6 +41,7 @@ class InterfacePlan:
     neutron_backend: str
     neutron_policy: str | None
     neutron_commands: tuple[str, ...]
+    neutron_notes: tuple[str, ...] = ()  # what the agent skips, warns about or rounds
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,12 +104,14 @@ def compile_server_plan(scenario: Scenario, server: Server, profile: Profile) ->
         policy_id = effective_policy_id(port, network, backend=scenario.neutron_backend)
         policy = policies.get(policy_id) if policy_id else None
         commands: tuple[str, ...] = ()
+        notes: tuple[str, ...] = ()
         if policy is not None:
             ctx = PortContext(port_id=port.id, port_name=iface.dev, network_id=network.id,
                               network_type=network.network_type,
                               physical_network=network.physical_network, mac=port.mac,
                               mtu=network.mtu, device_owner=port.device_owner)
-            commands = tuple(neutron_commands(scenario.neutron_backend, ctx, policy.rules))
+            agent = compile_neutron(scenario.neutron_backend, ctx, policy.rules)
+            commands, notes = tuple(agent.commands()), agent.notes
         interfaces.append(InterfacePlan(
             port_id=port.id,
             dev=iface.dev,
@@ -119,6 +122,7 @@ def compile_server_plan(scenario: Scenario, server: Server, profile: Profile) ->
             neutron_backend=scenario.neutron_backend,
             neutron_policy=policy.name if policy else None,
             neutron_commands=commands,
+            neutron_notes=notes,
         ))
 
     return ServerPlan(
@@ -156,4 +160,5 @@ def render_server_plan_text(plan: ServerPlan) -> str:
         out.append(f"## Neutron {iface.neutron_backend}: "
                    + (f"policy {iface.neutron_policy}" if iface.neutron_policy else "no policy"))
         out.extend(iface.neutron_commands)
+        out.extend(f"# note: {note}" for note in iface.neutron_notes)
     return "\n".join(out) + "\n"
