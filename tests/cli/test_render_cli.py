@@ -234,8 +234,10 @@ def _seed_tc_show(vmqos: Run, vif_type: str) -> dict[str, list[str]]:
                 *props(*SEED_INBOUND, *SEED_OUTBOUND))
     assert (out.code, out.stderr) == (0, "")
     sections = _sections(out.stdout)
+    # On an OVS port ovs-vswitchd deleted the ingress qdisc: no policer to show under ffff:.
+    ingress = [] if vif_type == "ovs" else [f"tc filter show dev {SEED_TAP} parent ffff:"]
     assert list(sections) == [f"tc qdisc show dev {SEED_TAP}", f"tc class show dev {SEED_TAP}",
-                              f"tc filter show dev {SEED_TAP}"]
+                              f"tc filter show dev {SEED_TAP}", *ingress]
     return sections
 
 
@@ -341,8 +343,10 @@ def test_tc_show_class_line_spec_6_5(vmqos: Run, average: str, peak: str | None,
 def test_tc_show_json_is_the_text_by_kind(vmqos: Run) -> None:
     args = ("render", "tc-show", *props(*SEED_INBOUND, *SEED_OUTBOUND), "--dev", "tapX")
     text, data = vmqos(*args), json.loads(vmqos(*args, "--format", "json").stdout)
-    assert data == {kind: _sections(text.stdout)[f"tc {kind} show dev tapX"]
-                    for kind in ("qdisc", "class", "filter")}
+    sections = _sections(text.stdout)
+    assert data == {**{kind: sections[f"tc {kind} show dev tapX"]
+                       for kind in ("qdisc", "class", "filter")},
+                    "ingress_filter": sections["tc filter show dev tapX parent ffff:"]}
 
 
 def test_ovs_port_under_modern_profile_gets_no_libvirt_tc(vmqos: Run) -> None:
@@ -925,8 +929,9 @@ def _text_from_json(subcommand: str, data: object) -> list[str]:
             return [f"echo {w['value']} > '{w['path']}/{w['file']}'" for w in writes]
         case "tc" | "ovs-libvirt" | "neutron", {"commands": list(commands)}:
             return commands
-        case "tc-show", {"qdisc": list(q), "class": list(c), "filter": list(f)}:
-            return [line for section in (q, c, f) for line in section]
+        case "tc-show", {"qdisc": list(q), "class": list(c), "filter": list(f), **rest}:
+            ingress = rest.get("ingress_filter", [])
+            return [line for section in (q, c, f, ingress) for line in section]
     raise AssertionError(f"unexpected JSON shape for {subcommand}: {data!r}")
 
 
@@ -1051,3 +1056,15 @@ def test_neutron_notes_are_shell_comments_after_the_commands(vmqos: Run) -> None
                                options=("--format", "json")).stdout)
     assert data["notes"] == ["minimum_bandwidth ingress: not enforced by ML2/OVN (warning)"]
     assert all(not c.startswith("#") for c in data["commands"])
+
+
+def test_tc_show_includes_the_ingress_policer_when_there_is_one(vmqos: Run) -> None:
+    out = vmqos("render", "tc-show", "--vif-type", "ethernet", "--dev", "tapX",
+                *props("quota:vif_outbound_average=32768"))
+    assert out.code == 0, out.stderr
+    assert "$ tc filter show dev tapX parent ffff:" in out.lines
+    assert " police 0x1 rate 262144Kbit burst 32Mb mtu 64Kb action drop overhead 0b " \
+        in out.lines
+    inbound_only = vmqos("render", "tc-show", "--vif-type", "ethernet", "--dev", "tapX",
+                         *props("quota:vif_inbound_average=32768"))
+    assert not any("parent ffff:" in line for line in inbound_only.lines)

@@ -252,7 +252,8 @@ def tc(properties: tuple[str, ...], vcpus: int, dev: str | None, vif_type: str,
 def tc_show(properties: tuple[str, ...], vcpus: int, dev: str | None, vif_type: str,
             profile: str | None, fmt: str, iproute2: str | None, mtu: int) -> None:
     """What `tc qdisc show`, `tc class show` and `tc filter show` print on the device after
-    libvirt's program ran.
+    libvirt's program ran, and `tc filter show ... parent ffff:` (the policer on VM
+    outbound traffic) when it left an ingress qdisc.
 
     \b
     Examples:
@@ -271,8 +272,10 @@ def tc_show(properties: tuple[str, ...], vcpus: int, dev: str | None, vif_type: 
                           ingress_removed_by_ovs=ovs_port)
     lines: list[str] = []
     data: dict[str, list[str]] = {}
-    for kind in ("qdisc", "class", "filter"):
-        lines.append(f"$ tc {kind} show dev {request.dev}")
+    for kind in ("qdisc", "class", "filter", "ingress_filter"):
+        if kind == "ingress_filter" and not show.lines(kind):
+            continue                     # no ingress qdisc: nothing to show under ffff:
+        lines.append(f"$ {show.command(kind)}")
         lines.extend(show.lines(kind))
         data[kind] = list(show.lines(kind))
     _emit(fmt, lines, data)
