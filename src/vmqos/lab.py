@@ -155,15 +155,7 @@ def _blkio_dirs(instance: Instance) -> tuple[str, ...]:
 
 def _disk(instance: Instance, plan: HostPlan, mode: str, out: Path,
           progress: Progress) -> tuple[ReportSection, tuple[str, str, str], list[Verdict]]:
-    file = f"blkio.throttle.{mode}_bps_device"
-    line = _cgroup_value(plan, file)
-    configured = int(line.split()[1]) if line else None
-    if configured is None:
-        io_max = _cgroup_value(plan, "io.max")
-        key = "wbps=" if mode == "write" else "rbps="
-        for word in (io_max or "").split():
-            if word.startswith(key) and word[len(key):] != "max":
-                configured = int(word[len(key):])
+    configured = plan.disk_limits.get("wbps" if mode == "write" else "rbps")
     label = f"{instance.name} disk {mode} ({instance.loop_device})"
     progress(f"{label}: direct I/O for {_DISK_SECONDS:.0f} s")
     measured = measure_disk(instance.loop_device, cgroups=_blkio_dirs(instance), mode=mode,

@@ -269,6 +269,7 @@ def test_seed_resquota_enforces_explains_effective_limits(seed: Scenario) -> Non
     assert plan.cgroup_dirs == ("/sys/fs/cgroup/cpu/vmqos-test/vm_resquota",
                                 "/sys/fs/cgroup/blkio/vmqos-test/vm_resquota")
     assert "blkio-for-qemu" in {s.code for s in plan.substitutions}
+    assert plan.disk_limits == {"rbps": 1000000, "wbps": 1024000}
 
 
 def test_seed_normal_has_nova_default_shares_and_no_tc(seed: Scenario) -> None:
@@ -289,6 +290,8 @@ def test_cgroup_v2_weight_and_io_max(seed: Scenario) -> None:
     assert values["cpu.weight"] == "512"          # pike-rhel7: libvirt passes shares through
     assert values["cpu.max"] == "max 100000"
     assert values["io.max"] == "7:3 rbps=1000000 wbps=1024000 riops=max wiops=max"
+    assert plan.disk_limits == {"rbps": 1000000, "wbps": 1024000}
+    assert _plan(seed, "vm_normal", v2).disk_limits == {}
 
 
 def test_quota_becomes_an_instance_quota_times_vcpus() -> None:

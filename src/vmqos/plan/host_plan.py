@@ -26,7 +26,8 @@ nothing, so re-applying after the intent dropped a limit removes it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 from vmqos.errors import UnsupportedError, ValidationError
 from vmqos.intent.extra_specs import parse_flavor_quota
@@ -82,6 +83,9 @@ class HostPlan:
     cgroup_dirs: tuple[str, ...]     # the instance's cgroup directories, one per hierarchy
     substitutions: tuple[Substitution, ...]  # CPU and disk; each port carries its own
     psched_text: str
+    # What the cgroup throttle enforces on the sandbox disk (rbps/wbps/riops/wiops; absent =
+    # unlimited), so that verification needs not read it back out of the cgroup lines.
+    disk_limits: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def taps(self) -> tuple[str, ...]:
@@ -167,12 +171,14 @@ def _cpu_values(facts: HostFacts, profile: Profile, cpu_dir: str, vcpus: int,
 
 
 def _disk_values(facts: HostFacts, server: Server, iotune: IoTune | None, disk: str | None,
-                 blkio_dir: str, subs: list[Substitution]) -> list[CgroupValue]:
+                 blkio_dir: str, subs: list[Substitution]
+                 ) -> tuple[list[CgroupValue], dict[str, int]]:
+    """The disk's cgroup writes and the limits they enforce."""
     if disk is None:
         if iotune is not None:
             subs.append(Substitution("no-disk", blkio_dir, (
                 "the sandbox has no local disk: the flavor's quota:disk_* are not enforced")))
-        return []
+        return [], {}
     limits = {} if server.image_id is None else disk_limits(iotune)
     if server.image_id is None and iotune is not None:
         subs.append(Substitution("boot-from-volume", disk, (
@@ -190,12 +196,12 @@ def _disk_values(facts: HostFacts, server: Server, iotune: IoTune | None, disk: 
                 "total, so reads and writes are each capped at it (together up to twice)")))
     if facts.cgroup_version == "v2":
         if not limits:
-            return [CgroupValue(blkio_dir, "io.max", "", disk)]
-        fields = " ".join(f"{k}={limits.get(k, 'max')}" for k in ("rbps", "wbps", "riops",
-                                                                   "wiops"))
-        return [CgroupValue(blkio_dir, "io.max", f"{disk} {fields}", disk)]
+            return [CgroupValue(blkio_dir, "io.max", "", disk)], limits
+        keys = " ".join(f"{k}={limits.get(k, 'max')}" for k in ("rbps", "wbps", "riops",
+                                                                 "wiops"))
+        return [CgroupValue(blkio_dir, "io.max", f"{disk} {keys}", disk)], limits
     return [CgroupValue(blkio_dir, file, f"{disk} {limits[k]}" if k in limits else "", disk)
-            for file, k in V1_DISK_FILES]
+            for file, k in V1_DISK_FILES], limits
 
 
 def _overrides(port_exp: PortExplanation, tap: str, has_side: dict[Direction, bool],
@@ -259,8 +265,9 @@ def compile_host_plan(scenario: Scenario, server: Server, profile: Profile, fact
     blkio_dir = facts.cgroup_dir("blkio", layout.cgroup)
     cputune = compile_cputune(quota, flavor.vcpus, profile)
     cgroup = _cpu_values(facts, profile, cpu_dir, flavor.vcpus, cputune, subs)
-    cgroup += _disk_values(facts, server, compile_flavor_iotune(quota), layout.disk, blkio_dir,
-                           subs)
+    disk_values, limits = _disk_values(facts, server, compile_flavor_iotune(quota),
+                                       layout.disk, blkio_dir, subs)
+    cgroup += disk_values
     if server.volumes:
         subs.append(Substitution("volumes-not-sandboxed", layout.instance, (
             f"{len(server.volumes)} Cinder volume(s) are not part of the sandbox; their "
@@ -268,4 +275,4 @@ def compile_host_plan(scenario: Scenario, server: Server, profile: Profile, fact
     dirs = (cpu_dir,) if cpu_dir == blkio_dir else (cpu_dir, blkio_dir)
     return HostPlan(instance=layout.instance, flavor=flavor.name, ports=tuple(ports),
                     cgroup=tuple(cgroup), cgroup_dirs=dirs, substitutions=tuple(subs),
-                    psched_text=facts.psched_text)
+                    psched_text=facts.psched_text, disk_limits=limits)
