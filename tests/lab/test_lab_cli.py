@@ -69,6 +69,14 @@ def test_lab_enforces_measures_reports_and_cleans_up(tmp_path: Path) -> None:
     assert "**FAIL**" not in report
     pngs = sorted(p.name for p in out.glob("*.png"))
     assert "net-vm1-tap5a5b5c5d-00-inbound.png" in pngs and "disk-vm1-write.png" in pngs
+    # The same results as data, beside the report.
+    results = json.loads((out / "results.json").read_text())
+    assert results["instances"] == [{"name": "vm1", "flavor": "small"}]
+    assert results["failed"] == 0
+    goodput = {v["check"]: v for v in results["verdicts"]}[
+        "vm1 tap5a5b5c5d-00 inbound (to VM): TCP goodput"]
+    assert goodput["configured"] == 20_000_000 and goodput["outcome"] == "pass"
+    assert 0.90 <= goodput["ratio"] <= 1.02
 
     # Nothing of the lab's is left on the host.
     netns = subprocess.run(["ip", "-j", "netns", "list"], capture_output=True, text=True,
@@ -148,6 +156,20 @@ def test_cleanup_removes_what_a_killed_lab_left(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert "removed namespace vmqos-lab-host" in done.stdout
     assert _lab_leftovers() == []
+
+
+def test_lab_json_puts_only_the_results_on_stdout(tmp_path: Path) -> None:
+    scenario = tmp_path / "lab.yaml"
+    scenario.write_text(SCENARIO)
+    env = {**os.environ, "VMQOS_STATE_DIR": str(tmp_path / "state")}
+    done = subprocess.run([_vmqos(), "lab", str(scenario), "--out", str(tmp_path / "r"),
+                           "--max-seconds", "3", "--format", "json"], capture_output=True,
+                          text=True, env=env, timeout=240, check=False)
+    assert done.returncode in (0, 1), done.stderr       # 1: a 3 s run may judge a check off
+    results = json.loads(done.stdout)                    # nothing else on stdout
+    assert results == json.loads((tmp_path / "r" / "results.json").read_text())
+    assert {row["item"] for row in results["rows"]} >= {"disk write", "network inbound eth0"}
+    assert "cleaned up" in done.stderr and "change(s) applied" in done.stderr
 
 
 def test_explain_reports_this_hosts_substitutions() -> None:

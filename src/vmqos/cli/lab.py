@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -71,9 +72,9 @@ def _interruptible() -> Iterator[None]:
 
 
 @contextmanager
-def _progress(total: int) -> Iterator[Progress]:
+def _progress(total: int, console: Console) -> Iterator[Progress]:
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/"
-                  "{task.total}"), TimeElapsedColumn(), console=make_console(),
+                  "{task.total}"), TimeElapsedColumn(), console=console,
                   transient=False) as bar:
         yield bar
 
@@ -90,11 +91,28 @@ def _side_by_side(verification: Verification) -> Table:
     return table
 
 
+def verification_json(verification: Verification) -> dict[str, Any]:
+    """The results as data: the side-by-side rows and every verdict with its bounds."""
+    return {
+        "instances": [{"name": name, "flavor": flavor} for name, flavor in
+                      zip(verification.instances, verification.flavors, strict=True)],
+        "rows": [{"item": row.item, "cells": [
+            {"instance": name, "configured": c, "measured": m, "outcome": o}
+            for name, (c, m, o) in zip(verification.instances, row.cells, strict=True)]}
+            for row in verification.rows],
+        "verdicts": [{**to_jsonable(v), "ratio": v.ratio} for v in verification.verdicts],
+        "failed": len(verification.failed),
+        "report": str(verification.report),
+    }
+
+
 def _verify_and_report(instances: list[Instance], plans: list[HostPlan], host_netns: str,
-                       out: Path, max_seconds: int) -> Verification:
-    console = make_console()
+                       out: Path, max_seconds: int, fmt: str) -> Verification:
+    """Measure, write the report and results.json beside it, then print the tables (text)
+    or the results (json; progress goes to stderr then)."""
+    console = make_console(stderr=fmt == "json")
     total = _steps(instances)
-    with _progress(total) as bar:
+    with _progress(total, console) as bar:
         task = bar.add_task("measuring", total=total)
 
         def step(text: str) -> None:
@@ -103,13 +121,18 @@ def _verify_and_report(instances: list[Instance], plans: list[HostPlan], host_ne
         verification = run_verification(instances, plans, host_netns=host_netns, out_dir=out,
                                         max_seconds=max_seconds, progress=step)
         bar.update(task, description="done", completed=total)
+    results = verification_json(verification)
+    (verification.report.parent / "results.json").write_text(dump_json(results) + "\n")
+    if fmt == "json":
+        click.echo(dump_json(results))
+        return verification
     console.print(_side_by_side(verification))
     for verdict in verification.verdicts:
         colour = {"pass": "green", "fail": "bold red"}.get(verdict.outcome.value, "yellow")
         line = Text(f"{verdict.outcome.value:>14} ", style=colour)
         line.append(f"{verdict.check}: {verdict.rule}")
         console.print(line)
-    console.print(f"report: {verification.report}")
+    console.print(f"report: {verification.report} (data: results.json beside it)")
     return verification
 
 
@@ -134,8 +157,11 @@ def _require_root(what: str) -> None:
 @click.option("--max-seconds", type=click.IntRange(3, 60), default=8, show_default=True,
               help="longest traffic measurement per port and direction")
 @click.option("--keep", is_flag=True, help="keep the instances afterwards (default: remove)")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="json: the results on stdout (as results.json), "
+              "progress and messages on stderr")
 def lab(scenario: str | None, profile: str | None, out: str | None, max_seconds: int,
-        keep: bool) -> None:
+        keep: bool, fmt: str) -> None:
     """Reproduce SCENARIO's experiment (default: the seed lab) on this host and prove it:
     build one sandbox per server, apply every limit, measure it (iperf3 per port and
     direction, CPU shares on one CPU, direct disk I/O), print configured against measured
@@ -147,6 +173,7 @@ def lab(scenario: str | None, profile: str | None, out: str | None, max_seconds:
     Examples:
       vmqos lab                       the seed: m1.normal vs m1.resquota + bw-limiter
       vmqos lab examples/seed.yaml --out /tmp/seed-lab --keep
+      vmqos lab --format json | jq '.verdicts[] | select(.outcome != "pass")'
     """
     loaded = load_scenario(scenario)
     if os.geteuid() != 0:
@@ -157,11 +184,11 @@ def lab(scenario: str | None, profile: str | None, out: str | None, max_seconds:
     base = SandboxConfig.from_env()
     config = base.for_lab()
     report_dir = Path(out or f"vmqos-lab-{time.strftime('%Y%m%d-%H%M%S')}")
-    console = make_console()
+    console = make_console(stderr=fmt == "json")
     facts = observe_host_facts()
     with _interruptible():
         verification = _build_apply_verify(loaded, profile, config, facts, report_dir, keep,
-                                           max_seconds, console)
+                                           max_seconds, console, fmt)
     if verification.failed:
         raise VerificationError(f"{len(verification.failed)} check(s) outside tolerance; "
                                 f"see {verification.report}")
@@ -169,7 +196,7 @@ def lab(scenario: str | None, profile: str | None, out: str | None, max_seconds:
 
 def _build_apply_verify(loaded: Scenario, profile: str | None, config: SandboxConfig,
                         facts: HostFacts, report_dir: Path, keep: bool, max_seconds: int,
-                        console: Console) -> Verification:
+                        console: Console, fmt: str) -> Verification:
     """The lab's work, always followed by its cleanup (unless ``keep``)."""
     try:
         instances: list[Instance] = []
@@ -183,7 +210,8 @@ def _build_apply_verify(loaded: Scenario, profile: str | None, config: SandboxCo
                           f"{len(result.lines())} change(s) applied")
             for sub in dict.fromkeys(s.text for s in plan.all_substitutions):
                 console.print(f"  [yellow]substituted[/] {sub}")
-        return _verify_and_report(instances, plans, LAB_HOST_NETNS, report_dir, max_seconds)
+        return _verify_and_report(instances, plans, LAB_HOST_NETNS, report_dir, max_seconds,
+                                  fmt)
     finally:
         if not keep:
             removed = remove_all(config)
@@ -197,8 +225,11 @@ def _build_apply_verify(loaded: Scenario, profile: str | None, config: SandboxCo
 @click.option("--out", type=click.Path(file_okay=False), default="vmqos-verify",
               show_default=True, help="report directory")
 @click.option("--max-seconds", type=click.IntRange(3, 60), default=8, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="json: the results on stdout (as results.json), "
+              "progress and messages on stderr")
 def verify(scenario: str | None, server_name: str | None, profile: str | None, out: str,
-           max_seconds: int) -> None:
+           max_seconds: int, fmt: str) -> None:
     """Measure instances built by `vmqos apply` against their plan (iperf3 per port and
     direction, CPU shares, disk I/O) and write a report. The taps must live in a vmqos
     namespace (apply with VMQOS_HOST_NETNS=vmqos-…): vmqos only sends traffic between
@@ -228,7 +259,7 @@ def verify(scenario: str | None, server_name: str | None, profile: str | None, o
     facts = observe_host_facts()
     plans = _plans(loaded, servers, profile, facts, instances)
     verification = _verify_and_report(instances, plans, config.host_netns, Path(out),
-                                      max_seconds)
+                                      max_seconds, fmt)
     if verification.failed:
         raise VerificationError(f"{len(verification.failed)} check(s) outside tolerance")
 

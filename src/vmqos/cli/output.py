@@ -172,10 +172,11 @@ def print_findings(console: Console, findings: Iterable[Finding], title: str) ->
     console.print(table)
 
 
-def make_console() -> Console:
-    """A console for tables: at least 120 columns, even when piped, so tables stay readable."""
-    probe = Console()
-    return Console(width=max(probe.width, 120)) if not probe.is_terminal else probe
+def make_console(*, stderr: bool = False) -> Console:
+    """A console for tables: at least 120 columns, even when piped, so tables stay readable.
+    ``stderr``: for progress and messages while stdout carries JSON."""
+    probe = Console(stderr=stderr)
+    return probe if probe.is_terminal else Console(stderr=stderr, width=max(probe.width, 120))
 
 
 def print_explanation(console: Console, explanation: ScenarioExplanation) -> None:
