@@ -100,6 +100,17 @@ def _lab_leftovers() -> list[str]:
     return left
 
 
+def _measuring() -> bool:
+    """iperf3 runs inside the lab's own namespaces: its limits are applied, measuring began.
+    (Any iperf3 on the host would do less well: the previous test's may still be exiting.)"""
+    for netns in ("vmqos-lab-host", "vmqos-lab-vm1"):
+        done = subprocess.run(["ip", "netns", "pids", netns], capture_output=True, text=True,
+                              check=False)
+        if any(_read(Path(f"/proc/{pid}/comm")) == "iperf3" for pid in done.stdout.split()):
+            return True
+    return False
+
+
 def _read(path: Path) -> str:
     try:
         return path.read_text().strip()
@@ -118,7 +129,7 @@ def test_an_interrupted_lab_removes_what_it_built(tmp_path: Path, sig: signal.Si
     try:
         # Wait until the limits are applied and the measurements have begun.
         deadline = time.monotonic() + 90
-        while "iperf3" not in " ".join(_lab_leftovers()):
+        while not _measuring():
             assert lab.poll() is None and time.monotonic() < deadline, lab.communicate()
             time.sleep(0.1)
         assert any(item.startswith("netns vmqos-lab") for item in _lab_leftovers())
@@ -139,13 +150,14 @@ def test_cleanup_removes_what_a_killed_lab_left(tmp_path: Path) -> None:
     scenario = tmp_path / "lab.yaml"
     scenario.write_text(SCENARIO)
     env = {**os.environ, "VMQOS_STATE_DIR": str(tmp_path / "state")}
-    lab = subprocess.Popen([_vmqos(), "lab", str(scenario), "--out", str(tmp_path / "r"),
-                            "--max-seconds", "20"], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, env=env)
+    log = tmp_path / "lab.log"
+    with log.open("w") as sink:
+        lab = subprocess.Popen([_vmqos(), "lab", str(scenario), "--out", str(tmp_path / "r"),
+                                "--max-seconds", "20"], stdout=sink, stderr=sink, env=env)
     try:
         deadline = time.monotonic() + 90
-        while "iperf3" not in " ".join(_lab_leftovers()):
-            assert lab.poll() is None and time.monotonic() < deadline
+        while not _measuring():
+            assert lab.poll() is None and time.monotonic() < deadline, log.read_text()
             time.sleep(0.1)
     finally:
         lab.kill()                        # SIGKILL: no handler runs, everything is left

@@ -60,7 +60,13 @@ def _interruptible() -> Iterator[None]:
     ``finally`` runs: a lab killed by ``timeout``, a closed terminal or a CI runner still
     removes what it built. The previous handlers come back afterwards."""
 
+    owner = os.getpid()
+
     def interrupt(signum: int, _frame: object) -> None:
+        if os.getpid() != owner:
+            # A forked child (none of vmqos's own: a library's) must never unwind the lab's
+            # stack and run its cleanup; it just ends.
+            os._exit(128 + signum)
         raise KeyboardInterrupt(signal.Signals(signum).name)
 
     previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}

@@ -12,16 +12,13 @@ permission, an invalid argument the kernel refuses — is a :class:`PermanentHos
 from __future__ import annotations
 
 import errno
-import os
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from pyroute2.netlink.exceptions import NetlinkError  # type: ignore[import-untyped]
-
 from vmqos.errors import HostError, PermanentHostError, TemporaryHostError
 
-__all__ = ["CommandError", "from_called_process", "from_netlink", "from_oserror", "translate"]
+__all__ = ["CommandError", "from_called_process", "from_oserror", "translate"]
 
 _TEMPORARY = frozenset({errno.EBUSY, errno.EAGAIN, errno.EINTR, errno.ETIMEDOUT})
 
@@ -56,21 +53,13 @@ def from_called_process(exc: subprocess.CalledProcessError | subprocess.TimeoutE
     return CommandError(command, detail)
 
 
-def from_netlink(exc: NetlinkError, what: str) -> HostError:
-    """pyroute2's ``NetlinkError`` carries the kernel's errno as ``code``."""
-    code = int(getattr(exc, "code", 0) or 0)
-    return from_oserror(OSError(code, os.strerror(code) if code else str(exc)), what)
-
-
 @contextmanager
 def translate(what: str) -> Iterator[None]:
-    """Turn OS errors and pyroute2's ``NetlinkError`` raised inside the block into vmqos host
-    errors about ``what``."""
+    """Turn OS errors raised inside the block (netlink's included: the kernel's errno comes
+    back as an ``OSError``) into vmqos host errors about ``what``."""
     try:
         yield
     except HostError:
         raise
     except OSError as exc:
         raise from_oserror(exc, what) from exc
-    except NetlinkError as exc:
-        raise from_netlink(exc, what) from exc

@@ -6,8 +6,14 @@ burst is exactly right; why not pyroute2's message classes: decoding is ~0.3 ms 
 (measured: 0.6 s for the 2000 class dumps of 1000 shaped taps), too slow for a no-op
 re-apply of 1000 taps in 0.5 s. This module sends the same RTM_GET* dumps and decodes only
 the few attributes vmqos manages, straight from the kernel's structs (include/uapi/linux/
-rtnetlink.h, pkt_sched.h, pkt_cls.h, tc_act/tc_mirred.h). pyroute2 is used only to open the
-socket inside a named namespace.
+rtnetlink.h, pkt_sched.h, pkt_cls.h, tc_act/tc_mirred.h).
+
+A socket in a named namespace is made by a short-lived thread that joins the namespace
+(``setns`` moves only the calling thread) and creates it there; a socket stays in the
+namespace it was created in. No fork: pyroute2's ``create_socket`` forks a Python child,
+and a child that gets a signal before it exits (pyroute2 itself sends SIGTERM on a slow
+child) unwinds a copy of the caller's stack — in ``vmqos lab`` that ran the lab's cleanup
+in the child while the parent was applying (seen in CI as "tap ... not found").
 
 Invariants: values are returned raw (handles as integers, rates in bytes/s, bursts in ticks);
 turning them into vmqos objects is :mod:`vmqos.host.tc_observe`'s job.
@@ -15,21 +21,24 @@ turning them into vmqos objects is :mod:`vmqos.host.tc_observe`'s job.
 
 from __future__ import annotations
 
+import ctypes
 import errno
+import functools
 import os
 import socket
 import struct
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Self, TypeVar
-
-from pyroute2 import netns as pyroute2_netns  # type: ignore[import-untyped]
 
 from vmqos.host.errors_map import from_oserror, translate
 
 __all__ = ["LinkMsg", "NetlinkReader", "TcMsg", "attrs"]
 
 NETLINK_ROUTE = 0
+NETNS_RUN_DIR = "/run/netns"          # where `ip netns add` mounts named namespaces
+CLONE_NEWNET = 0x40000000
 RTM_GETLINK, RTM_GETQDISC, RTM_GETTCLASS, RTM_GETTFILTER = 18, 38, 42, 46
 NLM_F_REQUEST, NLM_F_DUMP = 0x1, 0x300
 NLMSG_ERROR, NLMSG_DONE = 2, 3
@@ -117,6 +126,38 @@ class TcMsg:
         return attrs(self.raw_options) if self.raw_options is not None else {}
 
 
+def _socket_in_netns(netns: str) -> socket.socket:
+    """A NETLINK_ROUTE socket created inside the named namespace (/run/netns/NAME), which must
+    exist: nothing is created."""
+    made: list[socket.socket] = []
+    failed: list[BaseException] = []
+
+    def inside() -> None:
+        try:
+            fd = os.open(os.path.join(NETNS_RUN_DIR, netns), os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                if _libc().setns(fd, CLONE_NEWNET) != 0:
+                    code = ctypes.get_errno()
+                    raise OSError(code, os.strerror(code))
+            finally:
+                os.close(fd)
+            made.append(socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_ROUTE))
+        except BaseException as exc:  # handed to the caller's thread below
+            failed.append(exc)
+
+    worker = threading.Thread(target=inside, name=f"vmqos-netns-{netns}", daemon=True)
+    worker.start()
+    worker.join()
+    if failed:
+        raise failed[0]
+    return made[0]
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
+
+
 class NetlinkReader:
     """A NETLINK_ROUTE socket in one network namespace (``None``: this process's)."""
 
@@ -126,10 +167,7 @@ class NetlinkReader:
             if netns is None:
                 self._sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_ROUTE)
             else:
-                # flags=0: do not create the namespace if it is missing (pyroute2's default
-                # O_CREAT would).
-                self._sock = pyroute2_netns.create_socket(
-                    netns, socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_ROUTE, flags=0)
+                self._sock = _socket_in_netns(netns)
             self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _RCVBUF)
             self._sock.bind((0, 0))
         self._seq = 0
