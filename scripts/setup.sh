@@ -24,7 +24,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-command -v uv >/dev/null || python3 -m pip install -q --disable-pip-version-check "uv==0.13.9"
+# PIP_BREAK_SYSTEM_PACKAGES: where python3 is Debian's own (PEP 668 "externally managed"),
+# pip refuses a root install without it; uv is one static binary and touches nothing else.
+command -v uv >/dev/null || PIP_BREAK_SYSTEM_PACKAGES=1 \
+  python3 -m pip install -q --disable-pip-version-check "uv==0.13.9"
 
 [ -x .venv/bin/python ] || uv venv -q --python python3 .venv
 uv pip sync -q --python .venv/bin/python requirements.lock

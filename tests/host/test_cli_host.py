@@ -88,3 +88,18 @@ def test_without_root_prints_the_plan_and_what_it_needed(tmp_path: Path) -> None
     assert "tc qdisc add dev tapbb8410ad-a0 parent 1:1 handle 2: sfq perturb 10" in done.stdout
     assert "needs root" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "never").exists()
+
+
+def test_lab_without_root_keeps_json_on_stdout(tmp_path: Path) -> None:
+    exe = shutil.which("vmqos", path=str(Path(sys.executable).parent))
+    assert exe is not None, "the vmqos entry point is not installed: run `bash test.sh`"
+    done = subprocess.run(
+        ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", exe, "lab",
+         "--format", "json"],
+        capture_output=True, text=True, timeout=60, check=False, cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "VMQOS_STATE_DIR": str(tmp_path / "never")})
+    assert done.returncode == 1, done.stderr
+    plan = json.loads(done.stdout)              # the dry-run plan, nothing else on stdout
+    assert plan["applied"] is False
+    assert {i["instance"] for i in plan["instances"]} == {"vm_normal", "vm_resquota"}
+    assert "needs root" in done.stderr

@@ -21,6 +21,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
+from vmqos.cli.host import print_dry_run
 from vmqos.cli.options import profile_option
 from vmqos.cli.output import dump_json, make_console, to_jsonable
 from vmqos.cli.scenario_io import load_scenario, select_servers
@@ -183,9 +184,7 @@ def lab(scenario: str | None, profile: str | None, out: str | None, max_seconds:
     """
     loaded = load_scenario(scenario)
     if os.geteuid() != 0:
-        from vmqos.cli.host import print_dry_run  # noqa: PLC0415 (only without root)
-
-        print_dry_run(loaded, list(loaded.servers), profile)
+        print_dry_run(loaded, list(loaded.servers), profile, fmt)
         raise PermanentHostError(f"not run: vmqos lab needs {_NEEDS_ROOT}")
     base = SandboxConfig.from_env()
     config = base.for_lab()

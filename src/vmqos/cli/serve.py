@@ -64,7 +64,8 @@ def serve(host: str, port: int, db: str | None, data_dir: Path, profile: str,
 
     \b
     Example:
-      vmqos bootstrap > openrc && vmqos serve &
+      vmqos bootstrap --output openrc > openrc
+      vmqos serve &
       . ./openrc && openstack flavor create --ram 1024 --disk 20 --vcpus 1 m1.normal
     """
     import uvicorn  # noqa: PLC0415 - only `serve` pays for the ASGI server's import
