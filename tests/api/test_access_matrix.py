@@ -22,18 +22,7 @@ import httpx
 import pytest
 from fastapi.routing import APIRoute
 
-from vmqos.api import (
-    compute_flavors,
-    compute_misc,
-    compute_servers,
-    discovery,
-    identity,
-    image,
-    network_core,
-    network_groups,
-    network_qos,
-    network_subnets,
-)
+from vmqos.api.app import ROUTERS
 
 from .conftest import ADMIN_PASSWORD, Cloud
 
@@ -421,9 +410,8 @@ def world(cloud: Cloud) -> Iterator[World]:
 def _declared_routes() -> set[tuple[str, str]]:
     routes: set[tuple[str, str]] = {("GET", p) for p in ("/openapi.json", "/docs", "/redoc",
                                                           "/docs/oauth2-redirect")}
-    for module in (identity, discovery, compute_flavors, compute_servers, compute_misc,
-                   network_core, network_groups, network_subnets, network_qos, image):
-        for route in module.router.routes:
+    for router in ROUTERS:
+        for route in router.routes:
             assert isinstance(route, APIRoute)
             routes |= {(m, route.path) for m in route.methods}
     return routes

@@ -169,7 +169,8 @@ def test_ifb_names_are_deterministic_prefixed_and_fit_ifnamsiz() -> None:
     names = {ifb_name(f"tap{i:011x}") for i in range(2000)}
     assert len(names) == 2000
     assert all(n.startswith("vmqos") and len(n) == 15 for n in names)
-    assert ifb_name("tapbb8410ad-a0") == ifb_name("tapbb8410ad-a0")
+    # Stable across versions: cleanup and apply find stale IFBs by this very name.
+    assert ifb_name("tapbb8410ad-a0") == "vmqos051e76b30d"
 
 
 # --- explicit bursts ----------------------------------------------------------------------
