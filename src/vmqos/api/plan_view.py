@@ -10,9 +10,6 @@ into ``<nova:owner>``.
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping
-from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from vmqos.intent.scenario import Scenario
 from vmqos.intent.scenario import Server as ServerValue
+from vmqos.plan.jsonable import to_jsonable
 from vmqos.plan.profile import get_profile
 from vmqos.plan.server_plan import ServerPlan, compile_server_plan
 from vmqos.store import qos
@@ -66,19 +64,7 @@ def server_plan(session: Session, row: Server, *, backend: str, profile: str) ->
     return compile_server_plan(scenario, server, get_profile(profile))
 
 
-def _jsonable(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [_jsonable(v) for v in value]
-    return value
-
-
 def plan_json(plan: ServerPlan) -> dict[str, Any]:
     """The plan's fields as JSON (the same document ``vmqos plan --format json`` prints)."""
-    result: dict[str, Any] = _jsonable(plan)
+    result: dict[str, Any] = to_jsonable(plan)
     return result

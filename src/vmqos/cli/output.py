@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
-from collections.abc import Iterable, Mapping
-from enum import Enum
+from collections.abc import Iterable
 from typing import Any
 
 from rich.console import Console
@@ -20,25 +18,13 @@ from vmqos.plan.explain import (
     ScenarioExplanation,
     ServerExplanation,
 )
+from vmqos.plan.jsonable import to_jsonable
 from vmqos.plan.limits import Limit
 from vmqos.units import format_bits_per_sec, format_bytes
 
 __all__ = ["dump_json", "print_explanation", "print_findings", "to_jsonable"]
 
 _SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
-
-
-def to_jsonable(value: Any) -> Any:
-    """Dataclasses, enums, tuples and mappings to JSON-ready values (enum -> its value)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, Mapping):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [to_jsonable(v) for v in value]
-    return value
 
 
 def dump_json(value: Any) -> str:
