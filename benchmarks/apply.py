@@ -84,7 +84,7 @@ def _plan(names: list[str]) -> HostPlan:
     bandwidth = Bandwidth(inbound=SEED_SIDE, outbound=SEED_SIDE)
     ports = tuple(compile_host_tc(name, bandwidth, facts, swapped=True) for name in names)
     return HostPlan(instance="bench", flavor="m1.resquota", ports=ports, cgroup=(),
-                    cgroup_dirs=(), substitutions=(), psched_text=facts.psched_text)
+                    cgroup_dirs=(), substitutions=(), psched=facts.psched)
 
 
 def _reset(plan: HostPlan, netns: str) -> None:

@@ -40,7 +40,7 @@ from vmqos.plan.reconcile import (
     render_actions,
 )
 from vmqos.plan.strategy import Substitution
-from vmqos.plan.tc import DEFAULT_PSCHED, Psched
+from vmqos.plan.tc import Psched
 
 __all__ = ["ApplyError", "ApplyResult", "apply_host_plan", "execute_actions",
            "observe_host_state"]
@@ -85,10 +85,6 @@ class ApplyError(HostError):
         self.detail = cause.detail if isinstance(cause, CommandError) else str(cause)
 
 
-def _psched(plan: HostPlan) -> Psched:
-    return Psched.from_text(plan.psched_text) if plan.psched_text else DEFAULT_PSCHED
-
-
 def observe_host_state(plan: HostPlan, netns: str | None, psched: Psched | None = None,
                        reader: NetlinkReader | None = None,
                        no_root_filters: frozenset[str] = frozenset()) -> HostState:
@@ -99,7 +95,7 @@ def observe_host_state(plan: HostPlan, netns: str | None, psched: Psched | None 
     if reader is None:
         with NetlinkReader(netns) as opened:
             return observe_host_state(plan, netns, psched, opened, no_root_filters)
-    psched = psched or _psched(plan)
+    psched = psched or plan.psched
     wanted = {link.name for link in plan.desired().links}
     links = reader.links()
     by_name = {link.name: link for link in links}
@@ -186,7 +182,7 @@ def apply_host_plan(plan: HostPlan, *, netns: str | None = None) -> ApplyResult:
 
     ``netns``: the namespace of the taps and IFBs (``None``: this process's).
     """
-    psched = _psched(plan)
+    psched = plan.psched
     desired = plan.desired()
     with NetlinkReader(netns) as reader:
         before = observe_host_state(plan, netns, psched, reader)

@@ -14,7 +14,8 @@ import shutil
 import subprocess
 from collections.abc import Sequence
 
-from vmqos.errors import TemporaryHostError
+from vmqos.errors import HostError, TemporaryHostError
+from vmqos.host.runner import run
 from vmqos.plan.virsh_parse import LiveDomain, parse_blkdeviotune, parse_schedinfo
 
 __all__ = ["libvirt_uri", "libvirtd_reachable", "live_domain", "running_domain_xml"]
@@ -29,12 +30,9 @@ def libvirt_uri() -> str:
 
 
 def _virsh(*args: str) -> subprocess.CompletedProcess[str]:
-    try:
-        return subprocess.run(["virsh", "-c", libvirt_uri(), *args], capture_output=True,
-                              text=True, timeout=_TIMEOUT, check=False)
-    except subprocess.TimeoutExpired as exc:
-        raise TemporaryHostError(f"virsh {' '.join(args)} did not answer in {_TIMEOUT} s") \
-            from exc
+    # The runner turns a timeout into a TemporaryHostError, a missing virsh into a
+    # PermanentHostError; the exit status is judged by each caller.
+    return run(["virsh", "-c", libvirt_uri(), *args], check=False, timeout=_TIMEOUT)
 
 
 def _missing(done: subprocess.CompletedProcess[str]) -> bool:
@@ -47,7 +45,7 @@ def libvirtd_reachable() -> bool:
         return False
     try:
         return _virsh("uri").returncode == 0
-    except TemporaryHostError:
+    except HostError:
         return False
 
 

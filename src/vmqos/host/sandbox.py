@@ -28,14 +28,14 @@ import os
 import re
 import signal
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from vmqos.errors import HostError, PermanentHostError
 from vmqos.host import cgroupfs
 from vmqos.host.errors_map import translate
-from vmqos.host.netlink import NetlinkReader
+from vmqos.host.netlink import NETNS_RUN_DIR, NetlinkReader
 from vmqos.host.runner import run, run_batch
 from vmqos.host.state import SandboxConfig, StateFile, locked_state
 from vmqos.intent.scenario import tap_name
@@ -91,7 +91,14 @@ def _safe(name: str) -> str:
 
 
 def netns_exists(name: str) -> bool:
-    return Path(f"/var/run/netns/{name}").exists()
+    return Path(NETNS_RUN_DIR, name).exists()
+
+
+def _netns_pids(name: str) -> list[int]:
+    """The processes inside a named namespace (none if it is gone)."""
+    if not netns_exists(name):
+        return []
+    return [int(p) for p in run(["ip", "netns", "pids", name], check=False).stdout.split()]
 
 
 def ensure_host_netns(config: SandboxConfig, state: StateFile) -> None:
@@ -197,9 +204,7 @@ def _create(config: SandboxConfig, facts: HostFacts, state: StateFile,
                ).stdout.strip()
     with translate(f"reading {loop}"):
         rdev = os.stat(loop).st_rdev
-    done = Instance(**{**asdict(instance), "ports": instance.ports,
-                       "cgroup_dirs": instance.cgroup_dirs, "loop_device": loop,
-                       "disk": f"{os.major(rdev)}:{os.minor(rdev)}"})
+    done = replace(instance, loop_device=loop, disk=f"{os.major(rdev)}:{os.minor(rdev)}")
     state.instances[instance.name] = done.to_json()
     state.save()
     return done
@@ -244,8 +249,6 @@ def ensure_instance(config: SandboxConfig, facts: HostFacts, name: str,
 
 
 def list_instances(config: SandboxConfig) -> list[Instance]:
-    if not config.state_file.exists():
-        return []
     return [Instance.from_json(r) for r in StateFile.load(config).instances.values()]
 
 
@@ -291,10 +294,7 @@ def remove_instance(config: SandboxConfig, instance: Instance, state: StateFile)
     """Remove every object of ``instance`` that still exists; returns what was removed."""
     removed: list[str] = []
     pids = [pid for d in instance.cgroup_dirs for pid in cgroupfs.cgroup_pids(d)]
-    if netns_exists(instance.netns):
-        pids += [int(p) for p in run(["ip", "netns", "pids", instance.netns],
-                                     check=False).stdout.split()]
-    _end_processes(sorted(set(pids)))
+    _end_processes(sorted({*pids, *_netns_pids(instance.netns)}))
     for directory in instance.cgroup_dirs:
         if cgroupfs.remove_cgroup(directory):
             removed.append(f"cgroup {directory}")
@@ -356,9 +356,7 @@ def remove_all(config: SandboxConfig) -> list[str]:
             state.shared_cgroups = []
             if state.owned_host_netns and netns_exists(state.owned_host_netns):
                 # Measurement peers (iperf3) run there; a lab killed outright leaves them.
-                _end_processes(sorted({int(p) for p in run(
-                    ["ip", "netns", "pids", state.owned_host_netns], check=False
-                ).stdout.split()}))
+                _end_processes(_netns_pids(state.owned_host_netns))
                 run(["ip", "netns", "del", state.owned_host_netns])
                 removed.append(f"namespace {state.owned_host_netns}")
             state.owned_host_netns = None

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 
 from vmqos.host.netlink import LinkMsg, NetlinkReader, TcMsg, attrs, cstring, nested_list
 from vmqos.plan.host_state import (
+    TC_H_ROOT,
     HtbClass,
     Police,
     Redirect,
@@ -29,12 +30,13 @@ from vmqos.plan.host_state import (
     TcObject,
     TcQdisc,
     format_tc_handle,
+    tc_handle,
 )
 from vmqos.plan.tc import Psched
 
 __all__ = ["decode_filter", "decode_htb_class", "decode_qdisc", "observe_tc"]
 
-TC_H_ROOT, TC_H_INGRESS, INGRESS_HANDLE = 0xFFFF_FFFF, 0xFFFF_FFF1, 0xFFFF_0000
+TC_H_INGRESS, INGRESS_HANDLE = 0xFFFF_FFF1, 0xFFFF_0000
 _RATESPEC = "BBHhHI"
 _HTB_OPT = struct.Struct("=" + _RATESPEC + _RATESPEC + "IIIII")
 _HTB_GLOB = struct.Struct("=IIIII")
@@ -64,7 +66,7 @@ def decode_qdisc(dev: str, msg: TcMsg) -> TcQdisc | None:
         return TcQdisc(dev, "ingress", format_tc_handle(msg.handle), msg.kind)
     if msg.handle == 0:
         return None
-    parent = "root" if msg.parent == TC_H_ROOT else format_tc_handle(msg.parent)
+    parent = format_tc_handle(msg.parent)           # TC_H_ROOT prints as "root"
     options: tuple[tuple[str, int], ...] = ()
     raw = msg.raw_options
     if msg.kind == "htb":
@@ -208,7 +210,7 @@ def observe_tc(reader: NetlinkReader, devices: Iterable[str], psched: Psched,
             out.extend(classes)
             out.extend(leaves)
             if dev not in no_root_filters:
-                handle = int(root.handle.rstrip(":"), 16) << 16
+                handle = tc_handle(root.handle)
                 out.extend(f for f in (decode_filter(dev, root.handle, m, names, psched)
                                        for m in reader.filters(index, handle)) if f)
         if ingress is not None:

@@ -51,6 +51,7 @@ from vmqos.plan.host_state import CgroupValue, HostState, Link, TcObject
 from vmqos.plan.limits import Limit
 from vmqos.plan.profile import Profile
 from vmqos.plan.strategy import HostTcPlan, Substitution, compile_host_tc, ifb_name
+from vmqos.plan.tc import Psched
 
 __all__ = ["V1_DISK_FILES", "HostPlan", "SandboxLayout", "compile_host_plan", "disk_limits"]
 
@@ -82,7 +83,7 @@ class HostPlan:
     cgroup: tuple[CgroupValue, ...]
     cgroup_dirs: tuple[str, ...]     # the instance's cgroup directories, one per hierarchy
     substitutions: tuple[Substitution, ...]  # CPU and disk; each port carries its own
-    psched_text: str
+    psched: Psched                   # the host's tick parameters (tc time <-> size)
     # What the cgroup throttle enforces on the sandbox disk (rbps/wbps/riops/wiops; absent =
     # unlimited), so that verification needs not read it back out of the cgroup lines.
     disk_limits: Mapping[str, int] = field(default_factory=dict)
@@ -275,4 +276,4 @@ def compile_host_plan(scenario: Scenario, server: Server, profile: Profile, fact
     dirs = (cpu_dir,) if cpu_dir == blkio_dir else (cpu_dir, blkio_dir)
     return HostPlan(instance=layout.instance, flavor=flavor.name, ports=tuple(ports),
                     cgroup=tuple(cgroup), cgroup_dirs=dirs, substitutions=tuple(subs),
-                    psched_text=facts.psched_text, disk_limits=limits)
+                    psched=facts.psched, disk_limits=limits)
