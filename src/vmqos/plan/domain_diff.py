@@ -17,6 +17,7 @@ from dataclasses import fields
 
 from vmqos.plan.domain import Bandwidth, CpuTune, DomainSpec, IoTune
 from vmqos.plan.libvirt_xml_parse import ParsedDomain
+from vmqos.plan.qemu import reported_iotune
 from vmqos.plan.virsh_parse import LiveDomain
 
 __all__ = ["diff_domain_qos", "diff_enforced"]
@@ -32,8 +33,7 @@ def _cputune(want: CpuTune | None, got: CpuTune | None) -> list[str]:
         w = _z(getattr(want, name) if want else None)
         g = _z(getattr(got, name) if got else None)
         if w != g:
-            out.append(f"<cputune><{name}>: want {w if w is not None else 'none'}, "
-                       f"running {g if g is not None else 'none'}")
+            out.append(f"<cputune><{name}>: want {_shown(w)}, running {_shown(g)}")
     return out
 
 
@@ -43,8 +43,8 @@ def _iotune(dev: str, want: IoTune | None, got: IoTune | None) -> list[str]:
         w = _z(getattr(want, field.name) if want else None)
         g = _z(getattr(got, field.name) if got else None)
         if w != g:
-            out.append(f"disk {dev} <iotune><{field.name}>: want {w if w is not None else 'none'}"
-                       f", running {g if g is not None else 'none'}")
+            out.append(f"disk {dev} <iotune><{field.name}>: want {_shown(w)}, running "
+                       f"{_shown(g)}")
     return out
 
 
@@ -89,16 +89,6 @@ def _shown(value: object) -> str:
     return "none" if value is None else str(value)
 
 
-def _expected_live(want: IoTune | None) -> dict[str, object]:
-    """QEMU's view of Nova's ``<iotune>``: a ``*_max`` without a length reports length 1."""
-    out: dict[str, object] = {f.name: _z(getattr(want, f.name) if want else None)
-                              for f in fields(IoTune)}
-    for name, value in list(out.items()):
-        if name.endswith("_max_length") and value is None and out[name[:-7]] is not None:
-            out[name] = 1
-    return out
-
-
 def diff_enforced(desired: DomainSpec, live: LiveDomain) -> list[str]:
     """One line per value the running domain's cgroup or QEMU enforces differently.
 
@@ -122,9 +112,9 @@ def diff_enforced(desired: DomainSpec, live: LiveDomain) -> list[str]:
         enforced = live.iotune.get(disk.target_dev)
         if enforced is None:
             continue
-        expected = _expected_live(disk.iotune)
+        expected = reported_iotune(disk.iotune or IoTune())
         for f in fields(IoTune):
-            w, g = expected[f.name], _z(getattr(enforced, f.name))
+            w, g = _z(getattr(expected, f.name)), _z(getattr(enforced, f.name))
             if w != g:
                 drift.append(f"disk {disk.target_dev} QEMU throttle {f.name} (virsh "
                              f"blkdeviotune): want {_shown(w)}, enforced {_shown(g)}")

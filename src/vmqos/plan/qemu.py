@@ -18,6 +18,8 @@ every function is pure and allocation-light (one table walk per call).
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from typing import Any
 
 from vmqos.errors import UnsupportedError, ValidationError
 from vmqos.plan.domain import DiskDevice, IoTune
@@ -33,6 +35,7 @@ __all__ = [
     "render_qmp_block_set_io_throttle",
     "render_qmp_legacy_device_form",
     "render_qmp_text",
+    "reported_iotune",
 ]
 
 # libvirt's QEMU_BLOCK_IOTUNE_MAX: the limit for the 13 non-length fields.
@@ -203,6 +206,16 @@ def render_qmp_text(disk: DiskDevice) -> str:
     return json.dumps(command, separators=(",", ":"))
 
 
+def reported_iotune(iotune: IoTune) -> IoTune:
+    """The throttle QEMU reports back for ``iotune`` (``query-block``, ``virsh
+    blkdeviotune``), in libvirt's field names: a ``_max`` set without its ``_max_length``
+    reports length 1, QEMU's default burst length (§6.7 [obs])."""
+    # Any: the names are IoTune's int length fields, which mypy cannot see through a dict.
+    lengths: dict[str, Any] = {field: _get(iotune, field) or 1
+                               for field, _, _, max_field in _LENGTH if _get(iotune, max_field)}
+    return replace(iotune, **lengths)
+
+
 def render_blkdeviotune(disk: DiskDevice, *, legacy_drive: bool = False) -> dict[str, int | str]:
     """What ``query-block`` reports for the disk, with the QMP key names and the zero-filling
     libvirt applies for ``virsh blkdeviotune`` (19 numbers always, ``group`` when throttled).
@@ -221,11 +234,9 @@ def render_blkdeviotune(disk: DiskDevice, *, legacy_drive: bool = False) -> dict
         view["group"] = iotune.group_name
     elif _has_any(iotune):
         view["group"] = f"drive-{disk.alias}" if legacy_drive else qom_path(disk)
+    reported = reported_iotune(iotune)
     for field, _, key, max_field in _LENGTH:
-        if _get(iotune, max_field):
-            view[key] = _get(iotune, field) or 1
-        else:
-            view[key] = 0
+        view[key] = _get(reported, field) if _get(iotune, max_field) else 0
     return view
 
 
