@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from vmqos.cli.options import profile_option
+from vmqos.cli.options import format_option, profile_option
 from vmqos.cli.output import dump_json, to_jsonable
 from vmqos.cli.scenario_io import load_scenario, select_servers
 from vmqos.errors import HostError, PermanentHostError
@@ -68,8 +68,7 @@ def host() -> None:
 
 
 @host.command("facts")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@format_option()
 def facts_command(fmt: str) -> None:
     """What this host offers: qdisc, classifier and action kinds (probed for real in a
     throwaway network namespace — needs root), cgroup version and controllers, PID 1,
@@ -149,8 +148,7 @@ def _dry_plans(loaded: Scenario, servers: list[Server], profile: str | None,
 @click.argument("scenario", required=False, type=click.Path(dir_okay=False))
 @click.option("--server", "server_name", help="only this server (name or id)")
 @profile_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@format_option()
 def apply(scenario: str | None, server_name: str | None, profile: str | None,
           fmt: str) -> None:
     """Enforce SCENARIO's servers (default: the built-in seed) on this host.
@@ -222,8 +220,7 @@ def _print_instance(instance: Instance, created: bool, plan: HostPlan,
 
 
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@format_option()
 def cleanup(fmt: str) -> None:
     """Remove everything vmqos created on this host — sandboxes (namespaces, veths and their
     qdiscs, IFBs, cgroups, loop devices and their files) and its record — and nothing else.

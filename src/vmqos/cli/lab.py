@@ -22,7 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from vmqos.cli.host import print_dry_run
-from vmqos.cli.options import profile_option
+from vmqos.cli.options import format_option, profile_option
 from vmqos.cli.output import dump_json, make_console, to_jsonable
 from vmqos.cli.scenario_io import load_scenario, select_servers
 from vmqos.errors import PermanentHostError, ValidationError, VerificationError
@@ -164,9 +164,8 @@ def _require_root(what: str) -> None:
 @click.option("--max-seconds", type=click.IntRange(3, 60), default=8, show_default=True,
               help="longest traffic measurement per port and direction")
 @click.option("--keep", is_flag=True, help="keep the instances afterwards (default: remove)")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="json: the results on stdout (as results.json), "
-              "progress and messages on stderr")
+@format_option("json: the results on stdout (as results.json), progress and messages "
+               "on stderr")
 def lab(scenario: str | None, profile: str | None, out: str | None, max_seconds: int,
         keep: bool, fmt: str) -> None:
     """Reproduce SCENARIO's experiment (default: the seed lab) on this host and prove it:
@@ -230,9 +229,8 @@ def _build_apply_verify(loaded: Scenario, profile: str | None, config: SandboxCo
 @click.option("--out", type=click.Path(file_okay=False), default="vmqos-verify",
               show_default=True, help="report directory")
 @click.option("--max-seconds", type=click.IntRange(3, 60), default=8, show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="json: the results on stdout (as results.json), "
-              "progress and messages on stderr")
+@format_option("json: the results on stdout (as results.json), progress and messages "
+               "on stderr")
 def verify(scenario: str | None, server_name: str | None, profile: str | None, out: str,
            max_seconds: int, fmt: str) -> None:
     """Measure instances built by `vmqos apply` against their plan (iperf3 per port and
@@ -289,8 +287,7 @@ class _Section:
 @profile_option
 @click.option("--fix", is_flag=True, help="reconcile the vmqos instance: apply the minimal "
               "changes (libvirt domains are only read)")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@format_option()
 def audit(scenario: str | None, server_name: str | None, profile: str | None,
           fix: bool, fmt: str) -> None:
     """Read the host's actual state and report drift from the intent, per server and object.

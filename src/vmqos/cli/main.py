@@ -16,7 +16,7 @@ import click
 from vmqos import __version__
 from vmqos.cli.host import apply, cleanup, host, host_substitutions
 from vmqos.cli.lab import audit, lab, verify
-from vmqos.cli.options import FORMATS, profile_option
+from vmqos.cli.options import format_option, profile_option
 from vmqos.cli.output import dump_json, explanation_json, make_console, print_explanation
 from vmqos.cli.render import render
 from vmqos.cli.scenario_io import load_scenario, select_servers
@@ -109,7 +109,7 @@ def explain(scenario: str | None, profile: str | None, fmt: str, cloud: str | No
 @click.argument("scenario", required=False, type=click.Path(dir_okay=False))
 @click.option("--server", "server_name", help="only this server (name or id)")
 @profile_option
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@format_option()
 def plan(scenario: str | None, server_name: str | None, profile: str | None, fmt: str) -> None:
     """Print every compute-node artifact for the servers of SCENARIO (default: the seed):
     libvirt domain XML, QEMU throttling, cgroup writes, libvirt's tc or ovs-vsctl program and

@@ -11,10 +11,16 @@ from vmqos.errors import ValidationError
 from vmqos.model import VifType
 from vmqos.plan.profile import PRESETS
 
-__all__ = ["FORMATS", "parse_properties", "profile_option", "vif_type_option"]
+__all__ = ["FORMATS", "format_option", "parse_properties", "profile_option", "vif_type_option"]
 
 FORMATS = ("text", "json")
 _F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def format_option(help_text: str | None = None) -> Callable[[_F], _F]:
+    """``--format text|json`` (text by default), passed as ``fmt``."""
+    return click.option("--format", "fmt", type=click.Choice(FORMATS), default="text",
+                        show_default=True, help=help_text)
 
 
 def profile_option(func: _F) -> _F:

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
-from vmqos.cli.options import FORMATS, parse_properties, profile_option, vif_type_option
+from vmqos.cli.options import format_option, parse_properties, profile_option, vif_type_option
 from vmqos.cli.output import dump_json
 from vmqos.errors import ValidationError
 from vmqos.intent.extra_specs import parse_flavor_quota
@@ -53,8 +53,7 @@ def _flavor_options(func: _F) -> _F:
                      help="host device name (default: tap + the first 11 chars of a port id)"),
         vif_type_option,
         profile_option,
-        click.option("--format", "fmt", type=click.Choice(FORMATS), default="text",
-                     show_default=True),
+        format_option(),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
@@ -308,8 +307,7 @@ def ovs_libvirt(properties: tuple[str, ...], vcpus: int, dev: str | None, vif_ty
               help="the port's MAC (packet-rate flows match on it)")
 @click.option("--network-type", default="vlan", show_default=True)
 @click.option("--physical-network", default=None)
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text",
-              show_default=True)
+@format_option()
 def neutron(backend: str, rules: tuple[str, ...], dev: str | None, mac: str,
             network_type: str, physical_network: str | None, fmt: str) -> None:
     """What the Neutron agent writes on the host for a port with these rules.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from vmqos.cli.options import parse_properties
+from vmqos.cli.options import format_option, parse_properties
 from vmqos.cli.output import dump_json, make_console, print_findings
 from vmqos.errors import ValidationError
 from vmqos.intent.extra_specs import parse_flavor_quota, validate_extra_specs
@@ -28,7 +28,7 @@ __all__ = ["validate"]
               help="host cgroup version for the host-level lint")
 @click.option("--vif-type", type=click.Choice([v.value for v in VifType]), multiple=True,
               help="VIF types the flavor will be used with (for the VIF lint)")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@format_option()
 def validate(properties: tuple[str, ...], rules: tuple[str, ...], vcpus: int, cgroup: str,
              vif_type: tuple[str, ...], fmt: str) -> None:
     """Validate flavor properties as Nova (>= 2.86) does and QoS rules as Neutron does.
