@@ -19,6 +19,7 @@ from typing import Any
 
 from vmqos.api.context import neutron_forbidden
 from vmqos.errors import ValidationError
+from vmqos.intent.neutron_convert import convert_to_boolean, convert_to_int, validate_string
 from vmqos.store.identity import TokenInfo
 
 __all__ = ["NETWORK", "PORT", "SECURITY_GROUP", "VNIC_TYPES", "Kind", "parse_body"]
@@ -101,18 +102,12 @@ SECURITY_GROUP: Mapping[str, Attr] = {a.name: a for a in (
     _ro("security_group_rules"),
 )}
 
-_TRUE = frozenset(("1", "t", "true", "on", "y", "yes"))
-_FALSE = frozenset(("0", "f", "false", "off", "n", "no"))
 _MAC = re.compile(r"^([0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}$")
 
 
 def _invalid(attr: str, reason: str, value: object) -> ValidationError:
     return ValidationError(f"Invalid input for {attr}. Reason: {reason}.", key=attr,
                            value=value)
-
-
-def _operation(reason: str, attr: str, value: object) -> ValidationError:
-    return ValidationError(f"Invalid input for operation: {reason}.", key=attr, value=value)
 
 
 def _uuid(attr: Attr, value: object) -> str:
@@ -128,24 +123,11 @@ def _uuid(attr: Attr, value: object) -> str:
 def _convert(attr: Attr, value: Any) -> Any:
     kind = attr.kind
     if kind is Kind.STRING:
-        if not isinstance(value, str):
-            raise _invalid(attr.name, f"'{value}' is not a valid string", value)
-        if len(value) > attr.max_len:
-            raise _invalid(attr.name, f"'{value}' exceeds maximum length of {attr.max_len}",
-                           value)
-        return value
+        return validate_string(attr.name, value, attr.max_len)
     if kind is Kind.BOOL:
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in _TRUE | _FALSE:
-            return text in _TRUE
-        raise _operation(f"'{value}' cannot be converted to boolean", attr.name, value)
+        return convert_to_boolean(attr.name, value)
     if kind is Kind.INT:
-        try:
-            number = int(value)
-        except (TypeError, ValueError, OverflowError):
-            raise _operation(f"'{value}' is not an integer", attr.name, value) from None
+        number = convert_to_int(attr.name, value)
         if not attr.low <= number <= attr.high:
             raise _invalid(attr.name, f"'{number}' is not in range {attr.low} through "
                                       f"{attr.high}", value)

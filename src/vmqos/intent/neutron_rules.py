@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import SupportsIndex, SupportsInt
 
 from vmqos.errors import ValidationError
 from vmqos.intent import capabilities as caps
@@ -30,6 +29,7 @@ from vmqos.intent.neutron import (
     Rule,
     RuleType,
 )
+from vmqos.intent.neutron_convert import convert_to_int
 from vmqos.model import Direction
 from vmqos.units import Kbit, KbitPerSec, Kpps
 
@@ -98,17 +98,6 @@ def _rule_type(rule_type: str) -> RuleType:
             key="type", value=rule_type, allowed=_VALID_TYPES) from None
 
 
-def _convert_to_int(name: str, data: object) -> int:
-    """neutron-lib ``converters.convert_to_int``: Python ``int()``, so ``"10"``, ``" 10 "``,
-    ``10.9`` (-> 10) and ``True`` (-> 1) pass; its ``InvalidInput`` message otherwise."""
-    try:
-        if isinstance(data, str | bytes | SupportsInt | SupportsIndex):
-            return int(data)
-    except (ValueError, TypeError, OverflowError):
-        # OverflowError (float inf) escapes Neutron as a 500; it is just "not an integer" here.
-        pass
-    raise ValidationError(f"Invalid input for operation: '{data}' is not an integer.",
-                          key=name, value=data, allowed="an integer")
 
 
 def _check_known(kind: RuleType, body: Mapping[str, object]) -> None:
@@ -129,7 +118,7 @@ def _convert(kind: RuleType, values: Mapping[str, object]) -> dict[str, object]:
             continue
         value = values[attr.name]
         if attr.convert_to_int:
-            value = _convert_to_int(attr.name, value)
+            value = convert_to_int(attr.name, value)
         reason = attr.param.reason(value)
         if reason is not None:
             raise ValidationError(f"Invalid input for {attr.name}. Reason: {reason}.",

@@ -18,7 +18,6 @@ attributes are validated like the API does (``name``: ``type:name_string`` 255; 
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import replace
 
@@ -32,6 +31,7 @@ from vmqos.intent.neutron import (
     Rule,
     RuleType,
 )
+from vmqos.intent.neutron_convert import convert_to_boolean, validate_string
 from vmqos.intent.neutron_rules import update_rule
 
 __all__ = [
@@ -195,67 +195,6 @@ def remove_rule(policy: QosPolicy, rule_id: str, *,
 _WRITABLE = ("name", "shared", "tenant_id", "project_id", "description", "is_default")
 _READ_ONLY = ("id", "rules", "revision_number", "created_at", "updated_at")
 _KNOWN = frozenset((*_WRITABLE, *_READ_ONLY))
-# strutils.bool_from_string(strict=True), which convert_to_boolean calls.
-_TRUE = frozenset(("1", "t", "true", "on", "y", "yes"))
-_FALSE = frozenset(("0", "f", "false", "off", "n", "no"))
-
-
-def _convert_to_boolean(data: object) -> bool:
-    if isinstance(data, bool):
-        return data
-    text = str(data).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    # convert_to_boolean raises InvalidInput, whose message is "Invalid input for operation:".
-    raise ValidationError(f"Invalid input for operation: '{data}' cannot be converted to "
-                          "boolean.", key=None, value=data, allowed="true or false")
-
-
-def _bool_attr(name: str, data: object) -> bool:
-    try:
-        return _convert_to_boolean(data)
-    except ValidationError as exc:
-        exc.key = name
-        raise
-
-
-def _printable(char: str) -> bool:
-    """neutron-lib ``_is_printable``; its regex only spans U+0000..U+FFFE."""
-    category = unicodedata.category(char)
-    return (ord(char) < 0xFFFF and category[0] != "C"
-            and (category[0] != "Z" or category == "Zs"))
-
-
-def _name_ok(name: str) -> bool:
-    """``valid_name_regex``: printable characters, none non-printable or blank at either end.
-
-    Python's ``$`` also matches before one final newline, so Neutron accepts ``"abc\\n"``.
-    """
-    if not name:
-        return True
-    core = name[:-1] if name.endswith("\n") else name
-    if not core:
-        return False
-    edge_ok = (_printable(core[0]) and unicodedata.category(core[0]) != "Zs"
-               and _printable(core[-1]) and unicodedata.category(core[-1]) != "Zs")
-    return edge_ok and all(_printable(c) for c in core)
-
-
-def _string(name: str, data: object, max_len: int, *, name_string: bool = False) -> str:
-    reason = None
-    if not isinstance(data, str):
-        reason = f"'{data}' is not a valid string"
-    elif len(data) > max_len:
-        reason = f"'{data}' exceeds maximum length of {max_len}"
-    elif name_string and not _name_ok(data):
-        reason = f"'{data}' is not a valid string"
-    if reason is not None:
-        raise ValidationError(f"Invalid input for {name}. Reason: {reason}.", key=name,
-                              value=data, allowed=f"a string of at most {max_len} characters")
-    assert isinstance(data, str)
-    return data
 
 
 def _check_policy_keys(body: Mapping[str, object], *, post: bool) -> None:
@@ -276,18 +215,18 @@ def _converted(body: Mapping[str, object], policy: QosPolicy) -> QosPolicy:
     """``convert_values`` over the given attributes, in the attribute map's order."""
     name = policy.name
     if "name" in body:
-        name = _string("name", body["name"], _NAME_FIELD_SIZE, name_string=True)
-    shared = _bool_attr("shared", body["shared"]) if "shared" in body else policy.shared
+        name = validate_string("name", body["name"], _NAME_FIELD_SIZE, name_string=True)
+    shared = convert_to_boolean("shared", body["shared"]) if "shared" in body else policy.shared
     project_id = policy.project_id
     for key in ("tenant_id", "project_id"):
         if key in body:
-            project_id = _string(key, body[key], _PROJECT_ID_FIELD_SIZE)
+            project_id = validate_string(key, body[key], _PROJECT_ID_FIELD_SIZE)
     description = policy.description
     if "description" in body:
-        description = _string("description", body["description"], _DESCRIPTION_FIELD_SIZE)
+        description = validate_string("description", body["description"], _DESCRIPTION_FIELD_SIZE)
     is_default = policy.is_default
     if "is_default" in body:
-        is_default = _bool_attr("is_default", body["is_default"])
+        is_default = convert_to_boolean("is_default", body["is_default"])
     return replace(policy, name=name, shared=shared, project_id=project_id,
                    description=description, is_default=is_default)
 
