@@ -29,7 +29,7 @@ from vmqos.errors import NotFoundError, ValidationError
 from vmqos.intent.capabilities import check_rule_supported, rule_type_details, rule_types
 from vmqos.intent.neutron import Rule, RuleType
 from vmqos.intent.neutron_rules import rule_to_dict
-from vmqos.intent.qos_policy import QosRuleNotFound
+from vmqos.intent.qos_policy import QosRuleNotFound, find_rule
 from vmqos.store import qos
 from vmqos.store.identity import TokenInfo
 from vmqos.store.models import QosPolicy
@@ -187,17 +187,12 @@ def show_rule(policy_id: str, collection: RuleCollection, rule_id: str, request:
 
 
 def _rule_of(session: Session, row: QosPolicy, rule_id: str, rule_type: RuleType) -> Rule:
-    for rule in qos.policy_value(session, row).rules:
-        if rule.id == rule_id and rule.type is rule_type:
-            return rule
-    raise ApiError(404, f"QoS rule {rule_id} for policy {row.id} could not be found.",
-                   kind="QosRuleNotFound")
+    return find_rule(qos.policy_value(session, row), rule_id, rule_type)
 
 
 def _update(session: Session, row: QosPolicy, rule_id: str, rule_type: RuleType,
             inner: dict[str, Any], who: TokenInfo, backend: str) -> Rule:
     _admin(who, f"update_policy_{rule_type.value}_rule")
-    _rule_of(session, row, rule_id, rule_type)
     rule = qos.update_policy_rule(session, row, rule_id, inner, rule_type)
     _check_ports(session, row, rule, backend)
     return rule

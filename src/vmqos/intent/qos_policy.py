@@ -39,6 +39,7 @@ __all__ = [
     "add_rule",
     "check_default_unique",
     "check_new_rule",
+    "find_rule",
     "parse_policy",
     "remove_rule",
     "replace_rule",
@@ -167,6 +168,11 @@ def _find(policy: QosPolicy, rule_id: str, rule_type: RuleType | None) -> int:
     raise QosRuleNotFound(
         f"QoS rule {rule_id} for policy {_policy_ref(policy)} could not be found.",
         key="rule_id", value=rule_id)
+
+
+def find_rule(policy: QosPolicy, rule_id: str, rule_type: RuleType | None) -> Rule:
+    """The rule ``rule_id`` (of ``rule_type`` when given); Neutron's ``QosRuleNotFound``."""
+    return policy.rules[_find(policy, rule_id, rule_type)]
 
 
 def replace_rule(policy: QosPolicy, rule: Rule, *,

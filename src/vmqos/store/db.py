@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from vmqos.errors import PermanentHostError
 
-__all__ = ["Database", "sqlite_url"]
+__all__ = ["Database", "filtered", "sqlite_url"]
 
 # How long a SQLite writer waits for the lock before giving up (seconds).
 _SQLITE_BUSY_TIMEOUT = 30
@@ -115,3 +115,13 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def filtered(query: sa.Select[Any], model: type[Any], filters: Mapping[str, Any]) -> Any:
+    """``query`` narrowed by the list filters a client gave (``?name=x``): equality on each
+    column of ``model`` that exists; unset (None) and unknown names are ignored."""
+    for key, value in filters.items():
+        column = getattr(model, key, None)
+        if column is not None and value is not None:
+            query = query.where(column == value)
+    return query

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from vmqos.errors import NotFoundError
+from vmqos.store.db import filtered
 from vmqos.store.identity import TokenInfo
 from vmqos.store.models import Image, utcnow
 
@@ -43,9 +44,7 @@ def list_images(session: Session, who: TokenInfo, *, ids: Sequence[str] | None,
         query = query.where(_visible(who))
     if ids is not None:
         query = query.where(Image.id.in_(list(ids)))
-    for key, value in filters.items():
-        if value is not None:
-            query = query.where(getattr(Image, key) == value)
+    query = filtered(query, Image, filters)
     return session.scalars(query.order_by(Image.created_at.desc(), Image.id)).all()
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from vmqos.errors import ConflictError, NotFoundError, ValidationError
+from vmqos.store.db import filtered
 from vmqos.store.identity import TokenInfo
 from vmqos.store.models import Network, Port, SecurityGroup, utcnow
 from vmqos.store.subnets import allocate_ips
@@ -71,20 +72,12 @@ def get_network(session: Session, network_id: str, who: TokenInfo) -> Network:
     return network
 
 
-def _filtered(query: sa.Select[Any], model: type[Any], filters: Mapping[str, Any]) -> Any:
-    for key, value in filters.items():
-        column = getattr(model, key, None)
-        if column is not None and value is not None:
-            query = query.where(column == value)
-    return query
-
-
 def list_networks(session: Session, who: TokenInfo,
                   filters: Mapping[str, Any]) -> Sequence[Network]:
     query = sa.select(Network)
     if not who.is_admin:
         query = query.where(_visible_network(who))
-    return session.scalars(_filtered(query, Network, filters)
+    return session.scalars(filtered(query, Network, filters)
                            .order_by(Network.created_at, Network.id)).all()
 
 
@@ -167,7 +160,7 @@ def list_ports(session: Session, who: TokenInfo, filters: Mapping[str, Any]) -> 
     query = sa.select(Port)
     if not who.is_admin:
         query = query.where(_visible_port(who))
-    return session.scalars(_filtered(query, Port, filters).order_by(Port.seq)).all()
+    return session.scalars(filtered(query, Port, filters).order_by(Port.seq)).all()
 
 
 def allocate_mac() -> str:
@@ -280,5 +273,5 @@ def list_security_groups(session: Session, who: TokenInfo,
     query = sa.select(SecurityGroup)
     if not who.is_admin:
         query = query.where(SecurityGroup.project_id == who.project_id)
-    return session.scalars(_filtered(query, SecurityGroup, filters)
+    return session.scalars(filtered(query, SecurityGroup, filters)
                            .order_by(SecurityGroup.created_at, SecurityGroup.id)).all()

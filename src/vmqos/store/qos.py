@@ -29,6 +29,7 @@ from vmqos.intent.binding import effective_policy_id
 from vmqos.intent.neutron import QosPolicy as PolicyValue
 from vmqos.intent.neutron import Rule, RuleType
 from vmqos.intent.neutron_rules import parse_rule, rule_to_dict
+from vmqos.store.db import filtered
 from vmqos.store.identity import TokenInfo
 from vmqos.store.models import Network, Port, QosPolicy, QosRule, utcnow
 from vmqos.store.scenario import network_value, port_value
@@ -94,9 +95,7 @@ def list_policies(session: Session, who: TokenInfo,
     if not who.is_admin:
         query = query.where(sa.or_(QosPolicy.project_id == who.project_id,
                                    QosPolicy.shared.is_(True)))
-    for key, value in filters.items():
-        if value is not None and hasattr(QosPolicy, key):
-            query = query.where(getattr(QosPolicy, key) == value)
+    query = filtered(query, QosPolicy, filters)
     return session.scalars(query.order_by(QosPolicy.created_at, QosPolicy.id)).all()
 
 
@@ -179,12 +178,16 @@ def ports_using_policy(session: Session, policy_id: str, backend: str) -> list[P
     return out
 
 
-def _stored(session: Session, row: QosPolicy, rule: Rule, seq: int) -> QosRule:
+def _values(rule: Rule) -> dict[str, object]:
+    """A rule's stored values: its Neutron fields but the id (a column of its own)."""
     values = rule_to_dict(rule)
     del values["id"]
-    stored = QosRule(id=rule.id, seq=seq, policy_id=row.id, type=rule.type.value,
-                     direction=rule_direction(rule), values=values)
-    return stored
+    return values
+
+
+def _stored(row: QosPolicy, rule: Rule, seq: int) -> QosRule:
+    return QosRule(id=rule.id, seq=seq, policy_id=row.id, type=rule.type.value,
+                   direction=rule_direction(rule), values=_values(rule))
 
 
 def add_policy_rule(session: Session, row: QosPolicy, rule_type: str,
@@ -194,7 +197,7 @@ def add_policy_rule(session: Session, row: QosPolicy, rule_type: str,
     policies.add_rule(policy_value(session, row), rule)
     try:
         with session.begin_nested():  # the savepoint must precede the INSERT
-            session.add(_stored(session, row, rule, time.time_ns()))
+            session.add(_stored(row, rule, time.time_ns()))
             session.flush()
     except IntegrityError as exc:  # only if a writer bypassed the lock: same message
         raise ConflictError(f"Rule {rule.type.value} conflicts with a rule which already "
@@ -217,13 +220,10 @@ def find_rule(session: Session, rule_id: str, rule_type: RuleType | None) -> Qos
 
 def update_policy_rule(session: Session, row: QosPolicy, rule_id: str,
                        body: Mapping[str, object], rule_type: RuleType | None) -> Rule:
-    new_policy, rule = policies.update_policy_rule(policy_value(session, row), rule_id, body,
-                                                   rule_type=rule_type)
-    del new_policy
+    _, rule = policies.update_policy_rule(policy_value(session, row), rule_id, body,
+                                          rule_type=rule_type)
     stored = find_rule(session, rule_id, rule_type)
-    values = rule_to_dict(rule)
-    del values["id"]
-    stored.values = values
+    stored.values = _values(rule)
     stored.direction = rule_direction(rule)
     _bump(row)
     return rule

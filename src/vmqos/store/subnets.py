@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from vmqos.errors import ConflictError, NotFoundError, ValidationError
+from vmqos.store.db import filtered
 from vmqos.store.identity import TokenInfo
 from vmqos.store.models import IpAllocation, Network, Subnet, utcnow
 
@@ -69,9 +70,7 @@ def list_subnets(session: Session, who: TokenInfo,
     if not who.is_admin:
         query = query.join(Network, Network.id == Subnet.network_id).where(sa.or_(
             Subnet.project_id == who.project_id, Network.shared.is_(True)))
-    for key, value in filters.items():
-        if value is not None and hasattr(Subnet, key):
-            query = query.where(getattr(Subnet, key) == value)
+    query = filtered(query, Subnet, filters)
     return session.scalars(query.order_by(Subnet.created_at, Subnet.id)).all()
 
 
