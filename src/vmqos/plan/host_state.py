@@ -323,6 +323,3 @@ class HostState:
     links: tuple[Link, ...] = ()
     tc: tuple[TcObject, ...] = ()
     cgroup: tuple[CgroupValue, ...] = ()
-
-    def tc_on(self, dev: str) -> tuple[TcObject, ...]:
-        return tuple(obj for obj in self.tc if obj.dev == dev)

@@ -75,7 +75,6 @@ from vmqos.units import (
 )
 
 __all__ = [
-    "EXACT_NEEDS",
     "PFIFO_LIMIT",
     "HostTcPlan",
     "SideSpec",
@@ -90,10 +89,6 @@ _U32 = 0xFFFF_FFFF
 PFIFO_LIMIT = 127
 # libvirt's police `mtu 64kb`: packets up to 64 KiB (GSO) are measured, not dropped outright.
 _POLICE_MTU = 65536
-# What libvirt's program uses, by kind (its commands in vmqos.plan.tc).
-EXACT_NEEDS: dict[str, tuple[str, ...]] = {
-    "qdiscs": ("htb", "sfq", "ingress"), "classifiers": ("fw", "u32"), "actions": ("police",),
-}
 _ETH_HEADER = 14
 
 
@@ -133,10 +128,6 @@ class HostTcPlan:
     enforced: tuple[Limit, ...]
     substitutions: tuple[Substitution, ...]
     strategy: str                   # "libvirt-exact", "equivalent" or "none"
-
-    @property
-    def devices(self) -> tuple[str, ...]:
-        return (self.dev,) if self.ifb is None else (self.dev, self.ifb)
 
 
 def ifb_name(dev: str) -> str:

@@ -128,10 +128,6 @@ class ObservedQdisc:
     direct_qlen: int | None = None        # htb (iproute2 >= 4.x)
     options: tuple[tuple[str, str], ...] = ()
 
-    @property
-    def is_root(self) -> bool:
-        return self.parent == "root"
-
     def option(self, key: str) -> str | None:
         return _option(self.options, key)
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vmqos.errors import IntentError, PermanentHostError, TemporaryHostError
-from vmqos.plan.judge import Sample, mean_over
+from vmqos.plan.judge import Sample
 from vmqos.verify.load import paused, read_line, release
 
 __all__ = ["DiskMeasurement", "check_device_is_free", "measure_disk"]
@@ -51,10 +51,6 @@ class DiskMeasurement:
     @property
     def iops(self) -> float:
         return self.ops_total / self.seconds if self.seconds > 0 else 0.0
-
-    def mean_after(self, skip: float) -> float | None:
-        """Mean bytes/s after the first ``skip`` seconds."""
-        return mean_over(self.samples, skip)[0]
 
 
 def _mounted_devices() -> set[int]:
