@@ -35,12 +35,11 @@ from vmqos.api.plan_view import plan_json, server_plan
 from vmqos.api.server_views import POWER_RUNNING, server_view
 from vmqos.api.settings import Settings
 from vmqos.errors import IntentError, NotFoundError
-from vmqos.model import VifType
 from vmqos.plan.server_plan import render_server_plan_text
 from vmqos.store import compute, images, network
 from vmqos.store.identity import TokenInfo
 from vmqos.store.models import Network, Port, SecurityGroup, Server, utcnow
-from vmqos.store.scenario import flavor_snapshot
+from vmqos.store.scenario import binding_of, flavor_snapshot
 
 __all__ = ["router"]
 
@@ -84,25 +83,6 @@ class ServerCreateBody(BaseModel):
 
 def _last_segment(ref: str | int) -> str:
     return str(ref).rstrip("/").rsplit("/", 1)[-1]
-
-
-def _binding(settings: Settings, vnic_type: str, port_id: str) -> tuple[str, dict[str, Any]]:
-    """What the ML2 mechanism driver binds: ``binding:vif_type`` and ``vif_details``."""
-    if vnic_type in ("direct", "macvtap"):
-        return "hw_veb", {"port_filter": False, "vlan": "0"}
-    if vnic_type == "direct-physical":
-        return "hostdev_physical", {"port_filter": False}
-    vif = settings.vif_type
-    if vif is VifType.VHOSTUSER:
-        return "vhostuser", {"vhostuser_mode": "server", "vhostuser_ovs_plug": True,
-                             "vhostuser_socket": f"/var/run/openvswitch/vhu{port_id[:11]}"}
-    if vif is VifType.ETHERNET:
-        return "tap", {}
-    if vif in (VifType.OVS_BRIDGE, VifType.OVS_HYBRID):
-        return "ovs", {"port_filter": True, "bridge_name": "br-int", "connectivity": "l2",
-                       "datapath_type": "system",
-                       "ovs_hybrid_plug": vif is VifType.OVS_HYBRID}
-    return "hw_veb", {"port_filter": False}
 
 
 def _security_groups(session: Session, who: TokenInfo,
@@ -178,7 +158,7 @@ def _attach(session: Session, settings: Settings, who: TokenInfo, server: Server
                                        mac_address=None, values={
                                            "security_group_ids": [g.id for g in groups]})
             server.created_ports = [*server.created_ports, port.id]
-        vif_type, details = _binding(settings, port.vnic_type, port.id)
+        vif_type, details = binding_of(settings.vif_type, port.vnic_type, port.id)
         port.device_id, port.device_owner = server.id, owner
         port.host_id, port.vif_type, port.vif_details = settings.host, vif_type, details
         port.status = "ACTIVE"

@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # rows are only read here; the CLI imports this without SQLAl
     from vmqos.store.models import Network, Port, Server
 
 __all__ = [
+    "binding_of",
     "flavor_snapshot",
     "flavor_value",
     "instance_name",
@@ -45,6 +46,31 @@ __all__ = [
     "server_value",
     "vif_type_of",
 ]
+
+
+def binding_of(vif: VifType, vnic_type: str, port_id: str) -> tuple[str, dict[str, Any]]:
+    """What the ML2 mechanism driver binds for a port of ``vnic_type`` on a host that plugs
+    ``normal`` ports as ``vif``: ``binding:vif_type`` and ``vif_details``. The inverse of
+    :func:`vif_type_of`."""
+    if vnic_type in ("direct", "macvtap"):
+        return "hw_veb", {"port_filter": False, "vlan": "0"}
+    if vnic_type == "direct-physical":
+        return "hostdev_physical", {"port_filter": False}
+    if vif is VifType.VHOSTUSER:
+        return "vhostuser", {"vhostuser_mode": "server", "vhostuser_ovs_plug": True,
+                             "vhostuser_socket": f"/var/run/openvswitch/vhu{port_id[:11]}"}
+    if vif is VifType.ETHERNET:
+        return "tap", {}
+    if vif in (VifType.OVS_BRIDGE, VifType.OVS_HYBRID):
+        return "ovs", {"port_filter": True, "bridge_name": "br-int", "connectivity": "l2",
+                       "datapath_type": "system",
+                       "ovs_hybrid_plug": vif is VifType.OVS_HYBRID}
+    if vif is VifType.MACVTAP:
+        # The macvtap mechanism driver (ML2/macvtap agent); the host's NIC is its config.
+        return "macvtap", {"port_filter": False, "connectivity": "l2",
+                           "physical_interface": "eth1", "macvtap_source": "eth1",
+                           "macvtap_mode": "bridge"}
+    return "hw_veb", {"port_filter": False}
 
 
 def vif_type_of(vif_type: str | None, vnic_type: str | None,
@@ -61,6 +87,8 @@ def vif_type_of(vif_type: str | None, vnic_type: str | None,
         return VifType.OVS_HYBRID
     if vif_type == "tap":
         return VifType.ETHERNET
+    if vif_type == "macvtap":
+        return VifType.MACVTAP
     if vnic == "macvtap":
         return VifType.MACVTAP
     if vnic in ("direct", "direct-physical"):
