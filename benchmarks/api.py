@@ -54,8 +54,8 @@ if _SRC.is_dir() and str(_SRC) not in sys.path:
     sys.path.insert(0, str(_SRC))
 
 from vmqos.intent.scenario_parse import parse_scenario  # noqa: E402
-from vmqos.plan.profile import get_profile  # noqa: E402
 from vmqos.plan.server_plan import compile_server_plan  # noqa: E402
+from vmqos.profile import get_profile  # noqa: E402
 
 PASSWORD = "bench-admin"
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHgbVTA/TUMS8s8gRLu4cmRBZfzUhg4N7WFjfhReru9U b@h"

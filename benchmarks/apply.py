@@ -51,12 +51,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from vmqos.host.apply import apply_host_plan, observe_host_state
 from vmqos.host.facts import observe_host_facts
 from vmqos.host.runner import run, run_batch
-from vmqos.intent.scenario import tap_name
-from vmqos.plan.domain import Bandwidth, BandwidthSide
-from vmqos.plan.host_plan import HostPlan
-from vmqos.plan.host_state import HostState
-from vmqos.plan.reconcile import LinkAction, TcAction, reconcile
-from vmqos.plan.strategy import compile_host_tc
+from vmqos.intent.neutron.network import tap_name
+from vmqos.libvirt_types import Bandwidth, BandwidthSide
+from vmqos.reconcile.diff import LinkAction, TcAction, reconcile
+from vmqos.reconcile.host_plan import HostPlan
+from vmqos.reconcile.state import HostState
+from vmqos.reconcile.strategy import compile_host_tc
 from vmqos.units import KBytesPerSec, KiB
 
 SEED_SIDE = BandwidthSide(KBytesPerSec(32768), KBytesPerSec(65536), KiB(131072))

@@ -54,9 +54,7 @@ _SRC = Path(__file__).resolve().parent.parent / "src"
 if _SRC.is_dir() and str(_SRC) not in sys.path:
     sys.path.insert(0, str(_SRC))
 
-from vmqos.intent.extra_specs import parse_flavor_quota  # noqa: E402
-from vmqos.intent.flavor import Flavor, FlavorQuota  # noqa: E402
-from vmqos.intent.neutron import (  # noqa: E402
+from vmqos.intent.neutron.model import (  # noqa: E402
     BandwidthLimitRule,
     DscpMarkingRule,
     MinimumBandwidthRule,
@@ -64,15 +62,18 @@ from vmqos.intent.neutron import (  # noqa: E402
     QosPolicy,
     Rule,
 )
-from vmqos.intent.qos_policy import add_rule  # noqa: E402
-from vmqos.intent.scenario import Network, Port, Scenario, Server, Volume  # noqa: E402
-from vmqos.intent.volume_qos import parse_volume_qos  # noqa: E402
+from vmqos.intent.neutron.network import Network, Port  # noqa: E402
+from vmqos.intent.neutron.policy import add_rule  # noqa: E402
+from vmqos.intent.nova.extra_specs import parse_flavor_quota  # noqa: E402
+from vmqos.intent.nova.flavor import Flavor, FlavorQuota  # noqa: E402
+from vmqos.intent.nova.volume_qos import parse_volume_qos  # noqa: E402
+from vmqos.intent.scenario import Scenario, Server, Volume  # noqa: E402
+from vmqos.libvirt_types import IoTune  # noqa: E402
 from vmqos.model import Direction, VifType  # noqa: E402
-from vmqos.plan.compile_nova import compile_domain  # noqa: E402
-from vmqos.plan.domain import IoTune  # noqa: E402
-from vmqos.plan.explain import explain_scenario  # noqa: E402
-from vmqos.plan.libvirt_xml import render_domain_xml  # noqa: E402
-from vmqos.plan.profile import Profile, get_profile  # noqa: E402
+from vmqos.plan.explain.explain import explain_scenario  # noqa: E402
+from vmqos.plan.nova.compile import compile_domain  # noqa: E402
+from vmqos.plan.render.domain_xml import render_domain_xml  # noqa: E402
+from vmqos.profile import Profile, get_profile  # noqa: E402
 from vmqos.units import Kbit, KbitPerSec, Kpps  # noqa: E402
 
 # The issue's anchors (core issue: "Targets on one core").

@@ -35,15 +35,16 @@ import pytest
 import yaml
 
 from vmqos.cli.output import dump_json, explanation_json, to_jsonable
-from vmqos.intent.flavor import Flavor
-from vmqos.intent.neutron import QosPolicy, RuleType
-from vmqos.intent.neutron_rules import API_ATTRIBUTES, parse_rule
-from vmqos.intent.scenario import Network, Port, Scenario, Server
+from vmqos.intent.neutron.model import QosPolicy, RuleType
+from vmqos.intent.neutron.network import Network, Port
+from vmqos.intent.neutron.rules import API_ATTRIBUTES, parse_rule
+from vmqos.intent.nova.flavor import Flavor
+from vmqos.intent.scenario import Scenario, Server
 from vmqos.intent.scenario_parse import parse_scenario
 from vmqos.model import VifType
-from vmqos.plan.explain import explain_scenario
-from vmqos.plan.profile import get_profile
+from vmqos.plan.explain.explain import explain_scenario
 from vmqos.plan.server_plan import compile_server_plan
+from vmqos.profile import get_profile
 
 from .conftest import OPENSTACK, REPO, VENV_BIN, free_port
 from .seed_note import argv, note_commands, note_table, parse_table

@@ -12,11 +12,12 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from vmqos.intent.flavor import DiskQuota, Flavor, FlavorQuota, VifQuota
-from vmqos.intent.scenario import Port, Server
+from vmqos.intent.neutron.network import Port
+from vmqos.intent.nova.flavor import DiskQuota, Flavor, FlavorQuota, VifQuota
+from vmqos.intent.scenario import Server
 from vmqos.model import VifType
-from vmqos.plan.libvirt_xml import HostDetails
-from vmqos.plan.profile import Profile, get_profile
+from vmqos.plan.render.domain_xml import HostDetails
+from vmqos.profile import Profile, get_profile
 from vmqos.units import KBytesPerSec, KiB
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "seed"

@@ -6,16 +6,16 @@ from __future__ import annotations
 import pytest
 import seed_inputs as seed
 
-from vmqos.plan.compile_nova import compile_domain
-from vmqos.plan.domain import DomainSpec
-from vmqos.plan.libvirt_xml import (
+from vmqos.libvirt_types import DomainSpec
+from vmqos.plan.nova.compile import compile_domain
+from vmqos.plan.render.domain_xml import (
     HostDetails,
     render_cputune,
     render_disk,
     render_domain_xml,
     render_interface,
 )
-from vmqos.plan.libvirt_xml_parse import parse_domain_xml
+from vmqos.plan.render.domain_xml_parse import parse_domain_xml
 
 CASES = {
     "m1.normal": (seed.VM_NORMAL, seed.M1_NORMAL, seed.NORMAL_QUOTA, seed.NORMAL_PORTS,

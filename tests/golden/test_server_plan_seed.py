@@ -10,8 +10,8 @@ import yaml
 
 from vmqos.intent.scenario import Scenario
 from vmqos.intent.scenario_parse import parse_scenario
-from vmqos.plan.profile import get_profile
 from vmqos.plan.server_plan import ServerPlan, compile_server_plan, render_server_plan_text
+from vmqos.profile import get_profile
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "seed"

@@ -28,7 +28,7 @@ from vmqos.host.sandbox import remove_all
 from vmqos.host.state import SandboxConfig
 from vmqos.intent.scenario import Scenario
 from vmqos.intent.scenario_parse import parse_scenario
-from vmqos.plan.host_facts import HostFacts
+from vmqos.reconcile.facts import HostFacts
 
 
 @pytest.fixture(scope="session")

@@ -22,11 +22,11 @@ from vmqos.host.apply import ApplyError, apply_host_plan, observe_host_state
 from vmqos.host.sandbox import Instance, ensure_instance
 from vmqos.host.state import SandboxConfig
 from vmqos.intent.scenario import Scenario, Server
-from vmqos.plan.host_facts import HostFacts
-from vmqos.plan.host_plan import HostPlan, compile_host_plan
-from vmqos.plan.profile import get_profile
-from vmqos.plan.reconcile import reconcile
-from vmqos.plan.strategy import ifb_name
+from vmqos.profile import get_profile
+from vmqos.reconcile.diff import reconcile
+from vmqos.reconcile.facts import HostFacts
+from vmqos.reconcile.host_plan import HostPlan, compile_host_plan
+from vmqos.reconcile.strategy import ifb_name
 
 TAPS = ("tapbb8410ad-a0", "tapa1e966cd-47", "tape0bb2633-17")
 

@@ -15,9 +15,9 @@ from vmqos.host.facts import observe_host_facts
 from vmqos.host.sandbox import ensure_instance, list_instances, remove_all
 from vmqos.host.state import SandboxConfig
 from vmqos.intent.scenario import Scenario
-from vmqos.plan.host_facts import PROBED_CLASSIFIERS, PROBED_QDISCS, HostFacts
-from vmqos.plan.host_plan import compile_host_plan
-from vmqos.plan.profile import get_profile
+from vmqos.profile import get_profile
+from vmqos.reconcile.facts import PROBED_CLASSIFIERS, PROBED_QDISCS, HostFacts
+from vmqos.reconcile.host_plan import compile_host_plan
 
 
 def test_cleanup_leaves_nothing_of_vmqos_and_everything_else(

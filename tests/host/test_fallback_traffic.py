@@ -21,9 +21,9 @@ from vmqos.host.apply import apply_host_plan
 from vmqos.host.sandbox import Instance, ensure_instance
 from vmqos.host.state import SandboxConfig
 from vmqos.intent.scenario_parse import parse_scenario
-from vmqos.plan.host_facts import HostFacts
-from vmqos.plan.host_plan import compile_host_plan
-from vmqos.plan.profile import get_profile
+from vmqos.profile import get_profile
+from vmqos.reconcile.facts import HostFacts
+from vmqos.reconcile.host_plan import compile_host_plan
 
 RATE = 8_000_000                       # quota:vif_*_average 1000 kB/s
 PORT_ID = "5e1f0a11-b0ac-4c1d-9f00-000000000001"

@@ -24,9 +24,9 @@ import yaml
 from conftest import virsh
 
 from vmqos.intent.scenario_parse import parse_scenario
-from vmqos.plan.libvirt_xml import render_domain_xml
-from vmqos.plan.profile import get_profile
+from vmqos.plan.render.domain_xml import render_domain_xml
 from vmqos.plan.server_plan import compile_server_plan
+from vmqos.profile import get_profile
 
 Make = Callable[[str, bool], str]
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from vmqos.errors import ValidationError
-from vmqos.intent.binding import (
+from vmqos.intent.neutron.binding import (
     PolicySource,
     effective_policy_id,
     policy_source,
     resolve_policy,
 )
-from vmqos.intent.scenario import Network, Port
+from vmqos.intent.neutron.network import Network, Port
 
 # §6.2: (device_owner, network policy, port policy, applied ML2/OVS, applied OVN)
 TABLE = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from vmqos.errors import ConflictError, ValidationError
-from vmqos.intent.capabilities import (
+from vmqos.intent.neutron.capabilities import (
     BACKENDS,
     EnforcementMode,
     check_rule_supported,
@@ -14,7 +14,7 @@ from vmqos.intent.capabilities import (
     rule_type_details,
     rule_types,
 )
-from vmqos.intent.neutron import (
+from vmqos.intent.neutron.model import (
     BandwidthLimitRule,
     DscpMarkingRule,
     MinimumBandwidthRule,

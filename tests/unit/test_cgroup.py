@@ -10,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from vmqos.errors import UnsupportedError, ValidationError
-from vmqos.plan.cgroup import (
+from vmqos.libvirt_types import CpuTune
+from vmqos.plan.render.cgroup import (
     CgroupWrite,
     SystemdProperty,
     cgroup_layout,
@@ -23,8 +24,7 @@ from vmqos.plan.cgroup import (
     shares_to_weight,
     thread_cgroup_dir,
 )
-from vmqos.plan.domain import CpuTune
-from vmqos.plan.profile import Profile, SharesPolicy, get_profile
+from vmqos.profile import Profile, SharesPolicy, get_profile
 
 SEED_NOTE = Path(__file__).resolve().parents[1] / "fixtures" / "seed" / "nova-neutron-qos-note.md"
 PIKE = get_profile("pike-rhel7")

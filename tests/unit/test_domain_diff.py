@@ -11,12 +11,12 @@ import yaml
 from vmqos.errors import ValidationError
 from vmqos.intent.scenario import Scenario
 from vmqos.intent.scenario_parse import parse_scenario
-from vmqos.plan.domain import IoTune
-from vmqos.plan.domain_diff import diff_domain_qos, diff_enforced
-from vmqos.plan.libvirt_xml_parse import parse_domain_xml
-from vmqos.plan.profile import get_profile
+from vmqos.libvirt_types import IoTune
+from vmqos.observe.domain_diff import diff_domain_qos, diff_enforced
+from vmqos.observe.virsh import LiveDomain, LiveSched, parse_blkdeviotune, parse_schedinfo
+from vmqos.plan.render.domain_xml_parse import parse_domain_xml
 from vmqos.plan.server_plan import compile_server_plan
-from vmqos.plan.virsh_parse import LiveDomain, LiveSched, parse_blkdeviotune, parse_schedinfo
+from vmqos.profile import get_profile
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "seed"

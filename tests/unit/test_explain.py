@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from vmqos.intent.flavor import Flavor
-from vmqos.intent.neutron import BandwidthLimitRule, DscpMarkingRule, QosPolicy
-from vmqos.intent.scenario import Network, Port, Scenario, Server
+from vmqos.intent.neutron.model import BandwidthLimitRule, DscpMarkingRule, QosPolicy
+from vmqos.intent.neutron.network import Network, Port
+from vmqos.intent.nova.flavor import Flavor
+from vmqos.intent.scenario import Scenario, Server
 from vmqos.intent.scenario_parse import parse_scenario
 from vmqos.model import Direction, Enforcer, VifType
-from vmqos.plan.explain import PortExplanation, explain_scenario
-from vmqos.plan.profile import SharesPolicy, get_profile
+from vmqos.plan.explain.explain import PortExplanation, explain_scenario
+from vmqos.profile import SharesPolicy, get_profile
 from vmqos.units import Kbit, KbitPerSec
 
 SEED = Path(__file__).resolve().parents[2] / "src" / "vmqos" / "scenarios" / "seed.yaml"

@@ -1,7 +1,7 @@
-"""The host strategy (vmqos.plan.strategy, host_plan): libvirt's program where the kernel
+"""The host strategy (vmqos.reconcile.strategy, host_plan): libvirt's program where the kernel
 offers it, the equivalent one where it does not, explicit bursts, and whole-instance plans.
 
-Reference: libvirt's program is vmqos.plan.tc's (itself checked against libvirt's unit-test
+Reference: libvirt's program is vmqos.plan.render.tc's (itself checked against libvirt's unit-test
 vectors in test_tc.py); the kernel kinds of "this host" are ENVIRONMENT.md's measured table.
 """
 
@@ -17,25 +17,20 @@ import yaml
 from vmqos.errors import UnsupportedError, ValidationError
 from vmqos.intent.scenario import Scenario
 from vmqos.intent.scenario_parse import parse_scenario
+from vmqos.libvirt_types import Bandwidth, BandwidthSide, IoTune
+from vmqos.limits import Limit
 from vmqos.model import Direction, Enforcer
-from vmqos.plan.domain import Bandwidth, BandwidthSide, IoTune
-from vmqos.plan.host_facts import FULL_FACTS, HostFacts
-from vmqos.plan.host_plan import SandboxLayout, compile_host_plan, disk_limits
-from vmqos.plan.host_state import HtbClass, Link, Police, Redirect, TcFilter, TcQdisc
-from vmqos.plan.limits import Limit
-from vmqos.plan.profile import get_profile
-from vmqos.plan.strategy import (
+from vmqos.plan.kernel.psched import DEFAULT_PSCHED, htb_buffer_roundtrip, tc_calc_xmittime
+from vmqos.plan.render.tc import compile_libvirt_tc, render_command
+from vmqos.profile import get_profile
+from vmqos.reconcile.facts import FULL_FACTS, HostFacts
+from vmqos.reconcile.host_plan import SandboxLayout, compile_host_plan, disk_limits
+from vmqos.reconcile.state import HtbClass, Link, Police, Redirect, TcFilter, TcQdisc
+from vmqos.reconcile.strategy import (
     PFIFO_LIMIT,
     compile_host_tc,
     derive_burst,
     ifb_name,
-)
-from vmqos.plan.tc import (
-    DEFAULT_PSCHED,
-    compile_libvirt_tc,
-    htb_buffer_roundtrip,
-    render_command,
-    tc_calc_xmittime,
 )
 from vmqos.units import BitsPerSec, Bytes, KBytesPerSec, KiB
 

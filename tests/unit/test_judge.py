@@ -1,4 +1,4 @@
-"""Tolerance judgement (vmqos.plan.judge): the rules of issue 3 §4 on literal series.
+"""Tolerance judgement (vmqos.verify.judge): the rules of issue 3 §4 on literal series.
 
 Series shapes follow what this host measured (tests/verify): an 8/16 Mbit/s HTB with a 1 MiB
 burst gives ~15.5 Mbit/s for ~1 s, then ~7.65 Mbit/s (0.956 of the rate); cpu.shares
@@ -10,8 +10,10 @@ from __future__ import annotations
 import pytest
 
 from vmqos.errors import ValidationError
-from vmqos.plan.domain import Bandwidth, BandwidthSide
-from vmqos.plan.judge import (
+from vmqos.libvirt_types import Bandwidth, BandwidthSide
+from vmqos.plan.render.tc import tc_limits
+from vmqos.units import KBytesPerSec, KiB
+from vmqos.verify.judge import (
     CPU_SHARE,
     TCP_GOODPUT,
     Outcome,
@@ -27,8 +29,6 @@ from vmqos.plan.judge import (
     recommended_seconds,
     tcp_goodput_factor,
 )
-from vmqos.plan.tc import tc_limits
-from vmqos.units import KBytesPerSec, KiB
 
 
 def series(*parts: tuple[float, float], step: float = 0.2) -> list[Sample]:

@@ -14,17 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vmqos.errors import UnsupportedError, ValidationError
-from vmqos.intent.flavor import DiskQuota, Flavor, FlavorQuota, VifQuota
-from vmqos.intent.scenario import Network, Port, Server, Volume
-from vmqos.model import VifType
-from vmqos.plan.compile_nova import (
-    compile_bandwidth,
-    compile_cputune,
-    compile_domain,
-    compile_flavor_iotune,
-    disk_alias,
-)
-from vmqos.plan.domain import (
+from vmqos.intent.neutron.network import Network, Port
+from vmqos.intent.nova.flavor import DiskQuota, Flavor, FlavorQuota, VifQuota
+from vmqos.intent.scenario import Server, Volume
+from vmqos.libvirt_types import (
     IOTUNE_BASE_KEYS,
     IOTUNE_LENGTH_KEYS,
     Bandwidth,
@@ -36,7 +29,15 @@ from vmqos.plan.domain import (
     IoTune,
     NovaMetadata,
 )
-from vmqos.plan.libvirt_xml import (
+from vmqos.model import VifType
+from vmqos.plan.nova.compile import (
+    compile_bandwidth,
+    compile_cputune,
+    compile_domain,
+    compile_flavor_iotune,
+    disk_alias,
+)
+from vmqos.plan.render.domain_xml import (
     HostDetails,
     render_bandwidth,
     render_cputune,
@@ -45,8 +46,8 @@ from vmqos.plan.libvirt_xml import (
     render_interface,
     render_iotune,
 )
-from vmqos.plan.libvirt_xml_parse import parse_domain_xml
-from vmqos.plan.profile import get_profile
+from vmqos.plan.render.domain_xml_parse import parse_domain_xml
+from vmqos.profile import get_profile
 from vmqos.units import KBytesPerSec, KiB
 
 MODERN = get_profile("modern")

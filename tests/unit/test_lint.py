@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 
 from vmqos.errors import ValidationError
-from vmqos.intent.extra_specs import parse_flavor_quota
 from vmqos.intent.findings import Finding, Severity
-from vmqos.intent.flavor import FlavorQuota
-from vmqos.intent.lint import FINDING_CODES, lint_flavor_quota
+from vmqos.intent.nova.extra_specs import parse_flavor_quota
+from vmqos.intent.nova.flavor import FlavorQuota
 from vmqos.model import VifType
+from vmqos.plan.explain.lint import FINDING_CODES, lint_flavor_quota
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO  # noqa: E741
 

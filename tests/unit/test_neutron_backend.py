@@ -5,19 +5,19 @@ from __future__ import annotations
 import pytest
 
 from vmqos.errors import ValidationError
-from vmqos.intent.neutron import BandwidthLimitRule, DscpMarkingRule, Rule
+from vmqos.intent.neutron.model import BandwidthLimitRule, DscpMarkingRule, Rule
 from vmqos.model import Direction, Enforcer
-from vmqos.plan.neutron_backend import (
+from vmqos.plan.neutron.linuxbridge import LinuxBridgePlan
+from vmqos.plan.neutron.ovn import OvnPlan
+from vmqos.plan.neutron.ovs import OvsAgentPlan
+from vmqos.plan.neutron.registry import (
     BACKENDS,
     PortContext,
     compile_neutron,
     neutron_commands,
     neutron_limits,
 )
-from vmqos.plan.neutron_linuxbridge import LinuxBridgePlan
-from vmqos.plan.neutron_ovn import OvnPlan
-from vmqos.plan.neutron_ovs import OvsAgentPlan
-from vmqos.plan.neutron_sriov import SriovPlan
+from vmqos.plan.neutron.sriov import SriovPlan
 from vmqos.units import Kbit, KbitPerSec
 
 PORT = PortContext(

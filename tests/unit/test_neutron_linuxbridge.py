@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from vmqos.errors import UnsupportedError, ValidationError
-from vmqos.intent.neutron import BandwidthLimitRule, DscpMarkingRule, MinimumBandwidthRule
+from vmqos.intent.neutron.model import BandwidthLimitRule, DscpMarkingRule, MinimumBandwidthRule
 from vmqos.model import Direction, Enforcer
-from vmqos.plan.neutron_linuxbridge import (
+from vmqos.plan.neutron.linuxbridge import (
     compile_linuxbridge,
     dscp_chain_name,
     linuxbridge_limits,

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from vmqos.errors import UnsupportedError, ValidationError
-from vmqos.intent.neutron import (
+from vmqos.intent.neutron.model import (
     BandwidthLimitRule,
     DscpMarkingRule,
     MinimumBandwidthRule,
     PacketRateLimitRule,
 )
 from vmqos.model import Direction, Enforcer
-from vmqos.plan.neutron_ovn import compile_ovn, ovn_limits
+from vmqos.plan.neutron.ovn import compile_ovn, ovn_limits
 from vmqos.units import Kbit, KbitPerSec, Kpps
 
 EGRESS, INGRESS = Direction.OUTBOUND, Direction.INBOUND

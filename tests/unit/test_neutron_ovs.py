@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vmqos.intent.neutron import (
+from vmqos.intent.neutron.model import (
     BandwidthLimitRule,
     DscpMarkingRule,
     MinimumBandwidthRule,
@@ -14,7 +14,7 @@ from vmqos.intent.neutron import (
     PacketRateLimitRule,
 )
 from vmqos.model import Direction, Enforcer
-from vmqos.plan.neutron_ovs import (
+from vmqos.plan.neutron.ovs import (
     SET_QUEUE_INIT_FLOW,
     OvsPhysicalBridge,
     OvsPortRef,

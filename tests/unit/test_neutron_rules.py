@@ -7,14 +7,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from vmqos.errors import ValidationError
-from vmqos.intent.neutron import (
+from vmqos.intent.neutron.model import (
     BandwidthLimitRule,
     DscpMarkingRule,
     MinimumBandwidthRule,
     MinimumPacketRateRule,
     PacketRateLimitRule,
 )
-from vmqos.intent.neutron_rules import parse_rule, parse_rule_spec, rule_to_dict, update_rule
+from vmqos.intent.neutron.rules import parse_rule, parse_rule_spec, rule_to_dict, update_rule
 from vmqos.model import Direction
 
 MAX = 2147483647

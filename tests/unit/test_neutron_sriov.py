@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vmqos.intent.neutron import (
+from vmqos.intent.neutron.model import (
     BandwidthLimitRule,
     DscpMarkingRule,
     MinimumBandwidthRule,
@@ -16,7 +16,7 @@ from vmqos.intent.neutron import (
     Rule,
 )
 from vmqos.model import Direction, Enforcer
-from vmqos.plan.neutron_sriov import compile_sriov, kbps_to_mbps, kbps_to_mbps_hwol, sriov_limits
+from vmqos.plan.neutron.sriov import compile_sriov, kbps_to_mbps, kbps_to_mbps_hwol, sriov_limits
 from vmqos.units import Kbit, KbitPerSec, Kpps
 
 KBPS = st.integers(min_value=0, max_value=2**31 - 1)

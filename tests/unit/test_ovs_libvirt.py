@@ -1,4 +1,4 @@
-"""libvirt's ovs-vsctl QoS for OVS ports (vmqos.plan.ovs_libvirt).
+"""libvirt's ovs-vsctl QoS for OVS ports (vmqos.plan.render.ovs_libvirt).
 
 Vectors: spec nova_libvirt.md §2.6 (libvirt 9.0 tests/virnetdevbandwidthtest.c, OVS variant)
 and §6.3; plus libvirt's tests/virnetdevopenvswitchtest.c SetQos cases (VM UUID
@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 
 from vmqos.errors import ValidationError
+from vmqos.libvirt_types import Bandwidth, BandwidthSide
 from vmqos.model import Direction, Enforcer
-from vmqos.plan.domain import Bandwidth, BandwidthSide
-from vmqos.plan.ovs_libvirt import (
+from vmqos.plan.render.ovs_libvirt import (
     OvsVsctl,
     compile_libvirt_ovs,
     compile_libvirt_ovs_commands,

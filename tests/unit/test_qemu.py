@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from vmqos.errors import UnsupportedError, ValidationError
-from vmqos.plan.domain import IOTUNE_BASE_KEYS, IOTUNE_LENGTH_KEYS, DiskDevice, IoTune
-from vmqos.plan.qemu import (
+from vmqos.libvirt_types import IOTUNE_BASE_KEYS, IOTUNE_LENGTH_KEYS, DiskDevice, IoTune
+from vmqos.plan.render.qemu import (
     THROTTLE_FIELDS,
     check_iotune,
     qom_path,

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from vmqos.errors import ConflictError, ValidationError
-from vmqos.intent.neutron import (
+from vmqos.intent.neutron.model import (
     BandwidthLimitRule,
     DscpMarkingRule,
     MinimumBandwidthRule,
@@ -16,8 +16,7 @@ from vmqos.intent.neutron import (
     QosPolicy,
     Rule,
 )
-from vmqos.intent.neutron_rules import parse_rule
-from vmqos.intent.qos_policy import (
+from vmqos.intent.neutron.policy import (
     QosRuleNotFound,
     add_rule,
     check_default_unique,
@@ -28,6 +27,7 @@ from vmqos.intent.qos_policy import (
     update_policy,
     update_policy_rule,
 )
+from vmqos.intent.neutron.rules import parse_rule
 from vmqos.model import Direction
 
 IN, OUT = Direction.INBOUND, Direction.OUTBOUND

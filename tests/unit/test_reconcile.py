@@ -1,4 +1,4 @@
-"""Reconcile (vmqos.plan.reconcile) and the host-state vocabulary (vmqos.plan.host_state):
+"""Reconcile (vmqos.reconcile.diff) and the host-state vocabulary (vmqos.reconcile.state):
 minimal ordered actions, nothing for equal states, rollback as the reverse diff, and tc's
 handle and tick arithmetic."""
 
@@ -11,9 +11,18 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from vmqos.errors import PermanentHostError
-from vmqos.plan.domain import Bandwidth, BandwidthSide
-from vmqos.plan.host_facts import FULL_FACTS
-from vmqos.plan.host_state import (
+from vmqos.libvirt_types import Bandwidth, BandwidthSide
+from vmqos.plan.kernel.psched import DEFAULT_PSCHED, Psched, tc_calc_xmittime
+from vmqos.reconcile.diff import (
+    CgroupWrite,
+    LinkAction,
+    TcAction,
+    cgroup_write_text,
+    reconcile,
+    render_actions,
+)
+from vmqos.reconcile.facts import FULL_FACTS
+from vmqos.reconcile.state import (
     CgroupValue,
     HostState,
     HtbClass,
@@ -27,16 +36,7 @@ from vmqos.plan.host_state import (
     tc_rate_text,
     tc_size_text,
 )
-from vmqos.plan.reconcile import (
-    CgroupWrite,
-    LinkAction,
-    TcAction,
-    cgroup_write_text,
-    reconcile,
-    render_actions,
-)
-from vmqos.plan.strategy import compile_host_tc
-from vmqos.plan.tc import DEFAULT_PSCHED, Psched, tc_calc_xmittime
+from vmqos.reconcile.strategy import compile_host_tc
 from vmqos.units import KBytesPerSec, KiB
 
 HERE = replace(FULL_FACTS, qdiscs=frozenset({"htb", "pfifo", "ingress"}),

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from vmqos.errors import ConflictError, ValidationError
-from vmqos.intent.neutron import BandwidthLimitRule
+from vmqos.intent.neutron.model import BandwidthLimitRule
 from vmqos.intent.scenario_parse import parse_scenario
 from vmqos.model import Direction, VifType
 

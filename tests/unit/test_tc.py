@@ -1,4 +1,4 @@
-"""libvirt's tc program (vmqos.plan.tc) against libvirt's own unit-test vectors and the spec.
+"""libvirt's tc program (vmqos.plan.render.tc) against libvirt's own unit-test vectors and the spec.
 
 Vectors: spec nova_libvirt.md §2.6 (libvirt tests/virnetdevbandwidthtest.c, 9.0), §6.3, §6.4,
 §3.4, §5.
@@ -11,18 +11,20 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from vmqos.errors import UnsupportedError, ValidationError
+from vmqos.libvirt_types import Bandwidth, BandwidthSide
 from vmqos.model import Direction, Enforcer
-from vmqos.plan.domain import Bandwidth, BandwidthSide
-from vmqos.plan.tc import (
+from vmqos.plan.kernel.psched import (
     DEFAULT_PSCHED,
+    Psched,
+    htb_buffer_roundtrip,
+    htb_default_buffer,
+)
+from vmqos.plan.render.tc import (
     ClassAdd,
     FilterAdd,
-    Psched,
     QdiscAdd,
     QdiscDel,
     compile_libvirt_tc,
-    htb_buffer_roundtrip,
-    htb_default_buffer,
     libvirt_quote,
     quantum,
     render_tc_program,

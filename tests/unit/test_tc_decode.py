@@ -14,11 +14,11 @@ import struct
 
 from vmqos.host.netlink import TcMsg, attrs
 from vmqos.host.tc_observe import decode_filter, decode_htb_class, decode_qdisc
-from vmqos.plan.domain import Bandwidth, BandwidthSide
-from vmqos.plan.host_facts import FULL_FACTS
-from vmqos.plan.host_state import HtbClass, Redirect, TcFilter, TcQdisc
-from vmqos.plan.strategy import compile_host_tc
-from vmqos.plan.tc import DEFAULT_PSCHED, tc_calc_xmittime
+from vmqos.libvirt_types import Bandwidth, BandwidthSide
+from vmqos.plan.kernel.psched import DEFAULT_PSCHED, tc_calc_xmittime
+from vmqos.reconcile.facts import FULL_FACTS
+from vmqos.reconcile.state import HtbClass, Redirect, TcFilter, TcQdisc
+from vmqos.reconcile.strategy import compile_host_tc
 from vmqos.units import KBytesPerSec, KiB
 
 NESTED = 0x8000

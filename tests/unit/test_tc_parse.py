@@ -1,5 +1,5 @@
-"""Reading `tc ... show` back (vmqos.plan.tc_parse): the seed note, real iproute2 6.1 output,
-and round trips through vmqos.plan.tc_show.
+"""Reading `tc ... show` back (vmqos.observe.tc_text): the seed note, real iproute2 6.1 output,
+and round trips through vmqos.plan.render.tc_show.
 
 Vectors: the seed lab note's captured RHEL 7 lines (tests/fixtures/seed); lines and JSON marked
 [obs] were printed by iproute2 6.1 on this project's CI kernel (6.18) in a throwaway
@@ -15,9 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vmqos.errors import ValidationError
-from vmqos.plan.domain import Bandwidth, BandwidthSide
-from vmqos.plan.tc import htb_buffer_roundtrip, htb_default_buffer, police_burst, tc_limits
-from vmqos.plan.tc_parse import (
+from vmqos.libvirt_types import Bandwidth, BandwidthSide
+from vmqos.observe.tc_text import (
     MirredAction,
     PoliceAction,
     U32Match,
@@ -29,7 +28,9 @@ from vmqos.plan.tc_parse import (
     parse_tc_show,
     parse_time,
 )
-from vmqos.plan.tc_show import format_rate, format_size, render_tc_show
+from vmqos.plan.kernel.psched import htb_buffer_roundtrip, htb_default_buffer
+from vmqos.plan.render.tc import police_burst, tc_limits
+from vmqos.plan.render.tc_show import format_rate, format_size, render_tc_show
 from vmqos.units import (
     KBytesPerSec,
     KiB,

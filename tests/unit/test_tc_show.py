@@ -1,4 +1,4 @@
-"""`tc ... show` text (vmqos.plan.tc_show) against the seed note and the spec.
+"""`tc ... show` text (vmqos.plan.render.tc_show) against the seed note and the spec.
 
 Vectors: the seed lab note's captured tc output (tests/fixtures/seed), spec nova_libvirt.md
 §3.2/§3.3 (formatting), §3.5 (line formats; u32 lines [obs]), §6.5 (17 class lines, verified
@@ -17,9 +17,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from vmqos.errors import UnsupportedError, ValidationError
-from vmqos.plan.domain import Bandwidth, BandwidthSide
-from vmqos.plan.tc import tc_limits
-from vmqos.plan.tc_show import TcShow, format_rate, format_size, render_tc_show
+from vmqos.libvirt_types import Bandwidth, BandwidthSide
+from vmqos.plan.render.tc import tc_limits
+from vmqos.plan.render.tc_show import TcShow, format_rate, format_size, render_tc_show
 from vmqos.units import KBytesPerSec, KiB
 
 SEED_DIR = Path(__file__).parent.parent / "fixtures" / "seed"

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from vmqos.errors import ValidationError
-from vmqos.intent.volume_qos import (
+from vmqos.intent.nova.volume_qos import (
     LENGTH_KEYS,
     QEMU_BLOCK_IOTUNE_MAX,
     TUNE_OPTS,
@@ -17,7 +17,7 @@ from vmqos.intent.volume_qos import (
     iotune_problems,
     parse_volume_qos,
 )
-from vmqos.plan.domain import IOTUNE_BASE_KEYS, IOTUNE_LENGTH_KEYS, IoTune
+from vmqos.libvirt_types import IOTUNE_BASE_KEYS, IOTUNE_LENGTH_KEYS, IoTune
 
 MAX_MSG = "block I/O throttle limit must be no more than 1000000000000000 using QEMU"
 

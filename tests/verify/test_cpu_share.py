@@ -12,8 +12,8 @@ import pytest
 from verify_sandbox import V1Groups
 
 from vmqos.errors import IntentError, PermanentHostError
-from vmqos.plan.judge import Outcome, judge_cpu_shares
 from vmqos.verify.cpu import measure_cpu_shares
+from vmqos.verify.judge import Outcome, judge_cpu_shares
 
 
 def set_shares(groups: V1Groups, a: int, b: int) -> None:

@@ -16,8 +16,8 @@ import pytest
 from verify_sandbox import LoopDevice, V1Groups
 
 from vmqos.errors import IntentError, PermanentHostError
-from vmqos.plan.judge import Outcome, judge_rate
 from vmqos.verify.disk import check_device_is_free, measure_disk
+from vmqos.verify.judge import Outcome, judge_rate
 
 
 def throttle(groups: V1Groups, dev: LoopDevice, knob: str, value: int) -> Path:

@@ -1,8 +1,8 @@
-"""Real TCP traffic through real shapers: vmqos.verify.iperf measured, vmqos.plan.judge judged.
+"""Real TCP traffic through real shapers: vmqos.verify.iperf measured, vmqos.verify.judge judged.
 
 Each test builds a sandbox instance's network (conftest.netpair), shapes it with plain `tc`
 commands — the oracle for what is configured is `tc ... show`, read back through
-vmqos.plan.tc_parse — runs iperf3 between the two namespaces and checks the result with
+vmqos.observe.tc_text — runs iperf3 between the two namespaces and checks the result with
 bounds that a broken shaper (none, or a wrong rate) fails. Each run is 2-3 s.
 """
 
@@ -15,7 +15,10 @@ import pytest
 from verify_sandbox import NetPair, sh
 
 from vmqos.errors import PermanentHostError, TemporaryHostError
-from vmqos.plan.judge import (
+from vmqos.observe.tc_text import MirredAction, parse_classes, parse_filters, parse_qdiscs
+from vmqos.verify import iperf
+from vmqos.verify.iperf import measure_tcp
+from vmqos.verify.judge import (
     Outcome,
     Shaping,
     burst_window,
@@ -23,9 +26,6 @@ from vmqos.plan.judge import (
     judge_tcp_goodput,
     tcp_goodput_factor,
 )
-from vmqos.plan.tc_parse import MirredAction, parse_classes, parse_filters, parse_qdiscs
-from vmqos.verify import iperf
-from vmqos.verify.iperf import measure_tcp
 from vmqos.verify.plots import plot_throughput
 from vmqos.verify.report import ReportSection, write_report
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
-from vmqos.plan.judge import (
+from vmqos.verify.judge import (
     Outcome,
     Sample,
     Shaping,

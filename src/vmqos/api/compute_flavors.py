@@ -5,7 +5,7 @@ Behaviour is Nova's (``nova/api/openstack/compute/flavor_manage.py``, ``flavors.
 names and ids are unique (409); only admins create, update and delete flavors and their
 extra specs (``os_compute_api:os-flavor-manage:*``, ``os-flavor-extra-specs:*``); a
 non-admin sees public flavors only. Extra specs are validated at microversion >= 2.86 exactly
-as Nova does, by :func:`vmqos.intent.extra_specs.validate_extra_spec` (Nova's messages,
+as Nova does, by :func:`vmqos.intent.nova.extra_specs.validate_extra_spec` (Nova's messages,
 HTTP 400); below 2.86 Nova stores any string, and so does this.
 """
 
@@ -21,7 +21,7 @@ from vmqos.api.context import app_state, caller, nova_forbidden
 from vmqos.api.errors import ApiError
 from vmqos.api.identity import root_url
 from vmqos.api.microversion import Microversion, nova_microversion
-from vmqos.intent.extra_specs import validate_extra_spec
+from vmqos.intent.nova.extra_specs import validate_extra_spec
 from vmqos.store import compute
 from vmqos.store.identity import TokenInfo
 from vmqos.store.models import Flavor

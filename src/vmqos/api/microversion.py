@@ -13,7 +13,7 @@ The version gates used here (Nova's api-ref "REST API Version History"):
 2.55  flavor ``description``
 2.61  flavor ``extra_specs`` in flavor records
 2.75  flavor ``swap`` is an integer (``""`` for none before)
-2.86  flavor extra specs are validated (``vmqos.intent.extra_specs``)
+2.86  flavor extra specs are validated (``vmqos.intent.nova.extra_specs``)
 ====  ==========================================================================
 """
 

@@ -6,7 +6,7 @@
   project's default QoS policy (``qos-default``).
 * Ports: ``qos_policy_id`` must name a policy the caller can see (else 404
   ``QosPolicyNotFound``) whose rules the backend's driver accepts (else 409
-  ``QosRuleNotSupported``, :func:`vmqos.intent.capabilities.check_rule_supported`);
+  ``QosRuleNotSupported``, :func:`vmqos.intent.neutron.capabilities.check_rule_supported`);
   ``qos_network_policy_id`` shows the network's policy on every port.
 
 Security groups and extensions are in :mod:`vmqos.api.network_groups`.
@@ -26,7 +26,7 @@ from vmqos.api.errors import ApiError
 from vmqos.api.network_views import network_view, port_view
 from vmqos.api.neutron_attrs import NETWORK, PORT, parse_body
 from vmqos.errors import ConflictError, NotFoundError, ValidationError
-from vmqos.intent.capabilities import check_rule_supported
+from vmqos.intent.neutron.capabilities import check_rule_supported
 from vmqos.store import network, qos
 from vmqos.store.identity import TokenInfo
 from vmqos.store.models import Network, Port, QosPolicy, SecurityGroup, Server, Subnet

@@ -1,10 +1,10 @@
 """Neutron QoS: policies, the five rule types, alias rule routes, rule types (``.../qos``).
 
 Every body goes through the core unchanged: policies through
-:func:`vmqos.intent.qos_policy.parse_policy`/``update_policy``, rules through
-:func:`vmqos.intent.neutron_rules.parse_rule` and the conflict checks of
-:mod:`vmqos.intent.qos_policy` (400/404/409 with Neutron's messages and exception types,
-neutron_qos.md §1.5-§1.6), rule types through :mod:`vmqos.intent.capabilities`. What this
+:func:`vmqos.intent.neutron.policy.parse_policy`/``update_policy``, rules through
+:func:`vmqos.intent.neutron.rules.parse_rule` and the conflict checks of
+:mod:`vmqos.intent.neutron.policy` (400/404/409 with Neutron's messages and exception types,
+neutron_qos.md §1.5-§1.6), rule types through :mod:`vmqos.intent.neutron.capabilities`. What this
 module adds is what needs the ports: a rule the backend cannot enforce on a port that uses the
 policy is ``QosRuleNotSupported`` (409), and a minimum-bandwidth or minimum-packet-rate change
 on a policy used by a ``compute:`` port is 501 (Placement, §1.6).
@@ -26,10 +26,10 @@ from vmqos.api.context import app_state, caller, neutron_forbidden
 from vmqos.api.errors import ApiError
 from vmqos.api.network_views import policy_view
 from vmqos.errors import NotFoundError, ValidationError
-from vmqos.intent.capabilities import check_rule_supported, rule_type_details, rule_types
-from vmqos.intent.neutron import Rule, RuleType
-from vmqos.intent.neutron_rules import rule_to_dict
-from vmqos.intent.qos_policy import QosRuleNotFound, find_rule
+from vmqos.intent.neutron.capabilities import check_rule_supported, rule_type_details, rule_types
+from vmqos.intent.neutron.model import Rule, RuleType
+from vmqos.intent.neutron.policy import QosRuleNotFound, find_rule
+from vmqos.intent.neutron.rules import rule_to_dict
 from vmqos.store import qos
 from vmqos.store.identity import TokenInfo
 from vmqos.store.models import QosPolicy

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from vmqos.intent.neutron import QosPolicy as PolicyValue
-from vmqos.intent.neutron_rules import rule_to_dict
+from vmqos.intent.neutron.model import QosPolicy as PolicyValue
+from vmqos.intent.neutron.rules import rule_to_dict
 from vmqos.store.identity import TokenInfo
 from vmqos.store.models import Network, Port, QosPolicy, SecurityGroup, Subnet
 

@@ -1,8 +1,8 @@
 """Neutron's attribute maps for networks, ports and security groups, and how a body is checked.
 
 This is ``neutron.api.v2.base.Controller.prepare_request_body`` for resources whose rules are
-not QoS (QoS bodies are the core's, :mod:`vmqos.intent.neutron_rules` and
-:mod:`vmqos.intent.qos_policy`): unknown attributes, read-only attributes, required ones, then
+not QoS (QoS bodies are the core's, :mod:`vmqos.intent.neutron.rules` and
+:mod:`vmqos.intent.neutron.policy`): unknown attributes, read-only attributes, required ones, then
 each attribute's converter and validator, with neutron-lib's messages. Attributes the default
 policy reserves for admins (``provider:*``, ``shared``, ``binding:host_id`` ...) are refused
 with Neutron's 403 ``(rule:create_network:provider:network_type) is disallowed by policy``.
@@ -19,7 +19,7 @@ from typing import Any
 
 from vmqos.api.context import neutron_forbidden
 from vmqos.errors import ValidationError
-from vmqos.intent.neutron_convert import convert_to_boolean, convert_to_int, validate_string
+from vmqos.intent.neutron.convert import convert_to_boolean, convert_to_int, validate_string
 from vmqos.store.identity import TokenInfo
 
 __all__ = ["NETWORK", "PORT", "SECURITY_GROUP", "VNIC_TYPES", "Kind", "parse_body"]

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from vmqos.intent.scenario import Scenario
 from vmqos.intent.scenario import Server as ServerValue
-from vmqos.plan.jsonable import to_jsonable
-from vmqos.plan.profile import get_profile
+from vmqos.jsonable import to_jsonable
 from vmqos.plan.server_plan import ServerPlan, compile_server_plan
+from vmqos.profile import get_profile
 from vmqos.store import qos
 from vmqos.store.models import Network, Port, Project, QosPolicy, Server, User
 from vmqos.store.scenario import (

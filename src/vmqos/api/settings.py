@@ -26,9 +26,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from vmqos.errors import ValidationError
-from vmqos.intent.capabilities import BACKENDS
+from vmqos.intent.neutron.capabilities import BACKENDS
 from vmqos.model import VifType
-from vmqos.plan.profile import get_profile
+from vmqos.profile import get_profile
 from vmqos.store.db import sqlite_url
 
 __all__ = ["Settings"]

@@ -25,12 +25,12 @@ from vmqos.host.facts import observe_host_facts
 from vmqos.host.sandbox import Instance, ensure_instance, remove_all
 from vmqos.host.state import SandboxConfig
 from vmqos.intent.scenario import Scenario, Server
-from vmqos.plan.host_facts import FULL_FACTS, HostFacts
-from vmqos.plan.host_plan import HostPlan, SandboxLayout, compile_host_plan
-from vmqos.plan.host_state import HostState
-from vmqos.plan.profile import get_profile
-from vmqos.plan.reconcile import reconcile, render_actions
-from vmqos.plan.strategy import Substitution
+from vmqos.profile import get_profile
+from vmqos.reconcile.diff import reconcile, render_actions
+from vmqos.reconcile.facts import FULL_FACTS, HostFacts
+from vmqos.reconcile.host_plan import HostPlan, SandboxLayout, compile_host_plan
+from vmqos.reconcile.state import HostState
+from vmqos.reconcile.strategy import Substitution
 
 __all__ = ["NEEDS_ROOT", "apply", "cleanup", "host", "host_substitutions", "print_dry_run"]
 

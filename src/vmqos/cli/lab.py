@@ -1,6 +1,6 @@
 """``vmqos lab``, ``vmqos verify`` and ``vmqos audit``: prove the plan on this host.
 
-Thin: the orchestration is :mod:`vmqos.lab`, the host mechanisms :mod:`vmqos.host`, the
+Thin: the orchestration is :mod:`vmqos.ops.lab`, the host mechanisms :mod:`vmqos.host`, the
 decisions :mod:`vmqos.plan`. This module reads options, shows progress and prints tables.
 """
 
@@ -32,14 +32,14 @@ from vmqos.host.libvirt import libvirt_uri, libvirtd_reachable, live_domain, run
 from vmqos.host.sandbox import Instance, ensure_instance, find_instance, remove_all
 from vmqos.host.state import LAB_HOST_NETNS, SandboxConfig
 from vmqos.intent.scenario import Scenario, Server
-from vmqos.lab import Verification, run_verification
-from vmqos.plan.domain_diff import diff_domain_qos, diff_enforced
-from vmqos.plan.host_facts import HostFacts
-from vmqos.plan.host_plan import HostPlan, compile_host_plan
-from vmqos.plan.libvirt_xml_parse import parse_domain_xml
-from vmqos.plan.profile import get_profile
-from vmqos.plan.reconcile import reconcile, render_actions
+from vmqos.observe.domain_diff import diff_domain_qos, diff_enforced
+from vmqos.ops.lab import Verification, run_verification
+from vmqos.plan.render.domain_xml_parse import parse_domain_xml
 from vmqos.plan.server_plan import compile_server_plan
+from vmqos.profile import get_profile
+from vmqos.reconcile.diff import reconcile, render_actions
+from vmqos.reconcile.facts import HostFacts
+from vmqos.reconcile.host_plan import HostPlan, compile_host_plan
 
 __all__ = ["audit", "lab", "verify"]
 

@@ -24,9 +24,9 @@ from vmqos.cli.serve import bootstrap, serve
 from vmqos.cli.validate import validate
 from vmqos.errors import VmqosError
 from vmqos.intent.scenario import Scenario
-from vmqos.plan.explain import explain_scenario
-from vmqos.plan.profile import Profile, get_profile
+from vmqos.plan.explain.explain import explain_scenario
 from vmqos.plan.server_plan import compile_server_plan, render_server_plan_text
+from vmqos.profile import Profile, get_profile
 from vmqos.store.cloud_reader import read_cloud
 
 __all__ = ["cli", "main"]

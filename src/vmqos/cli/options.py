@@ -9,7 +9,7 @@ import click
 
 from vmqos.errors import ValidationError
 from vmqos.model import VifType
-from vmqos.plan.profile import PRESETS
+from vmqos.profile import PRESETS
 
 __all__ = ["FORMATS", "format_option", "parse_properties", "profile_option", "vif_type_option"]
 

@@ -11,15 +11,15 @@ from rich.table import Table
 from rich.text import Text
 
 from vmqos.intent.findings import Finding, Severity
+from vmqos.jsonable import to_jsonable
+from vmqos.limits import Limit
 from vmqos.model import Direction, host_view
-from vmqos.plan.explain import (
+from vmqos.plan.explain.explain import (
     DirectionExplanation,
     PortExplanation,
     ScenarioExplanation,
     ServerExplanation,
 )
-from vmqos.plan.jsonable import to_jsonable
-from vmqos.plan.limits import Limit
 from vmqos.units import format_bits_per_sec, format_bytes
 
 __all__ = ["dump_json", "print_explanation", "print_findings", "to_jsonable"]

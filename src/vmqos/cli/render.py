@@ -17,23 +17,24 @@ import click
 from vmqos.cli.options import format_option, parse_properties, profile_option, vif_type_option
 from vmqos.cli.output import dump_json
 from vmqos.errors import ValidationError
-from vmqos.intent.extra_specs import parse_flavor_quota
-from vmqos.intent.flavor import Flavor
-from vmqos.intent.neutron import QosPolicy
-from vmqos.intent.neutron_rules import parse_rule_spec
-from vmqos.intent.qos_policy import add_rule
-from vmqos.intent.scenario import Port, Server
+from vmqos.intent.neutron.model import QosPolicy
+from vmqos.intent.neutron.network import Port
+from vmqos.intent.neutron.policy import add_rule
+from vmqos.intent.neutron.rules import parse_rule_spec
+from vmqos.intent.nova.extra_specs import parse_flavor_quota
+from vmqos.intent.nova.flavor import Flavor
+from vmqos.intent.scenario import Server
+from vmqos.libvirt_types import Bandwidth, DomainSpec
 from vmqos.model import VifType
-from vmqos.plan.cgroup import compile_cgroup_writes, render_cgroup_script
-from vmqos.plan.compile_nova import compile_bandwidth, compile_domain
-from vmqos.plan.domain import Bandwidth, DomainSpec
-from vmqos.plan.libvirt_xml import render_domain_xml
-from vmqos.plan.neutron_backend import BACKENDS, PortContext, compile_neutron
-from vmqos.plan.ovs_libvirt import compile_libvirt_ovs
-from vmqos.plan.profile import Profile, SharesPolicy, get_profile
-from vmqos.plan.qemu import render_drive_option, render_qmp_block_set_io_throttle
-from vmqos.plan.tc import render_tc_program
-from vmqos.plan.tc_show import render_tc_show
+from vmqos.plan.neutron.registry import BACKENDS, PortContext, compile_neutron
+from vmqos.plan.nova.compile import compile_bandwidth, compile_domain
+from vmqos.plan.render.cgroup import compile_cgroup_writes, render_cgroup_script
+from vmqos.plan.render.domain_xml import render_domain_xml
+from vmqos.plan.render.ovs_libvirt import compile_libvirt_ovs
+from vmqos.plan.render.qemu import render_drive_option, render_qmp_block_set_io_throttle
+from vmqos.plan.render.tc import render_tc_program
+from vmqos.plan.render.tc_show import render_tc_show
+from vmqos.profile import Profile, SharesPolicy, get_profile
 
 __all__ = ["render"]
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import click
 
-from vmqos.intent.capabilities import BACKENDS
+from vmqos.intent.neutron.capabilities import BACKENDS
 from vmqos.model import VifType
-from vmqos.plan.profile import PRESETS
+from vmqos.profile import PRESETS
 
 __all__ = ["bootstrap", "render_clouds_yaml", "render_openrc", "serve"]
 

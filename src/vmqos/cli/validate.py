@@ -7,12 +7,12 @@ import click
 from vmqos.cli.options import format_option, parse_properties
 from vmqos.cli.output import dump_json, make_console, print_findings
 from vmqos.errors import ValidationError
-from vmqos.intent.extra_specs import parse_flavor_quota, validate_extra_specs
-from vmqos.intent.lint import lint_flavor_quota
-from vmqos.intent.neutron import QosPolicy
-from vmqos.intent.neutron_rules import parse_rule_spec, rule_to_dict
-from vmqos.intent.qos_policy import add_rule
+from vmqos.intent.neutron.model import QosPolicy
+from vmqos.intent.neutron.policy import add_rule
+from vmqos.intent.neutron.rules import parse_rule_spec, rule_to_dict
+from vmqos.intent.nova.extra_specs import parse_flavor_quota, validate_extra_specs
 from vmqos.model import VifType
+from vmqos.plan.explain.lint import lint_flavor_quota
 
 __all__ = ["validate"]
 

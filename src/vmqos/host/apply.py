@@ -4,7 +4,7 @@ Role: the write path of ``vmqos apply`` (and of ``lab``/``audit --fix`` on top o
 
 1. Observe the instance's managed objects (:func:`observe_host_state`: netlink for links and
    tc, cgroupfs for the files).
-2. :func:`vmqos.plan.reconcile.reconcile` → the minimal actions; none means "no changes" and
+2. :func:`vmqos.reconcile.diff.reconcile` → the minimal actions; none means "no changes" and
    nothing is run — applying twice changes nothing and says so.
 3. Execute: link additions as one ``ip -batch``, all tc actions as ONE ``tc -batch`` (stops at
    the first command the kernel refuses), cgroup writes, link deletions as one ``ip -batch``.
@@ -29,9 +29,8 @@ from vmqos.host.errors_map import CommandError
 from vmqos.host.netlink import NetlinkReader
 from vmqos.host.runner import run_batch
 from vmqos.host.tc_observe import observe_tc
-from vmqos.plan.host_plan import HostPlan
-from vmqos.plan.host_state import HostState, Link, TcFilter
-from vmqos.plan.reconcile import (
+from vmqos.plan.kernel.psched import Psched
+from vmqos.reconcile.diff import (
     Action,
     CgroupWrite,
     LinkAction,
@@ -39,8 +38,9 @@ from vmqos.plan.reconcile import (
     reconcile,
     render_actions,
 )
-from vmqos.plan.strategy import Substitution
-from vmqos.plan.tc import Psched
+from vmqos.reconcile.host_plan import HostPlan
+from vmqos.reconcile.state import HostState, Link, TcFilter
+from vmqos.reconcile.strategy import Substitution
 
 __all__ = ["ApplyError", "ApplyResult", "apply_host_plan", "execute_actions",
            "observe_host_state"]

@@ -1,7 +1,7 @@
 """cgroupfs: reading and writing the cgroup files of a plan, creating and removing directories.
 
 Role: the cgroup half of observe/apply. Values are read back in the canonical form of
-:class:`vmqos.plan.host_state.CgroupValue`: a plain file's stripped content; for a
+:class:`vmqos.reconcile.state.CgroupValue`: a plain file's stripped content; for a
 per-device file (``blkio.throttle.*_device``, ``io.max``) the line of the one device the
 plan names, or ``""`` when the kernel lists no limit for it.
 
@@ -19,8 +19,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from vmqos.host.errors_map import translate
-from vmqos.plan.host_state import CgroupValue
-from vmqos.plan.reconcile import CgroupWrite
+from vmqos.reconcile.diff import CgroupWrite
+from vmqos.reconcile.state import CgroupValue
 
 __all__ = ["cgroup_pids", "enable_v2_controllers", "make_cgroup", "read_value", "read_values",
            "remove_cgroup", "write_value"]

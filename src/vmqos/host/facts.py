@@ -1,6 +1,6 @@
 """Observe this host's facts: what its kernel and userland offer for enforcement.
 
-Role: builds a :class:`vmqos.plan.host_facts.HostFacts`. Kernel support is *probed*, not
+Role: builds a :class:`vmqos.reconcile.facts.HostFacts`. Kernel support is *probed*, not
 guessed from module lists: in a throwaway network namespace (``vmqos-probe-<pid>-<hex>``,
 always removed) vmqos adds each qdisc, classifier and action kind the way it would use it,
 with one ``tc -force -batch``, and records which the kernel accepted (a missing kind fails
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from vmqos.errors import HostError
 from vmqos.host.runner import run, run_batch
-from vmqos.plan.host_facts import (
+from vmqos.reconcile.facts import (
     PROBED_ACTIONS,
     PROBED_CLASSIFIERS,
     PROBED_LINK_KINDS,

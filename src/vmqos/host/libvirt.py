@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from vmqos.errors import HostError, TemporaryHostError
 from vmqos.host.runner import run
-from vmqos.plan.virsh_parse import LiveDomain, parse_blkdeviotune, parse_schedinfo
+from vmqos.observe.virsh import LiveDomain, parse_blkdeviotune, parse_schedinfo
 
 __all__ = ["libvirt_uri", "libvirtd_reachable", "live_domain", "running_domain_xml"]
 

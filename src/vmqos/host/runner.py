@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from vmqos.errors import PermanentHostError
 from vmqos.host.errors_map import CommandError, from_called_process
-from vmqos.plan.tc import render_command
+from vmqos.plan.render.tc import render_command
 
 __all__ = ["BatchFailure", "netns_argv", "run", "run_batch"]
 

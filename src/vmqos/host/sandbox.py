@@ -38,10 +38,10 @@ from vmqos.host.errors_map import translate
 from vmqos.host.netlink import NETNS_RUN_DIR, NetlinkReader
 from vmqos.host.runner import run, run_batch
 from vmqos.host.state import SandboxConfig, StateFile, locked_state
-from vmqos.intent.scenario import tap_name
-from vmqos.plan.host_facts import HostFacts
-from vmqos.plan.host_plan import SandboxLayout
-from vmqos.plan.strategy import ifb_name
+from vmqos.intent.neutron.network import tap_name
+from vmqos.reconcile.facts import HostFacts
+from vmqos.reconcile.host_plan import SandboxLayout
+from vmqos.reconcile.strategy import ifb_name
 
 __all__ = ["Instance", "SandboxPort", "ensure_host_netns", "ensure_instance", "find_instance",
            "host_links", "list_instances", "netns_exists", "remove_all", "remove_instance"]

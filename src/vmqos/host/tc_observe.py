@@ -1,4 +1,4 @@
-"""Observed tc state: the kernel's qdiscs, classes and filters as :mod:`vmqos.plan.host_state`
+"""Observed tc state: the kernel's qdiscs, classes and filters as :mod:`vmqos.reconcile.state`
 objects, decoded from netlink (:mod:`vmqos.host.netlink`).
 
 Role: the observe half of reconcile. Only the parameters vmqos manages are decoded (htb
@@ -11,7 +11,7 @@ Invariants: kernel default qdiscs (handle 0: noqueue, pfifo_fast, mq, a class's 
 leaf) are "nothing"; per device, objects come parents first (qdisc, class, leaf, filter),
 which is also the order to re-create them in; an observed object's ``spec`` re-creates its
 exact kernel values (derived on demand by
-:func:`vmqos.plan.host_state.size_for_ticks`).
+:func:`vmqos.reconcile.state.size_for_ticks`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ import struct
 from collections.abc import Iterable
 
 from vmqos.host.netlink import LinkMsg, NetlinkReader, TcMsg, attrs, cstring, nested_list
-from vmqos.plan.host_state import (
+from vmqos.plan.kernel.psched import Psched
+from vmqos.reconcile.state import (
     TC_H_ROOT,
     HtbClass,
     Police,
@@ -32,7 +33,6 @@ from vmqos.plan.host_state import (
     format_tc_handle,
     tc_handle,
 )
-from vmqos.plan.tc import Psched
 
 __all__ = ["decode_filter", "decode_htb_class", "decode_qdisc", "observe_tc"]
 

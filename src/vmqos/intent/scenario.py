@@ -9,43 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from vmqos.intent.flavor import Flavor
-from vmqos.intent.neutron import QosPolicy
-from vmqos.model import VifType
+from vmqos.intent.neutron.model import QosPolicy
+from vmqos.intent.neutron.network import Network, Port
+from vmqos.intent.nova.flavor import Flavor
 
-__all__ = ["Network", "Port", "Scenario", "Server", "Volume", "tap_name"]
-
-
-def tap_name(port_id: str) -> str:
-    """Nova/os-vif device name for a port: ``tap`` + the first 11 characters of its id."""
-    return "tap" + port_id[:11]
-
-
-@dataclass(frozen=True, slots=True)
-class Network:
-    name: str
-    id: str = ""
-    qos_policy_id: str | None = None
-    network_type: str = "vlan"           # provider:network_type: vlan, flat, vxlan, geneve
-    physical_network: str | None = None  # provider:physical_network
-    mtu: int = 1500
-
-
-@dataclass(frozen=True, slots=True)
-class Port:
-    id: str
-    network_id: str
-    mac: str = ""
-    name: str = ""
-    device_owner: str = "compute:nova"
-    vnic_type: str = "normal"            # binding:vnic_type
-    vif_type: VifType = VifType.OVS_HYBRID
-    qos_policy_id: str | None = None
-    fixed_ip: str = ""
-
-    @property
-    def tap(self) -> str:
-        return tap_name(self.id)
+__all__ = ["Scenario", "Server", "Volume"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +51,7 @@ class Scenario:
     ports: tuple[Port, ...] = ()
     servers: tuple[Server, ...] = ()
     neutron_backend: str = "ovs"         # ovs, ovn, sriovnicswitch, linuxbridge
-    profile: str = "modern"              # a vmqos.plan.profile preset name
+    profile: str = "modern"              # a vmqos.profile preset name
 
     def flavor(self, ref: str) -> Flavor:
         for flavor in self.flavors:

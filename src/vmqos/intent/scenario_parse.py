@@ -15,13 +15,14 @@ from functools import partial
 from typing import TypeVar
 
 from vmqos.errors import IntentError, ValidationError
-from vmqos.intent.capabilities import BACKENDS
-from vmqos.intent.extra_specs import validate_extra_specs
-from vmqos.intent.flavor import Flavor
-from vmqos.intent.neutron import QosPolicy
-from vmqos.intent.neutron_rules import parse_rule
-from vmqos.intent.qos_policy import add_rule
-from vmqos.intent.scenario import Network, Port, Scenario, Server, Volume
+from vmqos.intent.neutron.capabilities import BACKENDS
+from vmqos.intent.neutron.model import QosPolicy
+from vmqos.intent.neutron.network import Network, Port
+from vmqos.intent.neutron.policy import add_rule
+from vmqos.intent.neutron.rules import parse_rule
+from vmqos.intent.nova.extra_specs import validate_extra_specs
+from vmqos.intent.nova.flavor import Flavor
+from vmqos.intent.scenario import Scenario, Server, Volume
 from vmqos.model import VifType
 
 __all__ = ["parse_scenario"]

@@ -11,21 +11,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vmqos.intent.binding import effective_policy_id
-from vmqos.intent.extra_specs import parse_flavor_quota
+from vmqos.intent.neutron.binding import effective_policy_id
+from vmqos.intent.nova.extra_specs import parse_flavor_quota
+from vmqos.intent.nova.volume_qos import parse_volume_qos
 from vmqos.intent.scenario import Scenario, Server
-from vmqos.intent.volume_qos import parse_volume_qos
+from vmqos.libvirt_types import DomainSpec, IoTune
 from vmqos.model import VifType
-from vmqos.plan.cgroup import compile_cgroup_writes, render_cgroup_script
-from vmqos.plan.compile_nova import compile_domain
-from vmqos.plan.domain import DomainSpec, IoTune
-from vmqos.plan.libvirt_xml import render_domain_xml
-from vmqos.plan.neutron_backend import PortContext, compile_neutron
-from vmqos.plan.ovs_libvirt import compile_libvirt_ovs
-from vmqos.plan.profile import Profile
-from vmqos.plan.qemu import render_drive_option, render_qmp_text
-from vmqos.plan.tc import render_tc_program
-from vmqos.plan.tc_show import render_tc_show
+from vmqos.plan.neutron.registry import PortContext, compile_neutron
+from vmqos.plan.nova.compile import compile_domain
+from vmqos.plan.render.cgroup import compile_cgroup_writes, render_cgroup_script
+from vmqos.plan.render.domain_xml import render_domain_xml
+from vmqos.plan.render.ovs_libvirt import compile_libvirt_ovs
+from vmqos.plan.render.qemu import render_drive_option, render_qmp_text
+from vmqos.plan.render.tc import render_tc_program
+from vmqos.plan.render.tc_show import render_tc_show
+from vmqos.profile import Profile
 
 __all__ = ["InterfacePlan", "ServerPlan", "compile_server_plan", "render_server_plan_text"]
 

@@ -8,7 +8,7 @@ What is read, with the rights of the configured user (an admin sees every projec
 * their ports (``binding:vif_type``/``vif_details``/``vnic_type`` become a VifType through
   :func:`vmqos.store.scenario.vif_type_of`; non-admins do not see the binding and get
   Neutron's default, hybrid OVS), their networks, and every visible QoS policy, whose rules
-  are re-validated by :func:`vmqos.intent.neutron_rules.parse_rule`;
+  are re-validated by :func:`vmqos.intent.neutron.rules.parse_rule`;
 * the QoS backend from the rule-type details (admin only) unless given.
 
 openstacksdk's and keystoneauth's exceptions are translated here, once: an unknown cloud or a
@@ -25,11 +25,12 @@ from contextlib import contextmanager
 from typing import Any
 
 from vmqos.errors import NotFoundError, TemporaryHostError, ValidationError
-from vmqos.intent.capabilities import BACKENDS
-from vmqos.intent.flavor import Flavor
-from vmqos.intent.neutron import QosPolicy, RuleType
-from vmqos.intent.neutron_rules import API_ATTRIBUTES, parse_rule
-from vmqos.intent.scenario import Network, Port, Scenario, Server
+from vmqos.intent.neutron.capabilities import BACKENDS
+from vmqos.intent.neutron.model import QosPolicy, RuleType
+from vmqos.intent.neutron.network import Network, Port
+from vmqos.intent.neutron.rules import API_ATTRIBUTES, parse_rule
+from vmqos.intent.nova.flavor import Flavor
+from vmqos.intent.scenario import Scenario, Server
 from vmqos.store.scenario import vif_type_of
 
 __all__ = ["read_cloud"]

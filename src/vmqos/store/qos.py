@@ -1,13 +1,13 @@
 """Neutron QoS policies and rules, stored; every rule check is the core's.
 
-A stored policy becomes a :class:`vmqos.intent.neutron.QosPolicy` value (:func:`policy_value`)
-and every change goes through :mod:`vmqos.intent.qos_policy` (conflicts, uniqueness of the
-default policy) and :mod:`vmqos.intent.neutron_rules` (parsing) before it is written. The
+A stored policy becomes a :class:`vmqos.intent.neutron.model.QosPolicy` value (:func:`policy_value`)
+and every change goes through :mod:`vmqos.intent.neutron.policy` (conflicts, uniqueness of the
+default policy) and :mod:`vmqos.intent.neutron.rules` (parsing) before it is written. The
 policy row is locked (``SELECT ... FOR UPDATE``; SQLite serialises writers anyway) while its
 rules change, and the ``uq_qos_rules_policy_type_direction`` constraint backs Neutron's
 "one rule per type and direction" even against a writer that skipped the check.
 
-Which ports a policy reaches (:func:`ports_using_policy`) is :mod:`vmqos.intent.binding`'s
+Which ports a policy reaches (:func:`ports_using_policy`) is :mod:`vmqos.intent.neutron.binding`'s
 answer for each port: its own policy, or its network's when that applies to its owner.
 """
 
@@ -24,11 +24,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from vmqos.errors import ConflictError, NotFoundError
-from vmqos.intent import qos_policy as policies
-from vmqos.intent.binding import effective_policy_id
-from vmqos.intent.neutron import QosPolicy as PolicyValue
-from vmqos.intent.neutron import Rule, RuleType
-from vmqos.intent.neutron_rules import parse_rule, rule_to_dict
+from vmqos.intent.neutron import policy as policies
+from vmqos.intent.neutron.binding import effective_policy_id
+from vmqos.intent.neutron.model import QosPolicy as PolicyValue
+from vmqos.intent.neutron.model import Rule, RuleType
+from vmqos.intent.neutron.rules import parse_rule, rule_to_dict
 from vmqos.store.db import filtered
 from vmqos.store.identity import TokenInfo
 from vmqos.store.models import Network, Port, QosPolicy, QosRule, utcnow

@@ -24,10 +24,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from vmqos.intent.flavor import Flavor as FlavorValue
-from vmqos.intent.neutron import QosPolicy as PolicyValue
-from vmqos.intent.scenario import Network as NetworkValue
-from vmqos.intent.scenario import Port as PortValue
+from vmqos.intent.neutron.model import QosPolicy as PolicyValue
+from vmqos.intent.neutron.network import Network as NetworkValue
+from vmqos.intent.neutron.network import Port as PortValue
+from vmqos.intent.nova.flavor import Flavor as FlavorValue
 from vmqos.intent.scenario import Scenario
 from vmqos.intent.scenario import Server as ServerValue
 from vmqos.model import VifType

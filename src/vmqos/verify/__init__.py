@@ -1,6 +1,6 @@
 """Verify by measurement: real traffic, CPU contention and direct disk I/O on a real host.
 
-Role: the measuring shell around the pure judgement in :mod:`vmqos.plan.judge`. Each module
+Role: the measuring shell around the pure judgement in :mod:`vmqos.verify.judge`. Each module
 takes plain inputs — network namespace names, addresses, cgroup directories, a block device —
 so that ``vmqos verify``/``lab`` can point it at any sandbox or real instance:
 

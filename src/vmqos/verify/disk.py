@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vmqos.errors import IntentError, PermanentHostError, TemporaryHostError
-from vmqos.plan.judge import Sample
+from vmqos.verify.judge import Sample
 from vmqos.verify.load import paused, read_line, release
 
 __all__ = ["DiskMeasurement", "check_device_is_free", "measure_disk"]

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vmqos.errors import HostError, IntentError, PermanentHostError, TemporaryHostError
-from vmqos.plan.judge import Sample
+from vmqos.verify.judge import Sample
 
 __all__ = ["TcpMeasurement", "measure_tcp"]
 

@@ -4,7 +4,7 @@ Role: the pictures of the verify report — throughput over time against the con
 peak, TCP ceiling and burst window; CPU time shares as bars; disk rate over time against the
 configured throttle.
 
-Invariants: every function takes plain numbers and :class:`~vmqos.plan.judge.Sample` series,
+Invariants: every function takes plain numbers and :class:`~vmqos.verify.judge.Sample` series,
 writes one PNG at ``path`` and returns it. Figures are built with ``matplotlib.figure.Figure``
 and the Agg canvas directly — no pyplot global state, no display needed, safe to call from
 several threads. Configured values are dashed lines; titles and axes name their units.
@@ -20,7 +20,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from vmqos.plan.judge import Sample
+from vmqos.verify.judge import Sample
 
 __all__ = ["plot_cpu_shares", "plot_disk", "plot_throughput"]
 

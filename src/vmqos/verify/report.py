@@ -1,6 +1,6 @@
 """The verify report: configured against measured, as a Markdown file beside its PNGs.
 
-Role: turn :class:`~vmqos.plan.judge.Verdict` values (and any extra tables, such as the lab's
+Role: turn :class:`~vmqos.verify.judge.Verdict` values (and any extra tables, such as the lab's
 m1.normal / m1.resquota side by side) into one Markdown document in a directory, linking the
 plots by relative path so the directory can be moved or published as a whole.
 
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from vmqos.plan.judge import Outcome, Verdict
 from vmqos.units import format_bits_per_sec
+from vmqos.verify.judge import Outcome, Verdict
 
 __all__ = ["ReportSection", "Table", "format_value", "render_report", "write_report"]
 

@@ -1,0 +1,262 @@
+"""Cinder front-end QoS of an attached volume, as libvirt ``<iotune>`` will see it.
+
+Cinder hands the volume type's front-end QoS specs to Nova in
+``connection_info['data']['qos_specs']``; ``LibvirtBaseVolumeDriver.get_config()``
+(nova/virt/libvirt/volume/volume.py) copies the 13 keys of its ``tune_opts`` verbatim (raw
+strings, no validation) onto the disk's ``<iotune>`` and silently ignores every other key. libvirt
+then parses and validates them at define time, and QEMU's ``throttle_is_valid()`` checks them
+again when ``block_set_io_throttle`` runs at start.
+
+Invariants:
+
+* :class:`VolumeQos` field names are libvirt's ``<iotune>`` child names, identical to
+  :class:`vmqos.libvirt_types.IoTune` (intent may not import plan, so the names are repeated here
+  and a test keeps them equal).
+* A :class:`VolumeQos` only holds values libvirt and QEMU accept; :func:`parse_volume_qos`
+  raises :class:`~vmqos.errors.ValidationError` with libvirt's/QEMU's exact message text (the
+  bare message, without libvirt's ``XML error:`` style prefix) otherwise.
+* The six ``*_max_length`` keys and ``group_name`` are parsed and validated (libvirt and QEMU
+  know them) but Nova never forwards them (spec §1.4): each one present is recorded in
+  ``notes``, and :meth:`VolumeQos.as_forwarded_by_nova` gives what really reaches libvirt.
+* :func:`iotune_problems` is the one statement of libvirt's and QEMU's ``<iotune>`` rules; lint
+  reuses it for flavor ``quota:disk_*`` values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+
+from vmqos.errors import ValidationError
+
+__all__ = [
+    "GROUP_NAME_KEY",
+    "LENGTH_KEYS",
+    "QEMU_BLOCK_IOTUNE_MAX",
+    "TUNE_OPTS",
+    "IotuneProblem",
+    "VolumeQos",
+    "iotune_problems",
+    "parse_volume_qos",
+]
+
+# Nova's tune_opts, in its source order (nova/virt/libvirt/volume/volume.py).
+TUNE_OPTS: tuple[str, ...] = (
+    "total_bytes_sec", "read_bytes_sec", "write_bytes_sec",
+    "total_iops_sec", "read_iops_sec", "write_iops_sec",
+    "read_bytes_sec_max", "read_iops_sec_max",
+    "write_bytes_sec_max", "write_iops_sec_max",
+    "total_bytes_sec_max", "total_iops_sec_max",
+    "size_iops_sec",
+)
+# libvirt/QEMU burst lengths (seconds a *_max burst may last); Nova never sets them.
+LENGTH_KEYS: tuple[str, ...] = (
+    "total_bytes_sec_max_length", "read_bytes_sec_max_length", "write_bytes_sec_max_length",
+    "total_iops_sec_max_length", "read_iops_sec_max_length", "write_iops_sec_max_length",
+)
+GROUP_NAME_KEY = "group_name"
+
+# qemu_command.h QEMU_BLOCK_IOTUNE_MAX; QEMU's THROTTLE_VALUE_MAX has the same value.
+QEMU_BLOCK_IOTUNE_MAX = 1_000_000_000_000_000
+_ULLONG_MAX = (1 << 64) - 1
+_C_SPACE = " \t\n\v\f\r"  # C isspace() in the "C" locale, skipped by strtoull
+_NUMERIC_KEYS = frozenset(TUNE_OPTS) | frozenset(LENGTH_KEYS)
+
+# QEMU's six throttle buckets (util/throttle.c), in its check order:
+# (avg key, max key, max_length key).
+_BUCKETS: tuple[tuple[str, str, str], ...] = tuple(
+    (f"{stat}_{metric}_sec", f"{stat}_{metric}_sec_max", f"{stat}_{metric}_sec_max_length")
+    for metric in ("bytes", "iops")
+    for stat in ("total", "read", "write")
+)
+
+
+@dataclass(frozen=True, slots=True)
+class VolumeQos:
+    """The front-end QoS of one volume; ``None`` = key absent. Units: bytes/s, I/O ops/s,
+    ``size_iops_sec`` bytes, ``*_max_length`` seconds."""
+
+    read_bytes_sec: int | None = None
+    read_iops_sec: int | None = None
+    write_bytes_sec: int | None = None
+    write_iops_sec: int | None = None
+    total_bytes_sec: int | None = None
+    total_iops_sec: int | None = None
+    read_bytes_sec_max: int | None = None
+    write_bytes_sec_max: int | None = None
+    total_bytes_sec_max: int | None = None
+    read_iops_sec_max: int | None = None
+    write_iops_sec_max: int | None = None
+    total_iops_sec_max: int | None = None
+    size_iops_sec: int | None = None
+    group_name: str | None = None
+    total_bytes_sec_max_length: int | None = None
+    read_bytes_sec_max_length: int | None = None
+    write_bytes_sec_max_length: int | None = None
+    total_iops_sec_max_length: int | None = None
+    read_iops_sec_max_length: int | None = None
+    write_iops_sec_max_length: int | None = None
+    # Keys Nova drops without a word (not in tune_opts, nor a libvirt <iotune> name), sorted.
+    ignored: tuple[str, ...] = ()
+    # One sentence per accepted key that Nova does not forward (the *_max_length keys and
+    # group_name), for lint and explain.
+    notes: tuple[str, ...] = ()
+
+    def items(self) -> list[tuple[str, int | str]]:
+        """The set ``<iotune>`` values, in the order of the fields (= IoTune's)."""
+        out: list[tuple[str, int | str]] = []
+        for f in fields(self):
+            if f.name in ("ignored", "notes"):
+                continue
+            value = getattr(self, f.name)
+            if value is not None:
+                out.append((f.name, value))
+        return out
+
+    def as_forwarded_by_nova(self) -> VolumeQos:
+        """What Nova really copies to libvirt: the 13 ``tune_opts`` keys only."""
+        return replace(
+            self,
+            group_name=None,
+            **dict.fromkeys(LENGTH_KEYS),  # type: ignore[arg-type]
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class IotuneProblem:
+    """One ``<iotune>`` rule broken: the key it is reported on, its value, the upstream
+    message, and when it fails (``define``: libvirt refuses the XML; ``start``: QEMU refuses
+    ``block_set_io_throttle`` and the guest does not start)."""
+
+    code: str       # stable id, e.g. "iotune-total-and-read-write"
+    key: str
+    value: int | str
+    message: str
+    stage: str
+
+
+def _parse_ull(key: str, text: str) -> int | None:
+    """libvirt ``virXPathULongLong`` + ``virStrToLong_ullp``: strtoull base 10, leading
+    whitespace and ``+`` allowed, no sign ``-``, nothing after the digits, at most 2^64-1.
+    An empty string counts as absent (the XPath returns -1, "not found")."""
+    if text == "":
+        return None
+    body = text.lstrip(_C_SPACE)
+    if body.startswith("+"):
+        body = body[1:]
+    if not body.isascii() or not body.isdigit() or int(body) > _ULLONG_MAX:
+        raise ValidationError(
+            f"disk iotune field '{key}' must be an integer",
+            key=key, value=text, allowed="an unsigned 64-bit decimal integer",
+        )
+    return int(body)
+
+
+def iotune_problems(
+    values: Mapping[str, int], group_name: str | None = None
+) -> list[IotuneProblem]:
+    """Every libvirt/QEMU ``<iotune>`` rule that ``values`` (key -> int, libvirt names) break,
+    in the order libvirt 9.0 and QEMU check them. Like the C code, ``0`` counts as unset."""
+    def v(key: str) -> int:
+        return values.get(key) or 0
+
+    out: list[IotuneProblem] = []
+    # virDomainDiskDefIotuneParse: a group needs at least one non-zero setting.
+    if group_name is not None and not any(values.values()):
+        out.append(IotuneProblem(
+            "iotune-group-without-settings", GROUP_NAME_KEY, group_name,
+            "group_name can be configured only together with settings", "define"))
+    # qemuValidateDomainDeviceDefDiskBlkdeviotune: the 13 non-length fields.
+    for key in TUNE_OPTS:
+        if v(key) > QEMU_BLOCK_IOTUNE_MAX:
+            out.append(IotuneProblem(
+                "iotune-over-qemu-max", key, v(key),
+                f"block I/O throttle limit must be no more than {QEMU_BLOCK_IOTUNE_MAX} "
+                f"using QEMU", "define"))
+    # virDomainDiskDefValidate: total together with read or write, per family (both non-zero).
+    for suffix in ("bytes_sec", "iops_sec", "bytes_sec_max", "iops_sec_max"):
+        total = v(f"total_{suffix}")
+        for side in ("read", "write"):
+            if total and v(f"{side}_{suffix}"):
+                out.append(IotuneProblem(
+                    "iotune-total-and-read-write", f"total_{suffix}", total,
+                    f"total and read/write {suffix} cannot be set at the same time", "define"))
+                break
+    # QEMU throttle_is_valid(), run by block_set_io_throttle after the guest is created.
+    if v("size_iops_sec") and not (
+        v("total_iops_sec") or v("read_iops_sec") or v("write_iops_sec")
+    ):
+        out.append(IotuneProblem(
+            "iotune-size-without-iops", "size_iops_sec", v("size_iops_sec"),
+            "iops size requires an iops value to be set", "start"))
+    for avg_key, max_key, len_key in _BUCKETS:
+        avg, top, length = v(avg_key), v(max_key), v(len_key)
+        # libvirt sends a length only when non-zero; QEMU's default length is 1.
+        if length > 1 and not top:
+            out.append(IotuneProblem(
+                "iotune-length-without-max", len_key, length,
+                "burst length set without burst rate", "start"))
+        elif top and length > QEMU_BLOCK_IOTUNE_MAX // top:
+            out.append(IotuneProblem(
+                "iotune-length-too-high", len_key, length,
+                "burst length too high for this burst rate", "start"))
+        if top and not avg:
+            out.append(IotuneProblem(
+                "iotune-max-without-avg", max_key, top,
+                "bps_max/iops_max require corresponding bps/iops values", "start"))
+        elif top and top < avg:
+            out.append(IotuneProblem(
+                "iotune-max-below-avg", max_key, top,
+                "bps_max/iops_max cannot be lower than bps/iops", "start"))
+    return out
+
+
+def parse_volume_qos(specs: Mapping[str, str]) -> VolumeQos:
+    """Parse a Cinder front-end ``qos_specs`` mapping into a :class:`VolumeQos`.
+
+    Raises :class:`~vmqos.errors.ValidationError` with the first libvirt/QEMU message that the
+    values would produce. Keys Nova does not copy are returned in ``ignored``.
+    """
+    numbers: dict[str, int] = {}
+    group_name: str | None = None
+    ignored: list[str] = []
+    notes: list[str] = []
+    for key in sorted(specs):
+        text = specs[key]
+        if key in _NUMERIC_KEYS:
+            number = _parse_ull(key, text)
+            if number is not None:
+                numbers[key] = number
+        elif key == GROUP_NAME_KEY:
+            # virXPathString returns NULL for an empty string: "" is no group.
+            group_name = text or None
+        else:
+            ignored.append(key)
+            continue
+        if key not in TUNE_OPTS:
+            notes.append(
+                f"{key}={text}: Nova copies only its 13 tune_opts keys to <iotune>, so this "
+                f"key never reaches libvirt through Nova (only via virsh blkdeviotune)."
+            )
+    problems = iotune_problems(numbers, group_name)
+    if problems:
+        first = problems[0]
+        raise ValidationError(
+            first.message, key=first.key, value=first.value, allowed=_allowed(first)
+        )
+    return VolumeQos(
+        **numbers,
+        group_name=group_name,
+        ignored=tuple(ignored),
+        notes=tuple(notes),
+    )
+
+
+def _allowed(problem: IotuneProblem) -> str:
+    if problem.code == "iotune-group-without-settings":
+        return "group_name together with at least one non-zero limit"
+    if problem.code == "iotune-over-qemu-max":
+        return f"an integer from 0 to {QEMU_BLOCK_IOTUNE_MAX}"
+    if problem.code == "iotune-total-and-read-write":
+        return f"either {problem.key} or the read_/write_ values, not both"
+    return "values QEMU's throttle_is_valid() accepts"

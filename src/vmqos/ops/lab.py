@@ -1,0 +1,235 @@
+"""The lab: reproduce a scenario's experiment on this host and prove it by measurement.
+
+``run_verification`` measures already-applied instances (what ``vmqos verify`` does):
+per instance, port and direction real TCP traffic with iperf3 between the host side of the tap
+and the instance's namespace; the CPU share ratio of the instances' cgroups on one CPU; direct
+disk I/O on each instance's loop device inside its cgroup. Every measurement is judged by
+:mod:`vmqos.verify.judge` against what the host plan enforces, plotted, and written to a report.
+
+Direction is the VM's: inbound traffic goes from the tap's host side to the guest (iperf3
+client on the host side), outbound the other way (``--reverse``).
+
+This module orchestrates; it owns no host mechanism (vmqos.host) and no measurement
+(vmqos.verify), and it decides nothing about limits (vmqos.plan).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from vmqos.host.sandbox import Instance, SandboxPort
+from vmqos.limits import Limit
+from vmqos.model import Direction
+from vmqos.reconcile.host_plan import HostPlan
+from vmqos.units import format_bits_per_sec
+from vmqos.verify.cpu import measure_cpu_shares
+from vmqos.verify.disk import measure_disk
+from vmqos.verify.iperf import measure_tcp
+from vmqos.verify.judge import (
+    Outcome,
+    Shaping,
+    Verdict,
+    burst_window,
+    judge_burst,
+    judge_cpu_shares,
+    judge_rate,
+    judge_tcp_goodput,
+    recommended_seconds,
+    tcp_goodput_factor,
+)
+from vmqos.verify.plots import plot_cpu_shares, plot_disk, plot_throughput
+from vmqos.verify.report import ReportSection, Table, write_report
+
+__all__ = ["LabRow", "Verification", "run_verification"]
+
+Progress = Callable[[str], None]
+
+_UNLIMITED_SECONDS = 2      # enough to show "much faster than any limit"
+# At a few Mbit/s one 0.2 s interval holds ~50 packets and TCP's sawtooth shows in it: give
+# the steady-state mean at least this long after the burst window.
+_MIN_SHAPED_SECONDS = 6
+_DISK_SECONDS = 3.0
+_CPU_SECONDS = 3.0
+
+
+@dataclass(frozen=True, slots=True)
+class LabRow:
+    """One line of the side-by-side table: an item, per instance configured and measured."""
+
+    item: str
+    cells: tuple[tuple[str, str, str], ...]   # per instance: (configured, measured, outcome)
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    instances: tuple[str, ...]
+    flavors: tuple[str, ...]
+    verdicts: tuple[Verdict, ...]
+    rows: tuple[LabRow, ...]
+    report: Path
+
+    @property
+    def failed(self) -> tuple[Verdict, ...]:
+        return tuple(v for v in self.verdicts if v.outcome is Outcome.FAIL)
+
+
+def _effective(limits: Sequence[Limit], direction: Direction) -> Limit | None:
+    """The strictest rate-limiting layer the host plan enforces in ``direction``."""
+    capped = [x for x in limits if x.direction is direction and x.rate]
+    return min(capped, key=lambda x: x.rate or 0) if capped else None
+
+
+def _outcome(verdicts: Sequence[Verdict]) -> str:
+    if not verdicts:
+        return "measured"
+    if any(v.outcome is Outcome.FAIL for v in verdicts):
+        return "FAIL"
+    if all(v.outcome in (Outcome.PASS, Outcome.NOT_APPLICABLE) for v in verdicts):
+        return "pass"
+    return "inconclusive"
+
+
+def _mbit(value: float | None) -> str:
+    return "-" if value is None else format_bits_per_sec(int(value))
+
+
+def _network(instance: Instance, host_netns: str, port: SandboxPort, plan: HostPlan,
+             direction: Direction, out: Path, max_seconds: int,
+             progress: Progress) -> tuple[ReportSection, tuple[str, str, str], list[Verdict]]:
+    tap_plan = next(p for p in plan.ports if p.dev == port.tap)
+    limit = _effective(tap_plan.enforced, direction)
+    shaping = Shaping.from_limit(limit) if limit is not None else None
+    seconds = _UNLIMITED_SECONDS if shaping is None else max(
+        _MIN_SHAPED_SECONDS, min(max_seconds, math.ceil(recommended_seconds(shaping))))
+    label = f"{instance.name} {port.tap} {direction.value} ({direction.arrow})"
+    progress(f"{label}: iperf3 for {seconds} s")
+    measured = measure_tcp(host_netns, instance.netns, port.guest_ip, seconds=seconds,
+                           reverse=direction is Direction.OUTBOUND)
+    verdicts: list[Verdict] = []
+    if shaping is not None:
+        verdicts.append(judge_tcp_goodput(shaping, measured.samples,
+                                          check=f"{label}: TCP goodput"))
+        verdicts.append(judge_burst(shaping, measured.samples,
+                                    check=f"{label}: burst in the first second"))
+    image = plot_throughput(
+        out / f"net-{instance.name}-{port.tap}-{direction.value}.png", measured.samples,
+        title=label, rate=None if shaping is None else shaping.rate,
+        peak=None if shaping is None else shaping.peak,
+        burst_window=None if shaping is None else burst_window(shaping),
+        goodput_factor=tcp_goodput_factor())
+    notes = [f"iperf3 {seconds} s, {'reverse ' if direction is Direction.OUTBOUND else ''}"
+             f"{host_netns} <-> {instance.netns} {port.guest_ip}: mean "
+             f"{_mbit(measured.bits_per_second)}"]
+    if limit is not None:
+        notes.append(f"enforced: {limit.mechanism} on {limit.device} ({limit.source})")
+    else:
+        notes.append("no limit enforced in this direction")
+    section = ReportSection(title=label, verdicts=tuple(verdicts), images=(image,),
+                            notes=tuple(notes))
+    configured = "unlimited" if shaping is None else _mbit(shaping.rate)
+    # Shaped: the steady-state goodput the verdict judged (the whole-run mean includes the
+    # burst); unshaped: iperf3's mean.
+    steady = verdicts[0].measured if verdicts else measured.bits_per_second
+    return section, (configured, _mbit(steady), _outcome(verdicts)), verdicts
+
+
+def _cgroup_value(plan: HostPlan, *files: str) -> str | None:
+    for value in plan.cgroup:
+        if value.file in files and value.value:
+            return value.value
+    return None
+
+
+def _cpu_dir(instance: Instance) -> str:
+    dirs = [d for d in instance.cgroup_dirs if "/cpu/" in d or "/cpu," in d]
+    return dirs[0] if dirs else instance.cgroup_dirs[0]
+
+
+def _blkio_dirs(instance: Instance) -> tuple[str, ...]:
+    dirs = tuple(d for d in instance.cgroup_dirs if "/blkio/" in d)
+    return dirs or (instance.cgroup_dirs[0],)
+
+
+def _disk(instance: Instance, plan: HostPlan, mode: str, out: Path,
+          progress: Progress) -> tuple[ReportSection, tuple[str, str, str], list[Verdict]]:
+    configured = plan.disk_limits.get("wbps" if mode == "write" else "rbps")
+    label = f"{instance.name} disk {mode} ({instance.loop_device})"
+    progress(f"{label}: direct I/O for {_DISK_SECONDS:.0f} s")
+    measured = measure_disk(instance.loop_device, cgroups=_blkio_dirs(instance), mode=mode,
+                            seconds=_DISK_SECONDS if configured else 1.5)
+    verdicts = [] if configured is None else [judge_rate(
+        f"{label}: bytes/s", configured, measured.samples, unit="B/s", skip=0.5)]
+    image = plot_disk(out / f"disk-{instance.name}-{mode}.png", measured.samples,
+                      title=label, configured=configured)
+    section = ReportSection(title=label, verdicts=tuple(verdicts), images=(image,), notes=(
+        f"measured {measured.bytes_per_second / 1e6:.3f} MB/s, {measured.iops:.0f} IO/s "
+        f"(O_DIRECT {measured.block_size // 1024} KiB blocks, cgroup "
+        f"{_blkio_dirs(instance)[0]})",))
+    cell = ("unlimited" if configured is None else f"{configured / 1e6:.3f} MB/s",
+            f"{measured.bytes_per_second / 1e6:.3f} MB/s", _outcome(verdicts))
+    return section, cell, verdicts
+
+
+def _cpu(instances: Sequence[Instance], plans: Sequence[HostPlan], out: Path,
+         progress: Progress) -> tuple[ReportSection, list[tuple[str, str, str]], list[Verdict]]:
+    shares = []
+    for plan in plans:
+        value = _cgroup_value(plan, "cpu.shares", "cpu.weight")
+        default = 100 if any(v.file == "cpu.weight" for v in plan.cgroup) else 1024
+        shares.append(int(value) if value else default)
+    progress(f"CPU: {len(instances)} busy loops on one CPU for {_CPU_SECONDS:.0f} s")
+    measured = measure_cpu_shares([_cpu_dir(i) for i in instances], seconds=_CPU_SECONDS)
+    total_usage, total_shares = sum(measured.usage) or 1.0, sum(shares)
+    verdicts = [judge_cpu_shares((shares[0], shares[i]), (measured.usage[0], measured.usage[i]))
+                for i in range(1, len(instances))]
+    image = plot_cpu_shares(out / "cpu-shares.png", [i.name for i in instances],
+                            [u / total_usage for u in measured.usage],
+                            [s / total_shares for s in shares],
+                            title="CPU time on one CPU: configured shares vs measured")
+    cells = [(f"{s} shares ({s / total_shares:.0%})", f"{u / total_usage:.1%} of the CPU",
+              _outcome(verdicts)) for s, u in zip(shares, measured.usage, strict=True)]
+    section = ReportSection(title="CPU share ratio", verdicts=tuple(verdicts), images=(image,),
+                            notes=(f"usage from {measured.source} on CPU {measured.cpu}",))
+    return section, cells, verdicts
+
+
+def run_verification(instances: Sequence[Instance], plans: Sequence[HostPlan], *,
+                     host_netns: str, out_dir: Path, max_seconds: int = 8,
+                     progress: Progress = lambda _: None) -> Verification:
+    """Measure every instance (network per port and direction, CPU, disk) and report."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    sections: list[ReportSection] = []
+    verdicts: list[Verdict] = []
+    per_item: dict[str, list[tuple[str, str, str]]] = {}
+    for instance, plan in zip(instances, plans, strict=True):
+        for index, port in enumerate(instance.ports):
+            for direction in Direction:
+                section, cell, found = _network(instance, host_netns, port, plan, direction,
+                                                out_dir, max_seconds, progress)
+                sections.append(section)
+                verdicts.extend(found)
+                per_item.setdefault(f"network {direction.value} eth{index}", []).append(cell)
+        for mode in ("write", "read"):
+            section, cell, found = _disk(instance, plan, mode, out_dir, progress)
+            sections.append(section)
+            verdicts.extend(found)
+            per_item.setdefault(f"disk {mode}", []).append(cell)
+    if len(instances) > 1:
+        section, cells, found = _cpu(instances, plans, out_dir, progress)
+        sections.insert(0, section)
+        verdicts.extend(found)
+        per_item = {"CPU share": cells, **per_item}
+    rows = tuple(LabRow(item, tuple(cells)) for item, cells in per_item.items()
+                 if len(cells) == len(instances))
+    table = Table(headers=("item", *(f"{p.instance} ({p.flavor}) configured / measured"
+                                     for p in plans)),
+                  rows=tuple((row.item, *(f"{c} / {m} ({o})" for c, m, o in row.cells))
+                             for row in rows))
+    report = write_report(out_dir, "vmqos lab: configured against measured",
+                          [ReportSection(title="Side by side", tables=(table,)), *sections])
+    return Verification(instances=tuple(i.name for i in instances),
+                        flavors=tuple(p.flavor for p in plans), verdicts=tuple(verdicts),
+                        rows=rows, report=report)

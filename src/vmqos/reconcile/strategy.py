@@ -1,0 +1,402 @@
+"""How to enforce one port's bandwidth on *this* host: libvirt's program, or an equivalent one.
+
+Role: pure. Given libvirt's ``<bandwidth>`` for a tap (or, per direction, the limit another
+enforcer would apply — a Neutron agent's OVS policing, say) and the :class:`HostFacts` of the
+host, :func:`compile_host_tc` returns the tc objects to create and every departure from
+libvirt's program, each as a :class:`Substitution` with a sentence for people.
+
+Strategy (spec nova_libvirt.md §2.2; ENVIRONMENT.md):
+
+* Where the kernel offers ``htb``, ``sfq``, ``fw``, ``u32`` and ``police``: libvirt's own
+  program (:func:`vmqos.plan.render.tc.compile_libvirt_tc`), word for word, plus explicit bursts.
+* No ``fw``: the filter is left out. HTB's ``default 1`` already sends every packet to class
+  1:1 — and libvirt's ``flowid 1`` names class ``0:1`` (iproute2 reads a bare number as the
+  whole handle), which htb_classify() does not find, so it falls back to the default anyway.
+* No ``sfq``: a ``pfifo limit 127`` leaf (127 packets is sfq's own queue limit). The class's
+  rate and burst are unchanged; only sfq's fairness between flows inside the class is lost.
+* No ``police``: VM-outbound traffic (the tap's host ingress) is redirected by a u32
+  match-all filter with ``mirred egress redirect`` to an IFB, and shaped there by an HTB class
+  with the policer's rate and burst. A shaper queues where a policer drops, so TCP reaches the
+  rate more smoothly; the long-run limit is the same.
+
+Explicit bursts: tc's default HTB burst is ``rate/HZ + 1600`` bytes, and HZ is 10^9 on a
+high-resolution-timer kernel, so the default is about one MTU — which collapses TCP at high
+rates (peers.md §2.2). Every HTB class therefore gets an explicit ``burst`` and ``cburst``; a
+burst the intent does not give is derived by :func:`derive_burst` and reported.
+
+Invariants: the objects are in creation order (links first, then per device qdisc, class,
+leaf, filter); IFB names depend only on the tap name (:func:`ifb_name`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from vmqos.errors import UnsupportedError
+from vmqos.libvirt_types import Bandwidth, BandwidthSide
+from vmqos.limits import Limit
+from vmqos.model import Direction, Enforcer
+from vmqos.plan.kernel.psched import (
+    Psched,
+    htb_buffer_roundtrip,
+    htb_default_buffer,
+    tc_calc_xmittime,
+)
+from vmqos.plan.render.tc import (
+    htb_side,
+    police_burst,
+    police_side,
+    quantum,
+    shaped_direction,
+    validate_bandwidth,
+)
+from vmqos.reconcile.facts import HostFacts
+from vmqos.reconcile.state import (
+    INGRESS_AUTO_PRIO,
+    TC_ACT_SHOT,
+    HtbClass,
+    Link,
+    Police,
+    Redirect,
+    TcFilter,
+    TcObject,
+    TcQdisc,
+    tc_rate_text,
+    tc_size_text,
+)
+from vmqos.units import (
+    Bytes,
+    BytesPerSec,
+    bits_per_sec_to_bytes,
+    bytes_per_sec_to_bits,
+    format_bits_per_sec,
+    kbytes_per_sec_to_bytes,
+    kib_to_bytes,
+)
+
+__all__ = [
+    "PFIFO_LIMIT",
+    "HostTcPlan",
+    "SideSpec",
+    "Substitution",
+    "compile_host_tc",
+    "derive_burst",
+    "ifb_name",
+]
+
+_U32 = 0xFFFF_FFFF
+# sfq's default queue limit (net/sched/sch_sfq.c SFQ_MAX_DEPTH + 1 = 128 slots, limit 127).
+PFIFO_LIMIT = 127
+# libvirt's police `mtu 64kb`: packets up to 64 KiB (GSO) are measured, not dropped outright.
+_POLICE_MTU = 65536
+_ETH_HEADER = 14
+
+
+@dataclass(frozen=True, slots=True)
+class Substitution:
+    """One place where what vmqos does on this host departs from the reference program.
+
+    ``code`` is stable for scripts (``pfifo-for-sfq``, ``burst-derived`` ...); ``subject`` the
+    device or cgroup it concerns; ``text`` one sentence for people."""
+
+    code: str
+    subject: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class SideSpec:
+    """One VM direction's limit to enforce, in kernel units. ``libvirt`` is set when it is a
+    side of libvirt's ``<bandwidth>`` (whose exact words are then reused)."""
+
+    direction: Direction
+    rate: int                       # bytes/s
+    peak: int | None                # bytes/s
+    burst: int | None               # bytes; None: the intent gives none
+    source: str
+    libvirt: BandwidthSide | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HostTcPlan:
+    """Everything vmqos sets up for one tap: links (an IFB), tc objects, what it enforces."""
+
+    dev: str
+    ifb: str | None
+    links: tuple[Link, ...]
+    objects: tuple[TcObject, ...]
+    enforced: tuple[Limit, ...]
+    substitutions: tuple[Substitution, ...]
+    strategy: str                   # "libvirt-exact", "equivalent" or "none"
+
+
+def ifb_name(dev: str) -> str:
+    """The IFB that carries ``dev``'s host-ingress shaping: ``vmqos`` + 10 hex digits of a hash
+    of the tap name — exactly IFNAMSIZ - 1 = 15 characters, the same on every run, and with
+    the vmqos prefix that marks every object vmqos creates."""
+    return "vmqos" + hashlib.sha256(dev.encode()).hexdigest()[:10]
+
+
+def derive_burst(rate: int, mtu: int) -> int:
+    """The burst vmqos sets when the intent gives none, in bytes.
+
+    10 ms of the rate — the tc-tbf rule of thumb (burst >= rate/HZ) for a HZ=100 kernel; 4 ms
+    already gives TCP 95.6 % at 1 Gbit (peers.md §2.2), while bursts of a second or more defeat
+    the limit (k8s #90838) — and at least two full frames, since a bucket below one frame
+    stalls every full-size packet. From about 52 Mbit/s up, 10 ms exceeds the 64 KiB of a GSO
+    packet; below that no 64 KiB floor is needed because HTB (the only qdisc vmqos gives a
+    derived burst) sends a packet larger than its bucket by going into token debt, unlike TBF.
+    """
+    return min(max(rate // 100, 2 * (mtu + _ETH_HEADER)), _U32)
+
+
+def _sub(code: str, subject: str, text: str) -> Substitution:
+    return Substitution(code, subject, text)
+
+
+def _rate_words(rate: int) -> str:
+    return format_bits_per_sec(bytes_per_sec_to_bits(BytesPerSec(rate)))
+
+
+def _libvirt_spec(side: BandwidthSide, direction: Direction, source: str) -> SideSpec:
+    return SideSpec(
+        direction=direction,
+        rate=kbytes_per_sec_to_bytes(side.average),
+        peak=kbytes_per_sec_to_bytes(side.peak) if side.peak else None,
+        burst=kib_to_bytes(side.burst) if side.burst else None,
+        source=source, libvirt=side)
+
+
+def _limit_spec(limit: Limit, direction: Direction) -> SideSpec | None:
+    if limit.rate is None:
+        return None
+    return SideSpec(
+        direction=direction,
+        rate=bits_per_sec_to_bytes(limit.rate),
+        peak=bits_per_sec_to_bytes(limit.peak) if limit.peak is not None else None,
+        burst=limit.burst, source=limit.source)
+
+
+@dataclass
+class _Builder:
+    dev: str
+    facts: HostFacts
+    mtu: int
+    psched: Psched
+    links: list[Link]
+    objects: list[TcObject]
+    enforced: list[Limit]
+    subs: list[Substitution]
+    enforcer: Enforcer
+
+    def need(self, what: str, kind: str, *, for_what: str) -> None:
+        if kind not in getattr(self.facts, what):
+            raise UnsupportedError(
+                f"{self.dev}: this host's kernel offers no {kind!r} "
+                f"({what[:-1]}), which {for_what} needs; vmqos has no equivalent without it")
+
+    def htb_tree(self, dev: str, spec: SideSpec, *, ceil: int | None, where: str,
+                 with_fw: bool) -> int:
+        """Root HTB qdisc, class 1:1 and its leaf on ``dev``; returns the kernel's burst."""
+        self.need("qdiscs", "htb", for_what=f"shaping {spec.direction.value} traffic")
+        self.objects.append(TcQdisc(dev, "root", "1:", "htb", (("default", 1),),
+                                    ("root", "handle", "1:", "htb", "default", "1")))
+        burst = spec.burst
+        if burst is None:
+            burst = derive_burst(spec.rate, self.mtu)
+            default = htb_buffer_roundtrip(
+                spec.rate, htb_default_buffer(spec.rate, self.psched), self.psched)
+            self.subs.append(_sub("burst-derived", where, (
+                f"burst derived: the intent gives none for {spec.direction.value} traffic, so "
+                f"vmqos sets {burst} B (10 ms at {_rate_words(spec.rate)}, at least two "
+                f"{self.mtu + _ETH_HEADER}-byte frames) instead of tc's default rate/HZ + "
+                f"1600 B ({default} B here, about one MTU), which collapses TCP")))
+        top = ceil or spec.rate
+        if ceil:
+            cburst = derive_burst(top, self.mtu)
+            self.subs.append(_sub("cburst-derived", where, (
+                f"cburst set to {cburst} B (10 ms at the ceiling {_rate_words(top)}) instead "
+                "of tc's default of about one MTU; the ceiling still caps the burst's speed")))
+        else:
+            # Without a peak the ceiling is the rate, and HTB sends only while *both* buckets
+            # hold tokens: tc's default cburst (about one MTU) would cap every burst at one
+            # frame. cburst = burst makes the class a plain token bucket of that size.
+            cburst = burst
+            self.subs.append(_sub("cburst-is-burst", where, (
+                f"no peak: cburst set to the burst ({burst} B), so the burst really passes; "
+                "tc's default cburst of about one MTU would cap it at one frame")))
+        side = spec.libvirt
+        if side is not None:
+            # libvirt's words (virNetDevBandwidthSet), cburst inserted after its burst.
+            words = ["parent", "1:", "classid", "1:1", "htb", "rate", f"{side.average}kbps"]
+            if side.peak:
+                words += ["ceil", f"{side.peak}kbps"]
+            words += ["burst", f"{side.burst}kb" if side.burst else tc_size_text(burst),
+                      "cburst", tc_size_text(cburst), "quantum", str(quantum(side.average))]
+            q = quantum(side.average)
+        else:
+            # One full frame per round: a single class needs no DRR fairness, and an explicit
+            # quantum avoids sch_htb's "quantum of class is big" at high rates (peers.md §2.2).
+            q = self.mtu + _ETH_HEADER
+            words = ["parent", "1:", "classid", "1:1", "htb", "rate", tc_rate_text(spec.rate)]
+            if ceil:
+                words += ["ceil", tc_rate_text(ceil)]
+            words += ["burst", tc_size_text(burst), "cburst", tc_size_text(cburst),
+                      "quantum", str(q)]
+        self.objects.append(HtbClass(
+            dev, "1:1", "1:", spec.rate, top, tc_calc_xmittime(spec.rate, burst, self.psched),
+            tc_calc_xmittime(top, cburst, self.psched), q, tuple(words)))
+        if "sfq" in self.facts.qdiscs:
+            self.objects.append(TcQdisc(dev, "1:1", "2:", "sfq", (("perturb", 10),),
+                                        ("parent", "1:1", "handle", "2:", "sfq", "perturb", "10")))
+        else:
+            self.need("qdiscs", "pfifo", for_what="a leaf queue when sfq is missing")
+            self.objects.append(TcQdisc(dev, "1:1", "2:", "pfifo", (("limit", PFIFO_LIMIT),)))
+            self.subs.append(_sub("pfifo-for-sfq", where, (
+                f"no sfq qdisc on this kernel: class 1:1 gets a pfifo leaf of {PFIFO_LIMIT} "
+                "packets (sfq's own limit); the rate and burst are unchanged, only sfq's "
+                "fairness between flows inside the class is lost")))
+        if with_fw:
+            if "fw" in self.facts.classifiers:
+                self.objects.append(TcFilter(
+                    dev, "1:", 1, "fw", handle=1, classid=0x1, match_all=False,
+                    spec=("parent", "1:0", "protocol", "all", "prio", "1", "handle", "1", "fw",
+                          "flowid", "1")))
+            else:
+                self.subs.append(_sub("htb-default-for-fw", where, (
+                    "no fw classifier on this kernel: libvirt's `fw` filter is left out; "
+                    "HTB's `default 1` already sends every packet to class 1:1 (libvirt's "
+                    "`flowid 1` is class 0:1, which HTB does not find, so it falls back to "
+                    "the default class anyway)")))
+        return htb_buffer_roundtrip(spec.rate, burst, self.psched)
+
+    def shaped(self, spec: SideSpec) -> None:
+        burst = self.htb_tree(self.dev, spec, ceil=spec.peak, where=self.dev, with_fw=True)
+        self.enforced.append(Limit(
+            enforcer=self.enforcer, direction=spec.direction, device=self.dev,
+            mechanism="htb class 1:1", source=spec.source,
+            rate=bytes_per_sec_to_bits(BytesPerSec(spec.rate)), burst=Bytes(burst),
+            peak=(bytes_per_sec_to_bits(BytesPerSec(spec.peak)) if spec.peak else None)))
+
+    def policed(self, spec: SideSpec) -> str | None:
+        """The host-ingress side: libvirt's u32 police, or IFB + mirred + HTB. Returns the
+        IFB's name when one is used."""
+        self.need("qdiscs", "ingress", for_what=f"limiting {spec.direction.value} traffic")
+        side = spec.libvirt
+        burst = kib_to_bytes(police_burst(side)) if side is not None else spec.burst
+        if burst is None:
+            burst = derive_burst(spec.rate, self.mtu)
+            self.subs.append(_sub("burst-derived", self.dev, (
+                f"burst derived: the intent gives none for {spec.direction.value} traffic, so "
+                f"vmqos sets {burst} B (10 ms at {_rate_words(spec.rate)}, at least two full "
+                "frames); a policer with about one MTU of burst starves TCP")))
+        if spec.peak:
+            self.subs.append(_sub("peak-ignored", self.dev, (
+                f"{spec.direction.value} peak {_rate_words(spec.peak)} ignored, as libvirt "
+                "does: its ingress policer has no peak")))
+        self.objects.append(TcQdisc(self.dev, "ingress", "ffff:", "ingress", (), ("ingress",)))
+        police_ok = "police" in self.facts.actions and "u32" in self.facts.classifiers
+        if police_ok:
+            words = ["parent", "ffff:", "protocol", "all", "u32", "match", "u32", "0", "0",
+                     "police", "rate",
+                     f"{side.average}kbps" if side is not None else tc_rate_text(spec.rate),
+                     "burst", tc_size_text(burst), "mtu", "64kb", "drop", "flowid", ":1"]
+            self.objects.append(TcFilter(
+                self.dev, "ffff:", INGRESS_AUTO_PRIO, "u32", classid=0x1,
+                action=Police(spec.rate, tc_calc_xmittime(spec.rate, burst, self.psched),
+                              _POLICE_MTU, TC_ACT_SHOT, burst),
+                spec=tuple(words)))
+            self.enforced.append(Limit(
+                enforcer=self.enforcer, direction=spec.direction, device=self.dev,
+                mechanism="u32 police", source=spec.source,
+                rate=bytes_per_sec_to_bits(BytesPerSec(spec.rate)),
+                burst=Bytes(htb_buffer_roundtrip(spec.rate, burst, self.psched))))
+            return None
+        self.need("link_kinds", "ifb", for_what="shaping host-ingress traffic without police")
+        self.need("actions", "mirred", for_what="redirecting host-ingress traffic to an IFB")
+        self.need("classifiers", "u32", for_what="matching all host-ingress traffic")
+        ifb = ifb_name(self.dev)
+        self.links.append(Link(ifb, "ifb", True))
+        self.objects.append(TcFilter(
+            self.dev, "ffff:", 1, "u32", action=Redirect(ifb),
+            spec=("parent", "ffff:", "protocol", "all", "prio", "1", "u32", "match", "u32",
+                  "0", "0", "action", "mirred", "egress", "redirect", "dev", ifb)))
+        self.subs.append(_sub("ifb-for-police", self.dev, (
+            f"no police action on this kernel: {spec.direction.value} traffic (host ingress on "
+            f"{self.dev}) is redirected by u32 + mirred to IFB {ifb} and shaped there by an "
+            f"HTB class at the policer's {_rate_words(spec.rate)} and {burst} B burst; a "
+            "shaper queues where a policer drops, so TCP reaches the rate more smoothly")))
+        shaper = SideSpec(spec.direction, spec.rate, None, burst, spec.source)
+        kept = self.htb_tree(ifb, shaper, ceil=None, where=ifb, with_fw=False)
+        self.enforced.append(Limit(
+            enforcer=self.enforcer, direction=spec.direction, device=self.dev,
+            mechanism=f"htb class 1:1 on IFB {ifb} (via u32 mirred)", source=spec.source,
+            rate=bytes_per_sec_to_bits(BytesPerSec(spec.rate)), burst=Bytes(kept)))
+        return ifb
+
+
+def compile_host_tc(
+    dev: str,
+    bandwidth: Bandwidth | None,
+    facts: HostFacts,
+    *,
+    swapped: bool,
+    mtu: int = 1500,
+    overrides: Mapping[Direction, Limit | None] | None = None,
+    source: str = "libvirt <bandwidth>",
+) -> HostTcPlan:
+    """The tc objects that enforce ``bandwidth`` on ``dev`` with what ``facts`` offers.
+
+    ``swapped`` is libvirt's flag (true for taps): the HTB side is then the VM's inbound.
+    ``overrides`` replaces a direction's libvirt side by the limit another enforcer applies
+    (a Neutron agent's: the last writer of the same host object, see vmqos.plan.explain.explain), or
+    by ``None`` for "not limited".
+    """
+    if bandwidth is not None:
+        validate_bandwidth(bandwidth)
+    overrides = overrides or {}
+    enforcer = Enforcer.TC_TAP if swapped else Enforcer.TC_MACVTAP
+    build = _Builder(dev, facts, mtu, facts.psched, [], [], [], [], enforcer)
+    shaped_dir = shaped_direction(swapped=swapped)
+    policed_dir = shaped_direction(swapped=not swapped)
+    specs: dict[Direction, SideSpec | None] = {}
+    for direction in (shaped_dir, policed_dir):
+        if direction in overrides:
+            limit = overrides[direction]
+            specs[direction] = None if limit is None else _limit_spec(limit, direction)
+            continue
+        libvirt_side = None
+        if bandwidth is not None:
+            # libvirt's own choice of sides (htb_side tests `average`, police_side does not);
+            # the side as written is kept to say why an average of 0 installs nothing.
+            libvirt_side = (htb_side(bandwidth, swapped=swapped) or bandwidth.side(direction)
+                            if direction is shaped_dir
+                            else police_side(bandwidth, swapped=swapped))
+        if libvirt_side is not None and not libvirt_side.average:
+            # average 0: libvirt installs no HTB; its police would have no rate and only drop
+            # packets over 64 KiB. Either way the rate is not limited.
+            build.subs.append(_sub("average-zero", dev, (
+                f"{direction.value} average 0: not rate-limited (libvirt installs no htb, "
+                "and a police without a rate only drops packets over 64 KiB); vmqos installs "
+                "nothing for it")))
+            libvirt_side = None
+        specs[direction] = (None if libvirt_side is None
+                            else _libvirt_spec(libvirt_side, direction, source))
+    ifb = None
+    shaped_spec, policed_spec = specs[shaped_dir], specs[policed_dir]
+    if shaped_spec is not None:
+        build.shaped(shaped_spec)
+    if policed_spec is not None:
+        ifb = build.policed(policed_spec)
+    # Explicit bursts and libvirt's own omissions do not change the program's shape.
+    departures = {s.code for s in build.subs} - {"burst-derived", "cburst-derived",
+                                                  "cburst-is-burst", "peak-ignored",
+                                                  "average-zero"}
+    strategy = ("none" if not build.objects
+                else "equivalent" if departures or overrides else "libvirt-exact")
+    return HostTcPlan(dev=dev, ifb=ifb, links=tuple(build.links), objects=tuple(build.objects),
+                      enforced=tuple(build.enforced), substitutions=tuple(build.subs),
+                      strategy=strategy)
+
