@@ -57,7 +57,12 @@ def test_spec_vectors_rejected(key: str, value: str, message: str) -> None:
 
 @pytest.mark.parametrize("value", [" 12 ", "+5", "1_000", "0", "-0", "\t7\n"])
 def test_int_conversion_mirrors_python_int(value: str) -> None:
+    # Python's int() is the oracle: Nova's _validate_int is int(value), then the min check.
     validate_extra_spec("quota:vif_inbound_average", value)
+    quota = parse_flavor_quota({"quota:vif_inbound_average": value,
+                                "quota:disk_read_bytes_sec": value})
+    assert quota.vif_inbound.average == int(value)
+    assert quota.disk.read_bytes_sec == int(value)
 
 
 @pytest.mark.parametrize("value", ["1.5", "abc", "", "0x10", "1e3", "12kb"])

@@ -48,13 +48,33 @@ def test_limits_for_egress_3000_300(backend: str, enforcer: Enforcer, rate: int,
     assert (limit.rate, limit.burst) == (rate, burst)
 
 
-@pytest.mark.parametrize(
-    ("backend", "plan_type"),
-    [("ovs", OvsAgentPlan), ("ovn", OvnPlan), ("sriovnicswitch", SriovPlan),
-     ("linuxbridge", LinuxBridgePlan)],
-)
-def test_compile_chooses_the_backend(backend: str, plan_type: type) -> None:
-    assert isinstance(compile_neutron(backend, port=PORT, rules=RULES), plan_type)
+def test_compile_chooses_the_backend() -> None:
+    # Each backend's own settings for egress 3000/300 on PORT, as its agent writes them.
+    ovs = compile_neutron("ovs", port=PORT, rules=RULES)
+    assert isinstance(ovs, OvsAgentPlan)
+    assert (ovs.port.port_name, ovs.port.ofport) == ("tapb614c1d3-75", 5)
+    assert (ovs.ingress_policing_rate, ovs.ingress_policing_burst) == (3000, 300)
+    assert (ovs.qos, ovs.flows, ovs.meters) == ((), (), ())
+
+    ovn = compile_neutron("ovn", port=PORT, rules=RULES)
+    assert isinstance(ovn, OvnPlan)
+    (row,) = ovn.qos_rows
+    assert (row.switch, row.direction, row.priority, row.match, row.bandwidth) == (
+        "neutron-N", "from-lport", 2002,
+        'inport == "b614c1d3-75e5-483f-88fd-cec050652945"', {"rate": 3000, "burst": 300})
+    assert ovn.lsp_options == {}
+
+    sriov = compile_neutron("sriovnicswitch", port=PORT, rules=RULES)
+    assert isinstance(sriov, SriovPlan)
+    assert (sriov.pf, sriov.vf_index, sriov.max_tx_rate, sriov.min_tx_rate) == ("ens5", 3, 3, 0)
+    assert sriov.notes == ("max_burst_kbps is ignored: a VF has no burst setting",)
+
+    linuxbridge = compile_neutron("linuxbridge", port=PORT, rules=RULES)
+    assert isinstance(linuxbridge, LinuxBridgePlan)
+    assert linuxbridge.tap == "tapb614c1d3-75"
+    assert linuxbridge.egress is not None and linuxbridge.ingress is None
+    assert (linuxbridge.egress.max_kbps, linuxbridge.egress.burst_kbit,
+            linuxbridge.egress.rate, linuxbridge.egress.burst) == (3000, 300, 375000, 37500)
 
 
 def test_commands_per_backend() -> None:

@@ -108,15 +108,28 @@ def test_libvirt_and_qemu_rules(specs: dict[str, str], message: str) -> None:
     assert exc.value.allowed
 
 
-@pytest.mark.parametrize("specs", [
-    {"total_bytes_sec": "0", "read_bytes_sec": "2"},       # 0 is "unset" to libvirt
-    {"read_bytes_sec_max_length": "1"},                    # QEMU's default length is 1
-    {"size_iops_sec": "4096", "write_iops_sec": "10"},
-    {"read_iops_sec": "100", "read_iops_sec_max": "100", "read_iops_sec_max_length": "60"},
-    {"group_name": "", "read_bytes_sec": "1"},
+@pytest.mark.parametrize(("specs", "values", "not_forwarded"), [
+    # 0 is "unset" to libvirt, so total and read do not conflict; the 0 is still kept.
+    ({"total_bytes_sec": "0", "read_bytes_sec": "2"},
+     [("read_bytes_sec", 2), ("total_bytes_sec", 0)], []),
+    # QEMU's default length is 1: no burst rate is needed for it.
+    ({"read_bytes_sec_max_length": "1"},
+     [("read_bytes_sec_max_length", 1)], ["read_bytes_sec_max_length"]),
+    ({"size_iops_sec": "4096", "write_iops_sec": "10"},
+     [("write_iops_sec", 10), ("size_iops_sec", 4096)], []),
+    ({"read_iops_sec": "100", "read_iops_sec_max": "100", "read_iops_sec_max_length": "60"},
+     [("read_iops_sec", 100), ("read_iops_sec_max", 100), ("read_iops_sec_max_length", 60)],
+     ["read_iops_sec_max_length"]),
+    # An empty group_name is no group (libvirt's virXPathString returns NULL for ""), but it
+    # is still a key Nova would not forward.
+    ({"group_name": "", "read_bytes_sec": "1"}, [("read_bytes_sec", 1)], ["group_name"]),
 ])
-def test_accepted_edge_cases(specs: dict[str, str]) -> None:
-    parse_volume_qos(specs)
+def test_accepted_edge_cases(specs: dict[str, str], values: list[tuple[str, int]],
+                             not_forwarded: list[str]) -> None:
+    qos = parse_volume_qos(specs)
+    assert qos.items() == values
+    assert qos.ignored == ()
+    assert [note.split("=")[0] for note in qos.notes] == not_forwarded
 
 
 @pytest.mark.parametrize("text", [
