@@ -24,7 +24,8 @@ COUNT = 200
 MV = {"OpenStack-API-Version": "compute 2.96"}
 
 
-@pytest.fixture(params=["sqlite", "postgresql"], scope="module")
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.root)],
+                scope="module")
 def cloud_db(request: pytest.FixtureRequest,
              tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
     url = None

@@ -25,6 +25,8 @@ from vmqos.profile import get_profile
 from vmqos.reconcile.facts import HostFacts
 from vmqos.reconcile.host_plan import compile_host_plan
 
+pytestmark = pytest.mark.network  # real TCP through iperf3 between the namespaces
+
 RATE = 8_000_000                       # quota:vif_*_average 1000 kB/s
 PORT_ID = "5e1f0a11-b0ac-4c1d-9f00-000000000001"
 SCENARIO = parse_scenario({

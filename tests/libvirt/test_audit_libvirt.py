@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import virsh
+from libvirt_tool import virsh
 
 from vmqos.intent.scenario_parse import parse_scenario
 from vmqos.plan.render.domain_xml import render_domain_xml

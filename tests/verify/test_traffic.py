@@ -29,6 +29,8 @@ from vmqos.verify.judge import (
 from vmqos.verify.plots import plot_throughput
 from vmqos.verify.report import ReportSection, write_report
 
+pytestmark = pytest.mark.network  # real TCP through iperf3 between the namespaces
+
 RATE = 20_000_000  # bit/s
 
 
