@@ -17,7 +17,8 @@ __all__ = ["PRESETS", "Profile", "SharesPolicy", "get_profile"]
 
 
 class SharesPolicy(Enum):
-    """How ``quota:cpu_shares`` becomes a cgroup v2 ``cpu.weight`` (peers.md §4.1)."""
+    """How ``quota:cpu_shares`` becomes a cgroup v2 ``cpu.weight`` (systemd
+    cgroup_cpu_shares_to_weight; opencontainers/cgroups ConvertCPUSharesToCgroupV2Value)."""
 
     LIBVIRT = "libvirt"      # verbatim: shares is written into cpu.weight unchanged
     SYSTEMD = "systemd"      # clamp(shares*100/1024, 1, 10000)
@@ -130,7 +131,8 @@ def get_profile(name: str, **overrides: object) -> Profile:
     profile = replace(base, **overrides)  # type: ignore[arg-type]
     if ("cgroup" in overrides or "systemd" in overrides) and "cgroup_cpu_mount" not in overrides:
         # Switching the hierarchy moves the cpu controller: v2 is unified at /sys/fs/cgroup;
-        # systemd co-mounts v1 cpu,cpuacct; a v1 host without systemd (§2.8 [obs]) has `cpu`.
+        # systemd co-mounts v1 cpu,cpuacct; a v1 host without systemd (observed: libvirt 9.0 here)
+        # has `cpu`.
         mount = ("/sys/fs/cgroup" if profile.cgroup == "v2"
                  else "/sys/fs/cgroup/cpu,cpuacct" if profile.systemd else "/sys/fs/cgroup/cpu")
         profile = replace(profile, cgroup_cpu_mount=mount)

@@ -47,7 +47,7 @@ def test_vector_full_set_with_group_and_lengths() -> None:
     assert qos.size_iops_sec == 4096
     assert qos.group_name == "grp1"
     assert qos.ignored == ()
-    # Nova's tune_opts never carry these three keys (spec §1.4).
+    # Nova's tune_opts never carry these three keys (nova/virt/libvirt/imagebackend.py).
     assert len(qos.notes) == 3
     assert all("never reaches libvirt through Nova" in note for note in qos.notes)
     assert [n.split("=")[0] for n in qos.notes] == [

@@ -1,6 +1,7 @@
 """Nova key pairs, availability zones and host aggregates: what ``server create`` refers to.
 
-* ``--key-name`` is passed through by the client without a lookup (spec §3.3); Nova checks it
+* ``--key-name`` is passed through by the client without a lookup (OSC server.py CreateServer);
+Nova checks it
   (400 "Invalid key_name provided."). Key pairs carry the caller's public key: from 2.92 Nova
   no longer generates keys, and the client generates one locally when none is given.
 * ``--availability-zone`` must name ``nova`` or the zone of a host aggregate (``openstack

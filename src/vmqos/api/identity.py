@@ -1,6 +1,7 @@
 """Keystone v3 subset: version discovery, password/token authentication, projects, users, roles.
 
-What the client needs (spec openstack_api.md §2.1): ``GET /identity/v3`` without a token, and
+What the client needs (keystone api-ref v3 authenticate-v3.inc): ``GET /identity/v3`` without a
+token, and
 ``POST /identity/v3/auth/tokens`` answering 201 with ``X-Subject-Token`` and a body carrying
 ``expires_at`` and a catalog that lists ``identity``, ``compute``, ``network`` and ``image`` —
 all four pointing back at this server's own prefixes. A request without a scope is scoped to

@@ -1,6 +1,7 @@
 """A minimal Glance v2 (``/image/v2``): register an image, upload its data, list and show it.
 
-``server create`` needs an active image it can find by name (spec §5: ``GET /v2/images/rhel7``
+``server create`` needs an active image it can find by name (openstacksdk Resource.find: ``GET
+/v2/images/rhel7``
 404, then ``GET /v2/images?name=rhel7``) and shows its name from ``GET /v2/images/{id}``, which
 returns the bare image record. An upload (``PUT .../file``) is hashed and counted — vmqos never
 boots the image — and makes the image ``active``. Only admins may create ``public`` images

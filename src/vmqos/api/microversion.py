@@ -1,7 +1,8 @@
 """Nova microversions: negotiation, and the version-dependent parts of the compute API.
 
 The client sends ``OpenStack-API-Version: compute X.Y`` and ``X-OpenStack-Nova-API-Version:
-X.Y`` (the lower of its per-resource limit and our advertised maximum, spec §3.1); no header
+X.Y`` (the lower of its per-resource limit and our advertised maximum, openstacksdk
+maximum_supported_microversion); no header
 means 2.1. ``latest`` means the maximum. Outside [MIN, MAX] is 406, a malformed value 400,
 with Nova's messages (``nova/api/openstack/wsgi.py``). The response repeats the version in
 both headers with ``Vary``, as Nova does.

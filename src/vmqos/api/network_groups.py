@@ -2,9 +2,10 @@
 
 * Security groups: each project has a ``default`` group, made on first use (Neutron does the
   same); a new group carries Neutron's two egress rules. ``server create --security-group``
-  looks a group up here by name (spec §3.4) and sends its id.
-* ``GET /v2.0/extensions`` must answer 200 for ``port create`` (spec §4); it lists the QoS
-  aliases of spec §1.1.
+  looks a group up here by name (OSC server.py CreateServer: find_security_group) and sends its id.
+* ``GET /v2.0/extensions`` must answer 200 for ``port create`` (OSC network/v2/port.py CreatePort:
+find_extension); it lists the QoS
+  aliases of neutron ``QoSPlugin.supported_extension_aliases``.
 """
 
 from __future__ import annotations

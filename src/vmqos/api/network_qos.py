@@ -4,10 +4,12 @@ Every body goes through the core unchanged: policies through
 :func:`vmqos.intent.neutron.policy.parse_policy`/``update_policy``, rules through
 :func:`vmqos.intent.neutron.rules.parse_rule` and the conflict checks of
 :mod:`vmqos.intent.neutron.policy` (400/404/409 with Neutron's messages and exception types,
-neutron_qos.md §1.5-§1.6), rule types through :mod:`vmqos.intent.neutron.capabilities`. What this
+neutron_lib/api/validators, neutron qos_plugin.py), rule types through
+:mod:`vmqos.intent.neutron.capabilities`. What this
 module adds is what needs the ports: a rule the backend cannot enforce on a port that uses the
 policy is ``QosRuleNotSupported`` (409), and a minimum-bandwidth or minimum-packet-rate change
-on a policy used by a ``compute:`` port is 501 (Placement, §1.6).
+on a policy used by a ``compute:`` port is 501 (Placement;
+QoSPlugin.reject_rule_update_for_bound_port).
 
 Legacy default policy: only admins create, update and delete policies and rules; a policy is
 visible to its project, to everyone when ``shared``, and to admins. Both spellings of the

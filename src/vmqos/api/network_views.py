@@ -1,5 +1,6 @@
-"""How Neutron shows networks, ports, security groups and QoS policies (field sets of spec §4.2
-and neutron_qos.md §1.4). Attributes the default policy shows to admins only
+"""How Neutron shows networks, ports, security groups and QoS policies (field sets of OSC
+network/v2/{network,port}.py _get_columns
+and neutron-lib api-ref/source/v2/qos.inc). Attributes the default policy shows to admins only
 (``provider:*``, ``binding:host_id``/``vif_type``/``vif_details``/``profile``,
 ``resource_request``) are left out for everybody else, as Neutron's policy engine strips them.
 """

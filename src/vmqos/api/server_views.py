@@ -1,6 +1,7 @@
 """How Nova shows a server, by microversion (``nova/api/openstack/compute/views/servers.py``).
 
-The fields the client prints (spec §3.3: ``id``, ``name``, ``status``, ``flavor``, ``image``
+The fields the client prints (observed with openstackclient 10.5.0: ``id``, ``name``, ``status``,
+``flavor``, ``image``
 are required; the rest fill the ``server show`` table). Version gates: ``flavor`` embedded from
 2.47 (a link before); ``locked`` 2.9; ``host_status`` 2.16 (admin); ``description`` 2.19;
 ``tags`` 2.26; ``trusted_image_certificates`` 2.63; ``server_groups`` 2.71; ``locked_reason``

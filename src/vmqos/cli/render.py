@@ -81,7 +81,8 @@ class _Request:
 
     @property
     def libvirt_uses_ovsdb(self) -> bool:
-        """libvirt >= 8.0 shapes an OVS virtualport through ovs-vsctl, not tc (spec §2.5)."""
+        """libvirt >= 8.0 shapes an OVS virtualport through ovs-vsctl, not tc
+        (virNetDevOpenvswitchInterfaceSetQos)."""
         return self.vif_type.libvirt_uses_ovsdb and self.profile.libvirt_ovs_qos
 
     def tc_bandwidth(self) -> Bandwidth | None:

@@ -97,7 +97,8 @@ def compile_server_plan(scenario: Scenario, server: Server, profile: Profile) ->
         show = render_tc_show(iface.dev, None if ovs_libvirt else bandwidth,
                               swapped=iface.vif_type.swapped, iproute2=profile.iproute2,
                               mtu=network.mtu,
-                              # libvirt's noqueue default skips OVS ports (spec §2.5).
+                              # libvirt's noqueue default skips OVS ports (libvirt
+                              # qemuDomainInterfaceSetDefaultQDisc).
                               noqueue=profile.libvirt_noqueue
                               and iface.vif_type is not VifType.OVS_BRIDGE,
                               ingress_removed_by_ovs=in_br_int)

@@ -4,7 +4,7 @@ Role: the pure half of ``vmqos verify``. The measuring shell (:mod:`vmqos.verify
 time series (:class:`Sample`: seconds from the start, a value per interval); this module decides
 pass/fail by a rule it states in words, so that the report says *why* something passed.
 
-The rules (issue 3 §4):
+The rules (the project's acceptance rules for ``vmqos verify``):
 
 * **TCP goodput**: after the burst window, the time-weighted mean goodput is within
   0.90–1.02 × the configured rate (:data:`TCP_GOODPUT`).
@@ -14,8 +14,8 @@ The rules (issue 3 §4):
 
 How the 0.90–1.02 band relates to what a correct shaper delivers: a qdisc counts ``skb->len``
 (the Ethernet frame without preamble, gap and FCS) while iperf3 reports TCP payload, so at MTU
-1500 with TCP timestamps the ceiling is 1448/1514 ≈ 0.956 of the configured rate (spec
-peers.md §2.2, measured there at 0.955–0.956 for TBF and IFB+TBF). The band puts 0.956 inside
+1500 with TCP timestamps the ceiling is 1448/1514 ≈ 0.956 of the configured rate (observed on
+kernel 6.18 / iproute2 6.1 here: 0.955–0.956 for TBF and IFB+TBF). The band puts 0.956 inside
 with room on both sides: the lower bound allows 6 % less than that ceiling (0.90/0.956 = 0.94;
 interval jitter, a 2-core host, TCP's sawtooth under HTB), the upper bound fails a shaper that
 lets 7 % more through than a correct one could (1.02/0.956 = 1.067). It therefore cannot tell a

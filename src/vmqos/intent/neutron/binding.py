@@ -1,4 +1,5 @@
-"""Which QoS policy a port actually gets: its own, its network's, or none (spec §1.7, §6.2).
+"""Which QoS policy a port actually gets: its own, its network's, or none (neutron
+QosRule.should_apply_to_port).
 
 * The port's ``qos_policy_id`` wins over the network's, and **replaces** it: rules are never
   merged (L2 agent ``handle_port``; bugs 1659312/1665282).

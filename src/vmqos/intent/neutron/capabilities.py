@@ -9,7 +9,8 @@ Two tables, both declarative:
   ``QosRuleNotSupported`` check (:func:`check_rule_supported`), exactly as the driver manager and
   ``DriverBase.is_rule_supported`` do.
 * ``_REALITY`` — what the agent or OVN then does on the host (the admin guide's "enforcement
-  reality" tables, spec §2): an accepted rule may still be ignored in one direction, lose its
+  reality" tables, neutron doc/source/admin/config-qos.rst): an accepted rule may still be ignored
+  in one direction, lose its
   burst, or only reserve Placement inventory. :func:`enforcement` answers that for explain.
 
 The parameter ranges and choices are defined once, here (:class:`Parameter`), and reused by the
@@ -343,7 +344,8 @@ _NONE: frozenset[Direction] = frozenset()
 _OUT = frozenset({Direction.OUTBOUND})
 _BOTH = frozenset({Direction.INBOUND, Direction.OUTBOUND})
 
-# Spec §2 "Enforcement reality" and §3 per backend. Missing (backend, type) pairs are rejected
+# Neutron config-qos.rst enforcement tables and each agent's qos_driver.py. Missing (backend, type)
+# pairs are rejected
 # by the API table above, so they need no entry.
 _REALITY: Mapping[tuple[str, RuleType], _Reality] = MappingProxyType({
     ("ovs", RuleType.BANDWIDTH_LIMIT): _Reality(
@@ -399,7 +401,8 @@ def enforcement(backend: str, rule: Rule, *, physnet: bool | None = None) -> Enf
     """What ``backend`` does with ``rule`` on the host: dataplane, Placement only, or nothing.
 
     ``physnet``: whether the port's network is VLAN/flat (``None``: unknown, assume it is).
-    Minimum bandwidth has no dataplane effect on tunnelled (VXLAN/Geneve) ports (spec §3.1, §6.6).
+    Minimum bandwidth has no dataplane effect on tunnelled (VXLAN/Geneve) ports
+    (QosOVSAgentDriver.update_minimum_bandwidth; OVN qos.py).
     """
     key = _backend_key(backend)
     drv = BACKENDS[key]

@@ -63,7 +63,8 @@ class QuotaSpec:
 
 _LIBVIRT = " Only supported by the libvirt virt driver."
 
-# The CPU descriptions are the exact strings of spec §1.1 (= Nova master).
+# The CPU descriptions are the exact strings of Nova master
+# nova/api/validation/extra_specs/quota.py.
 _CPU_SPECS = (
     QuotaSpec(
         "quota:cpu_shares", int, 0, (),
@@ -116,7 +117,7 @@ _VIF_SPECS = tuple(
     for metric in ("average", "peak", "burst")
 )
 
-# VMware-only keys. Spec §1.1 lists them but not their descriptions; these are the f-strings of
+# VMware-only keys. Their descriptions are the f-strings of
 # Nova master quota.py (00a030403f67), read in source via the code index.
 _VMWARE = " Only supported by the VMWare virt driver."
 _VMWARE_RESOURCES = (

@@ -16,7 +16,8 @@ Invariants:
   raises :class:`~vmqos.errors.ValidationError` with libvirt's/QEMU's exact message text (the
   bare message, without libvirt's ``XML error:`` style prefix) otherwise.
 * The six ``*_max_length`` keys and ``group_name`` are parsed and validated (libvirt and QEMU
-  know them) but Nova never forwards them (spec §1.4): each one present is recorded in
+  know them) but Nova never forwards them (nova volume.py LibvirtBaseVolumeDriver.get_config): each
+  one present is recorded in
   ``notes``, and :meth:`VolumeQos.as_forwarded_by_nova` gives what really reaches libvirt.
 * :func:`iotune_problems` is the one statement of libvirt's and QEMU's ``<iotune>`` rules; lint
   reuses it for flavor ``quota:disk_*`` values.

@@ -3,7 +3,8 @@
 Inputs are a validated :class:`~vmqos.intent.scenario.Scenario` and a compute-node
 :class:`~vmqos.profile.Profile`; the output is plain data (rendered as tables or JSON by
 the CLI). Each backend reports what it enforces as :class:`~vmqos.limits.Limit` values;
-this module only decides how they combine (spec/neutron_qos.md §5, §6.7):
+this module only decides how they combine (docs/architecture.md \"Layers combine\"; ovs-issues
+#210):
 
 * Layers on **different objects** act in series: the stricter rate decides.
 * Layers writing **the same host object** (the tap's root qdisc, its ingress qdisc/OVS

@@ -9,8 +9,9 @@ the VIF types of the instance's ports, whether disks are Cinder volumes). It ret
 Invariants:
 
 * Every finding has a stable ``code`` (listed in :data:`FINDING_CODES`), names the key and the
-  value, and its reason quotes the libvirt/QEMU/kernel behaviour (spec nova_libvirt.md §1.5,
-  §2.2, §2.3, §2.7, §2.8, §5; peers.md §4.1) with the numbers of this flavor.
+  value, and its reason quotes the libvirt/QEMU/kernel behaviour (nova vif.py
+  _get_config_os_vif; libvirt virNetDevBandwidthSet, domain_validate.c, vircgroup.h; the
+  kernel's cgroup-v2.rst cpu.weight) with the numbers of this flavor.
 * Findings come out in a fixed order: CPU, VIF (inbound, then outbound), disk, VMware keys.
 * An empty ``vif_types`` means "not known": the lint then assumes Nova's common tap attachment
   (OVS hybrid plug) for the VIF findings and reports nothing VIF-type specific beyond that.
@@ -50,7 +51,7 @@ FINDING_CODES: tuple[str, ...] = (
     "disk-iotune-over-qemu-max", "disk-iotune-total-and-read-write", "vmware-only-key",
 )
 
-# libvirt src/util/vircgroup.h and the cgroup v2 cpu.weight range (spec §2.8, peers §4.1).
+# libvirt src/util/vircgroup.h and the cgroup v2 cpu.weight range (kernel cgroup-v2.rst).
 _SHARES_MIN, _SHARES_MAX = 2, 262_144
 _WEIGHT_MAX, _WEIGHT_DEFAULT, _SHARES_DEFAULT = 10_000, 100, 1024
 _PERIOD_MIN, _PERIOD_MAX = 1000, 1_000_000
@@ -221,7 +222,8 @@ def _lint_period_quota(
 
 def _policed(vif: VifType, direction: Direction) -> bool:
     """True if libvirt enforces ``direction`` with a policer (no peak) on this VIF type:
-    outbound on taps and OVS ports (swapped), inbound on macvtap (spec §2.2, §2.5)."""
+    outbound on taps and OVS ports (swapped), inbound on macvtap (libvirt
+    virNetDevBandwidthSet)."""
     return (direction is Direction.OUTBOUND) == vif.swapped
 
 
@@ -370,8 +372,9 @@ def _lint_vif_burst(
         return
     # A policer passes the burst at line rate. [derived] from sch_htb.c htb_class_mode() /
     # htb_activate_prios(): libvirt's class 1:1 is a root class that cannot borrow, and its
-    # ceil (= rate unless peak is set) keeps cburst ~1 frame (spec §6.5), so a big burst only
-    # lets it run at the peak until used up; without a peak above average it changes nothing.
+    # ceil (= rate unless peak is set) keeps cburst ~1 frame (iproute2 tc/q_htb.c), so a big
+    # burst only lets it run at the peak until used up; without a peak above average it
+    # changes nothing.
     if police:
         top = "line rate"
     elif q.peak and q.peak > avg:
@@ -402,7 +405,7 @@ def _lint_disk(
         out.append(_warning(
             "disk-quota-not-on-boot-volume", key0, value0,
             "The root disk is a Cinder volume: flavor quota:disk_* reach only image-backed "
-            "local disks (ephemeral, swap, config drive), never a volume (spec §1.4).",
+            "local disks (ephemeral, swap, config drive), never a volume (Nova Image.disk_qos).",
             "Throttle the volume with a Cinder front-end QoS spec on its volume type."))
     if has_volumes:
         out.append(_info(

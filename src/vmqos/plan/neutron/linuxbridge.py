@@ -4,7 +4,7 @@ Pure plan: :func:`compile_linuxbridge` turns a tap and its port's effective rule
 :class:`LinuxBridgePlan` — the tc policer, the TBF qdisc and the iptables mangle DSCP rules —
 and :func:`linuxbridge_limits` reports what the kernel enforces as :class:`Limit` values.
 Source: neutron ``linuxbridge/agent/extension_drivers/qos_driver.py`` and
-``agent/linux/tc_lib.py`` at the parent of "Remove linuxbridge driver" (spec §3.2, §6.4).
+``agent/linux/tc_lib.py`` at the parent of "Remove linuxbridge driver" (neutron commit 25d0273588^).
 
 Invariants:
 

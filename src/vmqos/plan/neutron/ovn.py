@@ -4,7 +4,7 @@ Pure plan: :func:`compile_ovn` turns a port, its network and its effective rules
 :class:`OvnPlan` — NB ``QoS`` rows and ``Logical_Switch_Port.options`` — and
 :func:`ovn_limits` reports what OVN then enforces as :class:`Limit` values.
 Source: neutron ``ml2/drivers/ovn/mech_driver/ovsdb/extensions/qos.py`` (26.0.0 and master),
-ovsdbapp ``QoSAddCommand``, OVN ``ovn-nb.xml`` (spec neutron_qos.md §3.4, §6.6).
+ovsdbapp ``QoSAddCommand``, OVN ``ovn-nb.xml`` (neutron OVNClientQosExtension._ovn_qos_rule).
 
 Invariants:
 

@@ -5,7 +5,8 @@ Pure plan: :func:`compile_ovs_agent` turns a port and its effective rules into a
 :func:`ovs_agent_limits` reports what the datapath then enforces, as :class:`Limit` values.
 Source: neutron ``qos_driver.py`` (OVS extension driver), ``ovs_lib.py`` and
 ``openflow/native/br_int.py`` at the spec's snapshot; OVS ``lib/netdev-linux.c`` and
-``lib/netdev-dpdk.c`` for what OVS does with the values (spec neutron_qos.md §3.1, §6.3).
+``lib/netdev-dpdk.c`` for what OVS does with the values (OVS netdev_linux_set_policing,
+htb_parse_class_details__).
 
 Invariants:
 

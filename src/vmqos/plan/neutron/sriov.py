@@ -5,7 +5,8 @@ Pure plan: :func:`compile_sriov` turns a VF and its port's effective rules into 
 :func:`sriov_limits` reports what the VF enforces as :class:`Limit` values.
 Source: neutron ``mech_sriov/agent/eswitch_manager.py`` (``set_device_rate``) and
 ``extension_drivers/qos_driver.py``; ``agent/ovn/extensions/qos_hwol.py`` for the OVN
-hardware-offload variant (spec neutron_qos.md §3.3, §3.4, §6.5).
+hardware-offload variant (kbps→Mbps: EmbSwitch.set_device_rate rounds half-up, qos_hwol
+_kbps_2_mbps truncates).
 
 Invariants:
 

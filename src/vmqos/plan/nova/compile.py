@@ -4,7 +4,7 @@ Input is already-validated intent (a :class:`FlavorQuota` from ``parse_flavor_qu
 :class:`Server`/:class:`Port` values, Cinder front-end QoS already converted to :class:`IoTune`);
 output is plan data with libvirt's units. Nothing here does I/O.
 
-Invariants (each encodes Nova behaviour, spec nova_libvirt.md §1.2-§1.5):
+Invariants (each encodes Nova behaviour in nova/virt/libvirt/{driver,config,designer,vif}.py):
 
 * ``<cputune>``: the flavor's ``quota:cpu_{shares,quota,period}`` verbatim; on a profile with
   ``nova_default_shares`` (Kilo..Yoga, bug 1383377) ``shares`` defaults to ``1024 * vcpus``;

@@ -1,4 +1,5 @@
-"""What libvirt writes into cgroups for a domain's ``<cputune>`` (nova_libvirt.md §2.8, §6.8).
+"""What libvirt writes into cgroups for a domain's ``<cputune>`` (libvirt vircgroupv1.c,
+vircgroupv2.c).
 
 Inputs are libvirt-level values (:class:`~vmqos.libvirt_types.CpuTune`: shares, period and quota
 in microseconds) and a :class:`~vmqos.profile.Profile` (cgroup v1/v2, systemd or not, the
@@ -46,7 +47,8 @@ __all__ = [
     "thread_cgroup_dir",
 ]
 
-# src/util/vircgroup.h ranges and the kernel defaults (§2.8).
+# src/util/vircgroup.h ranges and the kernel defaults (kernel defaults: v1 shares 1024, v2 weight
+# 100 per cgroup-v2.rst).
 SHARES_MIN, SHARES_MAX, SHARES_DEFAULT = 2, 262144, 1024
 WEIGHT_MIN, WEIGHT_MAX, WEIGHT_DEFAULT = 1, 10000, 100
 CPU_QUOTA_MAX = 17592186044415          # VIR_CGROUP_CPU_QUOTA_MAX = 2^44 - 1, kernel MAX_BW
@@ -187,7 +189,8 @@ def thread_cgroup_dir(
 
 
 def shares_to_weight(shares: int, policy: SharesPolicy) -> int:
-    """A v1 ``cpu.shares`` value as a v2 ``cpu.weight`` under ``policy`` (peers.md §4.1).
+    """A v1 ``cpu.shares`` value as a v2 ``cpu.weight`` under ``policy`` (conventions:
+    ``SharesPolicy``).
 
     ``LIBVIRT`` passes shares through unchanged (may be out of range: the caller checks);
     ``SYSTEMD`` is systemd's integer clamp(shares*100/1024, 1, 10000); ``RUNC_OLD`` is the
@@ -304,7 +307,7 @@ def _check_shares(shares: int, value: int, profile: Profile, dom: str, *, dbus: 
     # Start time: what the cgroup backend (or the kernel, or systemd) refuses.
     if profile.cgroup == "v1":
         if not SHARES_MIN <= shares <= SHARES_MAX:
-            # virCgroupV1SetCpuShares at start (§6.8: <shares>0</shares>).
+            # virCgroupV1SetCpuShares at start (observed on libvirt 9.0: <shares>0</shares>).
             raise ValidationError(
                 f"invalid argument: shares '{shares}' must be in range "
                 f"[{SHARES_MIN}, {SHARES_MAX}]",
@@ -339,7 +342,8 @@ def expected_cgroup_values(
     """File path → the value the kernel shows after libvirt's writes (for read-back checks).
 
     Beyond the written files this lists the defaults that prove where limits do *not* go
-    (§6.8 [obs]): every ``vcpuN`` keeps shares 1024 / weight 100, and when period or quota is
+    (observed, libvirt 9.0/cgroup v1): every ``vcpuN`` keeps shares 1024 / weight 100, and when
+    period or quota is
     set the domain and ``emulator`` cgroups keep no quota (``-1`` / ``max 100000``). The kernel
     shows any negative v1 quota as ``-1`` and keeps its default period when only quota is set.
     """

@@ -1,8 +1,9 @@
 """libvirt's QoS on Open vSwitch ports (``virNetDevOpenvswitchInterfaceSetQos``), as values.
 
 Role: for ``<interface type='bridge'><virtualport type='openvswitch'>`` libvirt (≥ 8.0; 9.0
-here) does not run tc; it writes OVS rows with ``ovs-vsctl --timeout=5`` (spec
-nova_libvirt.md §2.5-§2.6). This module renders those commands and the limits OVS then enforces.
+here) does not run tc; it writes OVS rows with ``ovs-vsctl --timeout=5`` (libvirt
+virNetDevOpenvswitchInterfaceSetQos, tests/virnetdevbandwidthtest.c). This module renders those
+commands and the limits OVS then enforces.
 
 Invariants:
 

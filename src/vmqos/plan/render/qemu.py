@@ -1,6 +1,6 @@
 """QEMU block throttling for one disk: what libvirt hands QEMU for a ``<iotune>``.
 
-Two eras (nova_libvirt.md §2.7), selected by ``Profile.qemu_throttle``:
+Two eras (libvirt qemu_command.c / qemu_process.c), selected by ``Profile.qemu_throttle``:
 
 * ``drive`` — libvirt before the ``-blockdev`` switch (the seed's libvirt 3.x on RHEL 7) appends
   ``,throttling.<name>=<n>`` to the ``-drive`` argument (``qemuBuildDriveStr`` →
@@ -209,7 +209,7 @@ def render_qmp_text(disk: DiskDevice) -> str:
 def reported_iotune(iotune: IoTune) -> IoTune:
     """The throttle QEMU reports back for ``iotune`` (``query-block``, ``virsh
     blkdeviotune``), in libvirt's field names: a ``_max`` set without its ``_max_length``
-    reports length 1, QEMU's default burst length (§6.7 [obs])."""
+    reports length 1, QEMU's default burst length (observed with QEMU 7.2 here)."""
     # Any: the names are IoTune's int length fields, which mypy cannot see through a dict.
     lengths: dict[str, Any] = {field: _get(iotune, field) or 1
                                for field, _, _, max_field in _LENGTH if _get(iotune, max_field)}
@@ -220,7 +220,8 @@ def render_blkdeviotune(disk: DiskDevice, *, legacy_drive: bool = False) -> dict
     """What ``query-block`` reports for the disk, with the QMP key names and the zero-filling
     libvirt applies for ``virsh blkdeviotune`` (19 numbers always, ``group`` when throttled).
 
-    QEMU defaults (§6.7 [obs]): every bucket's burst length starts at 1, so a ``_max`` without
+    QEMU defaults (observed with QEMU 7.2 here): every bucket's burst length starts at 1, so a
+    ``_max`` without
     its ``_max_length`` reports length 1 (a length with no ``_max`` is refused by QEMU, and with
     neither set libvirt shows 0); ``group`` is absent for an unthrottled disk (QAPI ``*group``);
     without ``group_name`` the throttle group is named after the block backend — the QOM path
@@ -242,7 +243,8 @@ def render_blkdeviotune(disk: DiskDevice, *, legacy_drive: bool = False) -> dict
 
 def check_iotune(iotune: IoTune) -> None:
     """Raise :class:`ValidationError` with libvirt's (or QEMU's) own text for an ``<iotune>``
-    that libvirt 9.0 refuses at define time or QEMU refuses when it is applied (§2.7, §6.7)."""
+    that libvirt 9.0 refuses at define time or QEMU refuses when it is applied (libvirt
+    domain_validate.c, qemu_command.h; QEMU util/throttle.c)."""
     for field, _, _ in THROTTLE_FIELDS:
         value: int | None = getattr(iotune, field)
         if value is not None and value < 0:

@@ -2,7 +2,7 @@
 
 Role: given a :class:`~vmqos.libvirt_types.Bandwidth` in libvirt's units (``average``/``peak``
 kB/s, ``burst`` KiB), produce exactly the ``tc`` commands libvirt 9.0 runs on the host device
-(src/util/virnetdevbandwidth.c, non-hierarchical form; spec nova_libvirt.md §2.2-§2.3), and the
+(src/util/virnetdevbandwidth.c virNetDevBandwidthSet, non-hierarchical form), and the
 limits the kernel then enforces (:func:`tc_limits`, for explain).
 
 Invariants:
@@ -11,7 +11,8 @@ Invariants:
   line libvirt logs (``virCommandToString`` quoting).
 * ``swapped`` is libvirt's flag (true for tap/bridge/ethernet, false for macvtap): the HTB side
   is the VM's *inbound* when swapped, *outbound* otherwise; the other side is policed.
-* The kernel's view of a size (bytes after tc's tick round trip, spec §3.4) is computed here,
+* The kernel's view of a size (bytes after tc's tick round trip, iproute2 tc_core.c
+tc_calc_xmittime) is computed here,
   from :class:`Psched`, so that limits and ``tc show`` text agree by construction.
 """
 
@@ -165,7 +166,8 @@ TcCommand = QdiscDel | QdiscAdd | ClassAdd | FilterAdd
 
 
 def shaped_direction(*, swapped: bool) -> Direction:
-    """The VM direction libvirt shapes with HTB on the device's egress (§2.2)."""
+    """The VM direction libvirt shapes with HTB on the device's egress (virNetDevBandwidthSet
+    ``swapped``)."""
     return Direction.INBOUND if swapped else Direction.OUTBOUND
 
 
@@ -176,7 +178,7 @@ def htb_side(bandwidth: Bandwidth, *, swapped: bool) -> BandwidthSide | None:
 
 
 def police_side(bandwidth: Bandwidth, *, swapped: bool) -> BandwidthSide | None:
-    """libvirt's ``rx``: the policed side. No ``average != 0`` test (§5 gotcha 2)."""
+    """libvirt's ``rx``: the policed side. No ``average != 0`` test (virNetDevBandwidthSet)."""
     return bandwidth.outbound if swapped else bandwidth.inbound
 
 

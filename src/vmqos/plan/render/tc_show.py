@@ -1,8 +1,8 @@
 """What ``tc qdisc/class/filter show dev IF`` prints after libvirt's tc program.
 
 Role: render, byte for byte, the text a host shows for a device shaped by
-:func:`vmqos.plan.render.tc.compile_libvirt_tc`, in two iproute2 generations (spec nova_libvirt.md
-§3):
+:func:`vmqos.plan.render.tc.compile_libvirt_tc`, in two iproute2 generations (iproute2 tc/q_htb.c,
+tc/tc_core.c, tc/tc_util.c):
 
 * ``"modern"`` — iproute2 6.1 (Debian 12) with a kernel ≥ 4.13: rates by the ≥ v3.14
   algorithm, ``default 0x1``, ``direct_qlen``, ``chain 0``, ``not_in_hw``, and the trailing
@@ -251,7 +251,8 @@ def _u32_police_lines(
 ) -> list[str]:
     """``tc filter show dev IF parent ffff:`` for libvirt's match-all u32 + police filter.
 
-    [derived] from iproute2 f_u32.c/m_police.c (6.1 and 3.10) and spec §3.5/§6.6; the u32
+    [derived] from iproute2 f_u32.c/m_police.c (6.1 and 3.10) and tc/tc_core.c tc_calc_xmitsize;
+    the u32
     lines are [obs] on kernel 6.18 + iproute2 6.1, the police lines could not be run here
     (no act_police). ``pref 49152`` is the kernel's auto priority (libvirt gives none), the
     knode handle is ``800::800``.
