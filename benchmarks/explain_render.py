@@ -64,7 +64,6 @@ from vmqos.intent.neutron.model import (  # noqa: E402
 )
 from vmqos.intent.neutron.network import Network, Port  # noqa: E402
 from vmqos.intent.neutron.policy import add_rule  # noqa: E402
-from vmqos.intent.nova.extra_specs import parse_flavor_quota  # noqa: E402
 from vmqos.intent.nova.flavor import Flavor, FlavorQuota  # noqa: E402
 from vmqos.intent.nova.volume_qos import parse_volume_qos  # noqa: E402
 from vmqos.intent.scenario import Scenario, Server, Volume  # noqa: E402
@@ -250,7 +249,7 @@ def generate(servers: int, seed: int = SEED, backend: str = "ovs") -> Inventory:
                         neutron_backend=backend, profile="modern")
     return Inventory(
         scenario=scenario,
-        quotas={f.name: parse_flavor_quota(f.extra_specs) for f in flavors},
+        quotas={f.name: f.quota for f in flavors},
         volume_iotunes={v.id: _volume_iotune(v) for srv in server_list for v in srv.volumes},
         ports_by_id={p.id: p for p in ports},
         networks_by_id={n.id: n for n in networks},

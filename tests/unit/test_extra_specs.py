@@ -9,11 +9,10 @@ from hypothesis import strategies as st
 from vmqos.errors import ValidationError
 from vmqos.intent.nova.extra_specs import (
     QUOTA_SPECS,
-    parse_flavor_quota,
     validate_extra_spec,
     validate_extra_specs,
 )
-from vmqos.intent.nova.flavor import DiskQuota, FlavorQuota, VifQuota
+from vmqos.intent.nova.flavor import DiskQuota, FlavorQuota, VifQuota, parse_flavor_quota
 from vmqos.units import KBytesPerSec, KiB
 
 # --- §6.1 test vectors, literal ------------------------------------------------------------

@@ -8,8 +8,7 @@ import pytest
 
 from vmqos.errors import ValidationError
 from vmqos.intent.findings import Finding, Severity
-from vmqos.intent.nova.extra_specs import parse_flavor_quota
-from vmqos.intent.nova.flavor import FlavorQuota
+from vmqos.intent.nova.flavor import FlavorQuota, parse_flavor_quota
 from vmqos.model import VifType
 from vmqos.plan.explain.lint import FINDING_CODES, lint_flavor_quota
 

@@ -21,7 +21,6 @@ from vmqos.intent.neutron.model import QosPolicy
 from vmqos.intent.neutron.network import Port
 from vmqos.intent.neutron.policy import add_rule
 from vmqos.intent.neutron.rules import parse_rule_spec
-from vmqos.intent.nova.extra_specs import parse_flavor_quota
 from vmqos.intent.nova.flavor import Flavor
 from vmqos.intent.scenario import Server
 from vmqos.libvirt_types import Bandwidth, DomainSpec
@@ -67,9 +66,9 @@ class _Request:
     def __init__(self, properties: tuple[str, ...], vcpus: int, dev: str | None,
                  vif_type: str, profile: str | None, **overrides: Any) -> None:
         specs = parse_properties(properties)
-        self.quota = parse_flavor_quota(specs)
         self.flavor = Flavor(name="vmqos-render", vcpus=vcpus, ram=1024, disk=20,
                              extra_specs=specs)
+        self.quota = self.flavor.quota
         self.vif_type = VifType(vif_type)
         self.port = Port(id=_PORT_ID, network_id="net", mac="fa:16:3e:00:00:01",
                          vif_type=self.vif_type)

@@ -10,7 +10,8 @@ from vmqos.errors import ValidationError
 from vmqos.intent.neutron.model import QosPolicy
 from vmqos.intent.neutron.policy import add_rule
 from vmqos.intent.neutron.rules import parse_rule_spec, rule_to_dict
-from vmqos.intent.nova.extra_specs import parse_flavor_quota, validate_extra_specs
+from vmqos.intent.nova.extra_specs import validate_extra_specs
+from vmqos.intent.nova.flavor import parse_flavor_quota
 from vmqos.model import VifType
 from vmqos.plan.explain.lint import lint_flavor_quota
 

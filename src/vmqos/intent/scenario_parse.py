@@ -20,7 +20,6 @@ from vmqos.intent.neutron.model import QosPolicy
 from vmqos.intent.neutron.network import Network, Port
 from vmqos.intent.neutron.policy import add_rule
 from vmqos.intent.neutron.rules import parse_rule
-from vmqos.intent.nova.extra_specs import validate_extra_specs
 from vmqos.intent.nova.flavor import Flavor
 from vmqos.intent.scenario import Scenario, Server, Volume
 from vmqos.model import VifType
@@ -136,24 +135,22 @@ def _parse_flavor(path: str, raw: object) -> Flavor:
                     "properties"))
     name = doc.get_str("name")
     specs = doc.get_mapping("properties")
+    flavor_id = doc.get_str("id", _derived_id("flavor", name))
+    vcpus = doc.get_int("vcpus", 1, minimum=1)
+    ram = doc.get_int("ram", 512, minimum=1)
+    disk = doc.get_int("disk", 1)
+    ephemeral = doc.get_int("ephemeral", 0)
+    swap = doc.get_int("swap", 0)
+    is_public = doc.get_bool("is_public", True)
     try:
-        validate_extra_specs(specs)
+        # Building the Flavor validates and parses its quota:* specs, once.
+        return Flavor(name=name, id=flavor_id, vcpus=vcpus, ram=ram, disk=disk,
+                      ephemeral=ephemeral, swap=swap, is_public=is_public, extra_specs=specs)
     except IntentError as exc:
         # Name the offending key: a flavor may carry a dozen quota:* specs.
         exc.message = f"{path}.properties[{exc.key!r}]: {exc.message}"
         exc.args = (exc.message,)
         raise
-    return Flavor(
-        name=name,
-        id=doc.get_str("id", _derived_id("flavor", name)),
-        vcpus=doc.get_int("vcpus", 1, minimum=1),
-        ram=doc.get_int("ram", 512, minimum=1),
-        disk=doc.get_int("disk", 1),
-        ephemeral=doc.get_int("ephemeral", 0),
-        swap=doc.get_int("swap", 0),
-        is_public=doc.get_bool("is_public", True),
-        extra_specs=specs,
-    )
 
 
 def _parse_policy(path: str, raw: object) -> QosPolicy:

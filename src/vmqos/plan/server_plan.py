@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vmqos.intent.neutron.binding import effective_policy_id
-from vmqos.intent.nova.extra_specs import parse_flavor_quota
 from vmqos.intent.nova.volume_qos import parse_volume_qos
 from vmqos.intent.scenario import Scenario, Server
 from vmqos.libvirt_types import DomainSpec, IoTune
@@ -66,7 +65,7 @@ def _volume_iotunes(server: Server) -> dict[str, IoTune]:
 
 def compile_server_plan(scenario: Scenario, server: Server, profile: Profile) -> ServerPlan:
     flavor = scenario.flavor(server.flavor)
-    quota = parse_flavor_quota(flavor.extra_specs)
+    quota = flavor.quota
     ports = [scenario.port(p) for p in server.ports]
     networks = [scenario.network(p.network_id) for p in ports]
     domain = compile_domain(server, flavor, quota, ports, profile,

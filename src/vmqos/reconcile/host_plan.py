@@ -30,7 +30,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from vmqos.errors import UnsupportedError, ValidationError
-from vmqos.intent.nova.extra_specs import parse_flavor_quota
 from vmqos.intent.scenario import Scenario, Server
 from vmqos.libvirt_types import CpuTune, IoTune
 from vmqos.limits import Limit
@@ -232,7 +231,7 @@ def compile_host_plan(scenario: Scenario, server: Server, profile: Profile, fact
                       layout: SandboxLayout) -> HostPlan:
     """Everything vmqos must set on this host for ``server``'s sandbox."""
     flavor = scenario.flavor(server.flavor)
-    quota = parse_flavor_quota(flavor.extra_specs)
+    quota = flavor.quota
     explanation = explain_server(scenario, server, profile)
     subs: list[Substitution] = []
     ports: list[HostTcPlan] = []

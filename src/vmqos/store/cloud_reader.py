@@ -113,28 +113,24 @@ class _Reader:
     def flavor(self, server: Mapping[str, Any]) -> str:
         embedded = server.get("flavor") or {}
         if embedded.get("original_name"):
-            flavor = Flavor(name=embedded["original_name"], vcpus=int(embedded["vcpus"]),
-                            ram=int(embedded["ram"]), disk=int(embedded["disk"]),
-                            ephemeral=int(embedded.get("ephemeral") or 0),
-                            swap=int(embedded.get("swap") or 0),
-                            extra_specs=dict(embedded.get("extra_specs") or {}))
+            data, name, flavor_id = embedded, embedded["original_name"], ""
         else:  # before microversion 2.47 the server only links its flavor
             found = self.conn.compute.get_flavor(embedded["id"], get_extra_specs=True)
             data = _as_dict(found)
-            flavor = Flavor(name=data["name"], vcpus=int(data["vcpus"]), ram=int(data["ram"]),
-                            disk=int(data["disk"]), ephemeral=int(data.get("ephemeral") or 0),
-                            swap=int(data.get("swap") or 0), id=data["id"],
-                            extra_specs=dict(data.get("extra_specs") or {}))
+            name, flavor_id = data["name"], data["id"]
+        specs = dict(data.get("extra_specs") or {})
         # One flavor value per distinct embedded flavor: the same name may have changed since.
-        key = f"{flavor.name}@{sorted(flavor.extra_specs.items())}"
+        key = f"{name}@{sorted(specs.items())}"
         if key not in self.flavors:
-            ident = flavor.id or (flavor.name if not any(
-                f.name == flavor.name for f in self.flavors.values())
-                else f"{flavor.name}#{len(self.flavors)}")
-            self.flavors[key] = Flavor(name=flavor.name, vcpus=flavor.vcpus, ram=flavor.ram,
-                                       disk=flavor.disk, ephemeral=flavor.ephemeral,
-                                       swap=flavor.swap, id=ident,
-                                       extra_specs=flavor.extra_specs)
+            ident = flavor_id or (name if not any(
+                f.name == name for f in self.flavors.values())
+                else f"{name}#{len(self.flavors)}")
+            # Building the Flavor validates and parses its quota:* specs (Nova's messages).
+            self.flavors[key] = Flavor(name=name, vcpus=int(data["vcpus"]), ram=int(data["ram"]),
+                                       disk=int(data["disk"]),
+                                       ephemeral=int(data.get("ephemeral") or 0),
+                                       swap=int(data.get("swap") or 0), id=ident,
+                                       extra_specs=specs)
         return self.flavors[key].id
 
     def owner(self, kind: str, ident: str) -> str:

@@ -1,4 +1,4 @@
-"""Nova's ``quota:*`` flavor extra specs: the registry, the validation, the parse.
+"""Nova's ``quota:*`` flavor extra specs: the registry and the validation.
 
 This module mirrors ``nova/api/validation/extra_specs/quota.py`` and ``base.py`` /
 ``validators.py`` (Nova master 00a030403f67, read in source) exactly as the API applies them at
@@ -9,13 +9,11 @@ quota key has a ``max``. The error messages are Nova's, verbatim.
 Invariants:
 
 * :data:`QUOTA_SPECS` holds every ``quota:*`` key Nova knows: 15 libvirt keys and 16 VMware-only
-  keys. It is the single source for validation, :func:`parse_flavor_quota`, lint and docs.
+  keys. It is the single source for validation, the parse
+  (:func:`vmqos.intent.nova.flavor.parse_flavor_quota`), lint and docs.
 * Only the ``quota`` namespace is modelled. Keys without a namespace are never validated (as in
   Nova); keys in other namespaces (``hw:``, ``aggregate_instance_extra_specs:`` ...) are accepted
   unvalidated here, although Nova validates the namespaces it knows.
-* :func:`parse_flavor_quota` validates first, so a :class:`FlavorQuota` only ever holds values
-  Nova would have stored. It allocates nothing per key beyond the result; callers may memoize it
-  per flavor.
 """
 
 from __future__ import annotations
@@ -25,13 +23,10 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from vmqos.errors import ValidationError
-from vmqos.intent.nova.flavor import DiskQuota, FlavorQuota, VifQuota
-from vmqos.units import KBytesPerSec, KiB
 
 __all__ = [
     "QUOTA_SPECS",
     "QuotaSpec",
-    "parse_flavor_quota",
     "validate_extra_spec",
     "validate_extra_specs",
 ]
@@ -227,61 +222,3 @@ def validate_extra_specs(specs: Mapping[str, str]) -> None:
     """Validate every extra spec; the first error (keys in sorted order) is raised."""
     for key in sorted(specs):
         validate_extra_spec(key, specs[key])
-
-
-# Keys of the FlavorQuota fields, looked up once per spec key in parse_flavor_quota.
-_CPU_FIELD = {"quota:cpu_shares": "cpu_shares", "quota:cpu_period": "cpu_period",
-              "quota:cpu_quota": "cpu_quota"}
-_DISK_FIELD = {s.name: s.name[len("quota:disk_"):] for s in _DISK_SPECS}
-_VIF_FIELD = {
-    s.name: (s.name.split("_")[1], s.name.split("_")[2]) for s in _VIF_SPECS
-}  # "quota:vif_inbound_average" -> ("inbound", "average")
-
-
-def parse_flavor_quota(specs: Mapping[str, str]) -> FlavorQuota:
-    """Validate ``specs`` (as :func:`validate_extra_specs`) and build the :class:`FlavorQuota`.
-
-    Values are ``int()``-converted like Nova's validator (``'0'`` stays ``0``: Nova treats the
-    string ``"0"`` as set). VMware-only keys land, sorted, in ``ignored_by_libvirt``; keys outside
-    the ``quota`` namespace are not part of the quota and are skipped.
-    """
-    validate_extra_specs(specs)
-    cpu: dict[str, int] = {}
-    disk: dict[str, int] = {}
-    vif: dict[str, dict[str, int]] = {"inbound": {}, "outbound": {}}
-    ignored: list[str] = []
-    for key, value in specs.items():
-        spec = QUOTA_SPECS.get(key)
-        if spec is None:
-            continue
-        if not spec.libvirt:
-            ignored.append(key)
-        elif key in _DISK_FIELD:
-            disk[_DISK_FIELD[key]] = int(value)
-        elif key in _CPU_FIELD:
-            cpu[_CPU_FIELD[key]] = int(value)
-        else:
-            direction, metric = _VIF_FIELD[key]
-            vif[direction][metric] = int(value)
-    return FlavorQuota(
-        cpu_shares=cpu.get("cpu_shares"),
-        cpu_period=cpu.get("cpu_period"),
-        cpu_quota=cpu.get("cpu_quota"),
-        disk=DiskQuota(**disk) if disk else DiskQuota(),
-        vif_inbound=_vif_quota(vif["inbound"]),
-        vif_outbound=_vif_quota(vif["outbound"]),
-        ignored_by_libvirt=tuple(sorted(ignored)),
-    )
-
-
-def _vif_quota(values: Mapping[str, int]) -> VifQuota:
-    if not values:
-        return VifQuota()
-    average = values.get("average")
-    peak = values.get("peak")
-    burst = values.get("burst")
-    return VifQuota(
-        average=None if average is None else KBytesPerSec(average),
-        peak=None if peak is None else KBytesPerSec(peak),
-        burst=None if burst is None else KiB(burst),
-    )

@@ -1,9 +1,19 @@
 """Nova flavors and the QoS they carry, as typed values.
 
-A :class:`Flavor` holds the extra specs exactly as Nova stores them (strings). The QoS meaning
-of those specs — after Nova's validation — is a :class:`FlavorQuota`, produced by
-:func:`vmqos.intent.nova.extra_specs.parse_flavor_quota`. Values keep Nova's units: the VIF
+A :class:`Flavor` holds the extra specs exactly as Nova stores them (strings) and, parsed from
+them once when the flavor is built, their QoS meaning after Nova's validation: a
+:class:`FlavorQuota` (:func:`parse_flavor_quota`). Values keep Nova's units: the VIF
 ``average``/``peak`` are libvirt kilobytes/s and ``burst`` is KiB.
+
+Invariants:
+
+* A :class:`Flavor` only exists with specs Nova's API (microversion >= 2.86) would accept:
+  building one with an invalid ``quota:*`` spec raises Nova's
+  :class:`~vmqos.errors.ValidationError`. Below 2.86 Nova stores any string; such a flavor
+  stays a stored row (:mod:`vmqos.store`) and fails, with Nova's message, where it becomes
+  intent (``vmqos.store.scenario.flavor_value``). Nothing downstream re-parses the specs.
+* ``Flavor.quota`` is derived, so it is not an argument, takes no part in equality, and
+  :func:`dataclasses.replace` with new ``extra_specs`` parses them again.
 """
 
 from __future__ import annotations
@@ -11,10 +21,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from vmqos.intent.nova.extra_specs import QUOTA_SPECS, validate_extra_specs
 from vmqos.model import Direction
 from vmqos.units import KBytesPerSec, KiB
 
-__all__ = ["DISK_QUOTA_KEYS", "DiskQuota", "Flavor", "FlavorQuota", "VifQuota"]
+__all__ = ["DISK_QUOTA_KEYS", "DiskQuota", "Flavor", "FlavorQuota", "VifQuota",
+           "parse_flavor_quota"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +42,12 @@ class Flavor:
     is_public: bool = True
     id: str = ""
     extra_specs: Mapping[str, str] = field(default_factory=dict)
+    quota: FlavorQuota = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # The one parse of the specs (frozen: set through object.__setattr__, as dataclasses
+        # itself does for frozen fields).
+        object.__setattr__(self, "quota", parse_flavor_quota(self.extra_specs))
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,3 +110,64 @@ class FlavorQuota:
 
     def vif(self, direction: Direction) -> VifQuota:
         return self.vif_inbound if direction is Direction.INBOUND else self.vif_outbound
+
+
+# Keys of the FlavorQuota fields, looked up once per spec key in parse_flavor_quota.
+_CPU_FIELD = {"quota:cpu_shares": "cpu_shares", "quota:cpu_period": "cpu_period",
+              "quota:cpu_quota": "cpu_quota"}
+_DISK_FIELD = {key: key[len("quota:disk_"):] for key, spec in QUOTA_SPECS.items()
+               if spec.libvirt and key.startswith("quota:disk_")}
+_VIF_FIELD = {
+    key: (key.split("_")[1], key.split("_")[2]) for key, spec in QUOTA_SPECS.items()
+    if spec.libvirt and key.startswith("quota:vif_")
+}  # "quota:vif_inbound_average" -> ("inbound", "average")
+
+
+def parse_flavor_quota(specs: Mapping[str, str]) -> FlavorQuota:
+    """Validate ``specs`` (as :func:`~vmqos.intent.nova.extra_specs.validate_extra_specs`) and
+    build the :class:`FlavorQuota`.
+
+    Values are ``int()``-converted like Nova's validator (``'0'`` stays ``0``: Nova treats the
+    string ``"0"`` as set). VMware-only keys land, sorted, in ``ignored_by_libvirt``; keys outside
+    the ``quota`` namespace are not part of the quota and are skipped.
+    """
+    validate_extra_specs(specs)
+    cpu: dict[str, int] = {}
+    disk: dict[str, int] = {}
+    vif: dict[str, dict[str, int]] = {"inbound": {}, "outbound": {}}
+    ignored: list[str] = []
+    for key, value in specs.items():
+        spec = QUOTA_SPECS.get(key)
+        if spec is None:
+            continue
+        if not spec.libvirt:
+            ignored.append(key)
+        elif key in _DISK_FIELD:
+            disk[_DISK_FIELD[key]] = int(value)
+        elif key in _CPU_FIELD:
+            cpu[_CPU_FIELD[key]] = int(value)
+        else:
+            direction, metric = _VIF_FIELD[key]
+            vif[direction][metric] = int(value)
+    return FlavorQuota(
+        cpu_shares=cpu.get("cpu_shares"),
+        cpu_period=cpu.get("cpu_period"),
+        cpu_quota=cpu.get("cpu_quota"),
+        disk=DiskQuota(**disk) if disk else DiskQuota(),
+        vif_inbound=_vif_quota(vif["inbound"]),
+        vif_outbound=_vif_quota(vif["outbound"]),
+        ignored_by_libvirt=tuple(sorted(ignored)),
+    )
+
+
+def _vif_quota(values: Mapping[str, int]) -> VifQuota:
+    if not values:
+        return VifQuota()
+    average = values.get("average")
+    peak = values.get("peak")
+    burst = values.get("burst")
+    return VifQuota(
+        average=None if average is None else KBytesPerSec(average),
+        peak=None if peak is None else KBytesPerSec(peak),
+        burst=None if burst is None else KiB(burst),
+    )

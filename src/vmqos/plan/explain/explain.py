@@ -29,7 +29,6 @@ from vmqos.intent.findings import Finding, Severity
 from vmqos.intent.neutron.binding import effective_policy_id
 from vmqos.intent.neutron.model import QosPolicy
 from vmqos.intent.neutron.network import Network, Port
-from vmqos.intent.nova.extra_specs import parse_flavor_quota
 from vmqos.intent.nova.flavor import Flavor, FlavorQuota
 from vmqos.intent.scenario import Scenario, Server
 from vmqos.limits import Limit
@@ -460,7 +459,7 @@ class _Index:
         flavors = {ref: f for f in scenario.flavors for ref in (f.name, f.id) if ref}
         return cls(
             flavors=flavors,
-            quotas={f.name: parse_flavor_quota(f.extra_specs) for f in scenario.flavors},
+            quotas={f.name: f.quota for f in scenario.flavors},
             ports={p.id: p for p in scenario.ports},
             networks={n.id: n for n in scenario.networks},
             policies={p.id: p for p in scenario.policies},
