@@ -10,7 +10,6 @@ from vmqos.errors import ValidationError
 from vmqos.intent.neutron.model import QosPolicy
 from vmqos.intent.neutron.policy import add_rule
 from vmqos.intent.neutron.rules import parse_rule_spec, rule_to_dict
-from vmqos.intent.nova.extra_specs import validate_extra_specs
 from vmqos.intent.nova.flavor import parse_flavor_quota
 from vmqos.model import VifType
 from vmqos.plan.explain.lint import lint_flavor_quota
@@ -48,8 +47,7 @@ def validate(properties: tuple[str, ...], rules: tuple[str, ...], vcpus: int, cg
                               key="--property/--rule", value=None,
                               allowed="at least one --property or --rule")
     specs = parse_properties(properties)
-    validate_extra_specs(specs)
-    quota = parse_flavor_quota(specs)
+    quota = parse_flavor_quota(specs)  # validates as Nova does, then parses
     findings = lint_flavor_quota(quota, vcpus=vcpus, cgroup=cgroup,
                                  vif_types=tuple(VifType(v) for v in vif_type))
     policy = QosPolicy(name="cli")
