@@ -6,12 +6,11 @@ import pytest
 
 from vmqos.errors import ValidationError
 from vmqos.intent.neutron.model import BandwidthLimitRule, DscpMarkingRule, Rule
-from vmqos.model import Direction, Enforcer
+from vmqos.model import Direction, Enforcer, NeutronBackend
 from vmqos.plan.neutron.linuxbridge import LinuxBridgePlan
 from vmqos.plan.neutron.ovn import OvnPlan
 from vmqos.plan.neutron.ovs import OvsAgentPlan
 from vmqos.plan.neutron.registry import (
-    BACKENDS,
     PortContext,
     compile_neutron,
     neutron_commands,
@@ -91,7 +90,7 @@ def test_commands_per_backend() -> None:
         "rate 3000kbit burst 300kbit mtu 65535 drop")
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", list(NeutronBackend))
 def test_positional_call_and_source_prefix(backend: str) -> None:
     rules: list[Rule] = [*RULES, DscpMarkingRule(26)]
     limits = neutron_limits(backend, PORT, rules, source="policy bw-limiter")
@@ -135,5 +134,5 @@ def test_unknown_backend(backend: str) -> None:
     assert err.value.key == "backend"
     assert err.value.value == backend
     assert err.value.allowed == "ovs, ovn, sriovnicswitch, linuxbridge"
-    for name in BACKENDS:
+    for name in NeutronBackend:
         assert name in str(err.value)

@@ -21,14 +21,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Final
 
 from vmqos.errors import UnsupportedError, ValidationError
 from vmqos.intent.neutron.model import BandwidthLimitRule, DscpMarkingRule, Rule
 from vmqos.limits import Limit
-from vmqos.model import Direction, Enforcer
+from vmqos.model import Direction, Enforcer, NeutronBackend
+from vmqos.plan.neutron.port import AgentOptions, PortContext
 from vmqos.units import BitsPerSec, Bytes, BytesPerSec, KbitPerSec
 
 __all__ = [
+    "LINUXBRIDGE_AGENT",
     "LinuxBridgePlan",
     "LinuxBridgePolicer",
     "LinuxBridgeTbf",
@@ -209,3 +212,21 @@ def linuxbridge_limits(plan: LinuxBridgePlan, *, source: str = "") -> list[Limit
 def _source(rule: BandwidthLimitRule) -> str:
     return (f"bandwidth_limit {rule.direction.neutron} max_kbps={rule.max_kbps} "
             f"max_burst_kbps={rule.max_burst_kbps}")
+
+
+class _LinuxBridgeBackend:
+    """The Linux bridge agent in the backend registry."""
+
+    name: Final = NeutronBackend.LINUXBRIDGE
+
+    def compile(self, port: PortContext, rules: Sequence[Rule],
+                options: AgentOptions) -> LinuxBridgePlan:
+        return compile_linuxbridge(port.dev, rules, kernel_hz=options.kernel_hz,
+                                   tbf_latency_ms=options.tbf_latency_ms)
+
+    def limits(self, port: PortContext, rules: Sequence[Rule], options: AgentOptions, *,
+               source: str) -> list[Limit]:
+        return linuxbridge_limits(self.compile(port, rules, options), source=source)
+
+
+LINUXBRIDGE_AGENT: Final = _LinuxBridgeBackend()

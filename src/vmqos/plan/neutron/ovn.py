@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Final
 
 from vmqos.errors import UnsupportedError, ValidationError
 from vmqos.intent.neutron.model import (
@@ -32,7 +33,8 @@ from vmqos.intent.neutron.model import (
     Rule,
 )
 from vmqos.limits import Limit
-from vmqos.model import Direction, Enforcer
+from vmqos.model import Direction, Enforcer, NeutronBackend
+from vmqos.plan.neutron.port import AgentOptions, PortContext
 from vmqos.units import (
     BitsPerSec,
     Bytes,
@@ -44,6 +46,7 @@ from vmqos.units import (
 )
 
 __all__ = [
+    "OVN",
     "OVN_QOS_DEFAULT_RULE_PRIORITY",
     "PHYSICAL_NETWORK_TYPES",
     "OvnPlan",
@@ -272,3 +275,22 @@ def ovn_limits(plan: OvnPlan, *, mtu: int = 1500, source: str = "") -> list[Limi
             min_rate=BitsPerSec(min_rate) if min_rate else None,
         ))
     return out
+
+
+class _OvnBackend:
+    """ML2/OVN in the backend registry."""
+
+    name: Final = NeutronBackend.OVN
+
+    def compile(self, port: PortContext, rules: Sequence[Rule],
+                options: AgentOptions) -> OvnPlan:
+        return compile_ovn(port.port_id, port.network_id, port.network_type, rules,
+                           neutron_release=options.neutron_release,
+                           device_owner=port.device_owner)
+
+    def limits(self, port: PortContext, rules: Sequence[Rule], options: AgentOptions, *,
+               source: str) -> list[Limit]:
+        return ovn_limits(self.compile(port, rules, options), mtu=port.mtu, source=source)
+
+
+OVN: Final = _OvnBackend()

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from vmqos.intent.neutron.model import (
     BandwidthLimitRule,
@@ -36,7 +36,8 @@ from vmqos.intent.neutron.model import (
     Rule,
 )
 from vmqos.limits import Limit
-from vmqos.model import Direction, Enforcer
+from vmqos.model import Direction, Enforcer, NeutronBackend
+from vmqos.plan.neutron.port import AgentOptions, PortContext
 from vmqos.units import (
     BitsPerSec,
     Bytes,
@@ -51,6 +52,7 @@ from vmqos.units import (
 
 __all__ = [
     "DPDK_INTERFACE_TYPES",
+    "OVS_AGENT",
     "OVS_MAX_RATE",
     "SET_QUEUE_INIT_FLOW",
     "OvsAgentPlan",
@@ -62,6 +64,7 @@ __all__ = [
     "OvsQueue",
     "compile_ovs_agent",
     "ovs_agent_limits",
+    "ovs_port_ref",
 ]
 
 # ovs_lib.OVS_MAX_RATE: parent rate of every agent HTB QoS, so OVS does not default it to the
@@ -492,3 +495,29 @@ class _Build:
         self.limit(Direction.OUTBOUND, f"linux-htb queue {num} (pkt_mark {num})", _source(rule),
                    device=",".join(nics) or f"physical NICs of {port.physical_network}",
                    min_rate=BitsPerSec(floor), notes=notes)
+
+
+def ovs_port_ref(port: PortContext) -> OvsPortRef:
+    """The OVS agent's view of a bound port."""
+    return OvsPortRef(port.port_id, port.dev, port.ofport, port.mac, port.interface_type,
+                      port.physical_network, port.local_vlan, port.agent_id, port.mtu)
+
+
+class _OvsAgentBackend:
+    """The ML2/OVS agent in the backend registry."""
+
+    name: Final = NeutronBackend.OVS
+
+    def compile(self, port: PortContext, rules: Sequence[Rule],
+                options: AgentOptions) -> OvsAgentPlan:
+        return compile_ovs_agent(ovs_port_ref(port), rules,
+                                 qos_meter_bandwidth=options.qos_meter_bandwidth)
+
+    def limits(self, port: PortContext, rules: Sequence[Rule], options: AgentOptions, *,
+               source: str) -> list[Limit]:
+        # The explain hot path: the limits without rendering rows and flows.
+        return ovs_agent_limits(ovs_port_ref(port), rules,
+                                qos_meter_bandwidth=options.qos_meter_bandwidth, source=source)
+
+
+OVS_AGENT: Final = _OvsAgentBackend()

@@ -23,13 +23,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Final
 
 from vmqos.intent.neutron.model import BandwidthLimitRule, MinimumBandwidthRule, Rule
 from vmqos.limits import Limit
-from vmqos.model import Direction, Enforcer
+from vmqos.model import Direction, Enforcer, NeutronBackend
+from vmqos.plan.neutron.port import AgentOptions, PortContext
 from vmqos.units import KbitPerSec, MbitPerSec, mbit_per_sec_to_bits
 
 __all__ = [
+    "SRIOV_AGENT",
     "SriovPlan",
     "compile_sriov",
     "kbps_to_mbps",
@@ -135,3 +138,20 @@ def sriov_limits(plan: SriovPlan, *, source: str = "") -> list[Limit]:
             notes=tuple(dict.fromkeys(notes)),
         )
     ]
+
+
+class _SriovBackend:
+    """The SR-IOV NIC agent in the backend registry."""
+
+    name: Final = NeutronBackend.SRIOV
+
+    def compile(self, port: PortContext, rules: Sequence[Rule],
+                options: AgentOptions) -> SriovPlan:
+        return compile_sriov(port.pf, port.vf_index, rules)
+
+    def limits(self, port: PortContext, rules: Sequence[Rule], options: AgentOptions, *,
+               source: str) -> list[Limit]:
+        return sriov_limits(self.compile(port, rules, options), source=source)
+
+
+SRIOV_AGENT: Final = _SriovBackend()
