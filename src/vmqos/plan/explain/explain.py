@@ -244,7 +244,7 @@ def _combine(
                 + ", ".join(_describe(s) for s in capped))
     if effective is not None and effective.rate and effective.burst is not None:
         floor = max(2 * _FRAME_BYTES, int(effective.rate / 8 * _MIN_BURST_SECONDS))
-        if effective.burst < floor and "police" in effective.mechanism:
+        if effective.burst < floor and effective.mechanism.small_burst_drops_tcp:
             findings.append(Finding(
                 code="burst-too-small-for-tcp",
                 severity=Severity.WARNING,

@@ -27,6 +27,7 @@ from typing import Final
 
 from vmqos.intent.neutron.model import BandwidthLimitRule, MinimumBandwidthRule, Rule
 from vmqos.limits import Limit
+from vmqos.mechanism import Mechanism, MechanismKind
 from vmqos.model import Direction, Enforcer, NeutronBackend
 from vmqos.plan.neutron.port import AgentOptions, PortContext
 from vmqos.units import KbitPerSec, MbitPerSec, mbit_per_sec_to_bits
@@ -131,7 +132,7 @@ def sriov_limits(plan: SriovPlan, *, source: str = "") -> list[Limit]:
             Enforcer.SRIOV,
             Direction.OUTBOUND,
             f"{plan.pf} vf {plan.vf_index}",
-            "VF max_tx_rate/min_tx_rate",
+            Mechanism(MechanismKind.SRIOV_VF_RATE),
             (f"{source}: " if source else "") + "; ".join(sources),
             rate=mbit_per_sec_to_bits(plan.max_tx_rate) if plan.max_tx_rate else None,
             min_rate=mbit_per_sec_to_bits(plan.min_tx_rate) if plan.min_tx_rate else None,
