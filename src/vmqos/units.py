@@ -155,3 +155,85 @@ def format_bytes(size: Bytes | int) -> str:
         if size >= factor:
             return f"{_trim(size / factor)} {name}"
     return f"{size} B"
+
+
+# --- the Neutron agents' own conversions (plan/neutron) -----------------------------------
+# Each mirrors the upstream code named in its docstring, rounding included: the agents mix
+# floats and integers, and the datapath enforces exactly what they computed.
+
+# neutron-lib services/qos/constants.py DEFAULT_BURST_RATE: the egress burst, as a fraction
+# of one second of the rate, when a rule gives none (bug 1572670).
+NEUTRON_DEFAULT_BURST_RATE = 0.8
+
+
+def neutron_egress_burst(max_kbps: KbitPerSec, max_burst_kbps: Kbit) -> Kbit | float:
+    """The egress burst the OVS and Linux bridge agents police with: the rule's, or 80 % of
+    the rate *as a float* (neutron/agent/linux/tc_lib.py
+    TcCommand.get_ingress_qdisc_burst_value): 3000/300 -> 300, 3000/0 -> 2400.0."""
+    if max_burst_kbps:
+        return max_burst_kbps
+    return float(max_kbps) * NEUTRON_DEFAULT_BURST_RATE
+
+
+def ovs_egress_policing_burst(max_kbps: KbitPerSec, max_burst_kbps: Kbit) -> Kbit:
+    """``ingress_policing_burst`` as the OVS agent writes it: :func:`neutron_egress_burst`
+    truncated, since OVS takes only an integer (neutron/agent/linux/qos_linux.py
+    QosLinuxAgentDriver._get_egress_burst_value, then ``int()`` in the OVS QoS driver):
+    1001/0 -> 800."""
+    return Kbit(int(neutron_egress_burst(max_kbps, max_burst_kbps)))
+
+
+def neutron_kbit_to_bytes(size: Kbit | float) -> Bytes:
+    """A burst in (possibly fractional) kilobits -> whole bytes, as the Linux bridge agent
+    hands it to pyroute2 (neutron/agent/linux/tc_lib.py: ``int(kbit * 1000 / 8)``):
+    2400.0 -> 300 000, 800.8 -> 100 100."""
+    return Bytes(int(size * 1000 / 8))
+
+
+def kbit_per_sec_to_bytes_per_sec(rate: KbitPerSec) -> BytesPerSec:
+    """Neutron ``max_kbps`` 3000 -> 375 000 B/s, the kernel's rate: the Linux bridge agent's
+    ``int(max_kbps * 1000 / 8)`` (neutron/agent/linux/tc_lib.py) and OVS's reading of a queue's
+    bit/s ``max-rate`` (lib/netdev-linux.c htb_parse_class_details__, ``/ 8``) agree for
+    every integer rate."""
+    return BytesPerSec(rate * 1000 // 8)
+
+
+def bytes_to_bits(size: Bytes) -> Bits:
+    """An MTU of 1500 B -> 12 000 bits (OVN's meter-bucket check, bug 2153122)."""
+    return Bits(size * 8)
+
+
+def mbit_per_sec_to_kbit(rate: MbitPerSec) -> KbitPerSec:
+    """SR-IOV ``max_tx_rate`` 3 -> 3000 kbit/s, to compare with the rule it came from."""
+    return KbitPerSec(rate * 1000)
+
+
+def kbit_per_sec_to_vf_rate(rate: KbitPerSec) -> MbitPerSec:
+    """The SR-IOV agent's VF rate: 0 -> 0 (disable), 0 < k < 1000 -> 1, else k/1000 rounded
+    half up (neutron/plugins/ml2/drivers/mech_sriov/agent/eswitch_manager.py
+    EmbSwitch.set_device_rate with neutron-lib ``helpers.round_val``:
+    ``Decimal.quantize(ROUND_HALF_UP)``): 2500 -> 3.
+
+    For a non-negative integer k, ``ROUND_HALF_UP(k / 1000)`` is exactly ``(k + 500) // 1000``;
+    integer arithmetic gives the same result without Decimal's cost on the explain hot path
+    (the equivalence is property-tested against the Decimal form).
+    """
+    if 0 < rate < 1000:
+        return MbitPerSec(1)
+    return MbitPerSec((rate + 500) // 1000)
+
+
+def kbit_per_sec_to_vf_rate_hwol(rate: KbitPerSec) -> MbitPerSec:
+    """The OVN agent's hardware-offload VF rate: like :func:`kbit_per_sec_to_vf_rate` but
+    truncating (neutron/agent/ovn/extensions/qos_hwol.py ``_kbps_2_mbps``:
+    ``int(kbps / 1000.0)``): 2500 -> 2, where the SR-IOV agent gives 3."""
+    if 0 < rate < 1000:
+        return MbitPerSec(1)
+    return MbitPerSec(rate // 1000)
+
+
+def kbit_per_tick(rate: KbitPerSec, kernel_hz: int) -> float:
+    """What ``rate`` sends in one kernel tick, the smallest TBF burst that can reach the rate
+    (neutron/agent/linux/tc_lib.py _get_tbf_burst_value, ``float(max_kbps) /
+    float(kernel_hz)``): 3000 kbit/s at HZ 250 -> 12.0 kbit."""
+    return float(rate) / float(kernel_hz)

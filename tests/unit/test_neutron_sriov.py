@@ -1,12 +1,8 @@
-"""SR-IOV agent plans and kbps -> Mbps conversions against spec neutron_qos.md §3.3, §6.5."""
+"""SR-IOV agent plans (the kbps -> Mbps conversions are tested in test_units_neutron.py)."""
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
-
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from vmqos.intent.neutron.model import (
     BandwidthLimitRule,
@@ -16,38 +12,8 @@ from vmqos.intent.neutron.model import (
     Rule,
 )
 from vmqos.model import Direction, Enforcer
-from vmqos.plan.neutron.sriov import compile_sriov, kbps_to_mbps, kbps_to_mbps_hwol, sriov_limits
+from vmqos.plan.neutron.sriov import compile_sriov, sriov_limits
 from vmqos.units import Kbit, KbitPerSec, Kpps
-
-KBPS = st.integers(min_value=0, max_value=2**31 - 1)
-
-
-@pytest.mark.parametrize(
-    ("kbps", "mbps"),
-    [(0, 0), (99, 1), (999, 1), (1000, 1), (1499, 1), (1500, 2), (2000, 2), (2001, 2),
-     (2499, 2), (2500, 3), (3000, 3), (10000, 10)],
-)
-def test_kbps_to_mbps_spec_table(kbps: int, mbps: int) -> None:
-    assert kbps_to_mbps(KbitPerSec(kbps)) == mbps
-
-
-@pytest.mark.parametrize(("kbps", "mbps"), [(2500, 2), (1500, 1), (999, 1), (0, 0)])
-def test_kbps_to_mbps_hwol_truncates(kbps: int, mbps: int) -> None:
-    assert kbps_to_mbps_hwol(KbitPerSec(kbps)) == mbps
-
-
-@given(KBPS)
-def test_kbps_to_mbps_equals_neutron_lib_round_val(kbps: int) -> None:
-    # eswitch_manager.set_device_rate + neutron_lib helpers.round_val, written out.
-    expected = 1 if 0 < kbps < 1000 else int(
-        Decimal(kbps / 1000.0).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
-    assert kbps_to_mbps(KbitPerSec(kbps)) == expected
-
-
-@given(KBPS)
-def test_kbps_to_mbps_hwol_equals_qos_hwol(kbps: int) -> None:
-    expected = 0 if kbps == 0 else 1 if kbps < 1000 else int(kbps / 1000.0)
-    assert kbps_to_mbps_hwol(KbitPerSec(kbps)) == expected
 
 
 def test_compile_max_and_min() -> None:

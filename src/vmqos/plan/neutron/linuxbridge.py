@@ -29,7 +29,17 @@ from vmqos.limits import Limit
 from vmqos.mechanism import Mechanism, MechanismKind
 from vmqos.model import Direction, Enforcer, NeutronBackend
 from vmqos.plan.neutron.port import AgentOptions, PortContext
-from vmqos.units import BitsPerSec, Bytes, BytesPerSec, KbitPerSec
+from vmqos.units import (
+    BitsPerSec,
+    Bytes,
+    BytesPerSec,
+    KbitPerSec,
+    bytes_per_sec_to_bits,
+    kbit_per_sec_to_bytes_per_sec,
+    kbit_per_tick,
+    neutron_egress_burst,
+    neutron_kbit_to_bytes,
+)
 
 __all__ = [
     "LINUXBRIDGE_AGENT",
@@ -41,7 +51,6 @@ __all__ = [
     "linuxbridge_limits",
 ]
 
-DEFAULT_BURST_RATE = 0.8   # neutron_lib qos DEFAULT_BURST_RATE
 _POLICE_MTU = 65535        # tc_lib.MAX_MTU_VALUE
 _FILTER_PRIO = 49
 # iptables_manager: wrapped chains are prefixed with the binary name cut to 16 characters.
@@ -58,8 +67,8 @@ class LinuxBridgePolicer:
 
     max_kbps: KbitPerSec
     burst_kbit: float | int          # as the agent computed it: 2400.0 for 3000/0, 300 given
-    rate: BytesPerSec                # int(max_kbps * 1000 / 8)
-    burst: Bytes                     # int(burst_kbit * 1000 / 8)
+    rate: BytesPerSec                # units.kbit_per_sec_to_bytes_per_sec(max_kbps)
+    burst: Bytes                     # units.neutron_kbit_to_bytes(burst_kbit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,11 +141,10 @@ def compile_linuxbridge(
     for rule in rules:
         if isinstance(rule, BandwidthLimitRule) and rule.direction is Direction.OUTBOUND:
             # TcCommand.get_ingress_qdisc_burst_value: float 80 % when no burst is given.
-            burst_kbit: float | int = (rule.max_burst_kbps if rule.max_burst_kbps
-                                       else float(rule.max_kbps) * DEFAULT_BURST_RATE)
+            burst_kbit = neutron_egress_burst(rule.max_kbps, rule.max_burst_kbps)
             egress = LinuxBridgePolicer(rule.max_kbps, burst_kbit,
-                                        BytesPerSec(int(rule.max_kbps * 1000 / 8)),
-                                        Bytes(int(burst_kbit * 1000 / 8)))
+                                        kbit_per_sec_to_bytes_per_sec(rule.max_kbps),
+                                        neutron_kbit_to_bytes(burst_kbit))
         elif isinstance(rule, BandwidthLimitRule):
             if not rule.max_kbps or not tbf_latency_ms:
                 # tc_lib.add_tc_qdisc raises TcLibQdiscNeededArguments for a falsy argument.
@@ -145,11 +153,11 @@ def compile_linuxbridge(
                     "['latency_ms', 'max_kbps', 'kernel_hz']."
                 )
             # tc_lib._get_tbf_burst_value: at least one kernel tick's worth of data.
-            tbf_burst: float | int = max(float(rule.max_kbps) / float(kernel_hz),
+            tbf_burst: float | int = max(kbit_per_tick(rule.max_kbps, kernel_hz),
                                          rule.max_burst_kbps)
             ingress = LinuxBridgeTbf(rule.max_kbps, tbf_burst,
-                                     BytesPerSec(int(rule.max_kbps * 1000 / 8)),
-                                     Bytes(int(tbf_burst * 1000 / 8)), tbf_latency_ms * 1000)
+                                     kbit_per_sec_to_bytes_per_sec(rule.max_kbps),
+                                     neutron_kbit_to_bytes(tbf_burst), tbf_latency_ms * 1000)
         elif isinstance(rule, DscpMarkingRule):
             dscp = rule.dscp_mark
         else:
@@ -195,7 +203,8 @@ def linuxbridge_limits(plan: LinuxBridgePlan, *, source: str = "") -> list[Limit
             out.append(Limit(Enforcer.LINUXBRIDGE, Direction.OUTBOUND, plan.tap,
                              Mechanism(MechanismKind.LINUXBRIDGE_POLICE, (_FILTER_PRIO,)),
                              prefix + _source(rule),
-                             rate=BitsPerSec(police.rate * 8), burst=police.burst, notes=notes))
+                             rate=bytes_per_sec_to_bits(police.rate), burst=police.burst,
+                             notes=notes))
     tbf, rule = plan.ingress, ingress_rule
     if tbf is not None and rule is not None:
         notes = () if tbf.burst_kbit == rule.max_burst_kbps else (
@@ -203,7 +212,7 @@ def linuxbridge_limits(plan: LinuxBridgePlan, *, source: str = "") -> list[Limit
         out.append(Limit(Enforcer.LINUXBRIDGE, Direction.INBOUND, plan.tap,
                          Mechanism(MechanismKind.LINUXBRIDGE_TBF, (tbf.latency_us // 1000,)),
                          prefix + _source(rule),
-                         rate=BitsPerSec(tbf.rate * 8), burst=tbf.burst, notes=notes))
+                         rate=bytes_per_sec_to_bits(tbf.rate), burst=tbf.burst, notes=notes))
     if plan.dscp_mark is not None:
         out.append(Limit(Enforcer.LINUXBRIDGE, Direction.OUTBOUND, plan.tap,
                          Mechanism(MechanismKind.LINUXBRIDGE_DSCP, (plan.dscp_mark,)),

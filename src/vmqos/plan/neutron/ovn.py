@@ -37,10 +37,13 @@ from vmqos.mechanism import Mechanism, MechanismKind
 from vmqos.model import Direction, Enforcer, NeutronBackend
 from vmqos.plan.neutron.port import AgentOptions, PortContext
 from vmqos.units import (
+    Bits,
     BitsPerSec,
     Bytes,
     Kbit,
     KbitPerSec,
+    bits_to_bytes,
+    bytes_to_bits,
     kbit_per_sec_to_bits,
     kbit_to_bits,
     kbit_to_bytes,
@@ -250,7 +253,7 @@ def ovn_limits(plan: OvnPlan, *, mtu: int = 1500, source: str = "") -> list[Limi
             bucket = Kbit(row.bandwidth.get("burst", row.bandwidth["rate"]))
             if "burst" not in row.bandwidth:
                 notes.append("no burst: meter burst = rate")
-            if bucket * 1000 < mtu * 8:
+            if kbit_to_bits(bucket) < bytes_to_bits(Bytes(mtu)):
                 notes.append(f"meter bucket {bucket} kbit is smaller than the MTU ({mtu} B): "
                              "every packet is dropped (bug 2153122)")
             rate = kbit_per_sec_to_bits(KbitPerSec(row.bandwidth["rate"]))
@@ -266,7 +269,7 @@ def ovn_limits(plan: OvnPlan, *, mtu: int = 1500, source: str = "") -> list[Limi
         min_rate = int(options.get("qos_min_rate", 0))
         # [derived] OVN (>= 23.06) configures an OVS linux-htb queue on the localnet port with
         # these values; OVS htb_parse_class_details__ makes the burst at least MTU+64 bytes.
-        burst_bytes = max(int(options.get("qos_burst", 0)) // 8, mtu + 64)
+        burst_bytes = max(bits_to_bytes(Bits(int(options.get("qos_burst", 0)))), mtu + 64)
         out.append(Limit(
             Enforcer.OVN, Direction.OUTBOUND, plan.port_id,
             Mechanism(MechanismKind.OVN_LSP_OPTIONS),

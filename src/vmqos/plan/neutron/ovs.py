@@ -40,14 +40,18 @@ from vmqos.mechanism import Mechanism, MechanismKind
 from vmqos.model import Direction, Enforcer, NeutronBackend
 from vmqos.plan.neutron.port import AgentOptions, PortContext
 from vmqos.units import (
-    BitsPerSec,
     Bytes,
+    BytesPerSec,
     Kbit,
     KbitPerSec,
     Pps,
+    bytes_per_sec_to_bits,
     kbit_per_sec_to_bits,
+    kbit_per_sec_to_bytes_per_sec,
+    kbit_to_bits,
     kbit_to_bytes,
     kpps_to_pps,
+    ovs_egress_policing_burst,
     ovs_policing_burst_to_bytes,
 )
 
@@ -71,8 +75,6 @@ __all__ = [
 # ovs_lib.OVS_MAX_RATE: parent rate of every agent HTB QoS, so OVS does not default it to the
 # tap's link speed (bug 1730605) and min-bw queues are not capped at ~100 Mbit (bug 1977752).
 OVS_MAX_RATE = 2**35 - 1
-# neutron_lib DEFAULT_BURST_RATE: egress burst when max_burst_kbps is 0 (bug 1572670).
-DEFAULT_BURST_RATE = 0.8
 # OVS netdev-linux / netdev-dpdk: ingress_policing_burst 0 with a rate means 8000 kbit.
 OVS_DEFAULT_POLICING_BURST = Kbit(8000)
 # ovs_constants.OVS_DPDK_PORT_TYPES: these get an egress-policer instead of linux-htb.
@@ -220,13 +222,6 @@ SET_QUEUE_INIT_FLOW = OvsFlow(
 )
 
 
-def _egress_policing_burst(rule: BandwidthLimitRule) -> tuple[Kbit, bool]:
-    """qos_linux._get_egress_burst_value then ``int()`` ("ovs accepts only integer burst")."""
-    if rule.max_burst_kbps:
-        return rule.max_burst_kbps, False
-    return Kbit(int(float(rule.max_kbps) * DEFAULT_BURST_RATE)), True
-
-
 def compile_ovs_agent(
     port: OvsPortRef,
     rules: Sequence[Rule],
@@ -325,7 +320,8 @@ class _Build:
         else:
             if bw_out is not None:
                 self.rate = bw_out.max_kbps
-                self.burst, self.defaulted = _egress_policing_burst(bw_out)
+                self.burst = ovs_egress_policing_burst(bw_out.max_kbps, bw_out.max_burst_kbps)
+                self.defaulted = not bw_out.max_burst_kbps
                 self.policing(bw_out, self.burst, self.defaulted)
             else:
                 # No egress rule: the agent's delete_bandwidth_limit writes both columns to 0.
@@ -392,8 +388,8 @@ class _Build:
         if self.render:
             config = {}
             if rule.max_kbps:  # ovs_lib._update_queue writes rates only "if max_kbps"
-                config = {"max-rate": str(rule.max_kbps * 1000),
-                          "burst": str(rule.max_burst_kbps * 1000)}
+                config = {"max-rate": str(kbit_per_sec_to_bits(rule.max_kbps)),
+                          "burst": str(kbit_to_bits(rule.max_burst_kbps))}
             queue = OvsQueue("q0", 0, config,
                              {"port": name, "type": "bandwidth_limit", "queue-num": "0"})
             self.qos.append(OvsQos("q", "linux-htb", {"max-rate": str(OVS_MAX_RATE)},
@@ -404,27 +400,28 @@ class _Build:
                               "VM is not limited")
             return
         # OVS htb_parse_class_details__: rate >= MTU bytes/s, burst >= MTU+64 bytes; no 80 %.
-        rate = max(rule.max_kbps * 1000 // 8, mtu)
-        asked = rule.max_burst_kbps * 1000 // 8
+        rate = max(kbit_per_sec_to_bytes_per_sec(rule.max_kbps), BytesPerSec(mtu))
+        asked = kbit_to_bytes(rule.max_burst_kbps)
         notes = []
         if asked < mtu + 64:
             notes.append(f"HTB burst raised to MTU+64 = {mtu + 64} B [derived]")
-        if rate * 8 > rule.max_kbps * 1000:
+        if bytes_per_sec_to_bits(rate) > kbit_per_sec_to_bits(rule.max_kbps):
             notes.append("HTB rate raised to MTU bytes/s")
         self.limit(Direction.INBOUND, Mechanism(MechanismKind.OVS_HTB_QUEUE), _source(rule),
-                   rate=BitsPerSec(rate * 8), burst=Bytes(max(asked, mtu + 64)),
+                   rate=bytes_per_sec_to_bits(rate), burst=Bytes(max(asked, mtu + 64)),
                    notes=tuple(notes))
 
     def dpdk_egress_policer(self, rule: BandwidthLimitRule) -> None:
         """ovs_lib._update_ingress_bw_limit_for_dpdk_port: cir/cbs in bytes (bug 1724729)."""
-        cir, cbs = rule.max_kbps * 1000 // 8, rule.max_burst_kbps * 1000 // 8
+        cir = kbit_per_sec_to_bytes_per_sec(rule.max_kbps)
+        cbs = kbit_to_bytes(rule.max_burst_kbps)
         name = self.port.port_name
         if self.render:
             self.qos.append(OvsQos("q", "egress-policer", {"cir": str(cir), "cbs": str(cbs)},
                                    {"id": name}, (), (name,)))
         if cir and cbs:
             self.limit(Direction.INBOUND, Mechanism(MechanismKind.OVS_DPDK_EGRESS_POLICER),
-                       _source(rule), rate=BitsPerSec(cir * 8), burst=Bytes(cbs))
+                       _source(rule), rate=bytes_per_sec_to_bits(cir), burst=cbs)
         else:
             # DPDK rte_meter_srtcm_profile_config returns -EINVAL for cir 0 or cbs+ebs 0;
             # OVS egress_policer_qos_construct then logs an error and installs nothing.
@@ -473,7 +470,7 @@ class _Build:
         port, num = self.port, self.port.ofport
         nics = tuple(nic for bridge in self.bridges for nic in bridge.nic_ports)
         if self.render:
-            queue = OvsQueue(f"q{num}", num, {"min-rate": str(rule.min_kbps * 1000),
+            queue = OvsQueue(f"q{num}", num, {"min-rate": str(kbit_per_sec_to_bits(rule.min_kbps)),
                                               "max-rate": str(OVS_MAX_RATE)},
                              {"port": port.port_id, "type": "minimum_bandwidth",
                               "queue-num": str(num)})
@@ -492,12 +489,14 @@ class _Build:
             self.notes.append("minimum_bandwidth egress: the QoS goes on every physical NIC of "
                               "the bridge_mappings bridges; pass physical_bridges to render them")
         # OVS htb_parse_class_details__ raises min-rate to MTU bytes/s.
-        floor = max(rule.min_kbps * 1000 // 8, port.mtu) * 8
-        notes = ("HTB min-rate raised to MTU bytes/s",) if floor > rule.min_kbps * 1000 else ()
+        floor = bytes_per_sec_to_bits(
+            max(kbit_per_sec_to_bytes_per_sec(rule.min_kbps), BytesPerSec(port.mtu)))
+        notes = (("HTB min-rate raised to MTU bytes/s",)
+                 if floor > kbit_per_sec_to_bits(rule.min_kbps) else ())
         self.limit(Direction.OUTBOUND, Mechanism(MechanismKind.OVS_MIN_BW_QUEUE, (num,)),
                    _source(rule),
                    device=",".join(nics) or f"physical NICs of {port.physical_network}",
-                   min_rate=BitsPerSec(floor), notes=notes)
+                   min_rate=floor, notes=notes)
 
 
 def ovs_port_ref(port: PortContext) -> OvsPortRef:

@@ -5,8 +5,9 @@ Pure plan: :func:`compile_sriov` turns a VF and its port's effective rules into 
 :func:`sriov_limits` reports what the VF enforces as :class:`Limit` values.
 Source: neutron ``mech_sriov/agent/eswitch_manager.py`` (``set_device_rate``) and
 ``extension_drivers/qos_driver.py``; ``agent/ovn/extensions/qos_hwol.py`` for the OVN
-hardware-offload variant (kbps→Mbps: EmbSwitch.set_device_rate rounds half-up, qos_hwol
-_kbps_2_mbps truncates).
+hardware-offload variant. The kbps→Mbps conversions are in :mod:`vmqos.units`
+(:func:`~vmqos.units.kbit_per_sec_to_vf_rate` rounds half-up like EmbSwitch.set_device_rate,
+:func:`~vmqos.units.kbit_per_sec_to_vf_rate_hwol` truncates like qos_hwol ``_kbps_2_mbps``).
 
 Invariants:
 
@@ -30,37 +31,19 @@ from vmqos.limits import Limit
 from vmqos.mechanism import Mechanism, MechanismKind
 from vmqos.model import Direction, Enforcer, NeutronBackend
 from vmqos.plan.neutron.port import AgentOptions, PortContext
-from vmqos.units import KbitPerSec, MbitPerSec, mbit_per_sec_to_bits
+from vmqos.units import (
+    MbitPerSec,
+    kbit_per_sec_to_vf_rate,
+    mbit_per_sec_to_bits,
+    mbit_per_sec_to_kbit,
+)
 
 __all__ = [
     "SRIOV_AGENT",
     "SriovPlan",
     "compile_sriov",
-    "kbps_to_mbps",
-    "kbps_to_mbps_hwol",
     "sriov_limits",
 ]
-
-
-def kbps_to_mbps(kbps: KbitPerSec) -> MbitPerSec:
-    """SR-IOV agent ``set_device_rate``: 0 -> 0 (disable), 0 < k < 1000 -> 1, else k/1000
-    rounded half up (neutron_lib ``round_val``: ``Decimal.quantize(ROUND_HALF_UP)``).
-
-    For a non-negative integer k, ``ROUND_HALF_UP(k / 1000)`` is exactly ``(k + 500) // 1000``;
-    integer arithmetic gives the same result without Decimal's cost on the explain hot path
-    (the equivalence is property-tested against the Decimal form).
-    """
-    if 0 < kbps < 1000:
-        return MbitPerSec(1)
-    return MbitPerSec((kbps + 500) // 1000)
-
-
-def kbps_to_mbps_hwol(kbps: KbitPerSec) -> MbitPerSec:
-    """OVN agent ``qos_hwol._kbps_2_mbps``: like :func:`kbps_to_mbps` but truncating
-    (``int(kbps / 1000.0)``): 2500 -> 2, where the SR-IOV agent gives 3."""
-    if 0 < kbps < 1000:
-        return MbitPerSec(1)
-    return MbitPerSec(kbps // 1000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +84,8 @@ def compile_sriov(pf: str, vf_index: int, rules: Sequence[Rule]) -> SriovPlan:
                 notes.append("minimum_bandwidth ingress: placement only, no dataplane change")
         else:
             notes.append(f"{rule.type.value}: not supported by the SR-IOV agent, skipped")
-    max_rate = kbps_to_mbps(max_rule.max_kbps) if max_rule else MbitPerSec(0)
-    min_rate = kbps_to_mbps(min_rule.min_kbps) if min_rule else MbitPerSec(0)
+    max_rate = kbit_per_sec_to_vf_rate(max_rule.max_kbps) if max_rule else MbitPerSec(0)
+    min_rate = kbit_per_sec_to_vf_rate(min_rule.min_kbps) if min_rule else MbitPerSec(0)
     if max_rule is not None and max_rule.max_burst_kbps:
         notes.append("max_burst_kbps is ignored: a VF has no burst setting")
     return SriovPlan(pf, vf_index, max_rate, min_rate, tuple(rules), tuple(notes))
@@ -119,13 +102,13 @@ def sriov_limits(plan: SriovPlan, *, source: str = "") -> list[Limit]:
         if isinstance(rule, BandwidthLimitRule) and rule.direction is Direction.OUTBOUND:
             sources.append(f"bandwidth_limit egress max_kbps={rule.max_kbps} "
                            f"max_burst_kbps={rule.max_burst_kbps}")
-            if plan.max_tx_rate * 1000 != rule.max_kbps:
+            if mbit_per_sec_to_kbit(plan.max_tx_rate) != rule.max_kbps:
                 notes.append(f"max_kbps {rule.max_kbps} rounded to {plan.max_tx_rate} Mbit/s")
             if rule.max_burst_kbps:
                 notes.append("burst ignored")
         elif isinstance(rule, MinimumBandwidthRule) and rule.direction is Direction.OUTBOUND:
             sources.append(f"minimum_bandwidth egress min_kbps={rule.min_kbps}")
-            if plan.min_tx_rate * 1000 != rule.min_kbps:
+            if mbit_per_sec_to_kbit(plan.min_tx_rate) != rule.min_kbps:
                 notes.append(f"min_kbps {rule.min_kbps} rounded to {plan.min_tx_rate} Mbit/s")
     return [
         Limit(
