@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from vmqos.errors import ValidationError
 from vmqos.host.apply import apply_host_plan, observe_host_state
 from vmqos.host.facts import observe_host_facts
 from vmqos.host.libvirt import libvirt_uri, libvirtd_reachable, live_domain, running_domain_xml
@@ -24,6 +25,10 @@ from vmqos.host.sandbox import find_instance
 from vmqos.host.state import SandboxConfig
 from vmqos.intent.scenario import Scenario, Server
 from vmqos.observe.domain_diff import diff_domain_qos, diff_enforced
+from vmqos.observe.tc_diff import diff_tc
+from vmqos.observe.tc_observed import ObservedTc
+from vmqos.observe.tc_text import parse_classes, parse_filters, parse_qdiscs
+from vmqos.observe.tc_transcript import parse_transcript
 from vmqos.ops.plans import host_plans
 from vmqos.plan.render.domain_xml_parse import parse_domain_xml
 from vmqos.plan.server_plan import compile_server_plan
@@ -31,7 +36,8 @@ from vmqos.profile import Profile
 from vmqos.reconcile.diff import reconcile, render_actions
 from vmqos.reconcile.facts import HostFacts
 
-__all__ = ["AuditStatus", "Section", "ServerAudit", "audit_problems", "audit_servers"]
+__all__ = ["AuditStatus", "PortAudit", "Section", "ServerAudit", "TranscriptAudit",
+           "audit_problems", "audit_servers", "audit_transcript"]
 
 
 class AuditStatus(StrEnum):
@@ -138,3 +144,76 @@ def _audit_libvirt(scenario: Scenario, server: Server, profile: Profile) -> Sect
     state = live.state if live is not None else "shut off: XML only"
     return Section(AuditStatus.DRIFTED if differences else AuditStatus.IN_SYNC,
                    tuple(differences), detail=f"domain {name}, {state}")
+
+
+# --- a pasted transcript --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PortAudit:
+    """One port's tc state in a transcript against its plan."""
+
+    device: str
+    section: Section
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptAudit:
+    """A server's ports as a transcript shows them."""
+
+    server: str
+    ports: tuple[PortAudit, ...]
+
+    @property
+    def drifted(self) -> bool:
+        return any(p.section.drifted for p in self.ports)
+
+
+def audit_transcript(scenario: Scenario, servers: Sequence[Server], profile: Profile,
+                     text: str, *, source: str) -> tuple[list[TranscriptAudit], list[str]]:
+    """Each server port's tc objects in a pasted ``tc … show`` transcript (``text``, read from
+    ``source``) against the plan, and the transcript's devices that are no port of ``servers``.
+
+    Pure: nothing on this host is read. A transcript that lists none of the servers' ports is
+    a ValidationError (the wrong file, or the wrong scenario)."""
+    listings = parse_transcript(text)
+    audits = []
+    for server in servers:
+        plan = compile_server_plan(scenario, server, profile)
+        ports = []
+        for iface in plan.interfaces:
+            listing = listings.get(iface.dev)
+            if listing is None:
+                ports.append(PortAudit(iface.dev, Section(AuditStatus.NOT_AUDITED,
+                                                          detail=f"not in {source}")))
+                continue
+            judged = listing.shown & _PLANNED_KINDS
+            differences = tuple(diff_tc(_planned_tc(iface.dev, iface.tc_show), listing.observed,
+                                        judged, style=profile.iproute2))
+            detail = ", ".join(sorted(judged))
+            if listing.shown - judged:
+                detail += "; the ingress filter listing is not judged"
+            ports.append(PortAudit(iface.dev, Section(
+                AuditStatus.DRIFTED if differences else AuditStatus.IN_SYNC, differences,
+                detail=detail)))
+        audits.append(TranscriptAudit(server.name, tuple(ports)))
+    known = {p.device for a in audits for p in a.ports}
+    if not known & set(listings):
+        raise ValidationError(
+            f"{source} lists tc state of {', '.join(listings)}, none of which is a port of "
+            f"{', '.join(s.name for s in servers)} (ports: {', '.join(sorted(known))})",
+            key="--from-text", value=source,
+            allowed="a transcript of `tc … show dev TAP` for the scenario's ports")
+    return audits, [dev for dev in listings if dev not in known]
+
+
+# The listings a server plan renders (InterfacePlan.tc_show: what the seed note ran).
+_PLANNED_KINDS = frozenset({"qdisc", "class", "filter"})
+
+
+def _planned_tc(dev: str, lines: Sequence[str]) -> ObservedTc:
+    text = "\n".join(lines)
+    first_filter = next((i for i, line in enumerate(lines) if line.startswith("filter ")),
+                        len(lines))
+    return ObservedTc(dev=dev, qdiscs=parse_qdiscs(text), classes=parse_classes(text),
+                      filters=parse_filters("\n".join(lines[first_filter:])))
