@@ -34,6 +34,7 @@ import httpx
 import pytest
 import yaml
 
+from support.proc import vmqos_exe
 from vmqos.cli.output import dump_json, explanation_json, to_jsonable
 from vmqos.intent.neutron.model import QosPolicy, RuleType
 from vmqos.intent.neutron.network import Network, Port
@@ -46,7 +47,7 @@ from vmqos.plan.explain.explain import explain_scenario
 from vmqos.plan.server_plan import compile_server_plan
 from vmqos.profile import get_profile
 
-from .conftest import OPENSTACK, REPO, VENV_BIN, free_port
+from .conftest import OPENSTACK, REPO, free_port
 from .seed_note import argv, note_commands, note_table, parse_table
 
 PASSWORD = "seed-admin"
@@ -95,7 +96,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     data_dir = tmp_path_factory.mktemp("serve")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    vmqos = str(VENV_BIN / "vmqos")
+    vmqos = vmqos_exe()
     openrc = subprocess.run([vmqos, "bootstrap", "--data-dir", str(data_dir), "--url", url,
                              "--password", PASSWORD, "--output", "openrc"], capture_output=True,
                             text=True, timeout=60, check=True).stdout
@@ -342,14 +343,14 @@ def _normalised(data: dict[str, Any], ids: dict[str, str]) -> Any:
 def test_explain_cloud_reads_the_seed_lab_back(seeded: Seeded, tmp_path: Path) -> None:
     """`vmqos explain --cloud` over openstacksdk explains what `vmqos explain seed.yaml`
     explains: same layers, effective limits and findings for every port and direction."""
-    clouds = subprocess.run([str(VENV_BIN / "vmqos"), "bootstrap", "--data-dir",
+    clouds = subprocess.run([vmqos_exe(), "bootstrap", "--data-dir",
                              str(seeded.served.data_dir), "--url", seeded.served.url,
                              "--password", PASSWORD, "--output", "clouds.yaml"],
                             capture_output=True, text=True, timeout=60, check=True).stdout
     (tmp_path / "clouds.yaml").write_text(clouds)
     env = {**seeded.served.env, "OS_CLIENT_CONFIG_FILE": str(tmp_path / "clouds.yaml")}
     env = {k: v for k, v in env.items() if not k.startswith("OS_") or k.endswith("FILE")}
-    done = subprocess.run([str(VENV_BIN / "vmqos"), "explain", "--cloud", "vmqos",
+    done = subprocess.run([vmqos_exe(), "explain", "--cloud", "vmqos",
                            "--profile", PROFILE, "--format", "json"], capture_output=True,
                           text=True, env=env, timeout=120, check=False)
     assert done.returncode == 0, done.stderr

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -28,13 +27,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from support.proc import vmqos_exe as installed_vmqos
 from vmqos.cli.main import main
 
 REPO = Path(__file__).resolve().parents[2]
 SEED_YAML = REPO / "examples" / "seed.yaml"
 SEED_DIR = REPO / "tests" / "fixtures" / "seed"
 SEED_NOTE = SEED_DIR / "nova-neutron-qos-note.md"
-VENV_BIN = Path(sys.executable).parent
 
 # The seed's m1.resquota flavor properties (the note's `openstack flavor set` command).
 SEED_INBOUND = ("quota:vif_inbound_average=32768", "quota:vif_inbound_peak=65536",
@@ -102,16 +101,9 @@ def normalise_direct_packets(line: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def vmqos_exe() -> str:
-    exe = shutil.which("vmqos", path=str(VENV_BIN))
-    if exe is None:  # a missing install step must fail, not skip
-        pytest.fail(f"the vmqos entry point is not installed in {VENV_BIN}: run `bash test.sh`")
-    return exe
-
-
-@pytest.fixture(scope="session")
-def run_vmqos(vmqos_exe: str) -> Callable[..., subprocess.CompletedProcess[str]]:
+def run_vmqos() -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run the installed ``vmqos`` in a real process, from the repository root."""
+    vmqos_exe = installed_vmqos()
     env = {**os.environ, "PYTHONIOENCODING": "utf-8", "COLUMNS": "120"}
 
     def run(*args: str | Path) -> subprocess.CompletedProcess[str]:

@@ -21,8 +21,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from host_oracle import loops_under, netns_names, prefixed_cgroups, sh
+from host_oracle import loops_under, prefixed_cgroups
 
+from support.proc import netns_names, sh
 from vmqos.host.facts import observe_host_facts
 from vmqos.host.sandbox import remove_all
 from vmqos.host.state import SandboxConfig

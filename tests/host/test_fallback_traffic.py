@@ -15,8 +15,8 @@ import subprocess
 import time
 
 import pytest
-from host_oracle import sh
 
+from support.proc import sh
 from vmqos.host.apply import apply_host_plan
 from vmqos.host.sandbox import Instance, ensure_instance
 from vmqos.host.state import SandboxConfig
