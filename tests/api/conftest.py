@@ -40,7 +40,6 @@ from vmqos.store.identity import ensure_admin
 
 REPO = Path(__file__).resolve().parents[2]
 OPENSTACK = VENV_BIN / "openstack"
-SEED_NOTE = REPO / "tests" / "fixtures" / "seed" / "nova-neutron-qos-note.md"
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 ADMIN_PASSWORD = "vmqos-test-admin"
 

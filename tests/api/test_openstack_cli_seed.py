@@ -32,22 +32,21 @@ from typing import Any
 
 import httpx
 import pytest
-import yaml
 
 from support.proc import vmqos_exe
+from support.seed import seed_scenario
 from vmqos.cli.output import dump_json, explanation_json, to_jsonable
 from vmqos.intent.neutron.model import QosPolicy, RuleType
 from vmqos.intent.neutron.network import Network, Port
 from vmqos.intent.neutron.rules import API_ATTRIBUTES, parse_rule
 from vmqos.intent.nova.flavor import Flavor
 from vmqos.intent.scenario import Scenario, Server
-from vmqos.intent.scenario_parse import parse_scenario
 from vmqos.model import VifType
 from vmqos.plan.explain.explain import explain_scenario
 from vmqos.plan.server_plan import compile_server_plan
 from vmqos.profile import get_profile
 
-from .conftest import OPENSTACK, REPO, free_port
+from .conftest import OPENSTACK, free_port
 from .seed_note import argv, note_commands, note_table, parse_table
 
 PASSWORD = "seed-admin"
@@ -303,10 +302,6 @@ def test_vmqos_plan_is_the_cores_plan(seeded: Seeded, name: str) -> None:
     assert got.json()["plan"] == to_jsonable(expected)
 
 
-def _seed_scenario() -> Scenario:
-    return parse_scenario(yaml.safe_load((REPO / "examples" / "seed.yaml").read_text()))
-
-
 @pytest.mark.parametrize("name", SERVERS)
 def test_vmqos_plan_reproduces_the_seed_lab(seeded: Seeded, name: str) -> None:
     """Per interface, libvirt's tc program, the `tc show` text and the OVS agent's commands
@@ -314,7 +309,7 @@ def test_vmqos_plan_reproduces_the_seed_lab(seeded: Seeded, name: str) -> None:
     with seeded.served.api() as api:
         plan = api.get(f"/compute/v2.1/servers/{_server(api, name)['id']}/vmqos-plan").json()[
             "plan"]
-    seed = _seed_scenario()
+    seed = seed_scenario()
     want = to_jsonable(compile_server_plan(seed, next(s for s in seed.servers if s.name == name),
                                            get_profile(PROFILE)))
     assert plan["domain"]["cputune"] == want["domain"]["cputune"]
@@ -355,7 +350,7 @@ def test_explain_cloud_reads_the_seed_lab_back(seeded: Seeded, tmp_path: Path) -
                           text=True, env=env, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     ours = json.loads(done.stdout)
-    seed = _seed_scenario()
+    seed = seed_scenario()
     theirs = explanation_json(explain_scenario(seed, get_profile(PROFILE)))
     ids: dict[str, str] = {}
     with seeded.served.api() as api:

@@ -10,8 +10,8 @@ Two ways to run the CLI:
   click's stream isolation, in this process: same argument parsing, same error boundary, same
   output, in milliseconds. Everything else uses it.
 
-Literal expectations come from the spec test vectors (/work/shared/spec) and the seed lab note
-(tests/fixtures/seed/), which ``note_output`` reads verbatim.
+Literal expectations come from upstream's own test vectors (libvirt's, Nova's, Neutron's; each
+test says whose) and the seed lab (tests/support/seed.py, which reads the note verbatim).
 """
 
 from __future__ import annotations
@@ -27,22 +27,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from support import seed
 from support.proc import vmqos_exe as installed_vmqos
 from vmqos.cli.main import main
 
 REPO = Path(__file__).resolve().parents[2]
-SEED_YAML = REPO / "examples" / "seed.yaml"
-SEED_DIR = REPO / "tests" / "fixtures" / "seed"
-SEED_NOTE = SEED_DIR / "nova-neutron-qos-note.md"
 
-# The seed's m1.resquota flavor properties (the note's `openstack flavor set` command).
-SEED_INBOUND = ("quota:vif_inbound_average=32768", "quota:vif_inbound_peak=65536",
-                "quota:vif_inbound_burst=131072")
-SEED_OUTBOUND = ("quota:vif_outbound_average=32768", "quota:vif_outbound_peak=65536",
-                 "quota:vif_outbound_burst=131072")
-SEED_DISK = ("quota:disk_read_bytes_sec=1000000", "quota:disk_write_bytes_sec=1024000")
-
-_PROMPT = "[root@comp-1 ~]# "
+# The seed's m1.resquota flavor properties, per knob, as `--property` takes them.
+SEED_INBOUND = seed.properties("quota:vif_inbound_")
+SEED_OUTBOUND = seed.properties("quota:vif_outbound_")
+SEED_DISK = seed.properties("quota:disk_")
 
 
 @dataclass(frozen=True)
@@ -74,24 +68,6 @@ def assert_user_error(code: int, stderr: str, *needles: str) -> str:
         assert needle in lines[0], f"{needle!r} not in {lines[0]!r}"
     assert code == 2, f"exit {code}, stderr: {stderr}"
     return lines[0].removeprefix("vmqos: error: ")
-
-
-def note_output(command: str) -> list[str]:
-    """The lines the seed note shows under ``[root@comp-1 ~]# <command>``, verbatim."""
-    lines = SEED_NOTE.read_text(encoding="utf-8").splitlines()
-    start = lines.index(_PROMPT + command) + 1
-    out: list[str] = []
-    for line in lines[start:]:
-        if line.startswith(("```", _PROMPT)):
-            return out
-        out.append(line)
-    raise AssertionError(f"unterminated block after {command!r} in the seed note")
-
-
-def seed_drive_option() -> str:
-    """The ``-drive`` option of the seed's m1.resquota QEMU command line, verbatim."""
-    argv = (SEED_DIR / "qemu-m1.resquota.txt").read_text(encoding="utf-8").split()
-    return argv[argv.index("-drive") + 1]
 
 
 def normalise_direct_packets(line: str) -> str:

@@ -13,6 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from support.seed import note_output, qemu_drive_option
+
 from .conftest import (
     SEED_DISK,
     SEED_INBOUND,
@@ -20,9 +22,7 @@ from .conftest import (
     Outcome,
     assert_user_error,
     normalise_direct_packets,
-    note_output,
     props,
-    seed_drive_option,
 )
 
 Run = Callable[..., Outcome]
@@ -542,7 +542,7 @@ def test_qemu_argv_legacy_is_the_seed_drive_option(vmqos: Run, options: tuple[st
     assert "throttling.bps-read=1000000,throttling.bps-write=1024000" in out.lines[0]
     # Same option as the seed's QEMU command line, but for the render's own instance UUID.
     assert _instance_path_neutral(out.lines[0]) == _instance_path_neutral(
-        "-drive " + seed_drive_option())
+        "-drive " + qemu_drive_option("m1.resquota"))
 
 
 def test_qemu_argv_blockdev_era_has_no_throttling_in_argv(vmqos: Run) -> None:

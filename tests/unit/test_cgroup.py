@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from support import seed
 from vmqos.errors import UnsupportedError, ValidationError
 from vmqos.libvirt_types import CpuTune
 from vmqos.plan.render.cgroup import (
@@ -26,7 +26,6 @@ from vmqos.plan.render.cgroup import (
 )
 from vmqos.profile import Profile, SharesPolicy, get_profile
 
-SEED_NOTE = Path(__file__).resolve().parents[1] / "fixtures" / "seed" / "nova-neutron-qos-note.md"
 PIKE = get_profile("pike-rhel7")
 NOSYSTEMD_V1 = get_profile("debian12-nosystemd")          # libvirt 9.0, v1, no systemd
 NOSYSTEMD_V2 = get_profile("debian12-nosystemd", cgroup="v2")
@@ -36,12 +35,11 @@ MODERN = get_profile("modern")                            # libvirt >= 9.1, v2, 
 def _seed_cgroup_reads() -> dict[str, str]:
     """``cat <path>`` → the next line, from the note; the note shows the path shell-escaped
     (``\\\\x2d``): the file's real name has one backslash."""
-    lines = SEED_NOTE.read_text().splitlines()
     reads = {}
-    for pos, line in enumerate(lines):
-        match = re.match(r"\[root@comp-1 ~\]# cat (/sys/fs/cgroup/\S+scope/cpu\.shares)$", line)
+    for command, output in seed.note_outputs().items():
+        match = re.fullmatch(r"cat (/sys/fs/cgroup/\S+scope/cpu\.shares)", command)
         if match:
-            reads[match.group(1).replace("\\\\", "\\")] = lines[pos + 1]
+            reads[match.group(1).replace("\\\\", "\\")] = output[0]
     return reads
 
 

@@ -4,28 +4,25 @@ from __future__ import annotations
 
 import gc
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
-import yaml
 
+from support.seed import seed_scenario
 from vmqos.intent.neutron.model import BandwidthLimitRule, DscpMarkingRule, QosPolicy
 from vmqos.intent.neutron.network import Network, Port
 from vmqos.intent.nova.flavor import Flavor
 from vmqos.intent.scenario import Scenario, Server
-from vmqos.intent.scenario_parse import parse_scenario
 from vmqos.model import Direction, Enforcer, VifType
 from vmqos.plan.explain.explain import PortExplanation, explain_scenario
 from vmqos.profile import SharesPolicy, get_profile
 from vmqos.units import Kbit, KbitPerSec
 
-SEED = Path(__file__).resolve().parents[2] / "src" / "vmqos" / "scenarios" / "seed.yaml"
 PORT_ID = "11111111-2222-3333-4444-555555555555"
 
 
 @pytest.fixture(scope="module")
 def seed() -> Scenario:
-    return parse_scenario(yaml.safe_load(SEED.read_text()))
+    return seed_scenario()
 
 
 def one_port(

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from support import seed
 from vmqos.errors import ValidationError
 from vmqos.intent.nova.extra_specs import (
     QUOTA_SPECS,
@@ -214,22 +215,8 @@ def test_validate_extra_specs_reports_first_sorted_key() -> None:
 
 # --- parse_flavor_quota ---------------------------------------------------------------------
 
-# The seed lab note's m1.resquota (tests/fixtures/seed/nova-neutron-qos-note.md).
-SEED_RESQUOTA = {
-    "quota:cpu_shares": "512",
-    "quota:disk_read_bytes_sec": "1000000",
-    "quota:disk_write_bytes_sec": "1024000",
-    "quota:vif_outbound_average": "32768",
-    "quota:vif_outbound_peak": "65536",
-    "quota:vif_outbound_burst": "131072",
-    "quota:vif_inbound_average": "32768",
-    "quota:vif_inbound_peak": "65536",
-    "quota:vif_inbound_burst": "131072",
-}
-
-
 def test_parse_seed_resquota() -> None:
-    assert parse_flavor_quota(SEED_RESQUOTA) == FlavorQuota(
+    assert parse_flavor_quota(seed.RESQUOTA_EXTRA_SPECS) == seed.RESQUOTA_QUOTA == FlavorQuota(
         cpu_shares=512,
         disk=DiskQuota(read_bytes_sec=1000000, write_bytes_sec=1024000),
         vif_inbound=VifQuota(KBytesPerSec(32768), KBytesPerSec(65536), KiB(131072)),
@@ -262,6 +249,6 @@ def test_parse_all_keys_and_vmware_ignored_sorted() -> None:
 
 def test_parse_validates_first() -> None:
     with pytest.raises(ValidationError) as exc:
-        parse_flavor_quota({**SEED_RESQUOTA, "quota:vif_inbound_peak": "1.5"})
+        parse_flavor_quota({**seed.RESQUOTA_EXTRA_SPECS, "quota:vif_inbound_peak": "1.5"})
     assert str(exc.value) == "Validation failed; '1.5' is not a valid integer value."
     assert exc.value.key == "quota:vif_inbound_peak"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import fields, replace
-from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from support import seed
 from vmqos.errors import UnsupportedError, ValidationError
 from vmqos.libvirt_types import IOTUNE_BASE_KEYS, IOTUNE_LENGTH_KEYS, DiskDevice, IoTune
 from vmqos.plan.render.qemu import (
@@ -24,7 +24,6 @@ from vmqos.plan.render.qemu import (
     render_qmp_text,
 )
 
-SEED = Path(__file__).resolve().parents[1] / "fixtures" / "seed"
 QMP_BASE_KEYS = (
     "bps", "bps_rd", "bps_wr", "iops", "iops_rd", "iops_wr", "bps_max", "bps_rd_max",
     "bps_wr_max", "iops_max", "iops_rd_max", "iops_wr_max", "iops_size",
@@ -35,15 +34,10 @@ QMP_LENGTH_KEYS = (
 )
 
 
-def _seed_drive(fixture: str) -> str:
-    argv = (SEED / fixture).read_text().split()
-    return argv[argv.index("-drive") + 1]
-
-
 SEED_RESQUOTA_DISK = DiskDevice(
     target_dev="vda",
     source_file="/var/lib/nova/instances/850724a4-029c-457b-a99d-3a18e8e413da/disk",
-    iotune=IoTune(read_bytes_sec=1000000, write_bytes_sec=1024000),
+    iotune=seed.RESQUOTA_IOTUNE,
 )
 SEED_NORMAL_DISK = DiskDevice(
     target_dev="vda",
@@ -55,30 +49,30 @@ SEED_NORMAL_DISK = DiskDevice(
 
 
 @pytest.mark.parametrize(
-    ("fixture", "disk", "literal"),
+    ("flavor", "disk", "literal"),
     [
         (
-            "qemu-m1.resquota.txt",
+            "m1.resquota",
             SEED_RESQUOTA_DISK,
             "file=/var/lib/nova/instances/850724a4-029c-457b-a99d-3a18e8e413da/disk,"
             "format=qcow2,if=none,id=drive-virtio-disk0,cache=none,"
             "throttling.bps-read=1000000,throttling.bps-write=1024000",
         ),
         (
-            "qemu-m1.normal.txt",
+            "m1.normal",
             SEED_NORMAL_DISK,
             "file=/var/lib/nova/instances/30ad89ac-5906-49ca-8d52-3c6343c598f6/disk,"
             "format=qcow2,if=none,id=drive-virtio-disk0,cache=none",
         ),
     ],
 )
-def test_seed_drive_option(fixture: str, disk: DiskDevice, literal: str) -> None:
-    assert _seed_drive(fixture) == literal
+def test_seed_drive_option(flavor: str, disk: DiskDevice, literal: str) -> None:
+    assert seed.qemu_drive_option(flavor) == literal
     assert render_drive_option(disk) == literal
 
 
 def test_seed_note_drive_line() -> None:
-    note = (SEED / "nova-neutron-qos-note.md").read_text()
+    note = seed.NOTE.read_text()
     line = next(x for x in note.splitlines() if x.startswith("-drive file="))
     assert line == f"-drive {render_drive_option(SEED_RESQUOTA_DISK)}"
 

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from support import seed
 from vmqos.errors import UnsupportedError, ValidationError
 from vmqos.libvirt_types import Bandwidth, BandwidthSide
 from vmqos.model import Direction, Enforcer
@@ -37,8 +38,6 @@ def side(average: int, peak: int | None = None, burst: int | None = None) -> Ban
     return BandwidthSide(KBytesPerSec(average), None if peak is None else KBytesPerSec(peak),
                          None if burst is None else KiB(burst))
 
-
-SEED = Bandwidth(inbound=side(32768, 65536, 131072), outbound=side(32768, 65536, 131072))
 
 # --- §2.6: libvirt's virnetdevbandwidthtest.c, dev eth0, swapped=true ---------------------
 
@@ -273,7 +272,8 @@ def test_roundtrip_loses_less_than_two_microseconds(rate: int, size: int) -> Non
 # --- limits --------------------------------------------------------------------------------
 
 def test_seed_limits_on_a_tap() -> None:
-    inbound, outbound = tc_limits("tapbb8410ad-a0", SEED, swapped=True, source="flavor")
+    inbound, outbound = tc_limits("tapbb8410ad-a0", seed.RESQUOTA_BANDWIDTH, swapped=True,
+                                  source="flavor")
     assert (inbound.enforcer, inbound.direction, inbound.mechanism) == (
         Enforcer.TC_TAP, Direction.INBOUND, "htb class 1:1")
     assert (inbound.rate, inbound.peak, inbound.burst) == (262_144_000, 524_288_000, 134_217_728)
@@ -325,7 +325,8 @@ def test_police_burst_below_one_frame_drops_full_frames() -> None:
 
 
 def test_ingress_removed_by_ovs() -> None:
-    _, policed = tc_limits("tapX", SEED, swapped=True, source="f", ingress_removed_by_ovs=True)
+    _, policed = tc_limits("tapX", seed.RESQUOTA_BANDWIDTH, swapped=True, source="f",
+                          ingress_removed_by_ovs=True)
     assert policed.rate is None
     assert policed.notes[-1].startswith("ovs-vswitchd deleted libvirt's ingress qdisc")
 

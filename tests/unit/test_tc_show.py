@@ -10,19 +10,18 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from support import seed
 from vmqos.errors import UnsupportedError, ValidationError
 from vmqos.libvirt_types import Bandwidth, BandwidthSide
 from vmqos.plan.render.tc import tc_limits
 from vmqos.plan.render.tc_show import TcShow, format_rate, format_size, render_tc_show
 from vmqos.units import KBytesPerSec, KiB
 
-SEED_DIR = Path(__file__).parent.parent / "fixtures" / "seed"
 PFIFO_MODERN = "qdisc pfifo_fast 0: root refcnt 2 bands 3 priomap 1 2 2 2 1 2 0 0 1 1 1 1 1 1 1 1"
 PFIFO_RHEL7 = "qdisc pfifo_fast 0: root refcnt 2 bands 3 priomap  1 2 2 2 1 2 0 0 1 1 1 1 1 1 1 1"
 INGRESS = "qdisc ingress ffff: parent ffff:fff1 ---------------- "
@@ -35,24 +34,10 @@ def side(average: int, peak: int | None = None, burst: int | None = None) -> Ban
 
 # --- the seed note -------------------------------------------------------------------------
 
-def seed_tc_outputs() -> dict[str, list[str]]:
-    """``[root@comp-1 ~]# tc ...`` command -> the lines printed under it in the seed note."""
-    outputs: dict[str, list[str]] = {}
-    current: list[str] | None = None
-    for line in (SEED_DIR / "nova-neutron-qos-note.md").read_text().splitlines():
-        if line.startswith("[root@comp-1 ~]# tc "):
-            current = outputs.setdefault(line.removeprefix("[root@comp-1 ~]# "), [])
-        elif line.startswith("```"):
-            current = None
-        elif current is not None:
-            current.append(line)
-    return outputs
-
-
 def seed_bandwidth(dev: str) -> Bandwidth | None:
     """The ``<bandwidth>`` of the seed domain's interface whose target is ``dev``."""
-    for name in ("domain-m1.resquota.xml", "domain-m1.normal.xml"):
-        root = ET.parse(SEED_DIR / name).getroot()
+    for path in (seed.RESQUOTA_XML, seed.NORMAL_XML):
+        root = ET.parse(path).getroot()
         for iface in root.iter("interface"):
             target = iface.find("target")
             if target is None or target.get("dev") != dev:
@@ -69,18 +54,18 @@ def seed_bandwidth(dev: str) -> Bandwidth | None:
 
 
 def test_seed_fixture_is_what_we_think() -> None:
-    outputs = seed_tc_outputs()
+    outputs = seed.note_outputs()
     assert outputs["tc qdisc show dev tapbb8410ad-a0"] == [
         "qdisc htb 1: root refcnt 2 r2q 10 default 1 direct_packets_stat 1",
         "qdisc sfq 2: parent 1:1 limit 127p quantum 1514b depth 127 divisor 1024 perturb 10sec",
     ]
-    assert seed_bandwidth("tapbb8410ad-a0") == Bandwidth(
+    assert seed_bandwidth("tapbb8410ad-a0") == seed.RESQUOTA_BANDWIDTH == Bandwidth(
         inbound=side(32768, 65536, 131072), outbound=side(32768, 65536, 131072))
     assert seed_bandwidth("tapb614c1d3-75") is None
 
 
 def test_seed_golden_m1_resquota() -> None:
-    outputs = seed_tc_outputs()
+    outputs = seed.note_outputs()
     dev = "tapbb8410ad-a0"
     # A tap in br-int shaped by libvirt's tc (RHEL 7 libvirt < 8.0): ovs-vswitchd deleted the
     # ingress qdisc libvirt added for <outbound> (ovs-issues #210) -- the seed shows none.
@@ -92,7 +77,7 @@ def test_seed_golden_m1_resquota() -> None:
 
 
 def test_seed_golden_m1_normal() -> None:
-    outputs = seed_tc_outputs()
+    outputs = seed.note_outputs()
     dev = "tapb614c1d3-75"
     show = render_tc_show(dev, seed_bandwidth(dev), swapped=True, iproute2="rhel7",
                           noqueue=False)
@@ -104,7 +89,7 @@ def test_seed_golden_m1_normal() -> None:
 
 # --- §6.9: full outputs, both generations --------------------------------------------------
 
-SEED_INBOUND = Bandwidth(inbound=side(32768, 65536, 131072))
+SEED_INBOUND = Bandwidth(inbound=seed.RESQUOTA_VIF)
 
 
 def test_spec_6_9_rhel7() -> None:
