@@ -13,6 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from support.libvirt_vectors import DEV, VM_UUID
+from support.libvirt_vectors import VECTORS as LIBVIRT_VECTORS
 from support.seed import note_output, qemu_drive_option
 
 from .conftest import (
@@ -125,53 +127,9 @@ TC_VECTORS: dict[str, tuple[tuple[str, ...], tuple[str, ...], list[str]]] = {
             "tc filter add dev tapX parent ffff: protocol all u32 match u32 0 0 police rate "
             "100kbps burst 300kb mtu 64kb drop flowid :1",
         ]),
-    "2.6 inbound 1024": (("quota:vif_inbound_average=1024",), ("--dev", "eth0"), [
-        "tc qdisc del dev eth0 root",
-        "tc qdisc del dev eth0 ingress",
-        "tc qdisc add dev eth0 root handle 1: htb default 1",
-        "tc class add dev eth0 parent 1: classid 1:1 htb rate 1024kbps quantum 87",
-        "tc qdisc add dev eth0 parent 1:1 handle 2: sfq perturb 10",
-        "tc filter add dev eth0 parent 1:0 protocol all prio 1 handle 1 fw flowid 1",
-    ]),
-    "2.6 outbound 1024": (("quota:vif_outbound_average=1024",), ("--dev", "eth0"), [
-        "tc qdisc del dev eth0 root",
-        "tc qdisc del dev eth0 ingress",
-        "tc qdisc add dev eth0 ingress",
-        "tc filter add dev eth0 parent ffff: protocol all u32 match u32 0 0 police rate "
-        "1024kbps burst 1024kb mtu 64kb drop flowid :1",
-    ]),
-    # §2.6 also has floor='3' on the inbound side; `floor` is not a flavor key (Nova rejects
-    # quota:vif_inbound_floor, §6.1) and virNetDevBandwidthSet ignores it anyway.
-    "2.6 inbound 1/2/4 outbound 5/6/7": (
-        ("quota:vif_inbound_average=1", "quota:vif_inbound_peak=2",
-         "quota:vif_inbound_burst=4", "quota:vif_outbound_average=5",
-         "quota:vif_outbound_peak=6", "quota:vif_outbound_burst=7"), ("--dev", "eth0"), [
-            "tc qdisc del dev eth0 root",
-            "tc qdisc del dev eth0 ingress",
-            "tc qdisc add dev eth0 root handle 1: htb default 1",
-            "tc class add dev eth0 parent 1: classid 1:1 htb rate 1kbps ceil 2kbps burst 4kb "
-            "quantum 1",
-            "tc qdisc add dev eth0 parent 1:1 handle 2: sfq perturb 10",
-            "tc filter add dev eth0 parent 1:0 protocol all prio 1 handle 1 fw flowid 1",
-            "tc qdisc add dev eth0 ingress",
-            "tc filter add dev eth0 parent ffff: protocol all u32 match u32 0 0 police rate "
-            "5kbps burst 7kb mtu 64kb drop flowid :1",
-        ]),
-    "2.6 uint32 max both ways": (
-        ("quota:vif_inbound_average=4294967295", "quota:vif_outbound_average=4294967295"),
-        ("--dev", "eth0"), [
-            "tc qdisc del dev eth0 root",
-            "tc qdisc del dev eth0 ingress",
-            "tc qdisc add dev eth0 root handle 1: htb default 1",
-            "tc class add dev eth0 parent 1: classid 1:1 htb rate 4294967295kbps "
-            "quantum 366503875",
-            "tc qdisc add dev eth0 parent 1:1 handle 2: sfq perturb 10",
-            "tc filter add dev eth0 parent 1:0 protocol all prio 1 handle 1 fw flowid 1",
-            "tc qdisc add dev eth0 ingress",
-            "tc filter add dev eth0 parent ffff: protocol all u32 match u32 0 0 police rate "
-            "4294967295kbps burst 4194303kb mtu 64kb drop flowid :1",
-        ]),
-    "2.6 no bandwidth: no commands": ((), ("--dev", "eth0"), []),
+    # libvirt's own vectors (tests/virnetdevbandwidthtest.c) on eth0.
+    **{f"libvirt {v.name}": (v.properties, ("--dev", DEV), list(v.tc))
+       for v in LIBVIRT_VECTORS if v.element},
     # §6.2: Nova writes no <bandwidth> for vhost-user and host devices, so libvirt runs no tc.
     "6.2 vhostuser: no bandwidth": (SEED_INBOUND, ("--dev", "tapX", "--vif-type", "vhostuser"),
                                     []),
@@ -365,9 +323,6 @@ def test_ovs_port_under_modern_profile_gets_no_libvirt_tc(vmqos: Run) -> None:
 # --------------------------------------------------------------------------------------------
 # render ovs-libvirt — §2.6's OVS variant (VM UUID c1018351-...) and §6.3's OVS port vector.
 
-VM_UUID = "c1018351-a229-4209-9faf-42446e0b53e5"
-
-
 def _ids(dev: str, uuid: str = VM_UUID) -> str:
     return f"'external-ids:vm-id=\"{uuid}\"' 'external-ids:ifname=\"{dev}\"'"
 
@@ -384,33 +339,9 @@ def _set_qos(dev: str, other_config: str) -> str:
 
 
 OVS_LIBVIRT_VECTORS: dict[str, tuple[tuple[str, ...], str, list[str]]] = {
-    "2.6 inbound 1024": (("quota:vif_inbound_average=1024",), "eth0", [
-        *_finds("eth0"),
-        _set_qos("eth0", "other_config:min-rate=8192000"),
-        "ovs-vsctl --timeout=5 set Interface eth0 ingress_policing_rate=0 "
-        "ingress_policing_burst=0",
-    ]),
-    "2.6 outbound 1024": (("quota:vif_outbound_average=1024",), "eth0", [
-        *_finds("eth0"),
-        "ovs-vsctl --timeout=5 set Interface eth0 ingress_policing_rate=8192",
-    ]),
-    "2.6 inbound 1/2/4 outbound 5/6/7": (
-        ("quota:vif_inbound_average=1", "quota:vif_inbound_peak=2",
-         "quota:vif_inbound_burst=4", "quota:vif_outbound_average=5",
-         "quota:vif_outbound_peak=6", "quota:vif_outbound_burst=7"), "eth0", [
-            *_finds("eth0"),
-            _set_qos("eth0", "other_config:min-rate=8000 other_config:burst=32768 "
-                             "other_config:max-rate=16000"),
-            "ovs-vsctl --timeout=5 set Interface eth0 ingress_policing_rate=40 "
-            "ingress_policing_burst=56",
-        ]),
-    "2.6 uint32 max both ways": (
-        ("quota:vif_inbound_average=4294967295", "quota:vif_outbound_average=4294967295"),
-        "eth0", [
-            *_finds("eth0"),
-            _set_qos("eth0", "other_config:min-rate=34359738360000"),
-            "ovs-vsctl --timeout=5 set Interface eth0 ingress_policing_rate=34359738360",
-        ]),
+    # libvirt's own vectors (tests/virnetdevbandwidthtest.c, OVS variant) on eth0.
+    **{f"libvirt {v.name}": (v.properties, DEV, list(v.ovs))
+       for v in LIBVIRT_VECTORS if v.element},
     "6.3 OVS port": (
         (*SEED_INBOUND, "quota:vif_outbound_average=32768", "quota:vif_outbound_burst=131072"),
         "IF", [

@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from support import seed
+from support.libvirt_vectors import DEV, VECTORS, Vector
 from vmqos.errors import UnsupportedError, ValidationError
 from vmqos.libvirt_types import Bandwidth, BandwidthSide
 from vmqos.model import Direction, Enforcer
@@ -39,56 +40,12 @@ def side(average: int, peak: int | None = None, burst: int | None = None) -> Ban
                          None if burst is None else KiB(burst))
 
 
-# --- §2.6: libvirt's virnetdevbandwidthtest.c, dev eth0, swapped=true ---------------------
-
-LIBVIRT_UNIT_VECTORS = [
-    (None, []),
-    (Bandwidth(), []),
-    (Bandwidth(inbound=side(1024)), [
-        "tc qdisc del dev eth0 root",
-        "tc qdisc del dev eth0 ingress",
-        "tc qdisc add dev eth0 root handle 1: htb default 1",
-        "tc class add dev eth0 parent 1: classid 1:1 htb rate 1024kbps quantum 87",
-        "tc qdisc add dev eth0 parent 1:1 handle 2: sfq perturb 10",
-        "tc filter add dev eth0 parent 1:0 protocol all prio 1 handle 1 fw flowid 1",
-    ]),
-    (Bandwidth(outbound=side(1024)), [
-        "tc qdisc del dev eth0 root",
-        "tc qdisc del dev eth0 ingress",
-        "tc qdisc add dev eth0 ingress",
-        "tc filter add dev eth0 parent ffff: protocol all u32 match u32 0 0 police rate 1024kbps "
-        "burst 1024kb mtu 64kb drop flowid :1",
-    ]),
-    # <inbound average='1' peak='2' floor='3' burst='4'/>: floor is ignored by Set (and is
-    # not part of BandwidthSide).
-    (Bandwidth(inbound=side(1, 2, 4), outbound=side(5, 6, 7)), [
-        "tc qdisc del dev eth0 root",
-        "tc qdisc del dev eth0 ingress",
-        "tc qdisc add dev eth0 root handle 1: htb default 1",
-        "tc class add dev eth0 parent 1: classid 1:1 htb rate 1kbps ceil 2kbps burst 4kb quantum 1",
-        "tc qdisc add dev eth0 parent 1:1 handle 2: sfq perturb 10",
-        "tc filter add dev eth0 parent 1:0 protocol all prio 1 handle 1 fw flowid 1",
-        "tc qdisc add dev eth0 ingress",
-        "tc filter add dev eth0 parent ffff: protocol all u32 match u32 0 0 police rate 5kbps "
-        "burst 7kb mtu 64kb drop flowid :1",
-    ]),
-    (Bandwidth(inbound=side(4294967295), outbound=side(4294967295)), [
-        "tc qdisc del dev eth0 root",
-        "tc qdisc del dev eth0 ingress",
-        "tc qdisc add dev eth0 root handle 1: htb default 1",
-        "tc class add dev eth0 parent 1: classid 1:1 htb rate 4294967295kbps quantum 366503875",
-        "tc qdisc add dev eth0 parent 1:1 handle 2: sfq perturb 10",
-        "tc filter add dev eth0 parent 1:0 protocol all prio 1 handle 1 fw flowid 1",
-        "tc qdisc add dev eth0 ingress",
-        "tc filter add dev eth0 parent ffff: protocol all u32 match u32 0 0 police rate "
-        "4294967295kbps burst 4194303kb mtu 64kb drop flowid :1",
-    ]),
-]
+# --- libvirt's tests/virnetdevbandwidthtest.c: dev eth0, swapped=true ---------------------
 
 
-@pytest.mark.parametrize(("bandwidth", "expected"), LIBVIRT_UNIT_VECTORS)
-def test_libvirt_unit_vectors(bandwidth: Bandwidth | None, expected: list[str]) -> None:
-    assert render_tc_program("eth0", bandwidth, swapped=True) == expected
+@pytest.mark.parametrize("vector", VECTORS, ids=[v.name for v in VECTORS])
+def test_libvirt_unit_vectors(vector: Vector) -> None:
+    assert render_tc_program(DEV, vector.bandwidth, swapped=True) == list(vector.tc)
 
 
 # --- §6.3: TAP tapX (swapped) and macvtap (not swapped) ------------------------------------
