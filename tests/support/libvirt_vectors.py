@@ -53,12 +53,14 @@ class Vector:
         return tuple(out)
 
 
-def _side(side: Side | None) -> BandwidthSide | None:
-    if side is None:
-        return None
-    average, peak, burst = side
+def side(average: int, peak: int | None = None, burst: int | None = None) -> BandwidthSide:
+    """``<inbound|outbound average= peak= burst=/>`` in libvirt's units (kB/s, kB/s, KiB)."""
     return BandwidthSide(KBytesPerSec(average), None if peak is None else KBytesPerSec(peak),
                          None if burst is None else KiB(burst))
+
+
+def _side(values: Side | None) -> BandwidthSide | None:
+    return None if values is None else side(*values)
 
 
 _CLEAR = (f"tc qdisc del dev {DEV} root", f"tc qdisc del dev {DEV} ingress")

@@ -12,11 +12,12 @@ from dataclasses import replace
 
 import pytest
 
+from support.libvirt_vectors import side
 from support.seed import RESQUOTA_BANDWIDTH, seed_scenario
 from vmqos.errors import UnsupportedError, ValidationError
 from vmqos.intent.scenario import Scenario
 from vmqos.intent.scenario_parse import parse_scenario
-from vmqos.libvirt_types import Bandwidth, BandwidthSide, IoTune
+from vmqos.libvirt_types import Bandwidth, IoTune
 from vmqos.limits import Limit
 from vmqos.model import Direction, Enforcer
 from vmqos.plan.kernel.psched import DEFAULT_PSCHED, htb_buffer_roundtrip, tc_calc_xmittime
@@ -31,17 +32,12 @@ from vmqos.reconcile.strategy import (
     derive_burst,
     ifb_name,
 )
-from vmqos.units import BitsPerSec, Bytes, KBytesPerSec, KiB
+from vmqos.units import BitsPerSec, Bytes
 
 # What this machine's kernel offers (ENVIRONMENT.md): no sfq, fw, police.
 HERE = replace(FULL_FACTS, qdiscs=frozenset({"htb", "tbf", "pfifo", "ingress", "clsact"}),
                classifiers=frozenset({"u32"}), actions=frozenset({"mirred"}),
                link_kinds=frozenset({"veth", "ifb"}), probed=True)
-
-
-def side(average: int, peak: int | None = None, burst: int | None = None) -> BandwidthSide:
-    return BandwidthSide(KBytesPerSec(average), None if peak is None else KBytesPerSec(peak),
-                         None if burst is None else KiB(burst))
 
 
 def lines(plan_objects: tuple[object, ...]) -> list[str]:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import pytest
 
-from support.libvirt_vectors import DEV, OVS_FINDS, VECTORS, VM_UUID, Vector
+from support.libvirt_vectors import DEV, OVS_FINDS, VECTORS, VM_UUID, Vector, side
 from vmqos.errors import ValidationError
-from vmqos.libvirt_types import Bandwidth, BandwidthSide
+from vmqos.libvirt_types import Bandwidth
 from vmqos.model import Direction, Enforcer
 from vmqos.plan.render.ovs_libvirt import (
     OvsVsctl,
@@ -21,12 +21,6 @@ from vmqos.plan.render.ovs_libvirt import (
     compile_libvirt_ovs_commands,
     ovs_libvirt_limits,
 )
-from vmqos.units import KBytesPerSec, KiB
-
-
-def side(average: int, peak: int | None = None, burst: int | None = None) -> BandwidthSide:
-    return BandwidthSide(KBytesPerSec(average), None if peak is None else KBytesPerSec(peak),
-                         None if burst is None else KiB(burst))
 
 
 @pytest.mark.parametrize("vector", VECTORS, ids=[v.name for v in VECTORS])

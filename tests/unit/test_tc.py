@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from support import seed
-from support.libvirt_vectors import DEV, VECTORS, Vector
+from support.libvirt_vectors import DEV, VECTORS, Vector, side
 from vmqos.errors import UnsupportedError, ValidationError
-from vmqos.libvirt_types import Bandwidth, BandwidthSide
+from vmqos.libvirt_types import Bandwidth
 from vmqos.model import Direction, Enforcer
 from vmqos.plan.kernel.psched import (
     DEFAULT_PSCHED,
@@ -32,13 +32,7 @@ from vmqos.plan.render.tc import (
     render_tc_program,
     tc_limits,
 )
-from vmqos.units import KBytesPerSec, KiB
-
-
-def side(average: int, peak: int | None = None, burst: int | None = None) -> BandwidthSide:
-    return BandwidthSide(KBytesPerSec(average), None if peak is None else KBytesPerSec(peak),
-                         None if burst is None else KiB(burst))
-
+from vmqos.units import KBytesPerSec
 
 # --- libvirt's tests/virnetdevbandwidthtest.c: dev eth0, swapped=true ---------------------
 

@@ -16,20 +16,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from support import seed
+from support.libvirt_vectors import side
 from vmqos.errors import UnsupportedError, ValidationError
-from vmqos.libvirt_types import Bandwidth, BandwidthSide
+from vmqos.libvirt_types import Bandwidth
 from vmqos.plan.render.tc import tc_limits
 from vmqos.plan.render.tc_show import TcShow, format_rate, format_size, render_tc_show
-from vmqos.units import KBytesPerSec, KiB
 
 PFIFO_MODERN = "qdisc pfifo_fast 0: root refcnt 2 bands 3 priomap 1 2 2 2 1 2 0 0 1 1 1 1 1 1 1 1"
 PFIFO_RHEL7 = "qdisc pfifo_fast 0: root refcnt 2 bands 3 priomap  1 2 2 2 1 2 0 0 1 1 1 1 1 1 1 1"
 INGRESS = "qdisc ingress ffff: parent ffff:fff1 ---------------- "
-
-
-def side(average: int, peak: int | None = None, burst: int | None = None) -> BandwidthSide:
-    return BandwidthSide(KBytesPerSec(average), None if peak is None else KBytesPerSec(peak),
-                         None if burst is None else KiB(burst))
 
 
 # --- the seed note -------------------------------------------------------------------------
