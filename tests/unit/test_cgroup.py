@@ -234,7 +234,14 @@ def test_refusals_only_with_check(tune: CpuTune, profile: Profile, error: type[E
 
 
 def test_negative_quota_passes_check() -> None:
-    compile_cgroup_writes(4, "i", 1, CpuTune(quota=-5, period=20000), MODERN, check=True)
+    # A negative quota is "no limit": v2 writes `max`, v1 the number as given.
+    vcpu = "/sys/fs/cgroup/machine.slice/machine-qemu\\x2d4\\x2di.scope/libvirt/vcpu0"
+    tune = CpuTune(quota=-5, period=20000)
+    assert compile_cgroup_writes(4, "i", 1, tune, MODERN, check=True) == (
+        CgroupWrite(vcpu, "cpu.max", "max 20000"), CgroupWrite(vcpu, "cpu.max", "max"))
+    v1 = "/sys/fs/cgroup/cpu/machine/qemu-4-i.libvirt-qemu/vcpu0"
+    assert compile_cgroup_writes(4, "i", 1, tune, NOSYSTEMD_V1, check=True) == (
+        CgroupWrite(v1, "cpu.cfs_period_us", "20000"), CgroupWrite(v1, "cpu.cfs_quota_us", "-5"))
 
 
 # --- cgroup v2 (§6.8 [src]) and systemd ---------------------------------------------------------

@@ -95,7 +95,7 @@ def test_commands_per_backend() -> None:
 def test_positional_call_and_source_prefix(backend: str) -> None:
     rules: list[Rule] = [*RULES, DscpMarkingRule(26)]
     limits = neutron_limits(backend, PORT, rules, source="policy bw-limiter")
-    assert limits
+    assert limits == neutron_limits(backend, port=PORT, rules=rules, source="policy bw-limiter")
     for limit in limits:
         assert limit.source.startswith("policy bw-limiter: ")
     assert any(limit.source.startswith("policy bw-limiter: bandwidth_limit egress "

@@ -281,8 +281,14 @@ def test_check_iotune_refusals(iotune: IoTune, message: str) -> None:
 
 
 def test_check_iotune_accepts_limit_and_seed() -> None:
-    check_iotune(IoTune(read_bytes_sec=1000000000000000))
-    check_iotune(IoTune(read_bytes_sec=1000000, write_bytes_sec=1024000))
+    limit = IoTune(read_bytes_sec=1000000000000000)          # QEMU's THROTTLE_VALUE_MAX
+    assert check_iotune(limit) is None
+    assert render_drive_throttling(limit) == ",throttling.bps-read=1000000000000000"
+    with pytest.raises(ValidationError):                      # one more is refused
+        check_iotune(IoTune(read_bytes_sec=1000000000000001))
+    assert check_iotune(seed.RESQUOTA_IOTUNE) is None
+    assert render_drive_throttling(seed.RESQUOTA_IOTUNE) == (
+        ",throttling.bps-read=1000000,throttling.bps-write=1024000")
 
 
 # --- properties ------------------------------------------------------------------------------
