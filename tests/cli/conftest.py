@@ -71,8 +71,9 @@ def assert_user_error(code: int, stderr: str, *needles: str) -> str:
 
 
 def normalise_direct_packets(line: str) -> str:
-    # `direct_packets_stat` counts packets that bypassed the classes: traffic-dependent, not
-    # configuration (nova_libvirt.md §3.5); the seed shows 1, a fresh render 0.
+    # `direct_packets_stat` counts packets that bypassed the classes (the kernel's
+    # sch_htb.c direct_pkts): traffic-dependent, not configuration; the seed shows 1, a fresh
+    # render 0.
     return re.sub(r"direct_packets_stat \d+", "direct_packets_stat N", line)
 
 

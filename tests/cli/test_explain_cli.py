@@ -76,7 +76,8 @@ def test_explain_vm_resquota_first_port(vmqos: Run) -> None:
     assert port["policy"] == "bw-limiter"
 
     # From the VM: bw-limiter's 3000 kbit/s, burst 300 kbit = 38400 bytes (OVS ingress
-    # policing, neutron_qos.md §6.3); the flavor's 262 Mbit/s tc police is gone (ovs-vswitchd
+    # policing counts a burst kilobit as 1024 bits: OVS lib/netdev-linux.c
+    # netdev_linux_set_policing); the flavor's 262 Mbit/s tc police is gone (ovs-vswitchd
     # removed libvirt's ingress qdisc) and is listed as overridden.
     outbound = port["outbound"]
     effective = outbound["effective"]
