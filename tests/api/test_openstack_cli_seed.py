@@ -194,7 +194,8 @@ def test_flavor_show_prints_the_notes_table(seeded: Seeded, flavor: str) -> None
     seed = note_table(f"openstack flavor show {flavor}")
     assert printed["properties"] == seed["properties"]
     # The current client adds `description` (None below 2.55) and prints swap 0 as `0`
-    # where Pike's printed Nova's raw "" (spec openstack_api.md §7); ids are the server's.
+    # where Pike's printed Nova's raw "" (observed with openstackclient 10.5.0); ids are the
+    # server's.
     assert set(printed) == set(seed) | {"description"}
     for field in set(seed) - {"id", "swap"}:
         assert printed[field] == seed[field], field

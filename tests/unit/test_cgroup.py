@@ -1,4 +1,5 @@
-"""cgroup writes for <cputune>: the seed's paths, the §6.8 rows, machine names, shares→weight."""
+"""cgroup writes for <cputune>: the seed's paths, what libvirt 9.0 wrote here, machine names,
+shares→weight (libvirt vircgroupv1.c, vircgroupv2.c, vircgroup.h)."""
 
 from __future__ import annotations
 
@@ -146,7 +147,7 @@ def test_layout_overrides() -> None:
         "machine-qemu\\x2d10\\x2dinstance\\x2d00000041.scope/libvirt/emulator")
 
 
-# --- §6.8 rows (cgroup v1, no systemd, libvirt 9.0) --------------------------------------------
+# --- observed: cgroup v1, no systemd, libvirt 9.0 ---------------------------------------------
 
 V1_DOM = "/sys/fs/cgroup/cpu/machine/qemu-4-instance-00000041.libvirt-qemu"
 
@@ -244,7 +245,7 @@ def test_negative_quota_passes_check() -> None:
         CgroupWrite(v1, "cpu.cfs_period_us", "20000"), CgroupWrite(v1, "cpu.cfs_quota_us", "-5"))
 
 
-# --- cgroup v2 (§6.8 [src]) and systemd ---------------------------------------------------------
+# --- cgroup v2 (libvirt vircgroupv2.c) and systemd ------------------------------------------
 
 V2_DOM = "/sys/fs/cgroup/machine/qemu-4-instance-00000041.libvirt-qemu"
 SCOPE = "machine-qemu\\x2d1\\x2dinstance\\x2d00000001.scope"
@@ -317,7 +318,8 @@ def test_runc_zero_shares_writes_nothing() -> None:
     assert compile_cgroup_writes(4, "i", 1, CpuTune(shares=0), profile, check=True) == ()
 
 
-# --- shares → weight (peers.md §4.1) -----------------------------------------------------------
+# --- shares → weight (systemd cgroup_cpu_shares_to_weight; opencontainers/cgroups
+# ConvertCPUSharesToCgroupV2Value) -----------------------------------------------------------
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""explain: how layers combine per port and direction (spec/neutron_qos.md §5, §6.7)."""
+"""explain: how layers combine per port and direction (docs/architecture.md "Layers combine")."""
 
 from __future__ import annotations
 
@@ -90,8 +90,8 @@ def test_seed_cpu_and_disk(seed: Scenario) -> None:
 
 
 def test_hybrid_plug_layers_act_in_series_and_the_stricter_wins() -> None:
-    # spec/neutron_qos.md §6.7: flavor outbound 1000 kB/s (8000 kbit) + Neutron egress 3000
-    # kbps on OVS hybrid plug -> effective about 3000 kbit/s.
+    # Flavor outbound 1000 kB/s (8000 kbit, libvirt's police on the tap) + Neutron egress 3000
+    # kbps (OVS policing on the qvo end) on OVS hybrid plug: in series, effective ~3000 kbit/s.
     scenario = one_port(specs={"quota:vif_outbound_average": "1000"},
                         rules=(BandwidthLimitRule(max_kbps=KbitPerSec(3000)),))
     port = the_port(scenario)

@@ -1,4 +1,5 @@
-"""Nova quota:* extra-spec validation (spec nova_libvirt.md §1.1, §1.6, §6.1) and parsing."""
+"""Nova quota:* extra-spec validation (nova api/validation/extra_specs/quota.py, base.py) and
+parsing."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from vmqos.intent.nova.extra_specs import (
 from vmqos.intent.nova.flavor import DiskQuota, FlavorQuota, VifQuota, parse_flavor_quota
 from vmqos.units import KBytesPerSec, KiB
 
-# --- §6.1 test vectors, literal ------------------------------------------------------------
+# --- Nova's verdicts, literal (microversion >= 2.86) ---------------------------------------
 
 # (key, value, the quota it parses to)
 ACCEPTED = [

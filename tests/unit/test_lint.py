@@ -1,4 +1,6 @@
-"""Host-level lint of flavor quotas (spec nova_libvirt.md §1.5, §2.2-§2.8, §5; peers.md §4.1)."""
+"""Host-level lint of flavor quotas: what Nova (virt/libvirt/vif.py), libvirt
+(virNetDevBandwidthSet, domain_validate.c, vircgroup.h) and the kernel (cgroup-v2.rst cpu.weight)
+do with a flavor's values on this host."""
 
 from __future__ import annotations
 

@@ -61,7 +61,7 @@ def test_libvirt_openvswitch_vectors(bandwidth: Bandwidth, expected: list[str]) 
     assert compile_libvirt_ovs("tap-fake", FAKE, bandwidth) == expected
 
 
-def test_spec_6_3_ovs_port() -> None:
+def test_ovs_port_with_the_seeds_inbound() -> None:
     bw = Bandwidth(inbound=side(32768, 65536, 131072), outbound=side(32768, burst=131072))
     lines = compile_libvirt_ovs("tapX", VM_UUID, bw)
     ext = f"'external-ids:vm-id=\"{VM_UUID}\"' 'external-ids:ifname=\"tapX\"'"

@@ -1,4 +1,6 @@
-"""QEMU block throttling: the seed's -drive strings, the §6.7 vectors, QOM paths, QMP shape."""
+"""QEMU block throttling: the seed's -drive strings, what libvirt 9.0 + QEMU 7.2 did here, QOM
+paths, QMP shape (libvirt qemu_command.c qemuBuildDiskThrottling, qemu_process.c
+qemuProcessSetupDiskThrottling)."""
 
 from __future__ import annotations
 
@@ -179,7 +181,8 @@ def test_qmp_group_alone_is_sent() -> None:
                                     **dict.fromkeys(QMP_BASE_KEYS, 0), "group": "g"}
 
 
-# §6.7: libvirt monitor unit test, values 1…20, group "group14", device "drive-virtio-disk1".
+# libvirt's monitor unit test (tests/qemumonitorjsontest.c): values 1…20, group "group14",
+# device "drive-virtio-disk1".
 MONITOR_TEST_IOTUNE = IoTune(
     total_bytes_sec=1, read_bytes_sec=2, write_bytes_sec=3, total_iops_sec=4, read_iops_sec=5,
     write_iops_sec=6, total_bytes_sec_max=7, read_bytes_sec_max=8, write_bytes_sec_max=9,
@@ -209,7 +212,7 @@ def test_qmp_legacy_device_form_matches_libvirt_monitor_test() -> None:
     )
 
 
-# --- query-block / virsh blkdeviotune (§6.7 [obs]) ------------------------------------------
+# --- query-block / virsh blkdeviotune (observed with QEMU 7.2) ------------------------------
 
 
 def test_blkdeviotune_row_total_with_group() -> None:
@@ -251,7 +254,7 @@ def test_blkdeviotune_unthrottled_has_no_group() -> None:
     assert set(view.values()) == {0}
 
 
-# --- define-time and QEMU refusals (§2.7, §6.7) ---------------------------------------------
+# --- define-time and QEMU refusals (libvirt domain_validate.c, QEMU util/throttle.c) --------
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""Policy-level rules and attributes: spec neutron_qos.md §1.2, §1.6, §6.1."""
+"""Policy-level rules and attributes, as Neutron checks them (neutron services/qos/qos_plugin.py,
+objects/qos/qos_policy_validator.py)."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ def conflict(p: QosPolicy, rule: Rule) -> ConflictError:
     return info.value
 
 
-# --- §6.1 conflict vectors ---------------------------------------------------------------------
+# --- conflicts (qos_policy_validator.py check_rules_conflict, check_bandwidth_rule_conflict) --
 
 def test_second_bw_egress_rule_conflicts() -> None:
     p = policy(BandwidthLimitRule(max_kbps=1000, id="r1"))
