@@ -111,6 +111,8 @@ def test_port_name_overrides_tap_name() -> None:
 def test_options_are_passed_through() -> None:
     (limit,) = neutron_limits("ovs", port=PORT, rules=RULES, qos_meter_bandwidth=True)
     assert "meter" in limit.mechanism
+    # A meter's burst is SI kilobits (300 kbit = 37500 B), policing's 1024-bit ones (38400 B).
+    assert (limit.rate, limit.burst) == (3_000_000, 37500)
     port = PortContext(port_id="X", network_id="N", network_type="vlan")
     plan = compile_neutron("ovn", port=port, rules=RULES, neutron_release=26)
     assert isinstance(plan, OvnPlan) and plan.lsp_options["qos_max_rate"] == "3000000"
