@@ -17,7 +17,6 @@ import pwd
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -32,6 +31,7 @@ import httpx
 import pytest
 import uvicorn
 
+from support.proc import VENV_BIN
 from vmqos.api.app import create_app
 from vmqos.api.settings import Settings
 from vmqos.model import VifType
@@ -39,9 +39,7 @@ from vmqos.store.db import Database, sqlite_url
 from vmqos.store.identity import ensure_admin
 
 REPO = Path(__file__).resolve().parents[2]
-VENV_BIN = Path(sys.executable).parent
 OPENSTACK = VENV_BIN / "openstack"
-SEED_NOTE = REPO / "tests" / "fixtures" / "seed" / "nova-neutron-qos-note.md"
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 ADMIN_PASSWORD = "vmqos-test-admin"
 

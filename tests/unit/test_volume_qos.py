@@ -1,4 +1,6 @@
-"""Cinder front-end QoS -> libvirt <iotune> (spec nova_libvirt.md §1.4, §2.7, §6.7)."""
+"""Cinder front-end QoS -> libvirt <iotune> (nova virt/libvirt/volume/volume.py
+LibvirtBaseVolumeDriver.get_config; libvirt domain_conf.c virDomainDiskDefIotuneParse;
+QEMU util/throttle.c)."""
 
 from __future__ import annotations
 
