@@ -76,7 +76,7 @@ def audit(scenario: str | None, server_name: str | None, profile: str | None,
     servers = select_servers(loaded, server_name)
     if from_text is not None:
         if fix:
-            raise ValidationError("--fix reconciles this host; a transcript is only read",
+            raise ValidationError("--fix reconciles this host; --from-text only reads a transcript",
                                   key="--fix", value=True, allowed="--fix or --from-text")
         _audit_transcript(loaded, servers, profile, from_text, fmt)
         return

@@ -200,7 +200,8 @@ def audit_transcript(scenario: Scenario, servers: Sequence[Server], profile: Pro
     known = {p.device for a in audits for p in a.ports}
     if not known & set(listings):
         raise ValidationError(
-            f"{source} lists tc state of {', '.join(listings)}, none of which is a port of "
+            f"--from-text {source}: the transcript lists tc state of {', '.join(listings)}, "
+            f"none of which is a port of "
             f"{', '.join(s.name for s in servers)} (ports: {', '.join(sorted(known))})",
             key="--from-text", value=source,
             allowed="a transcript of `tc … show dev TAP` for the scenario's ports")
