@@ -9,11 +9,11 @@ comes from :mod:`vmqos.host.libvirt`. Fixtures: tests/fixtures/virsh/.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 from vmqos.errors import ValidationError
-from vmqos.libvirt_types import IoTune
+from vmqos.libvirt_types import IOTUNE_FIELDS, IoTune
 
 __all__ = ["LiveDomain", "LiveSched", "parse_blkdeviotune", "parse_schedinfo"]
 
@@ -86,5 +86,5 @@ def parse_blkdeviotune(text: str) -> IoTune:
         group = None
     # Any: the names are IoTune's own int fields, which mypy cannot see through a dict.
     numbers: dict[str, Any] = {f.name: _int(values, f.name, "blkdeviotune") or None
-                               for f in fields(IoTune) if f.name != "group_name"}
+                               for f in IOTUNE_FIELDS}
     return IoTune(group_name=group, **numbers)

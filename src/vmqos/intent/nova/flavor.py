@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from vmqos.intent.nova.extra_specs import QUOTA_SPECS, validate_extra_specs
+from vmqos.libvirt_types import FLAVOR_DISK_FIELDS
 from vmqos.model import Direction
 from vmqos.units import KBytesPerSec, KiB
 
@@ -63,20 +64,16 @@ class VifQuota:
     burst: KiB | None = None
 
 
-# The six flavor disk keys, in the order libvirt's <iotune> writes them.
-DISK_QUOTA_KEYS: tuple[str, ...] = (
-    "read_bytes_sec",
-    "read_iops_sec",
-    "write_bytes_sec",
-    "write_iops_sec",
-    "total_bytes_sec",
-    "total_iops_sec",
-)
+# The six flavor disk keys, in Nova's order (vmqos.libvirt_types.FLAVOR_DISK_FIELDS).
+DISK_QUOTA_KEYS: tuple[str, ...] = tuple(f.name for f in FLAVOR_DISK_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)
 class DiskQuota:
-    """``quota:disk_*`` — bytes/s and I/O operations/s, for image-backed local disks only."""
+    """``quota:disk_*`` — bytes/s and I/O operations/s, for image-backed local disks only.
+
+    The fields are :data:`DISK_QUOTA_KEYS`, spelled out for mypy (tests/unit/test_iotune_fields.py
+    keeps them equal)."""
 
     read_bytes_sec: int | None = None
     read_iops_sec: int | None = None
@@ -86,7 +83,7 @@ class DiskQuota:
     total_iops_sec: int | None = None
 
     def items(self) -> list[tuple[str, int]]:
-        """The set keys, in libvirt ``<iotune>`` order."""
+        """The set keys, in Nova's ``<iotune>`` order."""
         out: list[tuple[str, int]] = []
         for key in DISK_QUOTA_KEYS:
             value = getattr(self, key)
@@ -115,8 +112,7 @@ class FlavorQuota:
 # Keys of the FlavorQuota fields, looked up once per spec key in parse_flavor_quota.
 _CPU_FIELD = {"quota:cpu_shares": "cpu_shares", "quota:cpu_period": "cpu_period",
               "quota:cpu_quota": "cpu_quota"}
-_DISK_FIELD = {key: key[len("quota:disk_"):] for key, spec in QUOTA_SPECS.items()
-               if spec.libvirt and key.startswith("quota:disk_")}
+_DISK_FIELD = {f.nova_quota: f.name for f in FLAVOR_DISK_FIELDS if f.nova_quota}
 _VIF_FIELD = {
     key: (key.split("_")[1], key.split("_")[2]) for key, spec in QUOTA_SPECS.items()
     if spec.libvirt and key.startswith("quota:vif_")

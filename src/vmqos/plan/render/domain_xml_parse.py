@@ -158,6 +158,7 @@ def _cputune_node(node: ET.Element) -> CpuTune:
 
 def _iotune_node(node: ET.Element) -> IoTune | None:
     values: dict[str, int | str] = {}
+    # Nova's order, then the lengths: the first bad value is the one reported.
     for key in (*IOTUNE_BASE_KEYS, *IOTUNE_LENGTH_KEYS):
         text = node.findtext(key)
         if text is not None:
