@@ -40,7 +40,15 @@ __all__ = [
     "IotuneField",
     "IotuneUnit",
     "NovaMetadata",
+    "XmlForm",
 ]
+
+
+class XmlForm(StrEnum):
+    """The two serialisations of one domain (:mod:`vmqos.plan.render.domain_xml`)."""
+
+    NOVA = "nova"            # Nova's config objects through lxml (nova/virt/libvirt/config.py)
+    LIBVIRT = "libvirt"      # what ``virsh dumpxml`` prints (libvirt src/conf/domain_conf.c)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from vmqos.intent.neutron.policy import add_rule
 from vmqos.intent.neutron.rules import parse_rule_spec
 from vmqos.intent.nova.flavor import Flavor
 from vmqos.intent.scenario import Server
-from vmqos.libvirt_types import Bandwidth, DomainSpec
+from vmqos.libvirt_types import Bandwidth, DomainSpec, XmlForm
 from vmqos.model import VifType
 from vmqos.plan.neutron.registry import BACKENDS, PortContext, compile_neutron
 from vmqos.plan.nova.compile import compile_bandwidth, compile_domain
@@ -120,7 +120,7 @@ def render() -> None:
 
 @render.command("domain-xml")
 @_flavor_options
-@click.option("--form", type=click.Choice(["nova", "libvirt"]), default="nova",
+@click.option("--form", type=click.Choice([f.value for f in XmlForm]), default=XmlForm.NOVA.value,
               show_default=True,
               help="nova = what Nova passes to libvirt; libvirt = what `virsh dumpxml` shows")
 def domain_xml(properties: tuple[str, ...], vcpus: int, dev: str | None, vif_type: str,
@@ -133,7 +133,7 @@ def domain_xml(properties: tuple[str, ...], vcpus: int, dev: str | None, vif_typ
       vmqos render domain-xml --form libvirt --vif-type ovs --property quota:vif_inbound_average=1
     """
     request = _Request(properties, vcpus, dev, vif_type, profile)
-    xml = render_domain_xml(request.domain(), form=form)
+    xml = render_domain_xml(request.domain(), form=XmlForm(form))
     _emit(fmt, [xml.rstrip("\n")], {"xml": xml})
 
 
