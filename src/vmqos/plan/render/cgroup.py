@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from vmqos.errors import UnsupportedError, ValidationError
 from vmqos.libvirt_types import CpuTune
-from vmqos.profile import Profile, SharesPolicy
+from vmqos.profile import CgroupVersion, Profile, SharesPolicy
 
 __all__ = [
     "CPU_QUOTA_MAX",
@@ -249,7 +249,7 @@ def compile_cgroup_writes(
     if cputune is None or cputune.is_empty():
         return ()
     lay = layout if layout is not None else cgroup_layout(profile)
-    v2 = profile.cgroup == "v2"
+    v2 = profile.cgroup is CgroupVersion.V2
     if check:
         _check_define(cputune, profile)
     actions: list[CgroupAction] = []
@@ -305,7 +305,7 @@ def _check_define(cputune: CpuTune, profile: Profile) -> None:
 
 def _check_shares(shares: int, value: int, profile: Profile, dom: str, *, dbus: bool) -> None:
     # Start time: what the cgroup backend (or the kernel, or systemd) refuses.
-    if profile.cgroup == "v1":
+    if profile.cgroup is CgroupVersion.V1:
         if not SHARES_MIN <= shares <= SHARES_MAX:
             # virCgroupV1SetCpuShares at start (observed on libvirt 9.0: <shares>0</shares>).
             raise ValidationError(
@@ -350,7 +350,7 @@ def expected_cgroup_values(
     if cputune is None or cputune.is_empty():
         return {}
     lay = layout if layout is not None else cgroup_layout(profile)
-    v2 = profile.cgroup == "v2"
+    v2 = profile.cgroup is CgroupVersion.V2
     dom = domain_cgroup_dir(profile, domain_id, name, layout=lay)
     shares_file, shares_default = ("cpu.weight", WEIGHT_DEFAULT) if v2 else (
         "cpu.shares", SHARES_DEFAULT)
