@@ -17,7 +17,7 @@ from dataclasses import dataclass, fields
 from enum import StrEnum
 
 from vmqos.model import Direction, VifType
-from vmqos.units import KBytesPerSec, KiB
+from vmqos.units import KBytesPerSec, KiB, Microseconds
 
 __all__ = [
     "FLAVOR_DISK_FIELDS",
@@ -56,8 +56,8 @@ class CpuTune:
     """``<cputune>``: children written in Nova's order shares, quota, period."""
 
     shares: int | None = None
-    quota: int | None = None
-    period: int | None = None
+    quota: Microseconds | None = None    # negative: unlimited
+    period: Microseconds | None = None
 
     def is_empty(self) -> bool:
         return self.shares is None and self.quota is None and self.period is None

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from vmqos.intent.nova.extra_specs import QUOTA_SPECS, validate_extra_specs
 from vmqos.libvirt_types import FLAVOR_DISK_FIELDS
 from vmqos.model import Direction
-from vmqos.units import KBytesPerSec, KiB
+from vmqos.units import KBytesPerSec, KiB, Microseconds
 
 __all__ = ["DISK_QUOTA_KEYS", "DiskQuota", "Flavor", "FlavorQuota", "VifQuota",
            "parse_flavor_quota"]
@@ -97,8 +97,8 @@ class FlavorQuota:
     """Every ``quota:*`` extra spec the libvirt driver honours, parsed and validated."""
 
     cpu_shares: int | None = None
-    cpu_period: int | None = None
-    cpu_quota: int | None = None
+    cpu_period: Microseconds | None = None
+    cpu_quota: Microseconds | None = None
     disk: DiskQuota = DiskQuota()
     vif_inbound: VifQuota = VifQuota()
     vif_outbound: VifQuota = VifQuota()
@@ -147,13 +147,17 @@ def parse_flavor_quota(specs: Mapping[str, str]) -> FlavorQuota:
             vif[direction][metric] = int(value)
     return FlavorQuota(
         cpu_shares=cpu.get("cpu_shares"),
-        cpu_period=cpu.get("cpu_period"),
-        cpu_quota=cpu.get("cpu_quota"),
+        cpu_period=_microseconds(cpu.get("cpu_period")),
+        cpu_quota=_microseconds(cpu.get("cpu_quota")),
         disk=DiskQuota(**disk) if disk else DiskQuota(),
         vif_inbound=_vif_quota(vif["inbound"]),
         vif_outbound=_vif_quota(vif["outbound"]),
         ignored_by_libvirt=tuple(sorted(ignored)),
     )
+
+
+def _microseconds(value: int | None) -> Microseconds | None:
+    return None if value is None else Microseconds(value)
 
 
 def _vif_quota(values: Mapping[str, int]) -> VifQuota:

@@ -291,8 +291,9 @@ def compile_cgroup_writes(
 def _check_define(cputune: CpuTune, profile: Profile) -> None:
     # virDomainDefCputuneValidate (define time): a value > 0 outside the range is refused;
     # 0 and negative quotas slip through. libvirt >= 9.1 no longer checks shares here.
-    limits = [("period", cputune.period, PERIOD_MIN, PERIOD_MAX),
-              ("quota", cputune.quota, QUOTA_MIN, CPU_QUOTA_MAX)]
+    limits: list[tuple[str, int | None, int, int]] = [
+        ("period", cputune.period, PERIOD_MIN, PERIOD_MAX),
+        ("quota", cputune.quota, QUOTA_MIN, CPU_QUOTA_MAX)]
     if profile.libvirt_generic_shares_check:
         limits.insert(0, ("shares", cputune.shares, SHARES_MIN, SHARES_MAX))
     for field, value, low, high in limits:
