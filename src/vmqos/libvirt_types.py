@@ -37,6 +37,7 @@ __all__ = [
     "DomainSpec",
     "InterfaceDevice",
     "IoTune",
+    "IotuneAverages",
     "IotuneField",
     "IotuneUnit",
     "NovaMetadata",
@@ -182,13 +183,9 @@ IOTUNE_TOTAL_FAMILIES: tuple[tuple[str, str, str, str], ...] = tuple(
 
 
 @dataclass(frozen=True, slots=True)
-class IoTune:
-    """``<iotune>``: QEMU block throttling for one disk. ``None`` = not set.
-
-    The fields are :data:`IOTUNE_FIELDS` in Nova's order (:data:`IOTUNE_BASE_KEYS`), then
-    ``group_name``, then the lengths; mypy needs them spelled out, and
-    tests/unit/test_iotune_fields.py keeps them equal to the table.
-    """
+class IotuneAverages:
+    """The six sustained ``<iotune>`` limits (bytes/s and I/O operations/s; ``None`` = not
+    set): all that a flavor's ``quota:disk_*`` can set (:data:`FLAVOR_DISK_FIELDS`)."""
 
     read_bytes_sec: int | None = None
     read_iops_sec: int | None = None
@@ -196,6 +193,17 @@ class IoTune:
     write_iops_sec: int | None = None
     total_bytes_sec: int | None = None
     total_iops_sec: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IoTune(IotuneAverages):
+    """``<iotune>``: QEMU block throttling for one disk. ``None`` = not set.
+
+    The fields are :data:`IOTUNE_FIELDS` in Nova's order (:data:`IOTUNE_BASE_KEYS`: the six
+    averages first), then ``group_name``, then the lengths; mypy needs them spelled out, and
+    tests/unit/test_iotune_fields.py keeps them equal to the table.
+    """
+
     read_bytes_sec_max: int | None = None
     write_bytes_sec_max: int | None = None
     total_bytes_sec_max: int | None = None

@@ -16,6 +16,7 @@ from vmqos.libvirt_types import (
     IOTUNE_TOTAL_FAMILIES,
     NOVA_TUNE_OPTS,
     IoTune,
+    IotuneAverages,
     IotuneUnit,
 )
 
@@ -58,6 +59,9 @@ def test_iotune_fields_mirror_the_table() -> None:
 
 def test_flavor_keys_mirror_the_table() -> None:
     assert [f.name for f in fields(DiskQuota)] == list(DISK_QUOTA_KEYS) == NOVA_CONFIG_ORDER[:6]
+    assert issubclass(DiskQuota, IotuneAverages)
+    assert issubclass(IoTune, IotuneAverages)
+    assert not issubclass(DiskQuota, IoTune)
     disk_specs = [k for k, spec in QUOTA_SPECS.items()
                   if spec.libvirt and k.startswith("quota:disk_")]
     assert disk_specs == [f.nova_quota for f in FLAVOR_DISK_FIELDS]

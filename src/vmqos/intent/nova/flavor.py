@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from vmqos.intent.nova.extra_specs import QUOTA_SPECS, validate_extra_specs
-from vmqos.libvirt_types import FLAVOR_DISK_FIELDS
+from vmqos.libvirt_types import FLAVOR_DISK_FIELDS, IotuneAverages
 from vmqos.model import Direction
 from vmqos.units import KBytesPerSec, KiB, Microseconds
 
@@ -69,18 +69,9 @@ DISK_QUOTA_KEYS: tuple[str, ...] = tuple(f.name for f in FLAVOR_DISK_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)
-class DiskQuota:
-    """``quota:disk_*`` — bytes/s and I/O operations/s, for image-backed local disks only.
-
-    The fields are :data:`DISK_QUOTA_KEYS`, spelled out for mypy (tests/unit/test_iotune_fields.py
-    keeps them equal)."""
-
-    read_bytes_sec: int | None = None
-    read_iops_sec: int | None = None
-    write_bytes_sec: int | None = None
-    write_iops_sec: int | None = None
-    total_bytes_sec: int | None = None
-    total_iops_sec: int | None = None
+class DiskQuota(IotuneAverages):
+    """``quota:disk_*`` — bytes/s and I/O operations/s, for image-backed local disks only:
+    the six sustained ``<iotune>`` limits, :data:`DISK_QUOTA_KEYS`."""
 
     def items(self) -> list[tuple[str, int]]:
         """The set keys, in Nova's ``<iotune>`` order."""
