@@ -17,7 +17,7 @@ from dataclasses import dataclass, fields
 from enum import StrEnum
 
 from vmqos.model import Direction, VifType
-from vmqos.units import KBytesPerSec, KiB, Microseconds
+from vmqos.units import Bytes, BytesPerSec, Iops, KBytesPerSec, KiB, Microseconds, Seconds
 
 __all__ = [
     "FLAVOR_DISK_FIELDS",
@@ -83,7 +83,8 @@ class Bandwidth:
 
 
 class IotuneUnit(StrEnum):
-    """The unit of one ``<iotune>`` value (the text is what ``vmqos validate`` shows)."""
+    """The unit of one ``<iotune>`` value (the text is what ``vmqos validate`` shows); the
+    :class:`IoTune` field has the :mod:`vmqos.units` type of the same name."""
 
     BYTES_PER_SEC = "B/s"
     IOPS = "IOPS"
@@ -187,12 +188,12 @@ class IotuneAverages:
     """The six sustained ``<iotune>`` limits (bytes/s and I/O operations/s; ``None`` = not
     set): all that a flavor's ``quota:disk_*`` can set (:data:`FLAVOR_DISK_FIELDS`)."""
 
-    read_bytes_sec: int | None = None
-    read_iops_sec: int | None = None
-    write_bytes_sec: int | None = None
-    write_iops_sec: int | None = None
-    total_bytes_sec: int | None = None
-    total_iops_sec: int | None = None
+    read_bytes_sec: BytesPerSec | None = None
+    read_iops_sec: Iops | None = None
+    write_bytes_sec: BytesPerSec | None = None
+    write_iops_sec: Iops | None = None
+    total_bytes_sec: BytesPerSec | None = None
+    total_iops_sec: Iops | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,20 +205,20 @@ class IoTune(IotuneAverages):
     tests/unit/test_iotune_fields.py keeps them equal to the table.
     """
 
-    read_bytes_sec_max: int | None = None
-    write_bytes_sec_max: int | None = None
-    total_bytes_sec_max: int | None = None
-    read_iops_sec_max: int | None = None
-    write_iops_sec_max: int | None = None
-    total_iops_sec_max: int | None = None
-    size_iops_sec: int | None = None
+    read_bytes_sec_max: BytesPerSec | None = None
+    write_bytes_sec_max: BytesPerSec | None = None
+    total_bytes_sec_max: BytesPerSec | None = None
+    read_iops_sec_max: Iops | None = None
+    write_iops_sec_max: Iops | None = None
+    total_iops_sec_max: Iops | None = None
+    size_iops_sec: Bytes | None = None
     group_name: str | None = None
-    total_bytes_sec_max_length: int | None = None
-    read_bytes_sec_max_length: int | None = None
-    write_bytes_sec_max_length: int | None = None
-    total_iops_sec_max_length: int | None = None
-    read_iops_sec_max_length: int | None = None
-    write_iops_sec_max_length: int | None = None
+    total_bytes_sec_max_length: Seconds | None = None
+    read_bytes_sec_max_length: Seconds | None = None
+    write_bytes_sec_max_length: Seconds | None = None
+    total_iops_sec_max_length: Seconds | None = None
+    read_iops_sec_max_length: Seconds | None = None
+    write_iops_sec_max_length: Seconds | None = None
 
     def is_empty(self) -> bool:
         return all(getattr(self, f.name) is None for f in fields(IoTune))

@@ -56,6 +56,7 @@ Iops = NewType("Iops", int)
 
 Microseconds = NewType("Microseconds", int)
 Ticks = NewType("Ticks", int)
+Seconds = NewType("Seconds", int)      # how long a QEMU ``*_max`` burst may last
 
 # --- to the common units used by explain: bits/s for rates, bytes for bursts -------------
 

@@ -88,3 +88,11 @@ def test_buckets_and_total_families() -> None:
         ("total_bytes_sec_max", "read_bytes_sec_max", "write_bytes_sec_max", "bytes_sec_max"),
         ("total_iops_sec_max", "read_iops_sec_max", "write_iops_sec_max", "iops_sec_max"),
     )
+
+
+def test_iotune_field_types_carry_the_table_units() -> None:
+    unit_type = {IotuneUnit.BYTES_PER_SEC: "BytesPerSec", IotuneUnit.IOPS: "Iops",
+                 IotuneUnit.BYTES: "Bytes", IotuneUnit.SECONDS: "Seconds"}
+    declared = {f.name: f.type for f in fields(IoTune)}
+    for field in IOTUNE_FIELDS:
+        assert declared[field.name] == f"{unit_type[field.unit]} | None", field.name

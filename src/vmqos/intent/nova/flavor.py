@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from vmqos.intent.nova.extra_specs import QUOTA_SPECS, validate_extra_specs
 from vmqos.libvirt_types import FLAVOR_DISK_FIELDS, IotuneAverages
@@ -120,7 +121,7 @@ def parse_flavor_quota(specs: Mapping[str, str]) -> FlavorQuota:
     """
     validate_extra_specs(specs)
     cpu: dict[str, int] = {}
-    disk: dict[str, int] = {}
+    disk: dict[str, Any] = {}   # Any: B/s or IOPS by name (FLAVOR_DISK_FIELDS)
     vif: dict[str, dict[str, int]] = {"inbound": {}, "outbound": {}}
     ignored: list[str] = []
     for key, value in specs.items():
