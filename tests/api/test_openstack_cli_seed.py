@@ -34,7 +34,8 @@ import httpx
 import pytest
 import yaml
 
-from vmqos.cli.output import dump_json, explanation_json, to_jsonable
+from vmqos.cli.console import dump_json, to_jsonable
+from vmqos.cli.output import explanation_json
 from vmqos.intent.neutron.model import QosPolicy, RuleType
 from vmqos.intent.neutron.network import Network, Port
 from vmqos.intent.neutron.rules import API_ATTRIBUTES, parse_rule

@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 
 import click
 
+from vmqos.cli.console import dump_json
 from vmqos.cli.options import format_option, parse_properties, profile_option, vif_type_option
-from vmqos.cli.output import dump_json
 from vmqos.errors import ValidationError
 from vmqos.intent.neutron.model import QosPolicy
 from vmqos.intent.neutron.network import Port
