@@ -29,6 +29,7 @@ from vmqos.libvirt_types import (
     InterfaceDevice,
     IoTune,
     NovaMetadata,
+    XmlForm,
 )
 from vmqos.model import VifType
 from vmqos.plan.nova.compile import (
@@ -575,3 +576,11 @@ def test_renders_2000_domains_per_second() -> None:
             render_domain_xml(spec, form="nova", host=host)
         best = max(best, 400 / (time.perf_counter() - start))
     assert best >= 2000, f"{best:.0f} documents/s"
+
+
+def test_forms_are_named_by_xml_form() -> None:
+    spec = compile_domain(server(domain_id=3), Flavor("f"), FlavorQuota(cpu_shares=512), [], PIKE)
+    assert [f.value for f in XmlForm] == ["nova", "libvirt"]
+    for form in XmlForm:
+        assert render_domain_xml(spec, form=form) == render_domain_xml(spec, form=form.value)
+    assert render_domain_xml(spec, form=XmlForm.LIBVIRT) != render_domain_xml(spec)

@@ -13,9 +13,14 @@ from hypothesis import strategies as st
 
 from support import seed
 from vmqos.errors import UnsupportedError, ValidationError
-from vmqos.libvirt_types import IOTUNE_BASE_KEYS, IOTUNE_LENGTH_KEYS, DiskDevice, IoTune
+from vmqos.libvirt_types import (
+    IOTUNE_BASE_KEYS,
+    IOTUNE_FIELDS,
+    IOTUNE_LENGTH_KEYS,
+    DiskDevice,
+    IoTune,
+)
 from vmqos.plan.render.qemu import (
-    THROTTLE_FIELDS,
     check_iotune,
     qom_path,
     render_blkdeviotune,
@@ -297,8 +302,8 @@ def test_check_iotune_accepts_limit_and_seed() -> None:
 # --- properties ------------------------------------------------------------------------------
 
 _NUMERIC = IOTUNE_BASE_KEYS + IOTUNE_LENGTH_KEYS
-_DRIVE_OPTION = {field: option for field, option, _ in THROTTLE_FIELDS}
-_QMP_KEY = {field: key for field, _, key in THROTTLE_FIELDS}
+_DRIVE_OPTION = {f.name: f.drive_option for f in IOTUNE_FIELDS}
+_QMP_KEY = {f.name: f.qmp_key for f in IOTUNE_FIELDS}
 
 
 @st.composite
