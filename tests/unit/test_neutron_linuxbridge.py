@@ -1,4 +1,5 @@
-"""Linux bridge agent plans against spec neutron_qos.md §3.2 and every §6.4 vector."""
+"""Linux bridge agent plans, as its QoS driver builds them (neutron agent/linux/tc_lib.py at the
+parent of "Remove linuxbridge driver", neutron commit 25d0273588^)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""ML2/OVS agent QoS driver plans against spec neutron_qos.md §3.1 and every §6.3 vector."""
+"""ML2/OVS agent QoS driver plans, as its driver builds them (neutron ml2/drivers/openvswitch/
+agent/extension_drivers/qos_driver.py QosOVSAgentDriver, agent/common/ovs_lib.py)."""
 
 from __future__ import annotations
 

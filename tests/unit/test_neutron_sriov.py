@@ -1,4 +1,5 @@
-"""SR-IOV agent plans (the kbps -> Mbps conversions are tested in test_units_neutron.py)."""
+"""SR-IOV agent plans (neutron mech_sriov agent extension_drivers/qos_driver.py); the
+kbps -> Mbps conversions (EmbSwitch.set_device_rate) are tested in test_units_neutron.py."""
 
 from __future__ import annotations
 

@@ -45,6 +45,10 @@ class Settings:
     # The compute host every server lands on (Nova's OS-EXT-SRV-ATTR:host).
     host: str = "vmqos-compute"
 
+    def __post_init__(self) -> None:
+        # from_env parses the name; code that builds Settings by hand may pass it as a string.
+        object.__setattr__(self, "neutron_backend", NeutronBackend(self.neutron_backend))
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env

@@ -54,6 +54,11 @@ class Scenario:
     neutron_backend: NeutronBackend = NeutronBackend.OVS
     profile: str = "modern"              # a vmqos.profile preset name
 
+    def __post_init__(self) -> None:
+        # A caller that built the scenario by hand may name the backend ("ovs"); parsed
+        # documents already hold the member, for which this is the identity.
+        object.__setattr__(self, "neutron_backend", NeutronBackend(self.neutron_backend))
+
     def flavor(self, ref: str) -> Flavor:
         for flavor in self.flavors:
             if ref in (flavor.name, flavor.id):

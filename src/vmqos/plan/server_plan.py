@@ -24,7 +24,7 @@ from vmqos.plan.render.ovs_libvirt import compile_libvirt_ovs
 from vmqos.plan.render.qemu import render_drive_option, render_qmp_text
 from vmqos.plan.render.tc import render_tc_program
 from vmqos.plan.render.tc_show import render_tc_show
-from vmqos.profile import Profile
+from vmqos.profile import Profile, QemuThrottle
 
 __all__ = ["InterfacePlan", "ServerPlan", "compile_server_plan", "render_server_plan_text"]
 
@@ -49,7 +49,7 @@ class ServerPlan:
     profile: str
     domain: DomainSpec
     domain_xml: str
-    qemu_throttle: str                   # "drive" or "qmp"
+    qemu_throttle: QemuThrottle
     qemu: tuple[str, ...]                # -drive options or QMP commands, one per disk
     cgroup: tuple[str, ...]              # the cgroup writes as shell lines
     interfaces: tuple[InterfacePlan, ...]
@@ -71,7 +71,7 @@ def compile_server_plan(scenario: Scenario, server: Server, profile: Profile) ->
     domain = compile_domain(server, flavor, quota, ports, profile,
                             volume_iotunes=_volume_iotunes(server), networks=networks)
 
-    if profile.qemu_throttle == "drive":
+    if profile.qemu_throttle is QemuThrottle.DRIVE:
         qemu = tuple(f"-drive {render_drive_option(d)}" for d in domain.disks)
     else:
         qemu = tuple(text for d in domain.disks if (text := render_qmp_text(d)))
@@ -142,7 +142,7 @@ def render_server_plan_text(plan: ServerPlan) -> str:
     out = [f"### {plan.server} (profile {plan.profile})", "", "# libvirt domain XML (Nova)",
            plan.domain_xml.rstrip("\n"), ""]
     out.append("# QEMU block throttling ("
-               + ("-drive options" if plan.qemu_throttle == "drive"
+               + ("-drive options" if plan.qemu_throttle is QemuThrottle.DRIVE
                   else "QMP, sent by libvirt after start") + ")")
     out.extend(plan.qemu or ("(no disk throttling)",))
     out += ["", "# cgroup writes"]

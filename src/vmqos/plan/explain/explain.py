@@ -39,7 +39,7 @@ from vmqos.plan.nova.compile import compile_bandwidth
 from vmqos.plan.render.cgroup import shares_to_weight
 from vmqos.plan.render.ovs_libvirt import ovs_libvirt_limits
 from vmqos.plan.render.tc import tc_limits
-from vmqos.profile import Profile
+from vmqos.profile import CgroupVersion, Profile
 from vmqos.units import format_bits_per_sec, format_bytes
 
 __all__ = [
@@ -400,7 +400,7 @@ def _explain_cpu(flavor: Flavor, quota: FlavorQuota, profile: Profile) -> CpuExp
     elif shares is None:
         source = "none (kernel default)"
     notes: list[str] = []
-    if profile.cgroup == "v2":
+    if profile.cgroup is CgroupVersion.V2:
         if shares is None:
             value = "cpu.weight=100 (default)"
         else:
