@@ -249,3 +249,14 @@ def kbit_per_tick(rate: KbitPerSec, kernel_hz: int) -> float:
     (neutron/agent/linux/tc_lib.py _get_tbf_burst_value, ``float(max_kbps) /
     float(kernel_hz)``): 3000 kbit/s at HZ 250 -> 12.0 kbit."""
     return float(rate) / float(kernel_hz)
+
+
+def ms_to_microseconds(duration: int) -> Microseconds:
+    """The Linux bridge agent's TBF ``latency_ms`` 50 -> 50 000 µs, the ``latency`` pyroute2
+    takes (neutron/agent/linux/tc_lib.py add_tc_qdisc, ``latency_ms * 1000``)."""
+    return Microseconds(duration * 1000)
+
+
+def microseconds_to_ms(duration: Microseconds) -> int:
+    """50 000 µs -> 50 ms (whole milliseconds, truncated), for ``tbf latency 50ms``."""
+    return duration // 1000

@@ -20,6 +20,9 @@ TABLE: list[tuple[Callable[[int], int], int, int, str]] = [
     (u.kbit_per_sec_to_bytes_per_sec, 1001, 125_125, "Linux bridge police rate 125125 B/s"),
     (u.bytes_to_bits, 1500, 12_000, "MTU 1500 B in bits (OVN bug 2153122)"),
     (u.mbit_per_sec_to_kbit, 3, 3000, "SR-IOV max_tx_rate 3 = 3000 kbit/s"),
+    (u.ms_to_microseconds, 50, 50_000, "Linux bridge tbf latency 50 ms"),
+    (u.microseconds_to_ms, 50_000, 50, "tbf latency 50ms"),
+    (u.microseconds_to_ms, 50_999, 50, "whole milliseconds"),
 ]
 
 

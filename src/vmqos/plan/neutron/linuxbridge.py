@@ -34,9 +34,12 @@ from vmqos.units import (
     Bytes,
     BytesPerSec,
     KbitPerSec,
+    Microseconds,
     bytes_per_sec_to_bits,
     kbit_per_sec_to_bytes_per_sec,
     kbit_per_tick,
+    microseconds_to_ms,
+    ms_to_microseconds,
     neutron_egress_burst,
     neutron_kbit_to_bytes,
 )
@@ -79,7 +82,7 @@ class LinuxBridgeTbf:
     burst_kbit: float | int          # max(max_kbps / kernel_hz, max_burst_kbps)
     rate: BytesPerSec
     burst: Bytes
-    latency_us: int
+    latency_us: Microseconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +160,8 @@ def compile_linuxbridge(
                                          rule.max_burst_kbps)
             ingress = LinuxBridgeTbf(rule.max_kbps, tbf_burst,
                                      kbit_per_sec_to_bytes_per_sec(rule.max_kbps),
-                                     neutron_kbit_to_bytes(tbf_burst), tbf_latency_ms * 1000)
+                                     neutron_kbit_to_bytes(tbf_burst),
+                                     ms_to_microseconds(tbf_latency_ms))
         elif isinstance(rule, DscpMarkingRule):
             dscp = rule.dscp_mark
         else:
@@ -209,8 +213,9 @@ def linuxbridge_limits(plan: LinuxBridgePlan, *, source: str = "") -> list[Limit
     if tbf is not None and rule is not None:
         notes = () if tbf.burst_kbit == rule.max_burst_kbps else (
             f"TBF burst raised to max_kbps/kernel_hz = {tbf.burst_kbit} kbit",)
+        latency_ms = microseconds_to_ms(tbf.latency_us)
         out.append(Limit(Enforcer.LINUXBRIDGE, Direction.INBOUND, plan.tap,
-                         Mechanism(MechanismKind.LINUXBRIDGE_TBF, (tbf.latency_us // 1000,)),
+                         Mechanism(MechanismKind.LINUXBRIDGE_TBF, (latency_ms,)),
                          prefix + _source(rule),
                          rate=bytes_per_sec_to_bits(tbf.rate), burst=tbf.burst, notes=notes))
     if plan.dscp_mark is not None:
