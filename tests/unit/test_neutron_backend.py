@@ -11,6 +11,7 @@ from vmqos.plan.neutron.linuxbridge import LinuxBridgePlan
 from vmqos.plan.neutron.ovn import OvnPlan
 from vmqos.plan.neutron.ovs import OvsAgentPlan
 from vmqos.plan.neutron.registry import (
+    REGISTRY,
     PortContext,
     compile_neutron,
     neutron_commands,
@@ -138,3 +139,15 @@ def test_unknown_backend(backend: str) -> None:
     assert err.value.allowed == "ovs, ovn, sriovnicswitch, linuxbridge"
     for name in NeutronBackend:
         assert name in str(err.value)
+
+
+def test_the_registry_holds_one_object_per_backend() -> None:
+    assert list(REGISTRY) == list(NeutronBackend)
+    for backend, agent in REGISTRY.items():
+        assert agent.name is backend
+
+
+@pytest.mark.parametrize("backend", list(NeutronBackend))
+def test_the_enum_and_its_name_find_the_same_backend(backend: NeutronBackend) -> None:
+    # Parsed once at the edge; a caller holding the name still reaches the same agent.
+    assert neutron_limits(backend, PORT, RULES) == neutron_limits(backend.value, PORT, RULES)
