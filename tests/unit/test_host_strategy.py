@@ -19,6 +19,7 @@ from vmqos.intent.scenario import Scenario
 from vmqos.intent.scenario_parse import parse_scenario
 from vmqos.libvirt_types import Bandwidth, IoTune
 from vmqos.limits import Limit
+from vmqos.mechanism import Mechanism, MechanismKind
 from vmqos.model import Direction, Enforcer
 from vmqos.plan.kernel.psched import DEFAULT_PSCHED, htb_buffer_roundtrip, tc_calc_xmittime
 from vmqos.plan.render.tc import compile_libvirt_tc, render_command
@@ -82,7 +83,7 @@ def test_full_support_places_sides_like_libvirt(
     kinds = {(type(o).__name__, getattr(o, "kind", "")) for o in plan.objects}
     assert (("TcQdisc", "htb") in kinds) == (shaped is not None)
     assert (("TcFilter", "u32") in kinds) == (policed is not None)
-    mechanisms = {limit.direction: limit.mechanism for limit in plan.enforced}
+    mechanisms = {limit.direction: str(limit.mechanism) for limit in plan.enforced}
     if shaped is not None:
         assert mechanisms[shaped] == "htb class 1:1"
     if policed is not None:
@@ -129,7 +130,7 @@ def test_this_kernel_substitutes_pfifo_default_class_and_ifb() -> None:
         assert code in codes
     assert all(s.text for s in plan.substitutions)
     outbound = next(x for x in plan.enforced if x.direction is Direction.OUTBOUND)
-    assert outbound.mechanism == f"htb class 1:1 on IFB {ifb} (via u32 mirred)"
+    assert str(outbound.mechanism) == f"htb class 1:1 on IFB {ifb} (via u32 mirred)"
     assert outbound.rate == 262_144_000 and outbound.burst == 134_217_728
 
 
@@ -199,7 +200,8 @@ def test_average_zero_installs_nothing_and_says_so() -> None:
 
 def test_override_enforces_a_neutron_limit_with_its_own_bytes() -> None:
     ovs = Limit(enforcer=Enforcer.OVS_AGENT, direction=Direction.OUTBOUND, device="{tap}",
-                mechanism="ingress_policing", source="policy bw-limiter",
+                mechanism=Mechanism(MechanismKind.LIBVIRT_OVS_POLICING),
+                source="policy bw-limiter",
                 rate=BitsPerSec(3_000_000), burst=Bytes(38_400))
     plan = compile_host_tc("tapX", RESQUOTA_BANDWIDTH, FULL_FACTS, swapped=True,
                            overrides={Direction.OUTBOUND: ovs})

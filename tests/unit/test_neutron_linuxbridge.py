@@ -40,7 +40,7 @@ def test_egress_police(rate: int, burst: int, rate_bytes: int, burst_kbit: float
     assert (limit.enforcer, limit.direction, limit.device) == (
         Enforcer.LINUXBRIDGE, EGRESS, "tapX")
     assert (limit.rate, limit.burst) == (rate_bytes * 8, burst_bytes)
-    assert "prio 49" in limit.mechanism
+    assert "prio 49" in str(limit.mechanism)
 
 
 def test_egress_commands_literal() -> None:

@@ -94,7 +94,7 @@ def test_egress_on_dpdk_uses_si_kilobit() -> None:
     port = OvsPortRef(PORT_ID, "vhu1", 5, MAC, interface_type="dpdkvhostuser")
     (limit,) = compile_ovs_agent(port, [bw(3000, 300)]).limits
     assert limit.burst == 37500
-    assert "DPDK" in limit.mechanism
+    assert "DPDK" in str(limit.mechanism)
 
 
 @given(st.integers(min_value=1, max_value=2**31 - 1))

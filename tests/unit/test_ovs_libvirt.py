@@ -104,7 +104,7 @@ def test_bad_uuid_is_rejected() -> None:
 
 def test_inbound_average_is_a_guarantee_not_a_cap() -> None:
     (limit,) = ovs_libvirt_limits("tapX", Bandwidth(inbound=side(32768)), source="flavor")
-    assert (limit.enforcer, limit.direction, limit.mechanism) == (
+    assert (limit.enforcer, limit.direction, str(limit.mechanism)) == (
         Enforcer.OVS_LIBVIRT, Direction.INBOUND, "linux-htb queue 0")
     assert limit.rate is None
     assert limit.min_rate == 262_144_000
@@ -121,7 +121,7 @@ def test_inbound_peak_is_the_cap() -> None:
 def test_outbound_policing_burst_in_kernel_bytes() -> None:
     (limit,) = ovs_libvirt_limits("tapX", Bandwidth(outbound=side(32768, 65536, 131072)),
                                   source="flavor")
-    assert (limit.direction, limit.mechanism) == (Direction.OUTBOUND, "ingress_policing")
+    assert (limit.direction, str(limit.mechanism)) == (Direction.OUTBOUND, "ingress_policing")
     assert limit.rate == 262_144_000
     # ingress_policing_burst = 131072*8 = 1048576 kbit; OVS: 1 kbit = 1024 bits.
     assert limit.burst == 134_217_728
@@ -137,7 +137,7 @@ def test_outbound_burst_zero_uses_ovs_default() -> None:
 def test_average_zero_is_not_limited() -> None:
     shaped, policed = ovs_libvirt_limits(
         "tapX", Bandwidth(inbound=side(0), outbound=side(0)), source="flavor")
-    assert (shaped.rate, shaped.min_rate, shaped.mechanism) == (None, None, "none")
+    assert (shaped.rate, shaped.min_rate, str(shaped.mechanism)) == (None, None, "none")
     assert policed.rate is None
     assert policed.notes == ("ingress_policing_rate=0 disables policing: not limited",)
 

@@ -314,7 +314,7 @@ def test_round_trip_render_then_parse(inbound: BandwidthSide | None,
         assert [q.kind for q in seen.qdiscs[:2]] == ["htb", "sfq"]
         cls = seen.cls("1:1")
         assert cls is not None and cls.rate is not None and cls.burst is not None
-        limit = next(lim for lim in limits.values() if lim.mechanism == "htb class 1:1")
+        limit = next(lim for lim in limits.values() if str(lim.mechanism) == "htb class 1:1")
         assert limit.rate is not None and limit.burst is not None
         # What the parser reads is what tc printed for the limit explain reports.
         assert format_rate(cls.rate, style=style) == format_rate(

@@ -15,7 +15,7 @@ from vmqos.intent.neutron.binding import effective_policy_id
 from vmqos.intent.nova.volume_qos import parse_volume_qos
 from vmqos.intent.scenario import Scenario, Server
 from vmqos.libvirt_types import DomainSpec, IoTune
-from vmqos.model import VifType
+from vmqos.model import NeutronBackend, VifType
 from vmqos.plan.neutron.registry import PortContext, compile_neutron
 from vmqos.plan.nova.compile import compile_domain
 from vmqos.plan.render.cgroup import compile_cgroup_writes, render_cgroup_script
@@ -37,7 +37,7 @@ class InterfacePlan:
     libvirt_tc: tuple[str, ...]          # libvirt's tc commands (taps, macvtap)
     libvirt_ovs: tuple[str, ...]         # libvirt's ovs-vsctl commands (OVS virtualports)
     tc_show: tuple[str, ...]             # `tc qdisc/class/filter show dev` afterwards
-    neutron_backend: str
+    neutron_backend: NeutronBackend
     neutron_policy: str | None
     neutron_commands: tuple[str, ...]
     neutron_notes: tuple[str, ...] = ()  # what the agent skips, warns about or rounds
@@ -92,7 +92,7 @@ def compile_server_plan(scenario: Scenario, server: Server, profile: Profile) ->
         # ovs-vswitchd deletes the ingress qdisc libvirt puts on a tap that sits in br-int
         # (ovs-issues #210); the seed's `tc qdisc show` has no ingress line for that reason.
         in_br_int = (iface.vif_type in (VifType.OVS_BRIDGE, VifType.ETHERNET)
-                     and scenario.neutron_backend in ("ovs", "ovn"))
+                     and scenario.neutron_backend.runs_ovs_vswitchd)
         show = render_tc_show(iface.dev, None if ovs_libvirt else bandwidth,
                               swapped=iface.vif_type.swapped, iproute2=profile.iproute2,
                               mtu=network.mtu,
