@@ -42,13 +42,18 @@ from vmqos.intent.neutron.network import Network, Port
 from vmqos.intent.neutron.rules import API_ATTRIBUTES, parse_rule
 from vmqos.intent.nova.flavor import Flavor
 from vmqos.intent.scenario import Scenario, Server
-from vmqos.model import VifType
+from vmqos.model import NeutronBackend, VifType
 from vmqos.plan.explain.explain import explain_scenario
 from vmqos.plan.server_plan import compile_server_plan
 from vmqos.profile import get_profile
 
 from .conftest import OPENSTACK, free_port
 from .seed_note import argv, note_commands, note_table, parse_table
+
+# The module's fixture drives the seed note's ~30 `openstack` commands (each a real client
+# process, about 1.5 s of start-up here) before its first test: on a loaded two-core machine
+# that alone passed the default 120 s timeout.
+pytestmark = pytest.mark.slow
 
 PASSWORD = "seed-admin"
 # The note's networks; their subnets hold the addresses its `server create` tables show.
@@ -282,7 +287,7 @@ def _equivalent_scenario(api: httpx.Client, server: dict[str, Any]) -> Scenario:
                                     ram=flavor["ram"], disk=flavor["disk"], id=flavor["id"],
                                     extra_specs=flavor["extra_specs"]),),
                     policies=tuple(policies), networks=tuple(networks.values()),
-                    ports=tuple(ports), servers=(value,), neutron_backend="ovs",
+                    ports=tuple(ports), servers=(value,), neutron_backend=NeutronBackend.OVS,
                     profile=PROFILE)
 
 

@@ -12,7 +12,7 @@ from vmqos.intent.neutron.model import BandwidthLimitRule, DscpMarkingRule, QosP
 from vmqos.intent.neutron.network import Network, Port
 from vmqos.intent.nova.flavor import Flavor
 from vmqos.intent.scenario import Scenario, Server
-from vmqos.model import Direction, Enforcer, VifType
+from vmqos.model import Direction, Enforcer, NeutronBackend, VifType
 from vmqos.plan.explain.explain import PortExplanation, explain_scenario
 from vmqos.profile import SharesPolicy, get_profile
 from vmqos.units import Kbit, KbitPerSec
@@ -46,7 +46,7 @@ def one_port(
         networks=(network,),
         ports=(port,),
         servers=(Server(name="vm", flavor="f", ports=(PORT_ID,), image_id="img"),),
-        neutron_backend=backend,
+        neutron_backend=NeutronBackend(backend),
     )
 
 
@@ -214,7 +214,8 @@ def test_shared_work_never_leaks_between_ports() -> None:
                               image_id="img"))
     for backend in ("ovs", "ovn", "linuxbridge"):
         whole = Scenario(flavors=flavors, policies=policies, networks=networks,
-                         ports=tuple(ports), servers=tuple(servers), neutron_backend=backend)
+                         ports=tuple(ports), servers=tuple(servers),
+                         neutron_backend=NeutronBackend(backend))
         together = explain_scenario(whole, get_profile("modern")).servers
         for server, explained in zip(servers, together, strict=True):
             alone = replace(whole, servers=(server,), ports=tuple(

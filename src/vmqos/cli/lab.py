@@ -12,7 +12,6 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import click
 from rich.console import Console
@@ -20,34 +19,34 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from vmqos.cli.console import dump_json, make_console, to_jsonable
+from vmqos.cli.console import dump_json, make_console
 from vmqos.cli.host import print_dry_run
 from vmqos.cli.options import format_option, profile_option
 from vmqos.cli.scenario_io import load_scenario, select_servers
 from vmqos.errors import PermanentHostError, ValidationError, VerificationError
-from vmqos.host.apply import apply_host_plan
 from vmqos.host.facts import observe_host_facts
-from vmqos.host.sandbox import Instance, ensure_instance, find_instance, remove_all
+from vmqos.host.sandbox import Instance, find_instance, remove_all
 from vmqos.host.state import LAB_HOST_NETNS, SandboxConfig
 from vmqos.intent.scenario import Scenario, Server
-from vmqos.ops.lab import Verification, run_verification
+from vmqos.ops.lab import (
+    RowOutcome,
+    Verification,
+    build_and_apply,
+    results_document,
+    run_verification,
+    verification_steps,
+)
 from vmqos.ops.plans import host_plans
 from vmqos.profile import get_profile
 from vmqos.reconcile.facts import HostFacts
 from vmqos.reconcile.host_plan import HostPlan
+from vmqos.verify.judge import Outcome
 
 __all__ = ["lab", "require_root", "verify"]
 
 _NEEDS_ROOT = ("root: the lab creates network namespaces, veth pairs and IFBs, writes tc, "
                "creates cgroups under /sys/fs/cgroup, attaches loop devices and runs iperf3 "
                "between the namespaces it created")
-
-
-def _steps(instances: Sequence[Instance]) -> int:
-    """Measurements run_verification makes: two per port, two disk runs per instance, and
-    one CPU run when there is more than one instance."""
-    ports = sum(len(instance.ports) for instance in instances)
-    return 2 * ports + 2 * len(instances) + (1 if len(instances) > 1 else 0)
 
 
 @contextmanager
@@ -86,26 +85,12 @@ def _side_by_side(verification: Verification) -> Table:
     table.add_column("item")
     for name, flavor in zip(verification.instances, verification.flavors, strict=True):
         table.add_column(f"{name}\n{flavor}\nconfigured → measured")
-    style = {"pass": "green", "FAIL": "bold red", "inconclusive": "yellow"}
+    style = {RowOutcome.PASS: "green", RowOutcome.FAIL: "bold red",
+             RowOutcome.INCONCLUSIVE: "yellow", RowOutcome.MEASURED: ""}
     for row in verification.rows:
-        table.add_row(row.item, *(Text(f"{c} → {m}  {o}", style=style.get(o, ""))
+        table.add_row(row.item, *(Text(f"{c} → {m}  {o}", style=style[o])
                                   for c, m, o in row.cells))
     return table
-
-
-def verification_json(verification: Verification) -> dict[str, Any]:
-    """The results as data: the side-by-side rows and every verdict with its bounds."""
-    return {
-        "instances": [{"name": name, "flavor": flavor} for name, flavor in
-                      zip(verification.instances, verification.flavors, strict=True)],
-        "rows": [{"item": row.item, "cells": [
-            {"instance": name, "configured": c, "measured": m, "outcome": o}
-            for name, (c, m, o) in zip(verification.instances, row.cells, strict=True)]}
-            for row in verification.rows],
-        "verdicts": [{**to_jsonable(v), "ratio": v.ratio} for v in verification.verdicts],
-        "failed": len(verification.failed),
-        "report": str(verification.report),
-    }
 
 
 def _verify_and_report(instances: list[Instance], plans: list[HostPlan], host_netns: str,
@@ -113,7 +98,7 @@ def _verify_and_report(instances: list[Instance], plans: list[HostPlan], host_ne
     """Measure, write the report and results.json beside it, then print the tables (text)
     or the results (json; progress goes to stderr then)."""
     console = make_console(stderr=fmt == "json")
-    total = _steps(instances)
+    total = verification_steps(instances)
     with _progress(total, console) as bar:
         task = bar.add_task("measuring", total=total)
 
@@ -123,14 +108,14 @@ def _verify_and_report(instances: list[Instance], plans: list[HostPlan], host_ne
         verification = run_verification(instances, plans, host_netns=host_netns, out_dir=out,
                                         max_seconds=max_seconds, progress=step)
         bar.update(task, description="done", completed=total)
-    results = verification_json(verification)
+    results = results_document(verification)
     (verification.report.parent / "results.json").write_text(dump_json(results) + "\n")
     if fmt == "json":
         click.echo(dump_json(results))
         return verification
     console.print(_side_by_side(verification))
     for verdict in verification.verdicts:
-        colour = {"pass": "green", "fail": "bold red"}.get(verdict.outcome.value, "yellow")
+        colour = {Outcome.PASS: "green", Outcome.FAIL: "bold red"}.get(verdict.outcome, "yellow")
         line = Text(f"{verdict.outcome.value:>14} ", style=colour)
         line.append(f"{verdict.check}: {verdict.rule}")
         console.print(line)
@@ -196,17 +181,13 @@ def _build_apply_verify(loaded: Scenario, profile: str | None, config: SandboxCo
                         console: Console, fmt: str) -> Verification:
     """The lab's work, always followed by its cleanup (unless ``keep``)."""
     try:
-        instances: list[Instance] = []
-        for server in loaded.servers:
-            instance, _ = ensure_instance(config, facts, server.name, tuple(server.ports))
-            instances.append(instance)
-        plans = _plans(loaded, loaded.servers, profile, facts, instances)
-        for plan in plans:
-            result = apply_host_plan(plan, netns=config.host_netns)
-            console.print(f"[bold]{plan.instance}[/] ({plan.flavor}): "
-                          f"{len(result.lines())} change(s) applied")
+        built = build_and_apply(loaded, loaded.servers, get_profile(profile or loaded.profile),
+                                config, facts)
+        for plan, changes in built.applied:
+            console.print(f"[bold]{plan.instance}[/] ({plan.flavor}): {changes} change(s) applied")
             for sub in dict.fromkeys(s.text for s in plan.all_substitutions):
                 console.print(f"  [yellow]substituted[/] {sub}")
+        instances, plans = list(built.instances), [plan for plan, _ in built.applied]
         return _verify_and_report(instances, plans, LAB_HOST_NETNS, report_dir, max_seconds,
                                   fmt)
     finally:
