@@ -55,6 +55,8 @@ def test_validate_loads_the_validators_only(argv: list[str]) -> None:
     assert _heavy(modules) == []
     assert "vmqos.plan.explain.explain" not in modules
     assert "yaml" not in modules  # no scenario is read
+    # Neutron's validators load for --rule only.
+    assert any(m.startswith("vmqos.intent.neutron") for m in modules) == ("--rule" in argv)
 
 
 def test_render_loads_no_io_layer() -> None:
