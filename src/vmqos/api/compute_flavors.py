@@ -141,7 +141,7 @@ def list_flavors_detail(request: Request, who: Caller, mv: Version,
 
 @router.post("/flavors", summary="Create a flavor (admin)", response_model_exclude_unset=True)
 def create_flavor(body: FlavorCreateBody, request: Request, who: Caller,
-                  mv: Version) -> schemas.FlavorBody:
+                  mv: Version) -> schemas.FlavorResponse:
     if not who.is_admin:
         raise nova_forbidden("os_compute_api:os-flavor-manage:create")
     data = body.flavor
@@ -154,21 +154,21 @@ def create_flavor(body: FlavorCreateBody, request: Request, who: Caller,
             flavor_id=data.id, swap=data.swap, ephemeral=data.ephemeral,
             rxtx_factor=data.rxtx_factor, is_public=data.is_public,
             description=data.description)
-        return schemas.FlavorBody(flavor=flavor_view(flavor, mv, request))
+        return schemas.FlavorResponse(flavor=flavor_view(flavor, mv, request))
 
 
 @router.get("/flavors/{flavor_id}", summary="Show a flavor", response_model_exclude_unset=True)
 def show_flavor(flavor_id: str, request: Request, who: Caller,
-                mv: Version) -> schemas.FlavorBody:
+                mv: Version) -> schemas.FlavorResponse:
     with app_state(request).db.read() as session:
         flavor = _visible(compute.get_flavor(session, flavor_id), who)
-        return schemas.FlavorBody(flavor=flavor_view(flavor, mv, request))
+        return schemas.FlavorResponse(flavor=flavor_view(flavor, mv, request))
 
 
 @router.put("/flavors/{flavor_id}", summary="Update a flavor's description (admin, 2.55)",
             response_model_exclude_unset=True)
 def update_flavor(flavor_id: str, body: FlavorUpdateBody, request: Request, who: Caller,
-                  mv: Version) -> schemas.FlavorBody:
+                  mv: Version) -> schemas.FlavorResponse:
     if not mv.at_least("2.55"):
         raise ApiError(404, "The resource could not be found.")
     if not who.is_admin:
@@ -176,7 +176,7 @@ def update_flavor(flavor_id: str, body: FlavorUpdateBody, request: Request, who:
     with app_state(request).db.write() as session:
         flavor = compute.get_flavor(session, flavor_id, lock=True)
         flavor.description = body.flavor.description
-        return schemas.FlavorBody(flavor=flavor_view(flavor, mv, request))
+        return schemas.FlavorResponse(flavor=flavor_view(flavor, mv, request))
 
 
 @router.delete("/flavors/{flavor_id}", status_code=202, summary="Delete a flavor (admin)")

@@ -21,25 +21,25 @@ __all__ = [
     "EmbeddedFlavor",
     "ExtraSpecs",
     "Fault",
-    "FixedIp",
     "Flavor",
     "FlavorAccessList",
-    "FlavorBody",
     "FlavorLink",
     "FlavorList",
+    "FlavorResponse",
     "FlavorSummary",
     "FlavorSummaryList",
     "ImageLink",
     "InterfaceAttachment",
     "InterfaceAttachmentList",
+    "InterfaceFixedIp",
     "Link",
-    "PlanBody",
+    "PlanResponse",
     "SecurityGroupName",
     "Server",
-    "ServerBody",
     "ServerCreated",
-    "ServerCreatedBody",
+    "ServerCreatedResponse",
     "ServerList",
+    "ServerResponse",
     "ServerSummary",
     "ServerSummaryList",
 ]
@@ -77,7 +77,7 @@ class FlavorSummary(ResponseModel):
     description: str | None = Field(default=None, description="from microversion 2.55")
 
 
-class FlavorBody(ResponseModel):
+class FlavorResponse(ResponseModel):
     flavor: Flavor
 
 
@@ -215,7 +215,7 @@ class Server(ResponseModel):
     pinned_availability_zone: str | None = Field(default=None, description="from 2.96")
 
 
-class ServerBody(ResponseModel):
+class ServerResponse(ResponseModel):
     server: Server
 
 
@@ -241,11 +241,11 @@ class ServerCreated(ResponseModel):
     adminPass: str
 
 
-class ServerCreatedBody(ResponseModel):
+class ServerCreatedResponse(ResponseModel):
     server: ServerCreated
 
 
-class FixedIp(ResponseModel):
+class InterfaceFixedIp(ResponseModel):
     subnet_id: str | None
     ip_address: str
 
@@ -255,7 +255,7 @@ class InterfaceAttachment(ResponseModel):
     port_id: str
     net_id: str
     mac_addr: str
-    fixed_ips: list[FixedIp]
+    fixed_ips: list[InterfaceFixedIp]
     tag: str | None = Field(default=None, description="from microversion 2.70")
 
 
@@ -263,6 +263,6 @@ class InterfaceAttachmentList(ResponseModel):
     interfaceAttachments: list[InterfaceAttachment]
 
 
-class PlanBody(ResponseModel):
+class PlanResponse(ResponseModel):
     plan: dict[str, JsonValue] = Field(
         description="the document `vmqos plan --format json` prints")

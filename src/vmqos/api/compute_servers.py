@@ -191,7 +191,7 @@ def _views(session: Session, rows: Sequence[Server], mv: Microversion, who: Toke
 
 @router.post("/servers", status_code=202, summary="Create a server")
 def create_server(body: ServerCreateBody, request: Request, response: Response, who: Caller,
-                  mv: Version) -> schemas.ServerCreatedBody:
+                  mv: Version) -> schemas.ServerCreatedResponse:
     require_member(who, nova_forbidden("os_compute_api:servers:create"))
     state = app_state(request)
     data = body.server
@@ -249,7 +249,7 @@ def create_server(body: ServerCreateBody, request: Request, response: Response, 
             server.launched_at = utcnow()
         names = sorted({g.name or g.id for g in groups})
     response.headers["Location"] = f"{root_url(request)}/compute/v2.1/servers/{server.id}"
-    return schemas.ServerCreatedBody(server=schemas.ServerCreated(
+    return schemas.ServerCreatedResponse(server=schemas.ServerCreated(
         id=server.id, disk_config="MANUAL", links=links(request, "servers", server.id),
         security_groups=[schemas.SecurityGroupName(name=n) for n in names],
         adminPass=data.adminPass or secrets.token_urlsafe(9)))
@@ -304,10 +304,10 @@ def _owner_scope(who: TokenInfo) -> str | None:
 
 @router.get("/servers/{server_id}", summary="Show a server", response_model_exclude_unset=True)
 def show_server(server_id: str, request: Request, who: Caller,
-                mv: Version) -> schemas.ServerBody:
+                mv: Version) -> schemas.ServerResponse:
     with app_state(request).db.read() as session:
         row = compute.get_server(session, server_id, project_id=_owner_scope(who))
-        return schemas.ServerBody(server=_views(session, [row], mv, who, request)[0])
+        return schemas.ServerResponse(server=_views(session, [row], mv, who, request)[0])
 
 
 @router.delete("/servers/{server_id}", status_code=204, summary="Delete a server")
@@ -342,17 +342,18 @@ def _interface(port: Port, mv: Microversion) -> schemas.InterfaceAttachment:
     view = schemas.InterfaceAttachment(
         port_state=port.status, port_id=port.id, net_id=port.network_id,
         mac_addr=port.mac_address,
-        fixed_ips=[schemas.FixedIp(subnet_id=f.get("subnet_id"), ip_address=f["ip_address"])
+        fixed_ips=[schemas.InterfaceFixedIp(subnet_id=f.get("subnet_id"),
+                                            ip_address=f["ip_address"])
                    for f in port.fixed_ips])
     if mv.at_least("2.70"):
         view.tag = None
     return view
 
 
-@router.get("/servers/{server_id}/vmqos-plan", response_model=schemas.PlanBody,
+@router.get("/servers/{server_id}/vmqos-plan", response_model=schemas.PlanResponse,
             summary="The server's compute-node plan (vmqos)")
 def get_plan(server_id: str, request: Request, who: Caller, mv: Version,
-             format: str = "json") -> schemas.PlanBody | PlainTextResponse:
+             format: str = "json") -> schemas.PlanResponse | PlainTextResponse:
     """Every artifact the compute node produces for the server: libvirt domain XML, QEMU
     throttling, cgroup writes, libvirt's tc or ovs-vsctl program, ``tc show`` and the Neutron
     agent's commands per port. ``?format=text`` gives ``vmqos plan``'s text."""
@@ -368,4 +369,4 @@ def get_plan(server_id: str, request: Request, who: Caller, mv: Version,
             raise ApiError(409, f"Server {server_id} has no plan: {exc.message}") from exc
     if format == "text":
         return PlainTextResponse(render_server_plan_text(plan))
-    return schemas.PlanBody(plan=plan_json(plan))
+    return schemas.PlanResponse(plan=plan_json(plan))
