@@ -5,7 +5,9 @@ property the owner set (``hw_disk_bus``, ``owner_specified.openstack.md5`` ...),
 strings. So the model allows extra keys, typed as strings. Its fields are read by their wire
 names only (``self``, ``file``, ``schema`` are not usable Python names): an extra property
 can never be taken for a core one, and a core one wins over an extra one of the same name,
-as in Glance.
+as in Glance. The extra properties follow the core ones in the body (Glance's
+``ResponseSerializer._format_image`` starts from them; a JSON object has no order a client may
+rely on, and keeping Glance's would hide the fields from the OpenAPI schema).
 """
 
 from __future__ import annotations
