@@ -18,10 +18,16 @@ from vmqos.api.responses import ResponseModel
 
 __all__ = [
     "Address",
+    "Aggregate",
+    "AggregateList",
+    "AggregateResponse",
+    "AvailabilityZone",
+    "AvailabilityZoneList",
     "EmbeddedFlavor",
     "ExtraSpecs",
     "Fault",
     "Flavor",
+    "FlavorAccess",
     "FlavorAccessList",
     "FlavorLink",
     "FlavorList",
@@ -32,6 +38,9 @@ __all__ = [
     "InterfaceAttachment",
     "InterfaceAttachmentList",
     "InterfaceFixedIp",
+    "Keypair",
+    "KeypairList",
+    "KeypairResponse",
     "Link",
     "PlanResponse",
     "SecurityGroupName",
@@ -42,6 +51,9 @@ __all__ = [
     "ServerResponse",
     "ServerSummary",
     "ServerSummaryList",
+    "ServiceState",
+    "VolumeAttachment",
+    "ZoneState",
 ]
 
 
@@ -266,3 +278,69 @@ class InterfaceAttachmentList(ResponseModel):
 class PlanResponse(ResponseModel):
     plan: dict[str, JsonValue] = Field(
         description="the document `vmqos plan --format json` prints")
+
+
+# --- key pairs, availability zones, aggregates ------------------------------------------------
+
+
+class Keypair(ResponseModel):
+    name: str
+    public_key: str
+    fingerprint: str
+    type: str = Field(default="ssh", description="from microversion 2.2")
+    user_id: str = Field(default="", description="when created or shown")
+    created_at: str | None = Field(default=None, description="when shown")
+    deleted: bool = Field(default=False, description="when shown")
+    deleted_at: str | None = Field(default=None, description="when shown")
+    updated_at: str | None = Field(default=None, description="when shown")
+    id: int = Field(default=0, description="when shown")
+
+
+class KeypairResponse(ResponseModel):
+    keypair: Keypair
+
+
+class KeypairList(ResponseModel):
+    keypairs: list[KeypairResponse]
+
+
+class ZoneState(ResponseModel):
+    available: bool
+
+
+class ServiceState(ResponseModel):
+    available: bool
+    active: bool
+    updated_at: str | None
+
+
+class AvailabilityZone(ResponseModel):
+    zoneName: str
+    zoneState: ZoneState
+    hosts: dict[str, dict[str, ServiceState]] | None = Field(
+        description="host -> service -> state; null unless detailed")
+
+
+class AvailabilityZoneList(ResponseModel):
+    availabilityZoneInfo: list[AvailabilityZone]
+
+
+class Aggregate(ResponseModel):
+    id: int
+    name: str
+    availability_zone: str | None
+    created_at: str | None
+    updated_at: str | None
+    deleted_at: str | None
+    deleted: bool
+    hosts: list[str]
+    metadata: dict[str, str]
+    uuid: str = Field(default="", description="from microversion 2.41")
+
+
+class AggregateResponse(ResponseModel):
+    aggregate: Aggregate
+
+
+class AggregateList(ResponseModel):
+    aggregates: list[Aggregate]

@@ -16,7 +16,10 @@ from pydantic import ConfigDict, Field
 
 from vmqos.api.responses import ResponseModel
 
-__all__ = ["Image", "ImageList"]
+__all__ = [
+    "Image",
+    "ImageList",
+]
 
 _BY_WIRE_NAME = ConfigDict(validate_by_name=False, validate_by_alias=True)
 

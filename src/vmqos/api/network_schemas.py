@@ -25,17 +25,24 @@ from vmqos.api.responses import ResponseModel
 
 __all__ = [
     "RULE_MODELS",
+    "AllocationPool",
+    "AllowedAddressPair",
     "BandwidthLimitRule",
+    "DnsAssignment",
     "DscpMarkingRule",
     "Extension",
     "ExtensionList",
     "ExtensionResponse",
+    "ExtraDhcpOpt",
+    "FixedIp",
+    "HostRoute",
     "MinimumBandwidthRule",
     "MinimumPacketRateRule",
     "Network",
     "NetworkList",
     "NetworkResponse",
     "PacketRateLimitRule",
+    "ParameterRange",
     "Policy",
     "PolicyList",
     "PolicyResponse",
@@ -43,7 +50,10 @@ __all__ = [
     "PortList",
     "PortResponse",
     "QosRule",
+    "RuleTypeDetails",
+    "RuleTypeDriver",
     "RuleTypeList",
+    "RuleTypeName",
     "RuleTypeResponse",
     "SecurityGroup",
     "SecurityGroupList",
@@ -53,6 +63,7 @@ __all__ = [
     "Subnet",
     "SubnetList",
     "SubnetResponse",
+    "SupportedParameter",
 ]
 
 _ADMIN = "admins only"
