@@ -179,7 +179,8 @@ def update_flavor(flavor_id: str, body: FlavorUpdateBody, request: Request, who:
         return schemas.FlavorResponse(flavor=flavor_view(flavor, mv, request))
 
 
-@router.delete("/flavors/{flavor_id}", status_code=202, summary="Delete a flavor (admin)")
+@router.delete("/flavors/{flavor_id}", status_code=202, response_class=Response,
+               summary="Delete a flavor (admin)")
 def delete_flavor(flavor_id: str, request: Request, who: Caller, mv: Version) -> Response:
     if not who.is_admin:
         raise nova_forbidden("os_compute_api:os-flavor-manage:delete")
@@ -275,7 +276,7 @@ def update_extra_spec(flavor_id: str, key: str, request: Request, who: Caller, m
     return specs
 
 
-@router.delete("/flavors/{flavor_id}/os-extra_specs/{key}",
+@router.delete("/flavors/{flavor_id}/os-extra_specs/{key}", response_class=Response,
                summary="Delete one extra spec (admin)")
 def delete_extra_spec(flavor_id: str, key: str, request: Request, who: Caller,
                       mv: Version) -> Response:

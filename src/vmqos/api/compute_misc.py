@@ -113,7 +113,8 @@ def show_keypair(name: str, request: Request, who: Caller,
             compute.get_keypair(session, who.user_id, name), mv, full=True))
 
 
-@router.delete("/os-keypairs/{name}", summary="Delete a key pair")
+@router.delete("/os-keypairs/{name}", status_code=204, response_class=Response,
+               summary="Delete a key pair (202 before microversion 2.2)")
 def delete_keypair(name: str, request: Request, who: Caller, mv: Version) -> Response:
     with app_state(request).db.write() as session:
         compute.delete_keypair(session, who.user_id, name)
