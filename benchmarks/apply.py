@@ -4,7 +4,7 @@ Run as root from the repository root::
 
     .venv/bin/python benchmarks/apply.py [--taps N] [--json]
 
-The issue's targets (issue 3 §6), with N = 1000 taps, both directions shaped on each:
+The targets, with N = 1000 taps, both directions shaped on each:
 vmqos apply <= 1.5 x the same commands through one ``tc -batch``; vmqos apply >= 10 x faster
 than the same commands run one process per command (as libvirt runs tc); a no-op re-apply of
 all N taps <= 0.5 s. The script prints the times, the ratios and a PASS/BELOW verdict per

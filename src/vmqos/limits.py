@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vmqos.mechanism import Mechanism
 from vmqos.model import Direction, Enforcer
 from vmqos.units import BitsPerSec, Bytes, Pps
 
@@ -22,7 +23,7 @@ class Limit:
     enforcer: Enforcer
     direction: Direction
     device: str                      # the object it sits on: tap/qvo name, OVS Interface, VF
-    mechanism: str                   # host words: "htb class 1:1", "police", "linux-htb queue 0"
+    mechanism: Mechanism             # what enforces it, in the host's words
     source: str                      # the intent that asked for it
     rate: BitsPerSec | None = None   # None: no rate cap (e.g. a DSCP-only or min-only layer)
     burst: Bytes | None = None

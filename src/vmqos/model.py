@@ -16,9 +16,9 @@ receive side, so on taps the names look "swapped"; on macvtap they do not (libvi
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import Enum, StrEnum
 
-__all__ = ["Direction", "Enforcer", "VifType", "host_view"]
+__all__ = ["Direction", "Enforcer", "NeutronBackend", "VifType", "host_view"]
 
 
 class Direction(Enum):
@@ -83,6 +83,39 @@ class VifType(Enum):
     def libvirt_uses_ovsdb(self) -> bool:
         """libvirt ≥ 8.0 shapes OVS ports through ``ovs-vsctl`` instead of tc."""
         return self is VifType.OVS_BRIDGE
+
+
+class NeutronBackend(StrEnum):
+    """The Neutron QoS backend that programs a port, by vmqos's short name.
+
+    The value is what scenario files, ``VMQOS_NEUTRON_BACKEND`` and ``--backend`` say; it is
+    parsed into this enum once, at the edge, and each backend's behaviour hangs off it here or
+    in its plan module (:mod:`vmqos.plan.neutron.registry`). Definition order is the order in
+    which error messages list the backends.
+    """
+
+    OVS = "ovs"                      # ML2/OVS: neutron-openvswitch-agent
+    OVN = "ovn"                      # ML2/OVN: ovn-controller, no Neutron L2 agent
+    SRIOV = "sriovnicswitch"         # neutron-sriov-nic-agent
+    LINUXBRIDGE = "linuxbridge"      # neutron-linuxbridge-agent (removed in 26.0.0, 2025.1)
+
+    @property
+    def has_l2_agent(self) -> bool:
+        """A Neutron L2 agent applies the policy, filtering network policies with
+        ``QosRule.should_apply_to_port``; ML2/OVN decides in ``port_effective_qos_policy_id``."""
+        return self is not NeutronBackend.OVN
+
+    @property
+    def runs_ovs_vswitchd(self) -> bool:
+        """The compute node's integration bridge is ovs-vswitchd's (ML2/OVS and ML2/OVN), so a
+        tap plugged straight into br-int belongs to it."""
+        return self in (NeutronBackend.OVS, NeutronBackend.OVN)
+
+    @property
+    def tenant_network_type(self) -> str:
+        """The default ``tenant_network_types`` of the ML2 driver: OVN tunnels with Geneve,
+        the agents (devstack's defaults) with VXLAN."""
+        return "geneve" if self is NeutronBackend.OVN else "vxlan"
 
 
 class Enforcer(Enum):

@@ -4,16 +4,51 @@ The same flavor produces different artifacts on a 2018 RHEL 7 node (the seed not
 current node. Each behaviour that changed is one explicit field, and the presets name the
 combinations that exist in the wild. Nothing here is guessed at run time; host facts (issue
 #3) select or override a profile.
+
+A switch with more than two settings, or whose settings have upstream names, is an enum
+(:class:`CgroupVersion`, :class:`QemuThrottle`, :class:`Iproute2Style`, :class:`SharesPolicy`);
+a :class:`Profile` holds enum members whatever its builder passed (a preset, a CLI or API
+override, host facts), so callers compare members, never strings. The enums are ``StrEnum``:
+their JSON and text are the strings they replaced.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from enum import Enum
+from enum import Enum, StrEnum
 
 from vmqos.errors import ValidationError
 
-__all__ = ["PRESETS", "Profile", "SharesPolicy", "get_profile"]
+__all__ = [
+    "PRESETS",
+    "CgroupVersion",
+    "Iproute2Style",
+    "Profile",
+    "QemuThrottle",
+    "SharesPolicy",
+    "get_profile",
+]
+
+
+class CgroupVersion(StrEnum):
+    """Which cgroup hierarchy holds the cpu (and blkio/io) controller."""
+
+    V1 = "v1"
+    V2 = "v2"
+
+
+class QemuThrottle(StrEnum):
+    """How libvirt hands ``<iotune>`` to QEMU (libvirt qemu_command.c / qemu_process.c)."""
+
+    DRIVE = "drive"    # legacy ``-drive ...,throttling.*=`` options (pre-blockdev libvirt)
+    QMP = "qmp"        # ``block_set_io_throttle`` on the monitor after QEMU starts paused
+
+
+class Iproute2Style(StrEnum):
+    """Which generation of ``tc show`` text the host prints."""
+
+    MODERN = "modern"  # iproute2 6.x + kernel >= 4.13
+    RHEL7 = "rhel7"    # iproute2 3.10 + kernel 3.10 (the seed note)
 
 
 class SharesPolicy(Enum):
@@ -39,11 +74,9 @@ class Profile:
     libvirt_noqueue: bool
     # libvirt < 9.1 checks cputune shares against [2, 262144] at define time.
     libvirt_generic_shares_check: bool
-    # "drive": legacy -drive ...,throttling.*= options; "qmp": block_set_io_throttle after start.
-    qemu_throttle: str
-    # "rhel7": iproute2 3.10 + kernel 3.10 `tc show` text; "modern": iproute2 6.x + kernel >= 4.13.
-    iproute2: str
-    cgroup: str              # "v1" or "v2"
+    qemu_throttle: QemuThrottle
+    iproute2: Iproute2Style
+    cgroup: CgroupVersion
     systemd: bool
     # Where the v1 `cpu` controller is reached (RHEL 7 co-mounts cpu,cpuacct and the seed
     # note reads through the `cpu` symlink); /sys/fs/cgroup on v2.
@@ -54,6 +87,28 @@ class Profile:
     shares_policy: SharesPolicy
     emulator: str
     machine: str
+
+    def __post_init__(self) -> None:
+        # The one parse of the switches: overrides and host facts may name them as strings.
+        for name, kind in _SWITCHES:
+            value = getattr(self, name)
+            if not isinstance(value, kind):
+                object.__setattr__(self, name, _switch(kind, name, value))
+
+
+_SWITCHES: tuple[tuple[str, type[Enum]], ...] = (
+    ("qemu_throttle", QemuThrottle), ("iproute2", Iproute2Style), ("cgroup", CgroupVersion),
+    ("shares_policy", SharesPolicy),
+)
+
+
+def _switch(kind: type[Enum], name: str, value: object) -> Enum:
+    try:
+        return kind(value)
+    except ValueError:
+        allowed = ", ".join(str(member.value) for member in kind)
+        raise ValidationError(f"unknown {name} {value!r}; choose one of: {allowed}",
+                              key=name, value=value, allowed=allowed) from None
 
 
 PRESETS: dict[str, Profile] = {
@@ -66,9 +121,9 @@ PRESETS: dict[str, Profile] = {
             libvirt_ovs_qos=False,
             libvirt_noqueue=False,
             libvirt_generic_shares_check=True,
-            qemu_throttle="drive",
-            iproute2="rhel7",
-            cgroup="v1",
+            qemu_throttle=QemuThrottle.DRIVE,
+            iproute2=Iproute2Style.RHEL7,
+            cgroup=CgroupVersion.V1,
             systemd=True,
             cgroup_cpu_mount="/sys/fs/cgroup/cpu",
             libvirt_nested_cgroup=False,
@@ -83,9 +138,9 @@ PRESETS: dict[str, Profile] = {
             libvirt_ovs_qos=True,
             libvirt_noqueue=True,
             libvirt_generic_shares_check=False,
-            qemu_throttle="qmp",
-            iproute2="modern",
-            cgroup="v2",
+            qemu_throttle=QemuThrottle.QMP,
+            iproute2=Iproute2Style.MODERN,
+            cgroup=CgroupVersion.V2,
             systemd=True,
             cgroup_cpu_mount="/sys/fs/cgroup",
             libvirt_nested_cgroup=True,
@@ -101,9 +156,9 @@ PRESETS: dict[str, Profile] = {
             libvirt_ovs_qos=True,
             libvirt_noqueue=True,
             libvirt_generic_shares_check=True,
-            qemu_throttle="qmp",
-            iproute2="modern",
-            cgroup="v1",
+            qemu_throttle=QemuThrottle.QMP,
+            iproute2=Iproute2Style.MODERN,
+            cgroup=CgroupVersion.V1,
             systemd=False,
             cgroup_cpu_mount="/sys/fs/cgroup/cpu",
             libvirt_nested_cgroup=True,
@@ -116,7 +171,7 @@ PRESETS: dict[str, Profile] = {
 
 
 def get_profile(name: str, **overrides: object) -> Profile:
-    """A preset by name, optionally with fields replaced (``cgroup="v2"``...)."""
+    """A preset by name, optionally with fields replaced (``cgroup=CgroupVersion.V2``...)."""
     try:
         base = PRESETS[name]
     except KeyError:
@@ -133,7 +188,7 @@ def get_profile(name: str, **overrides: object) -> Profile:
         # Switching the hierarchy moves the cpu controller: v2 is unified at /sys/fs/cgroup;
         # systemd co-mounts v1 cpu,cpuacct; a v1 host without systemd (observed: libvirt 9.0 here)
         # has `cpu`.
-        mount = ("/sys/fs/cgroup" if profile.cgroup == "v2"
+        mount = ("/sys/fs/cgroup" if profile.cgroup is CgroupVersion.V2
                  else "/sys/fs/cgroup/cpu,cpuacct" if profile.systemd else "/sys/fs/cgroup/cpu")
         profile = replace(profile, cgroup_cpu_mount=mount)
     return profile

@@ -24,6 +24,12 @@ packets/s                   ``Pps``              OpenFlow meter ``pktps`` bands
 I/O operations/s            ``Iops``             Nova ``quota:disk_*_iops_sec``, QEMU
 ==========================  ===================  ==========================================
 
+Time has two units: ``Microseconds`` (the CFS period and quota in Nova's
+``quota:cpu_period``/``quota:cpu_quota``, libvirt's ``<period>``/``<quota>``, cgroup v1
+``cpu.cfs_period_us``/``cpu.cfs_quota_us`` and v2 ``cpu.max``) and ``Ticks`` of the packet
+scheduler's clock (``/proc/net/psched``; tc stores HTB and police bursts as the ticks they
+last at their rate, :mod:`vmqos.plan.kernel.psched`).
+
 The types are ``NewType`` over ``int`` so that mypy keeps them apart at no run-time cost (the
 explain path handles hundreds of thousands of ports per second). Every conversion between them
 lives in this module and nowhere else.
@@ -45,6 +51,12 @@ MbitPerSec = NewType("MbitPerSec", int)
 Kpps = NewType("Kpps", int)
 Pps = NewType("Pps", int)
 Iops = NewType("Iops", int)
+
+# --- time: CFS periods and quotas, packet-scheduler ticks ----------------------------------
+
+Microseconds = NewType("Microseconds", int)
+Ticks = NewType("Ticks", int)
+Seconds = NewType("Seconds", int)      # how long a QEMU ``*_max`` burst may last
 
 # --- to the common units used by explain: bits/s for rates, bytes for bursts -------------
 

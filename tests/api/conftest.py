@@ -17,7 +17,6 @@ import pwd
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -32,16 +31,15 @@ import httpx
 import pytest
 import uvicorn
 
+from support.proc import VENV_BIN
 from vmqos.api.app import create_app
 from vmqos.api.settings import Settings
-from vmqos.model import VifType
+from vmqos.model import NeutronBackend, VifType
 from vmqos.store.db import Database, sqlite_url
 from vmqos.store.identity import ensure_admin
 
 REPO = Path(__file__).resolve().parents[2]
-VENV_BIN = Path(sys.executable).parent
 OPENSTACK = VENV_BIN / "openstack"
-SEED_NOTE = REPO / "tests" / "fixtures" / "seed" / "nova-neutron-qos-note.md"
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 ADMIN_PASSWORD = "vmqos-test-admin"
 
@@ -140,7 +138,7 @@ def start_server(data_dir: Path, *, database_url: str | None = None, profile: st
                  backend: str = "ovs", token_ttl: int = 3600) -> RunningServer:
     settings = Settings(database_url=database_url or sqlite_url(data_dir), data_dir=data_dir,
                         token_ttl=timedelta(seconds=token_ttl), profile=profile,
-                        neutron_backend=backend, vif_type=VifType.OVS_BRIDGE)
+                        neutron_backend=NeutronBackend(backend), vif_type=VifType.OVS_BRIDGE)
     data_dir.mkdir(parents=True, exist_ok=True)
     bootstrap_admin(settings.database_url)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

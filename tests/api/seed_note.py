@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import re
 import shlex
-from pathlib import Path
 
-SEED_NOTE = Path(__file__).resolve().parents[1] / "fixtures" / "seed" / "nova-neutron-qos-note.md"
+from support.seed import NOTE
+
 _PROMPT = re.compile(r"^\[stack@director [^\]]*\]\$ ")
 
 __all__ = ["note_commands", "note_table", "parse_table"]
 
 
 def _lines() -> list[str]:
-    return SEED_NOTE.read_text(encoding="utf-8").splitlines()
+    return NOTE.read_text(encoding="utf-8").splitlines()
 
 
 def note_commands() -> list[str]:

@@ -10,14 +10,15 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .conftest import VENV_BIN, Cloud, free_port
+from support.proc import vmqos_exe
 
-VMQOS = str(VENV_BIN / "vmqos")
+from .conftest import OPENSTACK, Cloud, free_port
+
 REPO = Path(__file__).resolve().parents[2]
 
 
 def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([VMQOS, *args], capture_output=True, text=True, timeout=120,
+    return subprocess.run([vmqos_exe(), *args], capture_output=True, text=True, timeout=120,
                           env=env, cwd=REPO, check=False)
 
 
@@ -40,7 +41,7 @@ def test_bootstrap_is_idempotent_and_prints_what_the_client_accepts(
     again = _run("bootstrap", "--db", db, "--url", cloud.url, "--password", password)
     assert again.returncode == 0 and "export OS_PASSWORD=" + password in again.stdout
     env = _clouds_env(tmp_path, first.stdout)
-    listed = subprocess.run([str(VENV_BIN / "openstack"), "--os-cloud", "mine", "flavor",
+    listed = subprocess.run([str(OPENSTACK), "--os-cloud", "mine", "flavor",
                              "list", "-f", "json"], capture_output=True, text=True, env=env,
                             timeout=120, check=False)
     assert listed.returncode == 0, listed.stderr

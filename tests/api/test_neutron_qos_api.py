@@ -1,7 +1,8 @@
-"""Neutron QoS over HTTP: the API test vectors of spec neutron_qos.md §6.1, status and body.
+"""Neutron QoS over HTTP: status and body, as Neutron answers them.
 
-Each row of the spec's table is one case here, sent to a real server on loopback with httpx;
-the expected status, Neutron exception type and message come from the spec verbatim.
+Each case is sent to a real server on loopback with httpx; the expected status, Neutron
+exception type and message are Neutron's verbatim (neutron-lib api/definitions/qos.py
+validators, neutron services/qos/qos_plugin.py, objects/qos/qos_policy_validator.py).
 """
 
 from __future__ import annotations

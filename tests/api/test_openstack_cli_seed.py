@@ -32,22 +32,28 @@ from typing import Any
 
 import httpx
 import pytest
-import yaml
 
-from vmqos.cli.output import dump_json, explanation_json, to_jsonable
+from support.proc import vmqos_exe
+from support.seed import seed_scenario
+from vmqos.cli.console import dump_json, to_jsonable
+from vmqos.cli.output import explanation_json
 from vmqos.intent.neutron.model import QosPolicy, RuleType
 from vmqos.intent.neutron.network import Network, Port
 from vmqos.intent.neutron.rules import API_ATTRIBUTES, parse_rule
 from vmqos.intent.nova.flavor import Flavor
 from vmqos.intent.scenario import Scenario, Server
-from vmqos.intent.scenario_parse import parse_scenario
-from vmqos.model import VifType
+from vmqos.model import NeutronBackend, VifType
 from vmqos.plan.explain.explain import explain_scenario
 from vmqos.plan.server_plan import compile_server_plan
 from vmqos.profile import get_profile
 
-from .conftest import OPENSTACK, REPO, VENV_BIN, free_port
+from .conftest import OPENSTACK, free_port
 from .seed_note import argv, note_commands, note_table, parse_table
+
+# The module's fixture drives the seed note's ~30 `openstack` commands (each a real client
+# process, about 1.5 s of start-up here) before its first test: on a loaded two-core machine
+# that alone passed the default 120 s timeout.
+pytestmark = pytest.mark.slow
 
 PASSWORD = "seed-admin"
 # The note's networks; their subnets hold the addresses its `server create` tables show.
@@ -95,7 +101,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     data_dir = tmp_path_factory.mktemp("serve")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    vmqos = str(VENV_BIN / "vmqos")
+    vmqos = vmqos_exe()
     openrc = subprocess.run([vmqos, "bootstrap", "--data-dir", str(data_dir), "--url", url,
                              "--password", PASSWORD, "--output", "openrc"], capture_output=True,
                             text=True, timeout=60, check=True).stdout
@@ -194,7 +200,8 @@ def test_flavor_show_prints_the_notes_table(seeded: Seeded, flavor: str) -> None
     seed = note_table(f"openstack flavor show {flavor}")
     assert printed["properties"] == seed["properties"]
     # The current client adds `description` (None below 2.55) and prints swap 0 as `0`
-    # where Pike's printed Nova's raw "" (spec openstack_api.md §7); ids are the server's.
+    # where Pike's printed Nova's raw "" (observed with openstackclient 10.5.0); ids are the
+    # server's.
     assert set(printed) == set(seed) | {"description"}
     for field in set(seed) - {"id", "swap"}:
         assert printed[field] == seed[field], field
@@ -280,7 +287,7 @@ def _equivalent_scenario(api: httpx.Client, server: dict[str, Any]) -> Scenario:
                                     ram=flavor["ram"], disk=flavor["disk"], id=flavor["id"],
                                     extra_specs=flavor["extra_specs"]),),
                     policies=tuple(policies), networks=tuple(networks.values()),
-                    ports=tuple(ports), servers=(value,), neutron_backend="ovs",
+                    ports=tuple(ports), servers=(value,), neutron_backend=NeutronBackend.OVS,
                     profile=PROFILE)
 
 
@@ -302,10 +309,6 @@ def test_vmqos_plan_is_the_cores_plan(seeded: Seeded, name: str) -> None:
     assert got.json()["plan"] == to_jsonable(expected)
 
 
-def _seed_scenario() -> Scenario:
-    return parse_scenario(yaml.safe_load((REPO / "examples" / "seed.yaml").read_text()))
-
-
 @pytest.mark.parametrize("name", SERVERS)
 def test_vmqos_plan_reproduces_the_seed_lab(seeded: Seeded, name: str) -> None:
     """Per interface, libvirt's tc program, the `tc show` text and the OVS agent's commands
@@ -313,7 +316,7 @@ def test_vmqos_plan_reproduces_the_seed_lab(seeded: Seeded, name: str) -> None:
     with seeded.served.api() as api:
         plan = api.get(f"/compute/v2.1/servers/{_server(api, name)['id']}/vmqos-plan").json()[
             "plan"]
-    seed = _seed_scenario()
+    seed = seed_scenario()
     want = to_jsonable(compile_server_plan(seed, next(s for s in seed.servers if s.name == name),
                                            get_profile(PROFILE)))
     assert plan["domain"]["cputune"] == want["domain"]["cputune"]
@@ -342,19 +345,19 @@ def _normalised(data: dict[str, Any], ids: dict[str, str]) -> Any:
 def test_explain_cloud_reads_the_seed_lab_back(seeded: Seeded, tmp_path: Path) -> None:
     """`vmqos explain --cloud` over openstacksdk explains what `vmqos explain seed.yaml`
     explains: same layers, effective limits and findings for every port and direction."""
-    clouds = subprocess.run([str(VENV_BIN / "vmqos"), "bootstrap", "--data-dir",
+    clouds = subprocess.run([vmqos_exe(), "bootstrap", "--data-dir",
                              str(seeded.served.data_dir), "--url", seeded.served.url,
                              "--password", PASSWORD, "--output", "clouds.yaml"],
                             capture_output=True, text=True, timeout=60, check=True).stdout
     (tmp_path / "clouds.yaml").write_text(clouds)
     env = {**seeded.served.env, "OS_CLIENT_CONFIG_FILE": str(tmp_path / "clouds.yaml")}
     env = {k: v for k, v in env.items() if not k.startswith("OS_") or k.endswith("FILE")}
-    done = subprocess.run([str(VENV_BIN / "vmqos"), "explain", "--cloud", "vmqos",
+    done = subprocess.run([vmqos_exe(), "explain", "--cloud", "vmqos",
                            "--profile", PROFILE, "--format", "json"], capture_output=True,
                           text=True, env=env, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     ours = json.loads(done.stdout)
-    seed = _seed_scenario()
+    seed = seed_scenario()
     theirs = explanation_json(explain_scenario(seed, get_profile(PROFILE)))
     ids: dict[str, str] = {}
     with seeded.served.api() as api:

@@ -10,15 +10,14 @@ Two ways to run the CLI:
   click's stream isolation, in this process: same argument parsing, same error boundary, same
   output, in milliseconds. Everything else uses it.
 
-Literal expectations come from the spec test vectors (/work/shared/spec) and the seed lab note
-(tests/fixtures/seed/), which ``note_output`` reads verbatim.
+Literal expectations come from upstream's own test vectors (libvirt's, Nova's, Neutron's; each
+test says whose) and the seed lab (tests/support/seed.py, which reads the note verbatim).
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -28,22 +27,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from support import seed
+from support.proc import vmqos_exe as installed_vmqos
 from vmqos.cli.main import main
 
 REPO = Path(__file__).resolve().parents[2]
-SEED_YAML = REPO / "examples" / "seed.yaml"
-SEED_DIR = REPO / "tests" / "fixtures" / "seed"
-SEED_NOTE = SEED_DIR / "nova-neutron-qos-note.md"
-VENV_BIN = Path(sys.executable).parent
 
-# The seed's m1.resquota flavor properties (the note's `openstack flavor set` command).
-SEED_INBOUND = ("quota:vif_inbound_average=32768", "quota:vif_inbound_peak=65536",
-                "quota:vif_inbound_burst=131072")
-SEED_OUTBOUND = ("quota:vif_outbound_average=32768", "quota:vif_outbound_peak=65536",
-                 "quota:vif_outbound_burst=131072")
-SEED_DISK = ("quota:disk_read_bytes_sec=1000000", "quota:disk_write_bytes_sec=1024000")
-
-_PROMPT = "[root@comp-1 ~]# "
+# The seed's m1.resquota flavor properties, per knob, as `--property` takes them.
+SEED_INBOUND = seed.properties("quota:vif_inbound_")
+SEED_OUTBOUND = seed.properties("quota:vif_outbound_")
+SEED_DISK = seed.properties("quota:disk_")
 
 
 @dataclass(frozen=True)
@@ -77,41 +70,17 @@ def assert_user_error(code: int, stderr: str, *needles: str) -> str:
     return lines[0].removeprefix("vmqos: error: ")
 
 
-def note_output(command: str) -> list[str]:
-    """The lines the seed note shows under ``[root@comp-1 ~]# <command>``, verbatim."""
-    lines = SEED_NOTE.read_text(encoding="utf-8").splitlines()
-    start = lines.index(_PROMPT + command) + 1
-    out: list[str] = []
-    for line in lines[start:]:
-        if line.startswith(("```", _PROMPT)):
-            return out
-        out.append(line)
-    raise AssertionError(f"unterminated block after {command!r} in the seed note")
-
-
-def seed_drive_option() -> str:
-    """The ``-drive`` option of the seed's m1.resquota QEMU command line, verbatim."""
-    argv = (SEED_DIR / "qemu-m1.resquota.txt").read_text(encoding="utf-8").split()
-    return argv[argv.index("-drive") + 1]
-
-
 def normalise_direct_packets(line: str) -> str:
-    # `direct_packets_stat` counts packets that bypassed the classes: traffic-dependent, not
-    # configuration (nova_libvirt.md §3.5); the seed shows 1, a fresh render 0.
+    # `direct_packets_stat` counts packets that bypassed the classes (the kernel's
+    # sch_htb.c direct_pkts): traffic-dependent, not configuration; the seed shows 1, a fresh
+    # render 0.
     return re.sub(r"direct_packets_stat \d+", "direct_packets_stat N", line)
 
 
 @pytest.fixture(scope="session")
-def vmqos_exe() -> str:
-    exe = shutil.which("vmqos", path=str(VENV_BIN))
-    if exe is None:  # a missing install step must fail, not skip
-        pytest.fail(f"the vmqos entry point is not installed in {VENV_BIN}: run `bash test.sh`")
-    return exe
-
-
-@pytest.fixture(scope="session")
-def run_vmqos(vmqos_exe: str) -> Callable[..., subprocess.CompletedProcess[str]]:
+def run_vmqos() -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run the installed ``vmqos`` in a real process, from the repository root."""
+    vmqos_exe = installed_vmqos()
     env = {**os.environ, "PYTHONIOENCODING": "utf-8", "COLUMNS": "120"}
 
     def run(*args: str | Path) -> subprocess.CompletedProcess[str]:

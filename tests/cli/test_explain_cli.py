@@ -15,7 +15,10 @@ from typing import Any
 
 import pytest
 
-from .conftest import SEED_YAML, Outcome, assert_user_error, seed_drive_option
+from support.seed import SCENARIO_YAML as SEED_YAML
+from support.seed import qemu_drive_option
+
+from .conftest import Outcome, assert_user_error
 
 Run = Callable[..., Outcome]
 Proc = Callable[..., subprocess.CompletedProcess[str]]
@@ -73,7 +76,8 @@ def test_explain_vm_resquota_first_port(vmqos: Run) -> None:
     assert port["policy"] == "bw-limiter"
 
     # From the VM: bw-limiter's 3000 kbit/s, burst 300 kbit = 38400 bytes (OVS ingress
-    # policing, neutron_qos.md §6.3); the flavor's 262 Mbit/s tc police is gone (ovs-vswitchd
+    # policing counts a burst kilobit as 1024 bits: OVS lib/netdev-linux.c
+    # netdev_linux_set_policing); the flavor's 262 Mbit/s tc police is gone (ovs-vswitchd
     # removed libvirt's ingress qdisc) and is listed as overridden.
     outbound = port["outbound"]
     effective = outbound["effective"]
@@ -144,7 +148,7 @@ def test_plan_vm_resquota(vmqos: Run) -> None:
     assert (out.code, out.stderr) == (0, "")
     lines = out.lines
     # The seed's own QEMU option, verbatim (same instance UUID).
-    assert "-drive " + seed_drive_option() in lines
+    assert "-drive " + qemu_drive_option("m1.resquota") in lines
     start = lines.index(SEED_TAP_INBOUND_TC[0])
     assert lines[start:start + 6] == SEED_TAP_INBOUND_TC
     assert ("echo 512 > '/sys/fs/cgroup/cpu/machine.slice/"

@@ -1,6 +1,7 @@
-"""End-to-end tests of ``vmqos render``: each subcommand against the literal spec vectors
-(nova_libvirt.md §2.6, §6.2, §6.3, §6.5, §6.7–6.9; neutron_qos.md §6.3–6.6) and the seed note,
-in text and ``--format json``, plus the exit-code contract through the real process."""
+"""End-to-end tests of ``vmqos render``: each subcommand against literal vectors (libvirt's
+own unit tests, what libvirt 9.0, iproute2 6.1 and QEMU 7.2 did on this host, Nova's and
+Neutron's code, each named where it is used) and the seed note, in text and ``--format json``,
+plus the exit-code contract through the real process."""
 
 from __future__ import annotations
 
@@ -13,6 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from support.libvirt_vectors import DEV, VM_UUID
+from support.libvirt_vectors import VECTORS as LIBVIRT_VECTORS
+from support.seed import note_output, qemu_drive_option
+
 from .conftest import (
     SEED_DISK,
     SEED_INBOUND,
@@ -20,9 +25,7 @@ from .conftest import (
     Outcome,
     assert_user_error,
     normalise_direct_packets,
-    note_output,
     props,
-    seed_drive_option,
 )
 
 Run = Callable[..., Outcome]
@@ -46,13 +49,14 @@ def _sections(text: str) -> dict[str, list[str]]:
 
 
 def _collapsed(xml: str) -> str:
-    """XML with the indentation between tags removed, to compare against spec fragments."""
+    """XML with the indentation between tags removed, to compare against literal fragments."""
     return re.sub(r">\s+<", "><", xml)
 
 
 # --------------------------------------------------------------------------------------------
-# render tc — nova_libvirt.md §6.3 (TAP interface tapX, swapped) and §2.6 (libvirt's unit
-# test vectors on eth0). The default --vif-type is `bridge` (OVS hybrid plug: a tap).
+# render tc — libvirt's virNetDevBandwidthSet (src/util/virnetdevbandwidth.c) on a tap `tapX`
+# (swapped) and on macvtap, and libvirt's unit-test vectors on eth0. The default --vif-type is
+# `bridge` (OVS hybrid plug: a tap).
 
 SEED_TC_TAPX = [
     "tc qdisc del dev tapX root",
@@ -66,15 +70,15 @@ SEED_TC_TAPX = [
 
 TC_VECTORS: dict[str, tuple[tuple[str, ...], tuple[str, ...], list[str]]] = {
     # id: (properties, extra options, expected stdout lines)
-    "6.3 inbound 32768/65536/131072": (SEED_INBOUND, ("--dev", "tapX"), SEED_TC_TAPX),
-    "6.3 outbound 32768/65536/131072": (SEED_OUTBOUND, ("--dev", "tapX"), [
+    "tap inbound 32768/65536/131072": (SEED_INBOUND, ("--dev", "tapX"), SEED_TC_TAPX),
+    "tap outbound 32768/65536/131072": (SEED_OUTBOUND, ("--dev", "tapX"), [
         "tc qdisc del dev tapX root",
         "tc qdisc del dev tapX ingress",
         "tc qdisc add dev tapX ingress",
         "tc filter add dev tapX parent ffff: protocol all u32 match u32 0 0 police rate "
         "32768kbps burst 131072kb mtu 64kb drop flowid :1",
     ]),
-    "6.3 outbound 32768 (burst defaults to average)": (
+    "tap outbound 32768 (burst defaults to average)": (
         ("quota:vif_outbound_average=32768",), ("--dev", "tapX"), [
             "tc qdisc del dev tapX root",
             "tc qdisc del dev tapX ingress",
@@ -82,19 +86,19 @@ TC_VECTORS: dict[str, tuple[tuple[str, ...], tuple[str, ...], list[str]]] = {
             "tc filter add dev tapX parent ffff: protocol all u32 match u32 0 0 police rate "
             "32768kbps burst 32768kb mtu 64kb drop flowid :1",
         ]),
-    "6.3 outbound 0 still polices": (("quota:vif_outbound_average=0",), ("--dev", "tapX"), [
+    "tap outbound 0 still polices": (("quota:vif_outbound_average=0",), ("--dev", "tapX"), [
         "tc qdisc del dev tapX root",
         "tc qdisc del dev tapX ingress",
         "tc qdisc add dev tapX ingress",
         "tc filter add dev tapX parent ffff: protocol all u32 match u32 0 0 police rate "
         "0kbps burst 0kb mtu 64kb drop flowid :1",
     ]),
-    "6.3 inbound average 0 peak 100: no add commands": (
+    "tap inbound average 0 peak 100: no add commands": (
         ("quota:vif_inbound_average=0", "quota:vif_inbound_peak=100"), ("--dev", "tapX"), [
             "tc qdisc del dev tapX root",
             "tc qdisc del dev tapX ingress",
         ]),
-    "6.3 both directions on a tap": (
+    "tap both directions": (
         ("quota:vif_inbound_average=100", "quota:vif_inbound_peak=200",
          "quota:vif_inbound_burst=300", "quota:vif_outbound_average=10",
          "quota:vif_outbound_peak=20", "quota:vif_outbound_burst=30"), ("--dev", "tapX"), [
@@ -109,7 +113,7 @@ TC_VECTORS: dict[str, tuple[tuple[str, ...], tuple[str, ...], list[str]]] = {
             "tc filter add dev tapX parent ffff: protocol all u32 match u32 0 0 police rate "
             "10kbps burst 30kb mtu 64kb drop flowid :1",
         ]),
-    "6.3 both directions on macvtap (not swapped)": (
+    "macvtap both directions (not swapped)": (
         ("quota:vif_inbound_average=100", "quota:vif_inbound_peak=200",
          "quota:vif_inbound_burst=300", "quota:vif_outbound_average=10",
          "quota:vif_outbound_peak=20", "quota:vif_outbound_burst=30"),
@@ -125,57 +129,14 @@ TC_VECTORS: dict[str, tuple[tuple[str, ...], tuple[str, ...], list[str]]] = {
             "tc filter add dev tapX parent ffff: protocol all u32 match u32 0 0 police rate "
             "100kbps burst 300kb mtu 64kb drop flowid :1",
         ]),
-    "2.6 inbound 1024": (("quota:vif_inbound_average=1024",), ("--dev", "eth0"), [
-        "tc qdisc del dev eth0 root",
-        "tc qdisc del dev eth0 ingress",
-        "tc qdisc add dev eth0 root handle 1: htb default 1",
-        "tc class add dev eth0 parent 1: classid 1:1 htb rate 1024kbps quantum 87",
-        "tc qdisc add dev eth0 parent 1:1 handle 2: sfq perturb 10",
-        "tc filter add dev eth0 parent 1:0 protocol all prio 1 handle 1 fw flowid 1",
-    ]),
-    "2.6 outbound 1024": (("quota:vif_outbound_average=1024",), ("--dev", "eth0"), [
-        "tc qdisc del dev eth0 root",
-        "tc qdisc del dev eth0 ingress",
-        "tc qdisc add dev eth0 ingress",
-        "tc filter add dev eth0 parent ffff: protocol all u32 match u32 0 0 police rate "
-        "1024kbps burst 1024kb mtu 64kb drop flowid :1",
-    ]),
-    # §2.6 also has floor='3' on the inbound side; `floor` is not a flavor key (Nova rejects
-    # quota:vif_inbound_floor, §6.1) and virNetDevBandwidthSet ignores it anyway.
-    "2.6 inbound 1/2/4 outbound 5/6/7": (
-        ("quota:vif_inbound_average=1", "quota:vif_inbound_peak=2",
-         "quota:vif_inbound_burst=4", "quota:vif_outbound_average=5",
-         "quota:vif_outbound_peak=6", "quota:vif_outbound_burst=7"), ("--dev", "eth0"), [
-            "tc qdisc del dev eth0 root",
-            "tc qdisc del dev eth0 ingress",
-            "tc qdisc add dev eth0 root handle 1: htb default 1",
-            "tc class add dev eth0 parent 1: classid 1:1 htb rate 1kbps ceil 2kbps burst 4kb "
-            "quantum 1",
-            "tc qdisc add dev eth0 parent 1:1 handle 2: sfq perturb 10",
-            "tc filter add dev eth0 parent 1:0 protocol all prio 1 handle 1 fw flowid 1",
-            "tc qdisc add dev eth0 ingress",
-            "tc filter add dev eth0 parent ffff: protocol all u32 match u32 0 0 police rate "
-            "5kbps burst 7kb mtu 64kb drop flowid :1",
-        ]),
-    "2.6 uint32 max both ways": (
-        ("quota:vif_inbound_average=4294967295", "quota:vif_outbound_average=4294967295"),
-        ("--dev", "eth0"), [
-            "tc qdisc del dev eth0 root",
-            "tc qdisc del dev eth0 ingress",
-            "tc qdisc add dev eth0 root handle 1: htb default 1",
-            "tc class add dev eth0 parent 1: classid 1:1 htb rate 4294967295kbps "
-            "quantum 366503875",
-            "tc qdisc add dev eth0 parent 1:1 handle 2: sfq perturb 10",
-            "tc filter add dev eth0 parent 1:0 protocol all prio 1 handle 1 fw flowid 1",
-            "tc qdisc add dev eth0 ingress",
-            "tc filter add dev eth0 parent ffff: protocol all u32 match u32 0 0 police rate "
-            "4294967295kbps burst 4194303kb mtu 64kb drop flowid :1",
-        ]),
-    "2.6 no bandwidth: no commands": ((), ("--dev", "eth0"), []),
-    # §6.2: Nova writes no <bandwidth> for vhost-user and host devices, so libvirt runs no tc.
-    "6.2 vhostuser: no bandwidth": (SEED_INBOUND, ("--dev", "tapX", "--vif-type", "vhostuser"),
+    # libvirt's own vectors (tests/virnetdevbandwidthtest.c) on eth0.
+    **{f"libvirt {v.name}": (v.properties, ("--dev", DEV), list(v.tc))
+       for v in LIBVIRT_VECTORS if v.element},
+    # Nova writes no <bandwidth> for vhost-user and host devices (nova virt/libvirt/vif.py,
+    # bug 1814882), so libvirt runs no tc.
+    "vhostuser: no bandwidth": (SEED_INBOUND, ("--dev", "tapX", "--vif-type", "vhostuser"),
                                     []),
-    "6.2 hostdev: no bandwidth": (SEED_INBOUND, ("--dev", "tapX", "--vif-type", "hostdev"), []),
+    "hostdev: no bandwidth": (SEED_INBOUND, ("--dev", "tapX", "--vif-type", "hostdev"), []),
 }
 
 
@@ -191,7 +152,8 @@ def test_render_tc_vectors(vmqos: Run, case: str) -> None:
 @pytest.mark.parametrize("vif_type", ["bridge", "ethernet"])
 def test_render_tc_taps_are_swapped_like_the_default(vmqos: Run, vif_type: str) -> None:
     """The default --vif-type is `bridge` (a tap); a bare tap (`ethernet`) is swapped too:
-    inbound becomes the tap's root htb (§2.2)."""
+    inbound becomes the tap's root htb (libvirt passes swapped = not
+    virDomainNetTypeSharesHostView to virNetDevBandwidthSet)."""
     default = vmqos("render", "tc", *props(*SEED_INBOUND), "--dev", "tapX")
     explicit = vmqos("render", "tc", *props(*SEED_INBOUND), "--dev", "tapX",
                      "--vif-type", vif_type)
@@ -221,8 +183,8 @@ def test_render_tc_json(vmqos: Run) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# render tc-show — the seed note's `tc ... show` text (RHEL 7 iproute 3.10) and nova_libvirt.md
-# §6.9 (iproute2 6.1), §6.5.
+# render tc-show — the seed note's `tc ... show` text (RHEL 7 iproute 3.10) and what iproute2 6.1
+# prints here (tc/q_htb.c htb_print_opt, tc/tc_util.c sprint_rate/sprint_size).
 
 SEED_TAP = "tapbb8410ad-a0"
 SEED_NORMAL_TAP = "tapb614c1d3-75"
@@ -283,7 +245,8 @@ def test_tc_show_seed_normal_flavor_port_is_the_notes(vmqos: Run) -> None:
     assert sections[f"tc class show dev {SEED_NORMAL_TAP}"] == []
 
 
-# §6.9, second block: iproute2 6.1 + modern kernel, trailing spaces included.
+# The seed's inbound on iproute2 6.1 + a modern kernel (htb and class lines observed here, sfq
+# and fw from iproute2 q_sfq.c/f_fw.c: this kernel has neither), trailing spaces included.
 MODERN_SEED_SHOW = {
     "tc qdisc show dev tapX": [
         "qdisc htb 1: root refcnt 2 r2q 10 default 0x1 direct_packets_stat 0 direct_qlen 1000",
@@ -300,7 +263,7 @@ MODERN_SEED_SHOW = {
 }
 
 
-def test_tc_show_modern_inbound_only_is_spec_6_9(vmqos: Run) -> None:
+def test_tc_show_modern_inbound_only(vmqos: Run) -> None:
     out = vmqos("render", "tc-show", "--iproute2", "modern", *props(*SEED_INBOUND),
                 "--dev", "tapX")
     assert (out.code, out.stderr) == (0, "")
@@ -319,7 +282,8 @@ def test_tc_show_sfq_quantum_follows_mtu(vmqos: Run, mtu: str, quantum: str) -> 
             "perturb 10sec ") in out.lines
 
 
-# §6.5: `tc class show` suffix after `prio 0 ` for `htb rate <A>kbps[ ceil <P>kbps][ burst <B>kb]`.
+# `tc class show` suffix after `prio 0 ` for `htb rate <A>kbps[ ceil <P>kbps][ burst <B>kb]`, as
+# real tc 6.1 printed it on this host.
 CLASS_SHOW = [
     ("32768", "65536", "131072", "rate 262144Kbit ceil 524288Kbit burst 128Mb cburst 1572b"),
     ("32768", None, None, "rate 262144Kbit ceil 262144Kbit burst 1572b cburst 1572b"),
@@ -331,7 +295,7 @@ CLASS_SHOW = [
 
 
 @pytest.mark.parametrize(("average", "peak", "burst", "suffix"), CLASS_SHOW)
-def test_tc_show_class_line_spec_6_5(vmqos: Run, average: str, peak: str | None,
+def test_tc_show_class_line_as_tc_6_1_prints_it(vmqos: Run, average: str, peak: str | None,
                                      burst: str | None, suffix: str) -> None:
     specs = [f"quota:vif_inbound_average={average}"]
     specs += [f"quota:vif_inbound_peak={peak}"] if peak else []
@@ -351,8 +315,8 @@ def test_tc_show_json_is_the_text_by_kind(vmqos: Run) -> None:
 
 def test_ovs_port_under_modern_profile_gets_no_libvirt_tc(vmqos: Run) -> None:
     """With libvirt >= 8.0 (profile `modern`) an OVS virtualport is shaped with ovs-vsctl,
-    not tc (nova_libvirt.md §2.5): `render tc` prints no command (stdout stays one tc command
-    per line) and says why on stderr; `render tc-show` shows no htb/sfq tree."""
+    not tc (virNetDevOpenvswitchInterfaceSetQos): `render tc` prints no command (stdout stays
+    one tc command per line) and says why on stderr; `render tc-show` shows no htb/sfq tree."""
     args = (*props(*SEED_INBOUND), "--dev", "tapX", "--vif-type", "ovs", "--profile", "modern")
     program = vmqos("render", "tc", *args)
     assert program.code == 0
@@ -363,10 +327,8 @@ def test_ovs_port_under_modern_profile_gets_no_libvirt_tc(vmqos: Run) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# render ovs-libvirt — §2.6's OVS variant (VM UUID c1018351-...) and §6.3's OVS port vector.
-
-VM_UUID = "c1018351-a229-4209-9faf-42446e0b53e5"
-
+# render ovs-libvirt — libvirt's unit-test vectors, OVS variant (VM UUID c1018351-...), and the
+# OVS port of a flavor with the seed's inbound (virNetDevOpenvswitchInterfaceSetQos).
 
 def _ids(dev: str, uuid: str = VM_UUID) -> str:
     return f"'external-ids:vm-id=\"{uuid}\"' 'external-ids:ifname=\"{dev}\"'"
@@ -384,34 +346,10 @@ def _set_qos(dev: str, other_config: str) -> str:
 
 
 OVS_LIBVIRT_VECTORS: dict[str, tuple[tuple[str, ...], str, list[str]]] = {
-    "2.6 inbound 1024": (("quota:vif_inbound_average=1024",), "eth0", [
-        *_finds("eth0"),
-        _set_qos("eth0", "other_config:min-rate=8192000"),
-        "ovs-vsctl --timeout=5 set Interface eth0 ingress_policing_rate=0 "
-        "ingress_policing_burst=0",
-    ]),
-    "2.6 outbound 1024": (("quota:vif_outbound_average=1024",), "eth0", [
-        *_finds("eth0"),
-        "ovs-vsctl --timeout=5 set Interface eth0 ingress_policing_rate=8192",
-    ]),
-    "2.6 inbound 1/2/4 outbound 5/6/7": (
-        ("quota:vif_inbound_average=1", "quota:vif_inbound_peak=2",
-         "quota:vif_inbound_burst=4", "quota:vif_outbound_average=5",
-         "quota:vif_outbound_peak=6", "quota:vif_outbound_burst=7"), "eth0", [
-            *_finds("eth0"),
-            _set_qos("eth0", "other_config:min-rate=8000 other_config:burst=32768 "
-                             "other_config:max-rate=16000"),
-            "ovs-vsctl --timeout=5 set Interface eth0 ingress_policing_rate=40 "
-            "ingress_policing_burst=56",
-        ]),
-    "2.6 uint32 max both ways": (
-        ("quota:vif_inbound_average=4294967295", "quota:vif_outbound_average=4294967295"),
-        "eth0", [
-            *_finds("eth0"),
-            _set_qos("eth0", "other_config:min-rate=34359738360000"),
-            "ovs-vsctl --timeout=5 set Interface eth0 ingress_policing_rate=34359738360",
-        ]),
-    "6.3 OVS port": (
+    # libvirt's own vectors (tests/virnetdevbandwidthtest.c, OVS variant) on eth0.
+    **{f"libvirt {v.name}": (v.properties, DEV, list(v.ovs))
+       for v in LIBVIRT_VECTORS if v.element},
+    "OVS port, seed inbound, outbound 32768/-/131072": (
         (*SEED_INBOUND, "quota:vif_outbound_average=32768", "quota:vif_outbound_burst=131072"),
         "IF", [
             *_finds("IF"),
@@ -443,7 +381,8 @@ def test_render_ovs_libvirt_vm_uuid(vmqos: Run) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# render domain-xml — §6.2 fragments, the seed's <cputune>/<bandwidth> text.
+# render domain-xml — Nova's fragments (nova tests/unit/virt/libvirt test_config.py,
+# test_vif.py), the seed's <cputune>/<bandwidth> text.
 
 CPU_SPECS = ("quota:cpu_shares=2048", "quota:cpu_period=100000", "quota:cpu_quota=50000")
 VIF_SPECS = ("quota:vif_inbound_average=100", "quota:vif_inbound_peak=200",
@@ -494,8 +433,8 @@ def test_domain_xml_libvirt_form_matches_the_seed_text(vmqos: Run) -> None:
 ])
 def test_domain_xml_default_cpu_shares_per_profile(vmqos: Run, options: tuple[str, ...],
                                                    cputune: str | None) -> None:
-    """§6.2: Nova Kilo–Yoga writes 1024 × vCPUs when the flavor has no quota:cpu_shares;
-    current Nova writes no <cputune>."""
+    """Nova Kilo–Yoga writes 1024 × vCPUs when the flavor has no quota:cpu_shares (bug
+    1383377); current Nova writes no <cputune> (bug 1978489, Zed 26.0.0)."""
     for form in ("nova", "libvirt"):
         out = vmqos("render", "domain-xml", "--form", form, *options)
         assert out.code == 0
@@ -524,7 +463,7 @@ def test_domain_xml_bandwidth_vectors(vmqos: Run, specs: tuple[str, ...], vif_ty
 
 
 # --------------------------------------------------------------------------------------------
-# render qemu-argv / qmp — the seed's -drive option; §6.7.
+# render qemu-argv / qmp — the seed's -drive option; libvirt's QMP block_set_io_throttle.
 
 QMP_KEYS = {"bps", "bps_rd", "bps_wr", "iops", "iops_rd", "iops_wr", "bps_max", "bps_rd_max",
             "bps_wr_max", "iops_max", "iops_rd_max", "iops_wr_max", "iops_size"}
@@ -542,11 +481,12 @@ def test_qemu_argv_legacy_is_the_seed_drive_option(vmqos: Run, options: tuple[st
     assert "throttling.bps-read=1000000,throttling.bps-write=1024000" in out.lines[0]
     # Same option as the seed's QEMU command line, but for the render's own instance UUID.
     assert _instance_path_neutral(out.lines[0]) == _instance_path_neutral(
-        "-drive " + seed_drive_option())
+        "-drive " + qemu_drive_option("m1.resquota"))
 
 
 def test_qemu_argv_blockdev_era_has_no_throttling_in_argv(vmqos: Run) -> None:
-    """§6.7: with -blockdev, `virsh domxml-to-native qemu-argv` shows no `throttling.`."""
+    """With -blockdev, `virsh domxml-to-native qemu-argv` shows no `throttling.` (observed
+    with libvirt 9.0 + QEMU 7.2: qemuProcessSetupDiskThrottling sends it over QMP)."""
     out = vmqos("render", "qemu-argv", "--no-legacy", *props(*SEED_DISK))
     assert out.code == 0
     assert not [line for line in out.lines if "throttling." in line]
@@ -584,7 +524,7 @@ def test_qmp_without_disk_limits_sends_nothing(vmqos: Run) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# render cgroup — the seed's cpu.shares path (§2.8, §6.8).
+# render cgroup — the seed's cpu.shares path; libvirt's writes (vircgroupv1.c, vircgroupv2.c).
 
 
 @pytest.mark.parametrize(("domain_id", "name", "specs", "path", "value"), [
@@ -609,7 +549,7 @@ def test_cgroup_seed_path_and_value(vmqos: Run, domain_id: int, name: str,
                      "value": value}]
 
 
-def test_cgroup_v1_no_systemd_spec_6_8(vmqos: Run) -> None:
+def test_cgroup_v1_no_systemd_as_libvirt_9_0_writes(vmqos: Run) -> None:
     out = vmqos("render", "cgroup", "--cgroup", "v1", "--no-systemd", "--vcpus", "2",
                 "--domain-id", "4", "--name", "instance-00000041", *props(*CPU_SPECS))
     base = "/sys/fs/cgroup/cpu/machine/qemu-4-instance-00000041.libvirt-qemu"
@@ -623,8 +563,8 @@ def test_cgroup_v1_no_systemd_spec_6_8(vmqos: Run) -> None:
 
 
 def test_cgroup_v2_no_systemd_writes_weight_and_cpu_max(vmqos: Run) -> None:
-    """§2.8/§6.8 v2: shares verbatim into cpu.weight; period then quota into each vCPU's
-    cpu.max, which ends as `50000 100000`."""
+    """v2 (libvirt vircgroupv2.c): shares verbatim into cpu.weight; period then quota into each
+    vCPU's cpu.max, which ends as `50000 100000`."""
     out = vmqos("render", "cgroup", "--cgroup", "v2", "--no-systemd", "--vcpus", "2",
                 *props(*CPU_SPECS))
     base = "/sys/fs/cgroup/machine/qemu-1-instance-00000001.libvirt-qemu"
@@ -657,7 +597,9 @@ def test_cgroup_shares_policy_systemd_maps_to_weight(vmqos: Run) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# render neutron — neutron_qos.md §6.3 (OVS), §6.4 (Linux bridge), §6.5 (SR-IOV), §6.6 (OVN).
+# render neutron — each agent's QoS driver: OVS (ml2/drivers/openvswitch/agent/extension_drivers/
+# qos_driver.py), Linux bridge (agent/linux/tc_lib.py), SR-IOV (mech_sriov qos_driver.py), OVN
+# (ovn/mech_driver/ovsdb/extensions/qos.py).
 
 
 def _neutron_raw(vmqos: Run, backend: str, *rules: str,
@@ -741,8 +683,8 @@ def test_neutron_ovs_packet_rate_meters(vmqos: Run) -> None:
 def test_neutron_ovs_packet_rate_flows_match_the_port_mac(vmqos: Run) -> None:
     """BUG (render.py neutron): the PortContext built by `render neutron` has no MAC, so the
     meter flows come out as `dl_src= actions=...` / `dl_dst= actions=...`, which ovs-ofctl
-    rejects. §6.3: egress matches `in_port=<ofport>,dl_src=<mac>`, ingress
-    `dl_vlan=<local vlan>,dl_dst=<mac>`."""
+    rejects. The OVS agent's packet-rate flows (table 58): egress matches
+    `in_port=<ofport>,dl_src=<mac>`, ingress `dl_vlan=<local vlan>,dl_dst=<mac>`."""
     mac = r"(?:[0-9a-f]{2}:){5}[0-9a-f]{2}"
     egress = _neutron(vmqos, "ovs", "packet_rate_limit:max_kpps=1000,max_burst_kpps=100")
     (flow,) = [line for line in egress.lines if "table=58" in line]
@@ -758,7 +700,7 @@ def test_neutron_ovs_minimum_bandwidth(vmqos: Run) -> None:
     marks = [line for line in physnet.lines if "NXM_NX_PKT_MARK" in line]
     assert len(marks) == 1
     (ofport,) = re.findall(r"in_port=(\d+)", marks[0])
-    # §6.3 (ofport 5 there): the queue number and packet mark are the port's ofport.
+    # The OVS agent's minimum-bandwidth queue number and packet mark are the port's ofport.
     assert (f"priority=200,reg4=0,in_port={ofport} actions=load:{int(ofport):#x}->"
             f"NXM_NX_PKT_MARK[],load:0x1->NXM_NX_REG4[0],resubmit(,0)") in marks[0]
     tunnelled = _neutron(vmqos, "ovs", "minimum_bandwidth:min_kbps=1000",

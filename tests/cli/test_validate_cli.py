@@ -1,6 +1,7 @@
-"""End-to-end tests of ``vmqos validate``: Nova's verdict on flavor properties (nova_libvirt.md
-§6.1) and Neutron's on QoS rules (neutron_qos.md §6.1), with their exact messages, exit codes
-0/2 through the real process, and ``--format json``."""
+"""End-to-end tests of ``vmqos validate``: Nova's verdict on flavor properties (nova
+api/validation/extra_specs/quota.py and base.py, microversion >= 2.86) and Neutron's on QoS rules
+(neutron-lib api/definitions/qos.py validators, neutron services/qos/qos_plugin.py), with their
+exact messages, exit codes 0/2 through the real process, and ``--format json``."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def _rules(*rules: str) -> list[str]:
     return [arg for rule in rules for arg in ("--rule", rule)]
 
 
-# nova_libvirt.md §6.1 (microversion >= 2.86): None = accepted.
+# Nova's extra-spec validation (microversion >= 2.86): None = accepted.
 NOVA_VECTORS: list[tuple[str, str | None]] = [
     ("quota:cpu_shares=2048", None),
     ("quota:cpu_shares=-1", "Validation failed; '-1' is less than the min value of '0'."),
@@ -71,7 +72,7 @@ def test_host_level_findings_do_not_fail(vmqos: Run) -> None:
     assert "cpu.weight=2048" in out.stdout
 
 
-# neutron_qos.md §6.1, rule validation (400s): None = accepted (201).
+# Neutron's rule validation (400s): None = accepted (201).
 NEUTRON_VECTORS: list[tuple[str, str | None]] = [
     ("bandwidth_limit:max_kbps=10000", None),
     ("bandwidth_limit:max_burst_kbps=10",
@@ -107,7 +108,9 @@ def test_neutron_rule_vectors(vmqos: Run, rule: str, message: str | None) -> Non
         assert out.stdout == ""
 
 
-# neutron_qos.md §1.6 / §6.1: the rules given together form one policy.
+# The rules given together form one policy, checked as Neutron checks a rule added to one
+# (neutron objects/qos/qos_policy_validator.py check_bandwidth_rule_conflict,
+# check_rules_conflict).
 _RULES_CONFLICT = (r"Rule {type} conflicts with rule \S.* which already exists in QoS Policy "
                    r"\S+\.")
 _PARAMETER_CONFLICT = (r"Unable to add the rule with value {value} to the policy \S+ as the "

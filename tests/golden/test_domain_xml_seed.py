@@ -4,8 +4,8 @@ their inputs by compile_domain + render_domain_xml(form="libvirt"), compared as 
 from __future__ import annotations
 
 import pytest
-import seed_inputs as seed
 
+from support import seed
 from vmqos.libvirt_types import DomainSpec
 from vmqos.plan.nova.compile import compile_domain
 from vmqos.plan.render.domain_xml import (
@@ -159,6 +159,14 @@ def test_seed_inputs_match_the_fixture(case: str) -> None:
     assert (parsed.vcpus, parsed.memory_kib) == (flavor.vcpus, flavor.ram * 1024)
     assert [(i.interfaceid, i.mac, i.target_dev) for i in parsed.interfaces] == [
         (p.id, p.mac, p.tap) for p in ports]
+
+
+def test_resquota_extra_specs_are_the_notes_flavor_set() -> None:
+    lines = seed.NOTE.read_text(encoding="utf-8").splitlines()
+    start = lines.index("openstack flavor set m1.resquota \\") + 1
+    options = [line.removesuffix(" \\") for line in lines[start:start + 9]]
+    assert options == [f"--property {key}={value}"
+                       for key, value in seed.RESQUOTA_EXTRA_SPECS.items()]
 
 
 def test_parsed_seed_qos() -> None:

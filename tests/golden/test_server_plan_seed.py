@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
-import yaml
 
+from support.seed import NOTE, note_output, qemu_drive_option, seed_scenario
 from vmqos.intent.scenario import Scenario
-from vmqos.intent.scenario_parse import parse_scenario
 from vmqos.plan.server_plan import ServerPlan, compile_server_plan, render_server_plan_text
 from vmqos.profile import get_profile
-
-ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT / "tests" / "fixtures" / "seed"
-NOTE = (FIXTURES / "nova-neutron-qos-note.md").read_text()
 
 
 @pytest.fixture(scope="module")
 def seed() -> Scenario:
-    return parse_scenario(yaml.safe_load((ROOT / "examples" / "seed.yaml").read_text()))
+    return seed_scenario()
 
 
 def plan_for(seed: Scenario, name: str) -> ServerPlan:
@@ -28,22 +22,10 @@ def plan_for(seed: Scenario, name: str) -> ServerPlan:
     return compile_server_plan(seed, server, get_profile("pike-rhel7"))
 
 
-def seed_drive(flavor: str) -> str:
-    argv = (FIXTURES / f"qemu-{flavor}.txt").read_text().split()
-    return "-drive " + argv[argv.index("-drive") + 1]
-
-
-def note_block(command: str) -> list[str]:
-    """The output lines the note recorded under a `[root@comp-1 ~]# <command>` prompt."""
-    match = re.search(re.escape(f"[root@comp-1 ~]# {command}") + r"\n(.*?)```", NOTE, re.S)
-    assert match, command
-    return [line for line in match.group(1).splitlines() if line]
-
-
 @pytest.mark.parametrize(("server", "flavor"), [("vm_normal", "m1.normal"),
                                                 ("vm_resquota", "m1.resquota")])
 def test_qemu_drive_equals_the_seed(seed: Scenario, server: str, flavor: str) -> None:
-    assert plan_for(seed, server).qemu == (seed_drive(flavor),)
+    assert plan_for(seed, server).qemu == ("-drive " + qemu_drive_option(flavor),)
 
 
 @pytest.mark.parametrize(("server", "domain", "shares"), [
@@ -54,7 +36,7 @@ def test_cgroup_write_equals_the_seed(seed: Scenario, server: str, domain: int,
     path = ("/sys/fs/cgroup/cpu/machine.slice/machine-qemu\\x2d"
             f"{domain}\\x2d{instance.replace('-', chr(92) + 'x2d')}.scope/cpu.shares")
     # The note shows the path as typed in a shell (backslashes doubled).
-    assert f"cat {path.replace(chr(92), chr(92) * 2)}" in NOTE
+    assert f"cat {path.replace(chr(92), chr(92) * 2)}" in NOTE.read_text()
     assert any(path in line and shares in line for line in plan_for(seed, server).cgroup)
 
 
@@ -74,8 +56,8 @@ def test_resquota_tc_program_and_show_equal_the_seed(seed: Scenario) -> None:
         f"tc filter add dev {dev} parent ffff: protocol all u32 match u32 0 0 police rate "
         "32768kbps burst 131072kb mtu 64kb drop flowid :1",
     )
-    recorded = (note_block(f"tc qdisc show dev {dev}") + note_block(f"tc class show dev {dev}")
-                + note_block(f"tc filter show dev {dev}"))
+    recorded = (note_output(f"tc qdisc show dev {dev}") + note_output(f"tc class show dev {dev}")
+                + note_output(f"tc filter show dev {dev}"))
     # direct_packets_stat counts packets seen before the class existed: traffic-dependent.
     assert [re.sub(r"direct_packets_stat \d+", "direct_packets_stat N", line)
             for line in iface.tc_show] == [
@@ -88,7 +70,7 @@ def test_resquota_tc_program_and_show_equal_the_seed(seed: Scenario) -> None:
 def test_normal_tap_shows_the_default_qdisc(seed: Scenario) -> None:
     iface = plan_for(seed, "vm_normal").interfaces[0]
     assert iface.libvirt_tc == ()
-    assert list(iface.tc_show) == note_block("tc qdisc show dev tapb614c1d3-75")
+    assert list(iface.tc_show) == note_output("tc qdisc show dev tapb614c1d3-75")
 
 
 def test_plan_text_has_every_section(seed: Scenario) -> None:

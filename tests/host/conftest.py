@@ -16,18 +16,17 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from importlib import resources
 from pathlib import Path
 
 import pytest
-import yaml
-from host_oracle import loops_under, netns_names, prefixed_cgroups, sh
+from host_oracle import loops_under, prefixed_cgroups
 
+from support.proc import netns_names, sh
+from support.seed import seed_scenario
 from vmqos.host.facts import observe_host_facts
 from vmqos.host.sandbox import remove_all
 from vmqos.host.state import SandboxConfig
 from vmqos.intent.scenario import Scenario
-from vmqos.intent.scenario_parse import parse_scenario
 from vmqos.reconcile.facts import HostFacts
 
 
@@ -38,8 +37,7 @@ def facts() -> HostFacts:
 
 @pytest.fixture(scope="session")
 def seed() -> Scenario:
-    text = resources.files("vmqos.scenarios").joinpath("seed.yaml").read_text()
-    return parse_scenario(yaml.safe_load(text))
+    return seed_scenario()
 
 
 def _sweep(config: SandboxConfig) -> list[str]:

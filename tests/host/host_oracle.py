@@ -1,28 +1,19 @@
 """Independent oracles of the host tests (tests/host): the kernel as the standard tools show it.
 
 Kept out of conftest.py so that test modules can import it by a name no other test directory
-uses. Nothing here imports vmqos.
+uses; what other directories need too (``sh``, ``netns_names``) is in tests/support/proc.py.
+Nothing here imports vmqos.
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
+from support.proc import sh
+
 CGROUP = Path("/sys/fs/cgroup")
-
-
-def sh(*argv: str, check: bool = True) -> str:
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
-    if check and done.returncode != 0:
-        raise AssertionError(f"{' '.join(argv)} failed: {done.stderr.strip()}")
-    return done.stdout
-
-
-def netns_names() -> set[str]:
-    return {line.split()[0] for line in sh("ip", "netns", "list").splitlines() if line}
 
 
 def tc_json(netns: str, what: str, dev: str, *extra: str) -> list[dict[str, Any]]:

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from host_oracle import CGROUP, class_text, links, sh, tc_json
+from host_oracle import CGROUP, class_text, links, tc_json
 
+from support.proc import sh
 from vmqos.errors import PermanentHostError
 from vmqos.host.apply import ApplyError, apply_host_plan, observe_host_state
 from vmqos.host.sandbox import Instance, ensure_instance

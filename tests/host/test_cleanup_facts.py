@@ -8,8 +8,9 @@ import secrets
 import subprocess
 from pathlib import Path
 
-from host_oracle import CGROUP, links, loops_under, netns_names, prefixed_cgroups, sh
+from host_oracle import CGROUP, links, loops_under, prefixed_cgroups
 
+from support.proc import netns_names, sh
 from vmqos.host.apply import apply_host_plan
 from vmqos.host.facts import observe_host_facts
 from vmqos.host.sandbox import ensure_instance, list_instances, remove_all

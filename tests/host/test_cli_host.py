@@ -4,15 +4,14 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from host_oracle import netns_names
 
+from support.proc import netns_names, vmqos_exe
 from vmqos.cli.main import main
 from vmqos.host.state import SandboxConfig
 
@@ -74,14 +73,17 @@ def test_apply_unknown_server_is_a_user_error(env: SandboxConfig) -> None:
     assert code == 2 and "no server named 'nope'" in err
 
 
-def test_without_root_prints_the_plan_and_what_it_needed(tmp_path: Path) -> None:
-    exe = shutil.which("vmqos", path=str(Path(sys.executable).parent))
-    assert exe is not None, "the vmqos entry point is not installed: run `bash test.sh`"
-    done = subprocess.run(
-        ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", exe, "apply",
-         "--server", "vm_resquota"],
+def _as_nobody(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The installed ``vmqos`` run as uid/gid 65534, with a state directory it must not create."""
+    return subprocess.run(
+        ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", vmqos_exe(),
+         *args],
         capture_output=True, text=True, timeout=60, check=False, cwd=tmp_path,
         env={"PATH": "/usr/bin:/bin", "VMQOS_STATE_DIR": str(tmp_path / "never")})
+
+
+def test_without_root_prints_the_plan_and_what_it_needed(tmp_path: Path) -> None:
+    done = _as_nobody(tmp_path, "apply", "--server", "vm_resquota")
     assert done.returncode == 1, done.stderr
     assert "vm_resquota: would run" in done.stdout
     # no probe without root: planned for a host with libvirt's whole program
@@ -91,13 +93,7 @@ def test_without_root_prints_the_plan_and_what_it_needed(tmp_path: Path) -> None
 
 
 def test_lab_without_root_keeps_json_on_stdout(tmp_path: Path) -> None:
-    exe = shutil.which("vmqos", path=str(Path(sys.executable).parent))
-    assert exe is not None, "the vmqos entry point is not installed: run `bash test.sh`"
-    done = subprocess.run(
-        ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", exe, "lab",
-         "--format", "json"],
-        capture_output=True, text=True, timeout=60, check=False, cwd=tmp_path,
-        env={"PATH": "/usr/bin:/bin", "VMQOS_STATE_DIR": str(tmp_path / "never")})
+    done = _as_nobody(tmp_path, "lab", "--format", "json")
     assert done.returncode == 1, done.stderr
     plan = json.loads(done.stdout)              # the dry-run plan, nothing else on stdout
     assert plan["applied"] is False

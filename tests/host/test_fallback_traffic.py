@@ -3,9 +3,10 @@
 On this kernel (no police, sfq or fw) VM-outbound traffic goes through u32 + mirred to an
 IFB shaped by HTB, and VM-inbound through the tap's HTB class with a pfifo leaf. Real TCP
 between the instance's namespace and the host namespace — both created for this test — must
-arrive at the configured rate: with 1500-byte frames, goodput is ~95 % of the rate (peers.md
-§2.2). The band [0.80, 1.03] x 8 Mbit/s fails an unshaped path (Gbit/s), a unit slip (x8)
-and a shaper that starves TCP. Each direction runs 1 s omitted + 2 s measured.
+arrive at the configured rate: with 1500-byte frames, goodput is ~95 % of the rate (TCP payload
+over skb->len: vmqos.verify.judge). The band [0.80, 1.03] x 8 Mbit/s fails an unshaped path
+(Gbit/s), a unit slip (x8) and a shaper that starves TCP. Each direction runs 1 s omitted + 2 s
+measured.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ import subprocess
 import time
 
 import pytest
-from host_oracle import sh
 
+from support.proc import sh
 from vmqos.host.apply import apply_host_plan
 from vmqos.host.sandbox import Instance, ensure_instance
 from vmqos.host.state import SandboxConfig

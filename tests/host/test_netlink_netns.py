@@ -8,7 +8,6 @@ fails the test for the duration of the call — the reason for this one stand-in
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import subprocess
@@ -16,14 +15,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from support.proc import link_names
 from vmqos.errors import PermanentHostError
 from vmqos.host.netlink import NetlinkReader
-
-
-def _ip_links(*netns: str) -> set[str]:
-    argv = ["ip", *(("-n", netns[0]) if netns else ()), "-j", "link", "show"]
-    return {link["ifname"] for link in json.loads(subprocess.run(
-        argv, capture_output=True, text=True, check=True, timeout=30).stdout)}
 
 
 @pytest.fixture
@@ -48,10 +42,10 @@ def test_a_socket_in_a_namespace_sees_that_namespace_only(
     with NetlinkReader(netns) as inside:
         names = {link.name for link in inside.links()}
     monkeypatch.undo()
-    assert names == _ip_links(netns) == {"lo", "vmqosa0", "vmqosb0"}
+    assert names == link_names(netns) == {"lo", "vmqosa0", "vmqosb0"}
     # The caller's own thread never left its namespace.
     with NetlinkReader() as here:
-        assert {link.name for link in here.links()} == _ip_links()
+        assert {link.name for link in here.links()} == link_names()
 
 
 def test_a_missing_namespace_is_named_and_not_created() -> None:

@@ -14,11 +14,12 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+
+from support.proc import link_names, netns_names, vmqos_exe
 
 SCENARIO = """
 profile: modern
@@ -44,16 +45,12 @@ servers:
 """
 
 
-def _vmqos() -> str:
-    return str(Path(sys.executable).with_name("vmqos"))
-
-
 def test_lab_enforces_measures_reports_and_cleans_up(tmp_path: Path) -> None:
     scenario = tmp_path / "lab.yaml"
     scenario.write_text(SCENARIO)
     out = tmp_path / "report"
     env = {**os.environ, "VMQOS_STATE_DIR": str(tmp_path / "state"), "COLUMNS": "200"}
-    done = subprocess.run([_vmqos(), "lab", str(scenario), "--out", str(out),
+    done = subprocess.run([vmqos_exe(), "lab", str(scenario), "--out", str(out),
                            "--max-seconds", "6"], capture_output=True, text=True, env=env,
                           timeout=240, check=False)
     assert "Traceback" not in done.stderr, done.stderr
@@ -79,19 +76,13 @@ def test_lab_enforces_measures_reports_and_cleans_up(tmp_path: Path) -> None:
     assert 0.90 <= goodput["ratio"] <= 1.02
 
     # Nothing of the lab's is left on the host.
-    netns = subprocess.run(["ip", "-j", "netns", "list"], capture_output=True, text=True,
-                           check=True).stdout
-    assert "vmqos-lab" not in (netns or "[]")
-    links = json.loads(subprocess.run(["ip", "-j", "link", "show"], capture_output=True,
-                                      text=True, check=True).stdout)
-    assert not [link["ifname"] for link in links if link["ifname"].startswith("tap5a5b5c5d")]
+    assert not [name for name in netns_names() if "vmqos-lab" in name]
+    assert not [name for name in link_names() if name.startswith("tap5a5b5c5d")]
     assert not Path("/sys/fs/cgroup/cpu/vmqos-lab").exists()
 
 
 def _lab_leftovers() -> list[str]:
-    netns = json.loads(subprocess.run(["ip", "-j", "netns", "list"], capture_output=True,
-                                      text=True, check=True).stdout or "[]")
-    left = [f"netns {n['name']}" for n in netns if n["name"].startswith("vmqos-lab")]
+    left = [f"netns {name}" for name in sorted(netns_names()) if name.startswith("vmqos-lab")]
     left += [str(p) for p in Path("/sys/fs/cgroup").glob("*/vmqos-lab*")]
     # A zombie has ended: it only waits for PID 1 to reap it (slow on this machine).
     left += [f"iperf3 process {p.parent.name}" for p in Path("/proc").glob("[0-9]*/comm")
@@ -123,7 +114,7 @@ def test_an_interrupted_lab_removes_what_it_built(tmp_path: Path, sig: signal.Si
     scenario = tmp_path / "lab.yaml"
     scenario.write_text(SCENARIO)
     env = {**os.environ, "VMQOS_STATE_DIR": str(tmp_path / "state"), "COLUMNS": "200"}
-    lab = subprocess.Popen([_vmqos(), "lab", str(scenario), "--out", str(tmp_path / "r"),
+    lab = subprocess.Popen([vmqos_exe(), "lab", str(scenario), "--out", str(tmp_path / "r"),
                             "--max-seconds", "20"], stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True, env=env)
     try:
@@ -139,7 +130,7 @@ def test_an_interrupted_lab_removes_what_it_built(tmp_path: Path, sig: signal.Si
         if lab.poll() is None:
             lab.kill()
             lab.communicate()
-            subprocess.run([_vmqos(), "cleanup"], env=env, check=False, timeout=120)
+            subprocess.run([vmqos_exe(), "cleanup"], env=env, check=False, timeout=120)
     assert lab.returncode == 130, out + err
     assert "Traceback" not in err, err
     assert "cleaned up" in out
@@ -152,7 +143,7 @@ def test_cleanup_removes_what_a_killed_lab_left(tmp_path: Path) -> None:
     env = {**os.environ, "VMQOS_STATE_DIR": str(tmp_path / "state")}
     log = tmp_path / "lab.log"
     with log.open("w") as sink:
-        lab = subprocess.Popen([_vmqos(), "lab", str(scenario), "--out", str(tmp_path / "r"),
+        lab = subprocess.Popen([vmqos_exe(), "lab", str(scenario), "--out", str(tmp_path / "r"),
                                 "--max-seconds", "20"], stdout=sink, stderr=sink, env=env)
     try:
         deadline = time.monotonic() + 90
@@ -163,7 +154,7 @@ def test_cleanup_removes_what_a_killed_lab_left(tmp_path: Path) -> None:
         lab.kill()                        # SIGKILL: no handler runs, everything is left
         lab.wait()
     assert _lab_leftovers()
-    done = subprocess.run([_vmqos(), "cleanup"], env=env, capture_output=True, text=True,
+    done = subprocess.run([vmqos_exe(), "cleanup"], env=env, capture_output=True, text=True,
                           timeout=120, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "removed namespace vmqos-lab-host" in done.stdout
@@ -174,7 +165,7 @@ def test_lab_json_puts_only_the_results_on_stdout(tmp_path: Path) -> None:
     scenario = tmp_path / "lab.yaml"
     scenario.write_text(SCENARIO)
     env = {**os.environ, "VMQOS_STATE_DIR": str(tmp_path / "state")}
-    done = subprocess.run([_vmqos(), "lab", str(scenario), "--out", str(tmp_path / "r"),
+    done = subprocess.run([vmqos_exe(), "lab", str(scenario), "--out", str(tmp_path / "r"),
                            "--max-seconds", "3", "--format", "json"], capture_output=True,
                           text=True, env=env, timeout=240, check=False)
     assert done.returncode in (0, 1), done.stderr       # 1: a 3 s run may judge a check off
@@ -185,12 +176,12 @@ def test_lab_json_puts_only_the_results_on_stdout(tmp_path: Path) -> None:
 
 
 def test_explain_reports_this_hosts_substitutions() -> None:
-    done = subprocess.run([_vmqos(), "explain", "--on-this-host", "--format", "json"],
+    done = subprocess.run([vmqos_exe(), "explain", "--on-this-host", "--format", "json"],
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     subs = json.loads(done.stdout)["host_substitutions"]["vm_resquota"]
     codes = {s["code"] for s in subs}
-    facts = json.loads(subprocess.run([_vmqos(), "host", "facts", "--format", "json"],
+    facts = json.loads(subprocess.run([vmqos_exe(), "host", "facts", "--format", "json"],
                                       capture_output=True, text=True, timeout=60,
                                       check=True).stdout)
     # Exactly what the kernel lacks is substituted (the development machines have no police,
@@ -209,7 +200,7 @@ def test_audit_reports_drift_and_fix_reconciles(tmp_path: Path) -> None:
            "COLUMNS": "200"}
 
     def vmqos(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([_vmqos(), *args], capture_output=True, text=True, env=env,
+        return subprocess.run([vmqos_exe(), *args], capture_output=True, text=True, env=env,
                               timeout=120, check=False)
 
     try:

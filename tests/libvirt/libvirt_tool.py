@@ -6,14 +6,10 @@ Kept out of conftest.py so that test modules import it by a name no other test d
 
 from __future__ import annotations
 
-import subprocess
+from support.proc import sh
 
 URI = "qemu:///system"
 
 
 def virsh(*args: str, check: bool = True) -> str:
-    done = subprocess.run(["virsh", "-c", URI, *args], capture_output=True, text=True,
-                          timeout=60, check=False)
-    if check and done.returncode != 0:
-        raise AssertionError(f"virsh {' '.join(args)}: {done.stderr.strip()}")
-    return done.stdout
+    return sh("virsh", "-c", URI, *args, check=check, timeout=60)

@@ -13,7 +13,6 @@ import os
 import re
 import secrets
 import subprocess
-import sys
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -23,16 +22,13 @@ import pytest
 import yaml
 from libvirt_tool import virsh
 
+from support.proc import vmqos_exe
 from vmqos.intent.scenario_parse import parse_scenario
 from vmqos.plan.render.domain_xml import render_domain_xml
 from vmqos.plan.server_plan import compile_server_plan
 from vmqos.profile import get_profile
 
 Make = Callable[[str, bool], str]
-
-
-def _vmqos() -> str:
-    return str(Path(sys.executable).with_name("vmqos"))
 
 
 @pytest.fixture
@@ -58,7 +54,7 @@ def _nova_xml(scenario: Path, server: str) -> str:
 def _audit(scenario: Path, server: str, tmp_path: Path,
            **env: str) -> tuple[int, dict[str, Any]]:
     done = subprocess.run(
-        [_vmqos(), "audit", str(scenario), "--server", server, "--format", "json"],
+        [vmqos_exe(), "audit", str(scenario), "--server", server, "--format", "json"],
         capture_output=True, text=True, timeout=120, check=False,
         env={**os.environ, "VMQOS_STATE_DIR": str(tmp_path / "state"),
              "VMQOS_PREFIX": f"vmqos-v{os.getpid()}", **env})

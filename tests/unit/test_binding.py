@@ -1,4 +1,5 @@
-"""Effective policy selection: spec neutron_qos.md §1.7 and the whole §6.2 table."""
+"""Effective policy selection: the port's policy, else its network's, for the ports a backend
+shapes (neutron QosRule.should_apply_to_port; OVN skips network device ports)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from vmqos.intent.neutron.binding import (
 )
 from vmqos.intent.neutron.network import Network, Port
 
-# §6.2: (device_owner, network policy, port policy, applied ML2/OVS, applied OVN)
+# (device_owner, network policy, port policy, applied ML2/OVS, applied OVN)
 TABLE = [
     ("compute:nova", "N", None, "N", "N"),
     ("compute:nova", "N", "P", "P", "P"),

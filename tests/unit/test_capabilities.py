@@ -1,4 +1,5 @@
-"""Backend capability tables: spec neutron_qos.md §1.2 rule types, §2, §6.1."""
+"""Backend capability tables: each driver's supported_rules (neutron services/qos/drivers/*),
+the rule-type API (api-ref qos.inc) and what each agent enforces (config-qos.rst)."""
 
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ ALL_FIVE = ["bandwidth_limit", "dscp_marking", "minimum_bandwidth", "packet_rate
 # --- GET /v2.0/qos/rule-types ------------------------------------------------------------------
 
 def test_rule_types_intersection_ovs_sriov() -> None:
-    # §6.1: {"rule_types":[{"type":"bandwidth_limit"},{"type":"minimum_bandwidth"}]}
+    # GET /v2.0/qos/rule-types with both drivers loaded:
+    # {"rule_types":[{"type":"bandwidth_limit"},{"type":"minimum_bandwidth"}]}
     assert set(rule_types(["openvswitch", "sriovnicswitch"])) == {
         "bandwidth_limit", "minimum_bandwidth"}
     assert set(rule_types(["ovs", "sriovnicswitch"])) == {"bandwidth_limit", "minimum_bandwidth"}
@@ -151,7 +153,7 @@ def test_sriov_rejects_bw_ingress() -> None:
     check_rule_supported("sriovnicswitch", BandwidthLimitRule(3000), port_id="port-1")
 
 
-# --- enforcement reality (§2) -----------------------------------------------------------------
+# --- enforcement reality (each agent's qos_driver.py) ----------------------------------------
 
 @pytest.mark.parametrize(("backend", "rule", "mode", "burst"), [
     ("ovs", BandwidthLimitRule(3000, 300, direction=OUT), EnforcementMode.DATAPLANE, True),
@@ -187,7 +189,8 @@ def test_enforcement_directions_and_notes() -> None:
     ovs_min = enforcement("openvswitch", MinimumBandwidthRule(1000))
     assert ovs_min.backend == "ovs"
     assert ovs_min.placement_directions == frozenset({IN, OUT})
-    # Minimum bandwidth does nothing on a tunnelled port's dataplane (§6.3, §6.6).
+    # Minimum bandwidth does nothing on a tunnelled port's dataplane
+    # (QosOVSAgentDriver.update_minimum_bandwidth; OVN qos.py).
     assert enforcement("ovs", MinimumBandwidthRule(1000), physnet=False).mode is \
         EnforcementMode.PLACEMENT
     assert enforcement("ovn", MinimumBandwidthRule(1000), physnet=True).mode is \

@@ -1,14 +1,15 @@
-"""cgroup writes for <cputune>: the seed's paths, the §6.8 rows, machine names, shares→weight."""
+"""cgroup writes for <cputune>: the seed's paths, what libvirt 9.0 wrote here, machine names,
+shares→weight (libvirt vircgroupv1.c, vircgroupv2.c, vircgroup.h)."""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from support import seed
 from vmqos.errors import UnsupportedError, ValidationError
 from vmqos.libvirt_types import CpuTune
 from vmqos.plan.render.cgroup import (
@@ -26,7 +27,6 @@ from vmqos.plan.render.cgroup import (
 )
 from vmqos.profile import Profile, SharesPolicy, get_profile
 
-SEED_NOTE = Path(__file__).resolve().parents[1] / "fixtures" / "seed" / "nova-neutron-qos-note.md"
 PIKE = get_profile("pike-rhel7")
 NOSYSTEMD_V1 = get_profile("debian12-nosystemd")          # libvirt 9.0, v1, no systemd
 NOSYSTEMD_V2 = get_profile("debian12-nosystemd", cgroup="v2")
@@ -36,12 +36,11 @@ MODERN = get_profile("modern")                            # libvirt >= 9.1, v2, 
 def _seed_cgroup_reads() -> dict[str, str]:
     """``cat <path>`` → the next line, from the note; the note shows the path shell-escaped
     (``\\\\x2d``): the file's real name has one backslash."""
-    lines = SEED_NOTE.read_text().splitlines()
     reads = {}
-    for pos, line in enumerate(lines):
-        match = re.match(r"\[root@comp-1 ~\]# cat (/sys/fs/cgroup/\S+scope/cpu\.shares)$", line)
+    for command, output in seed.note_outputs().items():
+        match = re.fullmatch(r"cat (/sys/fs/cgroup/\S+scope/cpu\.shares)", command)
         if match:
-            reads[match.group(1).replace("\\\\", "\\")] = lines[pos + 1]
+            reads[match.group(1).replace("\\\\", "\\")] = output[0]
     return reads
 
 
@@ -148,7 +147,7 @@ def test_layout_overrides() -> None:
         "machine-qemu\\x2d10\\x2dinstance\\x2d00000041.scope/libvirt/emulator")
 
 
-# --- §6.8 rows (cgroup v1, no systemd, libvirt 9.0) --------------------------------------------
+# --- observed: cgroup v1, no systemd, libvirt 9.0 ---------------------------------------------
 
 V1_DOM = "/sys/fs/cgroup/cpu/machine/qemu-4-instance-00000041.libvirt-qemu"
 
@@ -236,10 +235,17 @@ def test_refusals_only_with_check(tune: CpuTune, profile: Profile, error: type[E
 
 
 def test_negative_quota_passes_check() -> None:
-    compile_cgroup_writes(4, "i", 1, CpuTune(quota=-5, period=20000), MODERN, check=True)
+    # A negative quota is "no limit": v2 writes `max`, v1 the number as given.
+    vcpu = "/sys/fs/cgroup/machine.slice/machine-qemu\\x2d4\\x2di.scope/libvirt/vcpu0"
+    tune = CpuTune(quota=-5, period=20000)
+    assert compile_cgroup_writes(4, "i", 1, tune, MODERN, check=True) == (
+        CgroupWrite(vcpu, "cpu.max", "max 20000"), CgroupWrite(vcpu, "cpu.max", "max"))
+    v1 = "/sys/fs/cgroup/cpu/machine/qemu-4-i.libvirt-qemu/vcpu0"
+    assert compile_cgroup_writes(4, "i", 1, tune, NOSYSTEMD_V1, check=True) == (
+        CgroupWrite(v1, "cpu.cfs_period_us", "20000"), CgroupWrite(v1, "cpu.cfs_quota_us", "-5"))
 
 
-# --- cgroup v2 (§6.8 [src]) and systemd ---------------------------------------------------------
+# --- cgroup v2 (libvirt vircgroupv2.c) and systemd ------------------------------------------
 
 V2_DOM = "/sys/fs/cgroup/machine/qemu-4-instance-00000041.libvirt-qemu"
 SCOPE = "machine-qemu\\x2d1\\x2dinstance\\x2d00000001.scope"
@@ -312,7 +318,8 @@ def test_runc_zero_shares_writes_nothing() -> None:
     assert compile_cgroup_writes(4, "i", 1, CpuTune(shares=0), profile, check=True) == ()
 
 
-# --- shares → weight (peers.md §4.1) -----------------------------------------------------------
+# --- shares → weight (systemd cgroup_cpu_shares_to_weight; opencontainers/cgroups
+# ConvertCPUSharesToCgroupV2Value) -----------------------------------------------------------
 
 
 @pytest.mark.parametrize(

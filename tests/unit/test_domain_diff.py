@@ -6,11 +6,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-import yaml
 
+from support.seed import seed_scenario
 from vmqos.errors import ValidationError
 from vmqos.intent.scenario import Scenario
-from vmqos.intent.scenario_parse import parse_scenario
 from vmqos.libvirt_types import IoTune
 from vmqos.observe.domain_diff import diff_domain_qos, diff_enforced
 from vmqos.observe.virsh import LiveDomain, LiveSched, parse_blkdeviotune, parse_schedinfo
@@ -24,7 +23,7 @@ FIXTURES = ROOT / "tests" / "fixtures" / "seed"
 
 @pytest.fixture(scope="module")
 def seed() -> Scenario:
-    return parse_scenario(yaml.safe_load((ROOT / "examples" / "seed.yaml").read_text()))
+    return seed_scenario()
 
 
 @pytest.mark.parametrize(("server", "flavor"), [("vm_normal", "m1.normal"),

@@ -1,31 +1,28 @@
-"""explain: how layers combine per port and direction (spec/neutron_qos.md §5, §6.7)."""
+"""explain: how layers combine per port and direction (docs/architecture.md "Layers combine")."""
 
 from __future__ import annotations
 
 import gc
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
-import yaml
 
+from support.seed import seed_scenario
 from vmqos.intent.neutron.model import BandwidthLimitRule, DscpMarkingRule, QosPolicy
 from vmqos.intent.neutron.network import Network, Port
 from vmqos.intent.nova.flavor import Flavor
 from vmqos.intent.scenario import Scenario, Server
-from vmqos.intent.scenario_parse import parse_scenario
-from vmqos.model import Direction, Enforcer, VifType
+from vmqos.model import Direction, Enforcer, NeutronBackend, VifType
 from vmqos.plan.explain.explain import PortExplanation, explain_scenario
 from vmqos.profile import SharesPolicy, get_profile
 from vmqos.units import Kbit, KbitPerSec
 
-SEED = Path(__file__).resolve().parents[2] / "src" / "vmqos" / "scenarios" / "seed.yaml"
 PORT_ID = "11111111-2222-3333-4444-555555555555"
 
 
 @pytest.fixture(scope="module")
 def seed() -> Scenario:
-    return parse_scenario(yaml.safe_load(SEED.read_text()))
+    return seed_scenario()
 
 
 def one_port(
@@ -49,7 +46,7 @@ def one_port(
         networks=(network,),
         ports=(port,),
         servers=(Server(name="vm", flavor="f", ports=(PORT_ID,), image_id="img"),),
-        neutron_backend=backend,
+        neutron_backend=NeutronBackend(backend),
     )
 
 
@@ -93,8 +90,8 @@ def test_seed_cpu_and_disk(seed: Scenario) -> None:
 
 
 def test_hybrid_plug_layers_act_in_series_and_the_stricter_wins() -> None:
-    # spec/neutron_qos.md §6.7: flavor outbound 1000 kB/s (8000 kbit) + Neutron egress 3000
-    # kbps on OVS hybrid plug -> effective about 3000 kbit/s.
+    # Flavor outbound 1000 kB/s (8000 kbit, libvirt's police on the tap) + Neutron egress 3000
+    # kbps (OVS policing on the qvo end) on OVS hybrid plug: in series, effective ~3000 kbit/s.
     scenario = one_port(specs={"quota:vif_outbound_average": "1000"},
                         rules=(BandwidthLimitRule(max_kbps=KbitPerSec(3000)),))
     port = the_port(scenario)
@@ -217,7 +214,8 @@ def test_shared_work_never_leaks_between_ports() -> None:
                               image_id="img"))
     for backend in ("ovs", "ovn", "linuxbridge"):
         whole = Scenario(flavors=flavors, policies=policies, networks=networks,
-                         ports=tuple(ports), servers=tuple(servers), neutron_backend=backend)
+                         ports=tuple(ports), servers=tuple(servers),
+                         neutron_backend=NeutronBackend(backend))
         together = explain_scenario(whole, get_profile("modern")).servers
         for server, explained in zip(servers, together, strict=True):
             alone = replace(whole, servers=(server,), ports=tuple(

@@ -1,4 +1,5 @@
-"""Nova quota:* extra-spec validation (spec nova_libvirt.md §1.1, §1.6, §6.1) and parsing."""
+"""Nova quota:* extra-spec validation (nova api/validation/extra_specs/quota.py, base.py) and
+parsing."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from support import seed
 from vmqos.errors import ValidationError
 from vmqos.intent.nova.extra_specs import (
     QUOTA_SPECS,
@@ -15,13 +17,14 @@ from vmqos.intent.nova.extra_specs import (
 from vmqos.intent.nova.flavor import DiskQuota, FlavorQuota, VifQuota, parse_flavor_quota
 from vmqos.units import KBytesPerSec, KiB
 
-# --- §6.1 test vectors, literal ------------------------------------------------------------
+# --- Nova's verdicts, literal (microversion >= 2.86) ---------------------------------------
 
+# (key, value, the quota it parses to)
 ACCEPTED = [
-    ("quota:cpu_shares", "2048"),
-    ("quota:cpu_quota", "-1"),
-    ("quota:disk_total_iops_sec", "0"),
-    ("foo", "bar"),
+    ("quota:cpu_shares", "2048", FlavorQuota(cpu_shares=2048)),
+    ("quota:cpu_quota", "-1", FlavorQuota(cpu_quota=-1)),
+    ("quota:disk_total_iops_sec", "0", FlavorQuota(disk=DiskQuota(total_iops_sec=0))),
+    ("foo", "bar", FlavorQuota()),                  # not a quota key: no part of the quota
 ]
 
 REJECTED = [
@@ -36,9 +39,30 @@ REJECTED = [
 ]
 
 
-@pytest.mark.parametrize(("key", "value"), ACCEPTED)
-def test_spec_vectors_accepted(key: str, value: str) -> None:
-    validate_extra_spec(key, value)
+def _accepted(key: str, value: str) -> FlavorQuota:
+    """``key=value`` passes validation; the quota it parses to."""
+    assert validate_extra_spec(key, value) is None
+    return parse_flavor_quota({key: value})
+
+
+def _parsed(quota: FlavorQuota, key: str) -> int | None:
+    """Where parse_flavor_quota keeps the value of a libvirt key, found from the key's name:
+    quota:cpu_<x> -> quota.cpu_<x>, quota:disk_<x> -> quota.disk.<x>,
+    quota:vif_<direction>_<x> -> quota.vif_<direction>.<x>."""
+    name = key.removeprefix("quota:")
+    if name.startswith("vif_"):
+        _, direction, metric = name.split("_")
+        value: int | None = getattr(getattr(quota, f"vif_{direction}"), metric)
+    elif name.startswith("disk_"):
+        value = getattr(quota.disk, name.removeprefix("disk_"))
+    else:
+        value = getattr(quota, name)
+    return value
+
+
+@pytest.mark.parametrize(("key", "value", "quota"), ACCEPTED)
+def test_spec_vectors_accepted(key: str, value: str, quota: FlavorQuota) -> None:
+    assert _accepted(key, value) == quota
 
 
 @pytest.mark.parametrize(("key", "value", "message"), REJECTED)
@@ -80,7 +104,8 @@ def test_min_message_formats_the_converted_integer() -> None:
 
 def test_shares_level_enum() -> None:
     for level in ("custom", "high", "normal", "low"):
-        validate_extra_spec("quota:cpu_shares_level", level)
+        assert _accepted("quota:cpu_shares_level", level) == FlavorQuota(
+            ignored_by_libvirt=("quota:cpu_shares_level",))
     with pytest.raises(ValidationError) as exc:
         validate_extra_spec("quota:vif_shares_level", "medium")
     # base.ExtraSpecValidator._validate_str, Nova master.
@@ -93,14 +118,18 @@ def test_shares_level_enum() -> None:
     "key", ["quota:cpu_reservation", "quota:memory_reservation", "quota:disk_io_reservation",
             "quota:vif_reservation", "quota:cpu_quota"])
 def test_keys_without_min_accept_negatives(key: str) -> None:
-    validate_extra_spec(key, "-100")
+    quota = _accepted(key, "-100")
+    if key == "quota:cpu_quota":                    # libvirt's: a negative quota is no limit
+        assert quota == FlavorQuota(cpu_quota=-100)
+    else:                                           # VMware's: accepted, ignored by libvirt
+        assert quota == FlavorQuota(ignored_by_libvirt=(key,))
 
 
 @pytest.mark.parametrize(
     "key", ["hw:cpu_policy", "aggregate_instance_extra_specs:ssd", "quotas:cpu_shares",
             "trait:CUSTOM_X", "x"])
 def test_other_namespaces_and_plain_keys_not_validated(key: str) -> None:
-    validate_extra_spec(key, "not-a-number")
+    assert _accepted(key, "not-a-number") == FlavorQuota()
 
 
 @pytest.mark.parametrize("key", [
@@ -186,7 +215,13 @@ def _valid_value(key: str) -> str:
 
 @pytest.mark.parametrize("key", sorted(LIBVIRT_KEYS | VMWARE_KEYS))
 def test_every_key_accepts_a_valid_value(key: str) -> None:
-    validate_extra_spec(key, _valid_value(key))
+    value = _valid_value(key)
+    quota = _accepted(key, value)
+    if key in LIBVIRT_KEYS:
+        assert _parsed(quota, key) == int(value)
+        assert quota.ignored_by_libvirt == ()
+    else:
+        assert quota.ignored_by_libvirt == (key,)
 
 
 MIN_ZERO_KEYS = sorted(k for k, s in QUOTA_SPECS.items() if s.min == 0)
@@ -194,7 +229,11 @@ MIN_ZERO_KEYS = sorted(k for k, s in QUOTA_SPECS.items() if s.min == 0)
 
 @given(st.sampled_from(MIN_ZERO_KEYS), st.integers(min_value=0, max_value=2**70))
 def test_property_any_non_negative_int_accepted(key: str, number: int) -> None:
-    validate_extra_spec(key, str(number))
+    quota = _accepted(key, str(number))
+    if key in LIBVIRT_KEYS:
+        assert _parsed(quota, key) == number
+    else:
+        assert quota.ignored_by_libvirt == (key,)
 
 
 @given(st.sampled_from(MIN_ZERO_KEYS), st.integers(max_value=-1, min_value=-(2**70)))
@@ -214,22 +253,8 @@ def test_validate_extra_specs_reports_first_sorted_key() -> None:
 
 # --- parse_flavor_quota ---------------------------------------------------------------------
 
-# The seed lab note's m1.resquota (tests/fixtures/seed/nova-neutron-qos-note.md).
-SEED_RESQUOTA = {
-    "quota:cpu_shares": "512",
-    "quota:disk_read_bytes_sec": "1000000",
-    "quota:disk_write_bytes_sec": "1024000",
-    "quota:vif_outbound_average": "32768",
-    "quota:vif_outbound_peak": "65536",
-    "quota:vif_outbound_burst": "131072",
-    "quota:vif_inbound_average": "32768",
-    "quota:vif_inbound_peak": "65536",
-    "quota:vif_inbound_burst": "131072",
-}
-
-
 def test_parse_seed_resquota() -> None:
-    assert parse_flavor_quota(SEED_RESQUOTA) == FlavorQuota(
+    assert parse_flavor_quota(seed.RESQUOTA_EXTRA_SPECS) == seed.RESQUOTA_QUOTA == FlavorQuota(
         cpu_shares=512,
         disk=DiskQuota(read_bytes_sec=1000000, write_bytes_sec=1024000),
         vif_inbound=VifQuota(KBytesPerSec(32768), KBytesPerSec(65536), KiB(131072)),
@@ -262,6 +287,6 @@ def test_parse_all_keys_and_vmware_ignored_sorted() -> None:
 
 def test_parse_validates_first() -> None:
     with pytest.raises(ValidationError) as exc:
-        parse_flavor_quota({**SEED_RESQUOTA, "quota:vif_inbound_peak": "1.5"})
+        parse_flavor_quota({**seed.RESQUOTA_EXTRA_SPECS, "quota:vif_inbound_peak": "1.5"})
     assert str(exc.value) == "Validation failed; '1.5' is not a valid integer value."
     assert exc.value.key == "quota:vif_inbound_peak"

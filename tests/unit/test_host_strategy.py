@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from importlib import resources
 
 import pytest
-import yaml
 
+from support.libvirt_vectors import side
+from support.seed import RESQUOTA_BANDWIDTH, seed_scenario
 from vmqos.errors import UnsupportedError, ValidationError
 from vmqos.intent.scenario import Scenario
 from vmqos.intent.scenario_parse import parse_scenario
-from vmqos.libvirt_types import Bandwidth, BandwidthSide, IoTune
+from vmqos.libvirt_types import Bandwidth, IoTune
 from vmqos.limits import Limit
+from vmqos.mechanism import Mechanism, MechanismKind
 from vmqos.model import Direction, Enforcer
 from vmqos.plan.kernel.psched import DEFAULT_PSCHED, htb_buffer_roundtrip, tc_calc_xmittime
 from vmqos.plan.render.tc import compile_libvirt_tc, render_command
@@ -32,20 +33,12 @@ from vmqos.reconcile.strategy import (
     derive_burst,
     ifb_name,
 )
-from vmqos.units import BitsPerSec, Bytes, KBytesPerSec, KiB
+from vmqos.units import BitsPerSec, Bytes
 
 # What this machine's kernel offers (ENVIRONMENT.md): no sfq, fw, police.
 HERE = replace(FULL_FACTS, qdiscs=frozenset({"htb", "tbf", "pfifo", "ingress", "clsact"}),
                classifiers=frozenset({"u32"}), actions=frozenset({"mirred"}),
                link_kinds=frozenset({"veth", "ifb"}), probed=True)
-
-
-def side(average: int, peak: int | None = None, burst: int | None = None) -> BandwidthSide:
-    return BandwidthSide(KBytesPerSec(average), None if peak is None else KBytesPerSec(peak),
-                         None if burst is None else KiB(burst))
-
-
-SEED = Bandwidth(inbound=side(32768, 65536, 131072), outbound=side(32768, 65536, 131072))
 
 
 def lines(plan_objects: tuple[object, ...]) -> list[str]:
@@ -56,7 +49,7 @@ def lines(plan_objects: tuple[object, ...]) -> list[str]:
 
 
 def test_full_support_chooses_libvirts_program_word_for_word_plus_cburst() -> None:
-    plan = compile_host_tc("tapX", SEED, FULL_FACTS, swapped=True)
+    plan = compile_host_tc("tapX", RESQUOTA_BANDWIDTH, FULL_FACTS, swapped=True)
     assert plan.strategy == "libvirt-exact"
     assert plan.ifb is None and plan.links == ()
     assert lines(plan.objects) == [
@@ -71,7 +64,7 @@ def test_full_support_chooses_libvirts_program_word_for_word_plus_cburst() -> No
     ]
     # ... which is libvirt's program (without its two clearing deletes) plus one explicit
     # cburst: 10 ms at the 65536 kB/s ceiling = 655360 B = 640 KiB.
-    libvirt = [c.render() for c in compile_libvirt_tc("tapX", SEED, swapped=True)]
+    libvirt = [c.render() for c in compile_libvirt_tc("tapX", RESQUOTA_BANDWIDTH, swapped=True)]
     assert [line.replace(" cburst 640kb", "") for line in lines(plan.objects)] == libvirt[2:]
     assert {s.code for s in plan.substitutions} == {"cburst-derived", "peak-ignored"}
 
@@ -90,7 +83,7 @@ def test_full_support_places_sides_like_libvirt(
     kinds = {(type(o).__name__, getattr(o, "kind", "")) for o in plan.objects}
     assert (("TcQdisc", "htb") in kinds) == (shaped is not None)
     assert (("TcFilter", "u32") in kinds) == (policed is not None)
-    mechanisms = {limit.direction: limit.mechanism for limit in plan.enforced}
+    mechanisms = {limit.direction: str(limit.mechanism) for limit in plan.enforced}
     if shaped is not None:
         assert mechanisms[shaped] == "htb class 1:1"
     if policed is not None:
@@ -114,7 +107,7 @@ def test_police_filter_keeps_libvirts_auto_priority_and_kernel_values() -> None:
 
 
 def test_this_kernel_substitutes_pfifo_default_class_and_ifb() -> None:
-    plan = compile_host_tc("tapbb8410ad-a0", SEED, HERE, swapped=True)
+    plan = compile_host_tc("tapbb8410ad-a0", RESQUOTA_BANDWIDTH, HERE, swapped=True)
     ifb = ifb_name("tapbb8410ad-a0")
     assert plan.strategy == "equivalent"
     assert plan.ifb == ifb and plan.links == (Link(ifb, "ifb", True),)
@@ -137,14 +130,14 @@ def test_this_kernel_substitutes_pfifo_default_class_and_ifb() -> None:
         assert code in codes
     assert all(s.text for s in plan.substitutions)
     outbound = next(x for x in plan.enforced if x.direction is Direction.OUTBOUND)
-    assert outbound.mechanism == f"htb class 1:1 on IFB {ifb} (via u32 mirred)"
+    assert str(outbound.mechanism) == f"htb class 1:1 on IFB {ifb} (via u32 mirred)"
     assert outbound.rate == 262_144_000 and outbound.burst == 134_217_728
 
 
 def test_police_present_but_no_sfq_or_fw() -> None:
     facts = replace(FULL_FACTS, qdiscs=frozenset({"htb", "pfifo", "ingress"}),
                     classifiers=frozenset({"u32"}))
-    plan = compile_host_tc("tapX", SEED, facts, swapped=True)
+    plan = compile_host_tc("tapX", RESQUOTA_BANDWIDTH, facts, swapped=True)
     assert plan.ifb is None
     assert {s.code for s in plan.substitutions} >= {"pfifo-for-sfq", "htb-default-for-fw"}
     assert any(isinstance(o, TcFilter) and isinstance(o.action, Police) for o in plan.objects)
@@ -157,7 +150,7 @@ def test_police_present_but_no_sfq_or_fw() -> None:
 ])
 def test_no_equivalent_is_unsupported(missing: dict[str, frozenset[str]], message: str) -> None:
     with pytest.raises(UnsupportedError, match=message):
-        compile_host_tc("tapX", SEED, replace(HERE, **missing), swapped=True)  # type: ignore[arg-type]
+        compile_host_tc("tapX", RESQUOTA_BANDWIDTH, replace(HERE, **missing), swapped=True)  # type: ignore[arg-type]
 
 
 def test_ifb_names_are_deterministic_prefixed_and_fit_ifnamsiz() -> None:
@@ -207,16 +200,17 @@ def test_average_zero_installs_nothing_and_says_so() -> None:
 
 def test_override_enforces_a_neutron_limit_with_its_own_bytes() -> None:
     ovs = Limit(enforcer=Enforcer.OVS_AGENT, direction=Direction.OUTBOUND, device="{tap}",
-                mechanism="ingress_policing", source="policy bw-limiter",
+                mechanism=Mechanism(MechanismKind.LIBVIRT_OVS_POLICING),
+                source="policy bw-limiter",
                 rate=BitsPerSec(3_000_000), burst=Bytes(38_400))
-    plan = compile_host_tc("tapX", SEED, FULL_FACTS, swapped=True,
+    plan = compile_host_tc("tapX", RESQUOTA_BANDWIDTH, FULL_FACTS, swapped=True,
                            overrides={Direction.OUTBOUND: ovs})
     police = plan.objects[-1]
     assert isinstance(police, TcFilter) and isinstance(police.action, Police)
     assert police.action.rate == 375_000
     assert "375kbps" in police.spec and "38400b" in police.spec
     assert plan.strategy == "equivalent"
-    here = compile_host_tc("tapX", SEED, HERE, swapped=True,
+    here = compile_host_tc("tapX", RESQUOTA_BANDWIDTH, HERE, swapped=True,
                            overrides={Direction.OUTBOUND: ovs, Direction.INBOUND: None})
     assert [type(o).__name__ for o in here.objects] == [
         "TcQdisc", "TcFilter", "TcQdisc", "HtbClass", "TcQdisc"]
@@ -229,8 +223,7 @@ def test_override_enforces_a_neutron_limit_with_its_own_bytes() -> None:
 
 @pytest.fixture(scope="module")
 def seed() -> Scenario:
-    text = resources.files("vmqos.scenarios").joinpath("seed.yaml").read_text()
-    return parse_scenario(yaml.safe_load(text))
+    return seed_scenario()
 
 
 def _layout(scenario: Scenario, name: str, disk: str | None = "7:3") -> SandboxLayout:

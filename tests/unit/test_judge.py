@@ -1,4 +1,4 @@
-"""Tolerance judgement (vmqos.verify.judge): the rules of issue 3 §4 on literal series.
+"""Tolerance judgement (vmqos.verify.judge): the rules its docstring states, on literal series.
 
 Series shapes follow what this host measured (tests/verify): an 8/16 Mbit/s HTB with a 1 MiB
 burst gives ~15.5 Mbit/s for ~1 s, then ~7.65 Mbit/s (0.956 of the rate); cpu.shares

@@ -1,7 +1,8 @@
-"""compile_nova + libvirt_xml against spec nova_libvirt.md §6.2 (Nova -> libvirt XML), §2.1
-(libvirt's <bandwidth> parse rules) and round trips. Literal comparison unless the vector comes
-from a Nova test that uses an XML matcher (test_vif.py, test_config.py): those are compared
-after removing the whitespace between tags."""
+"""compile_nova + libvirt_xml against Nova's XML (nova virt/libvirt/driver.py, designer.py
+set_vif_bandwidth_config), libvirt's <bandwidth> parse rules (src/conf/netdev_bandwidth_conf.c)
+and round trips. Literal comparison unless the vector comes from a Nova test that uses an XML
+matcher (test_vif.py, test_config.py): those are compared after removing the whitespace between
+tags."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from vmqos.libvirt_types import (
     InterfaceDevice,
     IoTune,
     NovaMetadata,
+    XmlForm,
 )
 from vmqos.model import VifType
 from vmqos.plan.nova.compile import (
@@ -75,7 +77,7 @@ def server(**kw: object) -> Server:
     return Server(**(base | kw))  # type: ignore[arg-type]
 
 
-# --- §6.2: cputune ----------------------------------------------------------------------------
+# --- cputune (nova driver.py _update_guest_cputune) -----------------------------------------
 
 
 def test_cputune_from_flavor_in_nova_order() -> None:
@@ -121,7 +123,7 @@ def test_zero_period_and_quota_are_written_by_nova_but_not_printed_by_libvirt() 
     assert render_cputune(CpuTune(period=0), form="libvirt") == ""
 
 
-# --- §6.2: iotune -----------------------------------------------------------------------------
+# --- iotune (nova Image.disk_qos, config.py LibvirtConfigGuestDisk) --------------------------
 
 
 def test_iotune_on_local_root_disk() -> None:
@@ -234,7 +236,7 @@ def test_disk_alias(dev: str, alias: str) -> None:
     assert disk_alias(dev) == alias
 
 
-# --- §6.2: bandwidth --------------------------------------------------------------------------
+# --- bandwidth (nova designer.py set_vif_bandwidth_config) -----------------------------------
 
 BW_QUOTA = FlavorQuota(vif_inbound=vif(100, 200, 300), vif_outbound=vif(10, 20, 30))
 BW_XML = """
@@ -366,7 +368,7 @@ def test_interface_devices_per_vif_type(vif_type: VifType, dev: str, source: str
     assert parsed.bandwidth == compile_bandwidth(BW_QUOTA, vif_type)
 
 
-# --- libvirt parse rules (§2.1) ----------------------------------------------------------------
+# --- libvirt parse rules (netdev_bandwidth_conf.c virNetDevBandwidthParse) -------------------
 
 
 def domain_with(bandwidth: str, kind: str = "bridge") -> str:
@@ -574,3 +576,11 @@ def test_renders_2000_domains_per_second() -> None:
             render_domain_xml(spec, form="nova", host=host)
         best = max(best, 400 / (time.perf_counter() - start))
     assert best >= 2000, f"{best:.0f} documents/s"
+
+
+def test_forms_are_named_by_xml_form() -> None:
+    spec = compile_domain(server(domain_id=3), Flavor("f"), FlavorQuota(cpu_shares=512), [], PIKE)
+    assert [f.value for f in XmlForm] == ["nova", "libvirt"]
+    for form in XmlForm:
+        assert render_domain_xml(spec, form=form) == render_domain_xml(spec, form=form.value)
+    assert render_domain_xml(spec, form=XmlForm.LIBVIRT) != render_domain_xml(spec)

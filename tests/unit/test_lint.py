@@ -1,4 +1,6 @@
-"""Host-level lint of flavor quotas (spec nova_libvirt.md §1.5, §2.2-§2.8, §5; peers.md §4.1)."""
+"""Host-level lint of flavor quotas: what Nova (virt/libvirt/vif.py), libvirt
+(virNetDevBandwidthSet, domain_validate.c, vircgroup.h) and the kernel (cgroup-v2.rst cpu.weight)
+do with a flavor's values on this host."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from support import seed
 from vmqos.errors import ValidationError
 from vmqos.intent.findings import Finding, Severity
 from vmqos.intent.nova.flavor import FlavorQuota, parse_flavor_quota
@@ -14,17 +17,6 @@ from vmqos.plan.explain.lint import FINDING_CODES, lint_flavor_quota
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO  # noqa: E741
 
-SEED_RESQUOTA = {
-    "quota:cpu_shares": "512",
-    "quota:disk_read_bytes_sec": "1000000",
-    "quota:disk_write_bytes_sec": "1024000",
-    "quota:vif_outbound_average": "32768",
-    "quota:vif_outbound_peak": "65536",
-    "quota:vif_outbound_burst": "131072",
-    "quota:vif_inbound_average": "32768",
-    "quota:vif_inbound_peak": "65536",
-    "quota:vif_inbound_burst": "131072",
-}
 TAP = (VifType.OVS_HYBRID,)
 
 
@@ -85,7 +77,7 @@ CASES: list[tuple[dict[str, str], dict[str, Any], str, Severity, str, str]] = [
      "every packet to VM is dropped"),
     ({"quota:vif_inbound_average": "0"}, {"vif_types": TAP}, "vif-average-zero-not-applied", W,
      "quota:vif_inbound_average", "loses its noqueue root qdisc to the kernel default"),
-    (SEED_RESQUOTA, {"vif_types": TAP}, "vif-peak-ignored-by-policer", W,
+    (seed.RESQUOTA_EXTRA_SPECS, {"vif_types": TAP}, "vif-peak-ignored-by-policer", W,
      "quota:vif_outbound_peak",
      "peak=65536 kB/s (524.288 Mbit/s) is ignored and the limit is average=32768 kB/s "
      "(262.144 Mbit/s)"),
@@ -100,7 +92,7 @@ CASES: list[tuple[dict[str, str], dict[str, Any], str, Severity, str, str]] = [
     ({"quota:vif_inbound_average": "1000", "quota:vif_inbound_burst": "1"}, {"vif_types": TAP},
      "vif-htb-burst-below-frame", W, "quota:vif_inbound_burst",
      "burst=1 KiB (1024 B) is smaller than one 1514-byte frame"),
-    (SEED_RESQUOTA, {"vif_types": TAP}, "vif-burst-over-one-second", W,
+    (seed.RESQUOTA_EXTRA_SPECS, {"vif_types": TAP}, "vif-burst-over-one-second", W,
      "quota:vif_outbound_burst",
      "burst=131072 KiB (128 MiB) is 4.1 s of traffic at average=32768 kB/s (262.144 Mbit/s)"),
     ({"quota:vif_outbound_average": "1024"}, {"vif_types": TAP}, "vif-police-default-burst", I,
@@ -163,7 +155,7 @@ SEED_EXPECTED = [
 @pytest.mark.parametrize("vif_types", [TAP, (), (VifType.ETHERNET,),
                                        (VifType.OVS_HYBRID, VifType.ETHERNET)])
 def test_seed_resquota_produces_only_expected_findings(vif_types: tuple[VifType, ...]) -> None:
-    findings = _lint(SEED_RESQUOTA, vif_types=vif_types)
+    findings = _lint(seed.RESQUOTA_EXTRA_SPECS, vif_types=vif_types)
     assert _codes(findings) == SEED_EXPECTED
     inbound = findings[0]
     # HTB (inbound on a tap) runs the burst at the peak; the policer at line rate.
@@ -172,14 +164,14 @@ def test_seed_resquota_produces_only_expected_findings(vif_types: tuple[VifType,
 
 
 def test_seed_on_cgroup_v2_adds_the_weight_note() -> None:
-    findings = _lint(SEED_RESQUOTA, vif_types=TAP, cgroup="v2")
+    findings = _lint(seed.RESQUOTA_EXTRA_SPECS, vif_types=TAP, cgroup="v2")
     assert _codes(findings) == [("cpu-shares-verbatim-weight", "quota:cpu_shares"),
                                 *SEED_EXPECTED]
     assert "5.12× the CPU share, not the 0.5×" in findings[0].reason
 
 
 def test_macvtap_polices_inbound_and_shapes_outbound() -> None:
-    findings = _lint(SEED_RESQUOTA, vif_types=(VifType.MACVTAP,))
+    findings = _lint(seed.RESQUOTA_EXTRA_SPECS, vif_types=(VifType.MACVTAP,))
     assert _codes(findings) == [
         ("vif-peak-ignored-by-policer", "quota:vif_inbound_peak"),
         ("vif-burst-over-one-second", "quota:vif_inbound_burst"),
@@ -194,7 +186,7 @@ def test_ovs_port_zero_average_is_not_a_tc_police() -> None:
 
 
 def test_vhostuser_only_gets_the_not_applied_finding() -> None:
-    findings = _lint(SEED_RESQUOTA, vif_types=(VifType.VHOSTUSER,))
+    findings = _lint(seed.RESQUOTA_EXTRA_SPECS, vif_types=(VifType.VHOSTUSER,))
     assert _codes(findings) == [("vif-bandwidth-not-applied", "quota:vif_inbound_average")]
     assert "6 quota:vif_* keys" in findings[0].reason
 

@@ -6,12 +6,11 @@ import pytest
 
 from vmqos.errors import ValidationError
 from vmqos.intent.neutron.model import BandwidthLimitRule, DscpMarkingRule, Rule
-from vmqos.model import Direction, Enforcer
+from vmqos.model import Direction, Enforcer, NeutronBackend
 from vmqos.plan.neutron.linuxbridge import LinuxBridgePlan
 from vmqos.plan.neutron.ovn import OvnPlan
 from vmqos.plan.neutron.ovs import OvsAgentPlan
 from vmqos.plan.neutron.registry import (
-    BACKENDS,
     PortContext,
     compile_neutron,
     neutron_commands,
@@ -91,11 +90,11 @@ def test_commands_per_backend() -> None:
         "rate 3000kbit burst 300kbit mtu 65535 drop")
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", list(NeutronBackend))
 def test_positional_call_and_source_prefix(backend: str) -> None:
     rules: list[Rule] = [*RULES, DscpMarkingRule(26)]
     limits = neutron_limits(backend, PORT, rules, source="policy bw-limiter")
-    assert limits
+    assert limits == neutron_limits(backend, port=PORT, rules=rules, source="policy bw-limiter")
     for limit in limits:
         assert limit.source.startswith("policy bw-limiter: ")
     assert any(limit.source.startswith("policy bw-limiter: bandwidth_limit egress "
@@ -110,7 +109,9 @@ def test_port_name_overrides_tap_name() -> None:
 
 def test_options_are_passed_through() -> None:
     (limit,) = neutron_limits("ovs", port=PORT, rules=RULES, qos_meter_bandwidth=True)
-    assert "meter" in limit.mechanism
+    assert "meter" in str(limit.mechanism)
+    # A meter's burst is SI kilobits (300 kbit = 37500 B), policing's 1024-bit ones (38400 B).
+    assert (limit.rate, limit.burst) == (3_000_000, 37500)
     port = PortContext(port_id="X", network_id="N", network_type="vlan")
     plan = compile_neutron("ovn", port=port, rules=RULES, neutron_release=26)
     assert isinstance(plan, OvnPlan) and plan.lsp_options["qos_max_rate"] == "3000000"
@@ -135,5 +136,5 @@ def test_unknown_backend(backend: str) -> None:
     assert err.value.key == "backend"
     assert err.value.value == backend
     assert err.value.allowed == "ovs, ovn, sriovnicswitch, linuxbridge"
-    for name in BACKENDS:
+    for name in NeutronBackend:
         assert name in str(err.value)

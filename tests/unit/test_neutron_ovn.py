@@ -1,4 +1,5 @@
-"""ML2/OVN QoS plans against spec neutron_qos.md §3.4 and every §6.6 vector."""
+"""ML2/OVN QoS plans, as Neutron's OVN driver builds them (neutron ovn/mech_driver/ovsdb/
+extensions/qos.py OVNClientQosExtension; ovsdbapp QoSAddCommand validation)."""
 
 from __future__ import annotations
 

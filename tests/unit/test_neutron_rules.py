@@ -1,4 +1,5 @@
-"""Rule bodies validated as the Neutron API does: spec neutron_qos.md §1.2, §1.4, §1.5, §6.1."""
+"""Rule bodies validated as the Neutron API does (neutron-lib api/definitions/qos.py and its
+validators; api-ref v2 qos.inc for the response shapes)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from vmqos.model import Direction
 MAX = 2147483647
 
 
-# --- §6.1 validation vectors, with Neutron's literal messages --------------------------------
+# --- validation vectors, with Neutron's literal messages --------------------------------------
 
 @pytest.mark.parametrize(("rule_type", "body", "message"), [
     ("bandwidth_limit", {},
@@ -89,7 +90,7 @@ def test_unknown_rule_type_lists_the_five() -> None:
     assert info.value.key == "type"
 
 
-# --- accepted bodies and defaults (§1.4, §6.1) ------------------------------------------------
+# --- accepted bodies and defaults (api-ref qos.inc) -------------------------------------------
 
 @pytest.mark.parametrize(("rule_type", "body", "expected"), [
     ("bandwidth_limit", {"max_kbps": "10000"},
@@ -187,7 +188,7 @@ def test_update_validates(body: dict[str, object], message: str) -> None:
     assert str(info.value) == message
 
 
-# --- response shape (§1.4) --------------------------------------------------------------------
+# --- response shape (api-ref qos.inc samples) ------------------------------------------------
 
 def test_rule_to_dict_shapes() -> None:
     rule = parse_rule("bandwidth_limit", {"max_kbps": "10000"}, rule_id="r1")

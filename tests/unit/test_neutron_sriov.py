@@ -1,4 +1,5 @@
-"""SR-IOV agent plans and kbps -> Mbps conversions against spec neutron_qos.md §3.3, §6.5."""
+"""SR-IOV agent plans and kbps -> Mbps conversions (neutron mech_sriov agent
+extension_drivers/qos_driver.py, EmbSwitch.set_device_rate)."""
 
 from __future__ import annotations
 

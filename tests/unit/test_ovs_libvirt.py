@@ -1,16 +1,19 @@
 """libvirt's ovs-vsctl QoS for OVS ports (vmqos.plan.render.ovs_libvirt).
 
-Vectors: spec nova_libvirt.md §2.6 (libvirt 9.0 tests/virnetdevbandwidthtest.c, OVS variant)
-and §6.3; plus libvirt's tests/virnetdevopenvswitchtest.c SetQos cases (VM UUID
-66616b65-7575-6964-0000-000000000000, interface tap-fake), copied literally.
+Vectors: libvirt 9.0's tests/virnetdevbandwidthtest.c, OVS variant (tests/support/
+libvirt_vectors.py), and tests/virnetdevopenvswitchtest.c's ``testVirNetDevOpenvswitchInterface
+SetQos`` cases (VM UUID 66616b65-7575-6964-0000-000000000000, interface tap-fake), copied
+literally; the OVS port of the seed's flavor (libvirt src/util/virnetdevopenvswitch.c
+``virNetDevOpenvswitchInterfaceSetQos``: rates x 8000 bit/s, burst x 8192 bit).
 """
 
 from __future__ import annotations
 
 import pytest
 
+from support.libvirt_vectors import DEV, OVS_FINDS, VECTORS, VM_UUID, Vector, side
 from vmqos.errors import ValidationError
-from vmqos.libvirt_types import Bandwidth, BandwidthSide
+from vmqos.libvirt_types import Bandwidth
 from vmqos.model import Direction, Enforcer
 from vmqos.plan.render.ovs_libvirt import (
     OvsVsctl,
@@ -18,59 +21,11 @@ from vmqos.plan.render.ovs_libvirt import (
     compile_libvirt_ovs_commands,
     ovs_libvirt_limits,
 )
-from vmqos.units import KBytesPerSec, KiB
-
-VMUUID = "c1018351-a229-4209-9faf-42446e0b53e5"
-EXT = f"'external-ids:vm-id=\"{VMUUID}\"' 'external-ids:ifname=\"eth0\"'"
-FINDS = [
-    f"ovs-vsctl --timeout=5 --no-heading --columns=_uuid find queue {EXT}",
-    f"ovs-vsctl --timeout=5 --no-heading --columns=_uuid find qos {EXT}",
-]
-CLEAR_RX = ("ovs-vsctl --timeout=5 set Interface eth0 ingress_policing_rate=0 "
-            "ingress_policing_burst=0")
 
 
-def side(average: int, peak: int | None = None, burst: int | None = None) -> BandwidthSide:
-    return BandwidthSide(KBytesPerSec(average), None if peak is None else KBytesPerSec(peak),
-                         None if burst is None else KiB(burst))
-
-
-SPEC_2_6_OVS = [
-    (None, []),
-    (Bandwidth(), []),
-    (Bandwidth(inbound=side(1024)), [
-        *FINDS,
-        f"ovs-vsctl --timeout=5 set port eth0 qos=@qos1 {EXT} -- --id=@qos1 create qos "
-        f"type=linux-htb other_config:min-rate=8192000 queues:0=@queue0 {EXT} -- --id=@queue0 "
-        f"create queue other_config:min-rate=8192000 {EXT}",
-        CLEAR_RX,
-    ]),
-    (Bandwidth(outbound=side(1024)), [
-        *FINDS,
-        "ovs-vsctl --timeout=5 set Interface eth0 ingress_policing_rate=8192",
-    ]),
-    (Bandwidth(inbound=side(1, 2, 4), outbound=side(5, 6, 7)), [
-        *FINDS,
-        f"ovs-vsctl --timeout=5 set port eth0 qos=@qos1 {EXT} -- --id=@qos1 create qos "
-        "type=linux-htb other_config:min-rate=8000 other_config:burst=32768 "
-        f"other_config:max-rate=16000 queues:0=@queue0 {EXT} -- --id=@queue0 create queue "
-        f"other_config:min-rate=8000 other_config:burst=32768 other_config:max-rate=16000 {EXT}",
-        "ovs-vsctl --timeout=5 set Interface eth0 ingress_policing_rate=40 "
-        "ingress_policing_burst=56",
-    ]),
-    (Bandwidth(inbound=side(4294967295), outbound=side(4294967295)), [
-        *FINDS,
-        f"ovs-vsctl --timeout=5 set port eth0 qos=@qos1 {EXT} -- --id=@qos1 create qos "
-        f"type=linux-htb other_config:min-rate=34359738360000 queues:0=@queue0 {EXT} -- "
-        f"--id=@queue0 create queue other_config:min-rate=34359738360000 {EXT}",
-        "ovs-vsctl --timeout=5 set Interface eth0 ingress_policing_rate=34359738360",
-    ]),
-]
-
-
-@pytest.mark.parametrize(("bandwidth", "expected"), SPEC_2_6_OVS)
-def test_libvirt_unit_vectors(bandwidth: Bandwidth | None, expected: list[str]) -> None:
-    assert compile_libvirt_ovs("eth0", VMUUID, bandwidth, swapped=True) == expected
+@pytest.mark.parametrize("vector", VECTORS, ids=[v.name for v in VECTORS])
+def test_libvirt_unit_vectors(vector: Vector) -> None:
+    assert compile_libvirt_ovs(DEV, VM_UUID, vector.bandwidth, swapped=True) == list(vector.ovs)
 
 
 FAKE = "66616b65-7575-6964-0000-000000000000"
@@ -106,10 +61,10 @@ def test_libvirt_openvswitch_vectors(bandwidth: Bandwidth, expected: list[str]) 
     assert compile_libvirt_ovs("tap-fake", FAKE, bandwidth) == expected
 
 
-def test_spec_6_3_ovs_port() -> None:
+def test_ovs_port_with_the_seeds_inbound() -> None:
     bw = Bandwidth(inbound=side(32768, 65536, 131072), outbound=side(32768, burst=131072))
-    lines = compile_libvirt_ovs("tapX", VMUUID, bw)
-    ext = f"'external-ids:vm-id=\"{VMUUID}\"' 'external-ids:ifname=\"tapX\"'"
+    lines = compile_libvirt_ovs("tapX", VM_UUID, bw)
+    ext = f"'external-ids:vm-id=\"{VM_UUID}\"' 'external-ids:ifname=\"tapX\"'"
     config = ("other_config:min-rate=262144000 other_config:burst=1073741824 "
               "other_config:max-rate=524288000")
     assert lines[2] == (
@@ -122,21 +77,22 @@ def test_spec_6_3_ovs_port() -> None:
 
 
 def test_not_swapped_polices_inbound() -> None:
-    lines = compile_libvirt_ovs("eth0", VMUUID, Bandwidth(inbound=side(1024)), swapped=False)
-    assert lines == [*FINDS, "ovs-vsctl --timeout=5 set Interface eth0 ingress_policing_rate=8192"]
+    lines = compile_libvirt_ovs("eth0", VM_UUID, Bandwidth(inbound=side(1024)), swapped=False)
+    assert lines == [*OVS_FINDS,
+                     "ovs-vsctl --timeout=5 set Interface eth0 ingress_policing_rate=8192"]
 
 
 def test_argv_has_no_shell_quoting() -> None:
-    (find_queue, *_) = compile_libvirt_ovs_commands("eth0", VMUUID, Bandwidth(outbound=side(1)))
+    (find_queue, *_) = compile_libvirt_ovs_commands("eth0", VM_UUID, Bandwidth(outbound=side(1)))
     assert find_queue == OvsVsctl(("--no-heading", "--columns=_uuid", "find", "queue",
-                                   f'external-ids:vm-id="{VMUUID}"',
+                                   f'external-ids:vm-id="{VM_UUID}"',
                                    'external-ids:ifname="eth0"'))
     assert find_queue.argv()[:2] == ["--timeout=5", "--no-heading"]
 
 
 def test_uuid_is_printed_like_vir_uuid_format() -> None:
-    lines = compile_libvirt_ovs("eth0", VMUUID.upper(), Bandwidth(outbound=side(1)))
-    assert lines[:2] == FINDS
+    lines = compile_libvirt_ovs("eth0", VM_UUID.upper(), Bandwidth(outbound=side(1)))
+    assert lines[:2] == list(OVS_FINDS)
 
 
 def test_bad_uuid_is_rejected() -> None:
@@ -148,7 +104,7 @@ def test_bad_uuid_is_rejected() -> None:
 
 def test_inbound_average_is_a_guarantee_not_a_cap() -> None:
     (limit,) = ovs_libvirt_limits("tapX", Bandwidth(inbound=side(32768)), source="flavor")
-    assert (limit.enforcer, limit.direction, limit.mechanism) == (
+    assert (limit.enforcer, limit.direction, str(limit.mechanism)) == (
         Enforcer.OVS_LIBVIRT, Direction.INBOUND, "linux-htb queue 0")
     assert limit.rate is None
     assert limit.min_rate == 262_144_000
@@ -165,7 +121,7 @@ def test_inbound_peak_is_the_cap() -> None:
 def test_outbound_policing_burst_in_kernel_bytes() -> None:
     (limit,) = ovs_libvirt_limits("tapX", Bandwidth(outbound=side(32768, 65536, 131072)),
                                   source="flavor")
-    assert (limit.direction, limit.mechanism) == (Direction.OUTBOUND, "ingress_policing")
+    assert (limit.direction, str(limit.mechanism)) == (Direction.OUTBOUND, "ingress_policing")
     assert limit.rate == 262_144_000
     # ingress_policing_burst = 131072*8 = 1048576 kbit; OVS: 1 kbit = 1024 bits.
     assert limit.burst == 134_217_728
@@ -181,7 +137,7 @@ def test_outbound_burst_zero_uses_ovs_default() -> None:
 def test_average_zero_is_not_limited() -> None:
     shaped, policed = ovs_libvirt_limits(
         "tapX", Bandwidth(inbound=side(0), outbound=side(0)), source="flavor")
-    assert (shaped.rate, shaped.min_rate, shaped.mechanism) == (None, None, "none")
+    assert (shaped.rate, shaped.min_rate, str(shaped.mechanism)) == (None, None, "none")
     assert policed.rate is None
     assert policed.notes == ("ingress_policing_rate=0 disables policing: not limited",)
 

@@ -1,19 +1,26 @@
-"""QEMU block throttling: the seed's -drive strings, the §6.7 vectors, QOM paths, QMP shape."""
+"""QEMU block throttling: the seed's -drive strings, what libvirt 9.0 + QEMU 7.2 did here, QOM
+paths, QMP shape (libvirt qemu_command.c qemuBuildDiskThrottling, qemu_process.c
+qemuProcessSetupDiskThrottling)."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import fields, replace
-from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from support import seed
 from vmqos.errors import UnsupportedError, ValidationError
-from vmqos.libvirt_types import IOTUNE_BASE_KEYS, IOTUNE_LENGTH_KEYS, DiskDevice, IoTune
+from vmqos.libvirt_types import (
+    IOTUNE_BASE_KEYS,
+    IOTUNE_FIELDS,
+    IOTUNE_LENGTH_KEYS,
+    DiskDevice,
+    IoTune,
+)
 from vmqos.plan.render.qemu import (
-    THROTTLE_FIELDS,
     check_iotune,
     qom_path,
     render_blkdeviotune,
@@ -24,7 +31,6 @@ from vmqos.plan.render.qemu import (
     render_qmp_text,
 )
 
-SEED = Path(__file__).resolve().parents[1] / "fixtures" / "seed"
 QMP_BASE_KEYS = (
     "bps", "bps_rd", "bps_wr", "iops", "iops_rd", "iops_wr", "bps_max", "bps_rd_max",
     "bps_wr_max", "iops_max", "iops_rd_max", "iops_wr_max", "iops_size",
@@ -35,15 +41,10 @@ QMP_LENGTH_KEYS = (
 )
 
 
-def _seed_drive(fixture: str) -> str:
-    argv = (SEED / fixture).read_text().split()
-    return argv[argv.index("-drive") + 1]
-
-
 SEED_RESQUOTA_DISK = DiskDevice(
     target_dev="vda",
     source_file="/var/lib/nova/instances/850724a4-029c-457b-a99d-3a18e8e413da/disk",
-    iotune=IoTune(read_bytes_sec=1000000, write_bytes_sec=1024000),
+    iotune=seed.RESQUOTA_IOTUNE,
 )
 SEED_NORMAL_DISK = DiskDevice(
     target_dev="vda",
@@ -55,30 +56,30 @@ SEED_NORMAL_DISK = DiskDevice(
 
 
 @pytest.mark.parametrize(
-    ("fixture", "disk", "literal"),
+    ("flavor", "disk", "literal"),
     [
         (
-            "qemu-m1.resquota.txt",
+            "m1.resquota",
             SEED_RESQUOTA_DISK,
             "file=/var/lib/nova/instances/850724a4-029c-457b-a99d-3a18e8e413da/disk,"
             "format=qcow2,if=none,id=drive-virtio-disk0,cache=none,"
             "throttling.bps-read=1000000,throttling.bps-write=1024000",
         ),
         (
-            "qemu-m1.normal.txt",
+            "m1.normal",
             SEED_NORMAL_DISK,
             "file=/var/lib/nova/instances/30ad89ac-5906-49ca-8d52-3c6343c598f6/disk,"
             "format=qcow2,if=none,id=drive-virtio-disk0,cache=none",
         ),
     ],
 )
-def test_seed_drive_option(fixture: str, disk: DiskDevice, literal: str) -> None:
-    assert _seed_drive(fixture) == literal
+def test_seed_drive_option(flavor: str, disk: DiskDevice, literal: str) -> None:
+    assert seed.qemu_drive_option(flavor) == literal
     assert render_drive_option(disk) == literal
 
 
 def test_seed_note_drive_line() -> None:
-    note = (SEED / "nova-neutron-qos-note.md").read_text()
+    note = seed.NOTE.read_text()
     line = next(x for x in note.splitlines() if x.startswith("-drive file="))
     assert line == f"-drive {render_drive_option(SEED_RESQUOTA_DISK)}"
 
@@ -185,7 +186,8 @@ def test_qmp_group_alone_is_sent() -> None:
                                     **dict.fromkeys(QMP_BASE_KEYS, 0), "group": "g"}
 
 
-# §6.7: libvirt monitor unit test, values 1…20, group "group14", device "drive-virtio-disk1".
+# libvirt's monitor unit test (tests/qemumonitorjsontest.c): values 1…20, group "group14",
+# device "drive-virtio-disk1".
 MONITOR_TEST_IOTUNE = IoTune(
     total_bytes_sec=1, read_bytes_sec=2, write_bytes_sec=3, total_iops_sec=4, read_iops_sec=5,
     write_iops_sec=6, total_bytes_sec_max=7, read_bytes_sec_max=8, write_bytes_sec_max=9,
@@ -215,7 +217,7 @@ def test_qmp_legacy_device_form_matches_libvirt_monitor_test() -> None:
     )
 
 
-# --- query-block / virsh blkdeviotune (§6.7 [obs]) ------------------------------------------
+# --- query-block / virsh blkdeviotune (observed with QEMU 7.2) ------------------------------
 
 
 def test_blkdeviotune_row_total_with_group() -> None:
@@ -257,7 +259,7 @@ def test_blkdeviotune_unthrottled_has_no_group() -> None:
     assert set(view.values()) == {0}
 
 
-# --- define-time and QEMU refusals (§2.7, §6.7) ---------------------------------------------
+# --- define-time and QEMU refusals (libvirt domain_validate.c, QEMU util/throttle.c) --------
 
 
 @pytest.mark.parametrize(
@@ -287,15 +289,21 @@ def test_check_iotune_refusals(iotune: IoTune, message: str) -> None:
 
 
 def test_check_iotune_accepts_limit_and_seed() -> None:
-    check_iotune(IoTune(read_bytes_sec=1000000000000000))
-    check_iotune(IoTune(read_bytes_sec=1000000, write_bytes_sec=1024000))
+    limit = IoTune(read_bytes_sec=1000000000000000)          # QEMU's THROTTLE_VALUE_MAX
+    assert check_iotune(limit) is None
+    assert render_drive_throttling(limit) == ",throttling.bps-read=1000000000000000"
+    with pytest.raises(ValidationError):                      # one more is refused
+        check_iotune(IoTune(read_bytes_sec=1000000000000001))
+    assert check_iotune(seed.RESQUOTA_IOTUNE) is None
+    assert render_drive_throttling(seed.RESQUOTA_IOTUNE) == (
+        ",throttling.bps-read=1000000,throttling.bps-write=1024000")
 
 
 # --- properties ------------------------------------------------------------------------------
 
 _NUMERIC = IOTUNE_BASE_KEYS + IOTUNE_LENGTH_KEYS
-_DRIVE_OPTION = {field: option for field, option, _ in THROTTLE_FIELDS}
-_QMP_KEY = {field: key for field, _, key in THROTTLE_FIELDS}
+_DRIVE_OPTION = {f.name: f.drive_option for f in IOTUNE_FIELDS}
+_QMP_KEY = {f.name: f.qmp_key for f in IOTUNE_FIELDS}
 
 
 @st.composite

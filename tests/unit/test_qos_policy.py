@@ -1,4 +1,5 @@
-"""Policy-level rules and attributes: spec neutron_qos.md §1.2, §1.6, §6.1."""
+"""Policy-level rules and attributes, as Neutron checks them (neutron services/qos/qos_plugin.py,
+objects/qos/qos_policy_validator.py)."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ def conflict(p: QosPolicy, rule: Rule) -> ConflictError:
     return info.value
 
 
-# --- §6.1 conflict vectors ---------------------------------------------------------------------
+# --- conflicts (qos_policy_validator.py check_rules_conflict, check_bandwidth_rule_conflict) --
 
 def test_second_bw_egress_rule_conflicts() -> None:
     p = policy(BandwidthLimitRule(max_kbps=1000, id="r1"))
@@ -88,16 +89,16 @@ def test_min_bw_above_existing_max_conflicts() -> None:
 
 
 def test_min_bw_equal_to_max_is_allowed() -> None:
-    p = add_rule(policy(BandwidthLimitRule(max_kbps=1000, id="r1")),
-                 MinimumBandwidthRule(min_kbps=1000, id="m1"))
-    assert len(p.rules) == 2
+    limit, minimum = BandwidthLimitRule(max_kbps=1000, id="r1"), MinimumBandwidthRule(
+        min_kbps=1000, id="m1")
+    assert add_rule(policy(limit), minimum) == policy(limit, minimum)
 
 
 def test_min_bw_ingress_vs_bw_egress_is_not_compared() -> None:
     # Direction-aware since the fix for bug 2100853 (26.0.0).
-    p = add_rule(policy(BandwidthLimitRule(max_kbps=1000, id="r1")),
-                 MinimumBandwidthRule(min_kbps=2000, direction=IN, id="m1"))
-    assert len(p.rules) == 2
+    limit = BandwidthLimitRule(max_kbps=1000, id="r1")
+    minimum = MinimumBandwidthRule(min_kbps=2000, direction=IN, id="m1")
+    assert add_rule(policy(limit), minimum) == policy(limit, minimum)
 
 
 def test_bw_below_existing_min_conflicts() -> None:
@@ -124,9 +125,9 @@ def test_min_pps_any_and_directional_do_not_mix(existing: Direction | None,
 
 
 def test_min_pps_egress_and_ingress_coexist() -> None:
-    p = add_rule(policy(MinimumPacketRateRule(min_kpps=10, id="a")),
-                 MinimumPacketRateRule(min_kpps=10, direction=IN, id="b"))
-    assert len(p.rules) == 2
+    egress = MinimumPacketRateRule(min_kpps=10, id="a")
+    ingress = MinimumPacketRateRule(min_kpps=10, direction=IN, id="b")
+    assert add_rule(policy(egress), ingress) == policy(egress, ingress)
 
 
 def test_parameter_conflict_is_checked_before_duplicates() -> None:

@@ -12,20 +12,17 @@ from __future__ import annotations
 import socket
 import struct
 
+from support import seed
 from vmqos.host.netlink import TcMsg, attrs
 from vmqos.host.tc_observe import decode_filter, decode_htb_class, decode_qdisc
-from vmqos.libvirt_types import Bandwidth, BandwidthSide
 from vmqos.plan.kernel.psched import DEFAULT_PSCHED, tc_calc_xmittime
 from vmqos.reconcile.facts import FULL_FACTS
 from vmqos.reconcile.state import HtbClass, Redirect, TcFilter, TcQdisc
 from vmqos.reconcile.strategy import compile_host_tc
-from vmqos.units import KBytesPerSec, KiB
 
 NESTED = 0x8000
 ETH_P_ALL = socket.htons(0x0003)
-SEED_SIDE = BandwidthSide(KBytesPerSec(32768), KBytesPerSec(65536), KiB(131072))
-PLAN = compile_host_tc("tapX", Bandwidth(inbound=SEED_SIDE, outbound=SEED_SIDE), FULL_FACTS,
-                       swapped=True)
+PLAN = compile_host_tc("tapX", seed.RESQUOTA_BANDWIDTH, FULL_FACTS, swapped=True)
 
 
 def nla(kind: int, payload: bytes) -> bytes:

@@ -8,12 +8,11 @@ namespace; the round trips run render_tc_show over many bandwidths (hypothesis).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from support import seed
 from vmqos.errors import ValidationError
 from vmqos.libvirt_types import Bandwidth, BandwidthSide
 from vmqos.observe.tc_text import (
@@ -39,21 +38,11 @@ from vmqos.units import (
     kib_to_bytes,
 )
 
-SEED_NOTE = Path(__file__).parent.parent / "fixtures" / "seed" / "nova-neutron-qos-note.md"
-
 
 def seed_outputs() -> dict[str, str]:
-    """``tc ...`` command in the seed note -> the text printed under it."""
-    outputs: dict[str, list[str]] = {}
-    current: list[str] | None = None
-    for line in SEED_NOTE.read_text().splitlines():
-        if line.startswith("[root@comp-1 ~]# tc "):
-            current = outputs.setdefault(line.removeprefix("[root@comp-1 ~]# "), [])
-        elif line.startswith("```"):
-            current = None
-        elif current is not None:
-            current.append(line)
-    return {cmd: "".join(f"{line}\n" for line in lines) for cmd, lines in outputs.items()}
+    """Command in the seed note -> the text printed under it."""
+    return {command: "".join(f"{line}\n" for line in lines)
+            for command, lines in seed.note_outputs().items()}
 
 
 # --- units ----------------------------------------------------------------------------------
@@ -325,7 +314,7 @@ def test_round_trip_render_then_parse(inbound: BandwidthSide | None,
         assert [q.kind for q in seen.qdiscs[:2]] == ["htb", "sfq"]
         cls = seen.cls("1:1")
         assert cls is not None and cls.rate is not None and cls.burst is not None
-        limit = next(lim for lim in limits.values() if lim.mechanism == "htb class 1:1")
+        limit = next(lim for lim in limits.values() if str(lim.mechanism) == "htb class 1:1")
         assert limit.rate is not None and limit.burst is not None
         # What the parser reads is what tc printed for the limit explain reports.
         assert format_rate(cls.rate, style=style) == format_rate(

@@ -1,58 +1,39 @@
 """`tc ... show` text (vmqos.plan.render.tc_show) against the seed note and the spec.
 
-Vectors: the seed lab note's captured tc output (tests/fixtures/seed), spec nova_libvirt.md
-§3.2/§3.3 (formatting), §3.5 (line formats; u32 lines [obs]), §6.5 (17 class lines, verified
-against real tc 6.1), §6.6 police display [derived], §6.9 (full outputs). Lines marked [obs]
-below were also re-checked on this host (kernel 6.18, iproute2 6.1) in a throwaway namespace.
+Vectors: the seed lab note's captured tc output (tests/fixtures/seed); iproute2's printers
+(tc/tc_util.c sprint_rate, sprint_size; tc/q_htb.c, q_sfq.c, f_fw.c, f_u32.c, m_police.c, in
+6.1 and 3.10); 17 class lines printed by real tc 6.1 here; police lines derived from
+m_police.c (this kernel has no police). Lines marked [obs] below were also re-checked on this
+host (kernel 6.18, iproute2 6.1) in a throwaway namespace.
 """
 
 from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from support import seed
+from support.libvirt_vectors import side
 from vmqos.errors import UnsupportedError, ValidationError
-from vmqos.libvirt_types import Bandwidth, BandwidthSide
+from vmqos.libvirt_types import Bandwidth
 from vmqos.plan.render.tc import tc_limits
 from vmqos.plan.render.tc_show import TcShow, format_rate, format_size, render_tc_show
-from vmqos.units import KBytesPerSec, KiB
 
-SEED_DIR = Path(__file__).parent.parent / "fixtures" / "seed"
 PFIFO_MODERN = "qdisc pfifo_fast 0: root refcnt 2 bands 3 priomap 1 2 2 2 1 2 0 0 1 1 1 1 1 1 1 1"
 PFIFO_RHEL7 = "qdisc pfifo_fast 0: root refcnt 2 bands 3 priomap  1 2 2 2 1 2 0 0 1 1 1 1 1 1 1 1"
 INGRESS = "qdisc ingress ffff: parent ffff:fff1 ---------------- "
 
 
-def side(average: int, peak: int | None = None, burst: int | None = None) -> BandwidthSide:
-    return BandwidthSide(KBytesPerSec(average), None if peak is None else KBytesPerSec(peak),
-                         None if burst is None else KiB(burst))
-
-
 # --- the seed note -------------------------------------------------------------------------
-
-def seed_tc_outputs() -> dict[str, list[str]]:
-    """``[root@comp-1 ~]# tc ...`` command -> the lines printed under it in the seed note."""
-    outputs: dict[str, list[str]] = {}
-    current: list[str] | None = None
-    for line in (SEED_DIR / "nova-neutron-qos-note.md").read_text().splitlines():
-        if line.startswith("[root@comp-1 ~]# tc "):
-            current = outputs.setdefault(line.removeprefix("[root@comp-1 ~]# "), [])
-        elif line.startswith("```"):
-            current = None
-        elif current is not None:
-            current.append(line)
-    return outputs
-
 
 def seed_bandwidth(dev: str) -> Bandwidth | None:
     """The ``<bandwidth>`` of the seed domain's interface whose target is ``dev``."""
-    for name in ("domain-m1.resquota.xml", "domain-m1.normal.xml"):
-        root = ET.parse(SEED_DIR / name).getroot()
+    for path in (seed.RESQUOTA_XML, seed.NORMAL_XML):
+        root = ET.parse(path).getroot()
         for iface in root.iter("interface"):
             target = iface.find("target")
             if target is None or target.get("dev") != dev:
@@ -69,18 +50,18 @@ def seed_bandwidth(dev: str) -> Bandwidth | None:
 
 
 def test_seed_fixture_is_what_we_think() -> None:
-    outputs = seed_tc_outputs()
+    outputs = seed.note_outputs()
     assert outputs["tc qdisc show dev tapbb8410ad-a0"] == [
         "qdisc htb 1: root refcnt 2 r2q 10 default 1 direct_packets_stat 1",
         "qdisc sfq 2: parent 1:1 limit 127p quantum 1514b depth 127 divisor 1024 perturb 10sec",
     ]
-    assert seed_bandwidth("tapbb8410ad-a0") == Bandwidth(
+    assert seed_bandwidth("tapbb8410ad-a0") == seed.RESQUOTA_BANDWIDTH == Bandwidth(
         inbound=side(32768, 65536, 131072), outbound=side(32768, 65536, 131072))
     assert seed_bandwidth("tapb614c1d3-75") is None
 
 
 def test_seed_golden_m1_resquota() -> None:
-    outputs = seed_tc_outputs()
+    outputs = seed.note_outputs()
     dev = "tapbb8410ad-a0"
     # A tap in br-int shaped by libvirt's tc (RHEL 7 libvirt < 8.0): ovs-vswitchd deleted the
     # ingress qdisc libvirt added for <outbound> (ovs-issues #210) -- the seed shows none.
@@ -92,7 +73,7 @@ def test_seed_golden_m1_resquota() -> None:
 
 
 def test_seed_golden_m1_normal() -> None:
-    outputs = seed_tc_outputs()
+    outputs = seed.note_outputs()
     dev = "tapb614c1d3-75"
     show = render_tc_show(dev, seed_bandwidth(dev), swapped=True, iproute2="rhel7",
                           noqueue=False)
@@ -102,12 +83,12 @@ def test_seed_golden_m1_normal() -> None:
     assert outputs[show.command("filter")] == [] == list(show.filters)
 
 
-# --- §6.9: full outputs, both generations --------------------------------------------------
+# --- full outputs of the seed's inbound, both generations -------------------------------
 
-SEED_INBOUND = Bandwidth(inbound=side(32768, 65536, 131072))
+SEED_INBOUND = Bandwidth(inbound=seed.RESQUOTA_VIF)
 
 
-def test_spec_6_9_rhel7() -> None:
+def test_full_show_rhel7() -> None:
     show = render_tc_show("tapX", SEED_INBOUND, swapped=True, iproute2="rhel7",
                           direct_packets_stat=1)
     assert show.text("qdisc") + show.text("class") + show.text("filter") == (
@@ -115,12 +96,12 @@ def test_spec_6_9_rhel7() -> None:
         "qdisc sfq 2: parent 1:1 limit 127p quantum 1514b depth 127 divisor 1024 perturb 10sec\n"
         "class htb 1:1 root leaf 2: prio 0 rate 262144Kbit ceil 524288Kbit burst 128Mb "
         "cburst 1572b\n"
-        # The spec block lists only the handle line; the seed shows the classifier line too.
+        # iproute2 3.10 prints the classifier line, then the handle line (as the seed shows).
         "filter parent 1: protocol all pref 1 fw\n"
         "filter parent 1: protocol all pref 1 fw handle 0x1 classid :1\n")
 
 
-def test_spec_6_9_modern() -> None:
+def test_full_show_modern() -> None:
     show = render_tc_show("tapX", SEED_INBOUND, swapped=True)
     assert show.qdisc == (
         "qdisc htb 1: root refcnt 2 r2q 10 default 0x1 direct_packets_stat 0 direct_qlen 1000",
@@ -210,9 +191,9 @@ def test_macvtap_shapes_outbound() -> None:
                                        "drop overhead 0b ")
 
 
-# --- §6.5: the 17 class lines verified against tc 6.1 --------------------------------------
+# --- the 17 class lines real tc 6.1 printed here --------------------------------------------
 
-SPEC_6_5 = [
+TC_6_1_CLASS_LINES = [
     (32768, 65536, 131072, "rate 262144Kbit ceil 524288Kbit burst 128Mb cburst 1572b"),
     (32768, None, None, "rate 262144Kbit ceil 262144Kbit burst 1572b cburst 1572b"),
     (1024, None, None, "rate 8192Kbit ceil 8192Kbit burst 1598b cburst 1598b"),
@@ -233,18 +214,18 @@ SPEC_6_5 = [
 ]
 
 
-def test_spec_6_5_has_17_cases() -> None:
-    assert len(SPEC_6_5) == 17
+def test_tc_6_1_class_lines_are_17_cases() -> None:
+    assert len(TC_6_1_CLASS_LINES) == 17
 
 
-@pytest.mark.parametrize(("average", "peak", "burst", "suffix"), SPEC_6_5)
-def test_spec_6_5_class_lines(average: int, peak: int | None, burst: int | None,
+@pytest.mark.parametrize(("average", "peak", "burst", "suffix"), TC_6_1_CLASS_LINES)
+def test_tc_6_1_class_lines(average: int, peak: int | None, burst: int | None,
                               suffix: str) -> None:
     show = render_tc_show("tapX", Bandwidth(inbound=side(average, peak, burst)), swapped=True)
     assert show.classes == (f"class htb 1:1 root leaf 2: prio 0 {suffix} ",)
 
 
-@pytest.mark.parametrize(("average", "peak", "burst", "suffix"), SPEC_6_5)
+@pytest.mark.parametrize(("average", "peak", "burst", "suffix"), TC_6_1_CLASS_LINES)
 def test_limit_burst_is_what_tc_shows(average: int, peak: int | None, burst: int | None,
                                       suffix: str) -> None:
     bw = Bandwidth(inbound=side(average, peak, burst))
@@ -253,9 +234,9 @@ def test_limit_burst_is_what_tc_shows(average: int, peak: int | None, burst: int
     assert f" burst {format_size(limit.burst)} " in f" {suffix} "
 
 
-# --- §6.6: police display [derived] --------------------------------------------------------
+# --- police display [derived from iproute2 m_police.c] --------------------------------------
 
-SPEC_6_6 = [
+POLICE_LINES = [
     (32768, 131072, "police 0x1 rate 262144Kbit burst 128Mb mtu 64Kb action drop overhead 0b"),
     (32768, 32768, "police 0x1 rate 262144Kbit burst 32Mb mtu 64Kb action drop overhead 0b"),
     (1024, 1024, "police 0x1 rate 8192Kbit burst 1Mb mtu 64Kb action drop overhead 0b"),
@@ -266,8 +247,8 @@ SPEC_6_6 = [
 RHEL7_RATE = {"80Kbit": "80000bit"}
 
 
-@pytest.mark.parametrize(("average", "burst", "line"), SPEC_6_6)
-def test_spec_6_6_police_lines(average: int, burst: int, line: str) -> None:
+@pytest.mark.parametrize(("average", "burst", "line"), POLICE_LINES)
+def test_police_lines(average: int, burst: int, line: str) -> None:
     bw = Bandwidth(outbound=side(average, burst=burst))
     assert render_tc_show("tapX", bw, swapped=True).ingress_filters[4] == f" {line} "
     rate = line.split()[3]
@@ -305,7 +286,7 @@ def test_police_rate_zero() -> None:
                                        "overhead 0b ")
 
 
-# --- §3.2 / §3.3 formatting ----------------------------------------------------------------
+# --- rate and size formatting (tc_util.c sprint_rate, sprint_size) ------------------------
 
 @pytest.mark.parametrize(("bytes_per_sec", "modern", "rhel7"), [
     (1_000_000, "8Mbit", "8000Kbit"),

@@ -1,4 +1,6 @@
-"""Cinder front-end QoS -> libvirt <iotune> (spec nova_libvirt.md §1.4, §2.7, §6.7)."""
+"""Cinder front-end QoS -> libvirt <iotune> (nova virt/libvirt/volume/volume.py
+LibvirtBaseVolumeDriver.get_config; libvirt domain_conf.c virDomainDiskDefIotuneParse;
+QEMU util/throttle.c)."""
 
 from __future__ import annotations
 
@@ -10,14 +12,17 @@ from hypothesis import strategies as st
 
 from vmqos.errors import ValidationError
 from vmqos.intent.nova.volume_qos import (
-    LENGTH_KEYS,
     QEMU_BLOCK_IOTUNE_MAX,
-    TUNE_OPTS,
     VolumeQos,
     iotune_problems,
     parse_volume_qos,
 )
-from vmqos.libvirt_types import IOTUNE_BASE_KEYS, IOTUNE_LENGTH_KEYS, IoTune
+from vmqos.libvirt_types import (
+    IOTUNE_BASE_KEYS,
+    IOTUNE_LENGTH_KEYS,
+    NOVA_TUNE_OPTS,
+    IoTune,
+)
 
 MAX_MSG = "block I/O throttle limit must be no more than 1000000000000000 using QEMU"
 
@@ -25,9 +30,11 @@ MAX_MSG = "block I/O throttle limit must be no more than 1000000000000000 using 
 def test_field_names_match_plan_iotune() -> None:
     own = [f.name for f in fields(VolumeQos) if f.name not in ("ignored", "notes")]
     assert own == [f.name for f in fields(IoTune)]
-    assert set(TUNE_OPTS) == set(IOTUNE_BASE_KEYS)
-    assert len(TUNE_OPTS) == 13
-    assert LENGTH_KEYS == IOTUNE_LENGTH_KEYS
+    assert set(NOVA_TUNE_OPTS) == set(IOTUNE_BASE_KEYS)
+    assert len(NOVA_TUNE_OPTS) == 13
+    assert issubclass(VolumeQos, IoTune)
+    assert VolumeQos().as_forwarded_by_nova().items() == []
+    assert own[14:] == list(IOTUNE_LENGTH_KEYS)
 
 
 def test_vector_full_set_with_group_and_lengths() -> None:
@@ -179,7 +186,7 @@ def test_property_base_limits_round_trip(key: str, number: int) -> None:
     assert getattr(parse_volume_qos({key: str(number)}), key) == number
 
 
-@given(st.sampled_from(TUNE_OPTS), st.integers(min_value=QEMU_BLOCK_IOTUNE_MAX + 1,
+@given(st.sampled_from(NOVA_TUNE_OPTS), st.integers(min_value=QEMU_BLOCK_IOTUNE_MAX + 1,
                                                max_value=2**64 - 1))
 def test_property_over_qemu_max_rejected(key: str, number: int) -> None:
     with pytest.raises(ValidationError) as exc:

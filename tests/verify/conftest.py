@@ -15,7 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from verify_sandbox import CGROUP_ROOT, LoopDevice, NetPair, V1Groups, sh
+from verify_sandbox import CGROUP_ROOT, LoopDevice, NetPair, V1Groups
+
+from support.proc import netns_names, sh
 
 
 @pytest.fixture
@@ -43,8 +45,7 @@ def netpair(run_id: str) -> Iterator[NetPair]:
     finally:
         for ns in created:
             subprocess.run(["ip", "netns", "del", ns], capture_output=True, check=False)
-    leftover = sh("ip", "netns", "list")
-    assert pair.guest not in leftover and pair.peer not in leftover
+    assert not netns_names() & {pair.guest, pair.peer}
 
 
 @pytest.fixture

@@ -12,8 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
-from verify_sandbox import NetPair, sh
+from verify_sandbox import NetPair
 
+from support.proc import sh
 from vmqos.errors import PermanentHostError, TemporaryHostError
 from vmqos.observe.tc_text import MirredAction, parse_classes, parse_filters, parse_qdiscs
 from vmqos.verify import iperf

@@ -1,4 +1,4 @@
-"""Helpers of the measurement tests (tests/verify): the throwaway objects' types and `sh`.
+"""Helpers of the measurement tests (tests/verify): the throwaway objects' types.
 
 Kept out of conftest.py so that test modules can import them by a name no other test directory
 uses.
@@ -6,21 +6,14 @@ uses.
 
 from __future__ import annotations
 
-import subprocess
 import time
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+from support.proc import sh
+
 CGROUP_ROOT = Path("/sys/fs/cgroup")
-
-
-def sh(*argv: str) -> str:
-    """Run a command; fail the test with its stderr if it fails."""
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
-    if done.returncode != 0:
-        raise AssertionError(f"{' '.join(argv)} failed: {done.stderr.strip()}")
-    return done.stdout
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from vmqos.api.network_views import network_view, port_view
 from vmqos.api.neutron_attrs import NETWORK, PORT, parse_body
 from vmqos.errors import ConflictError, NotFoundError, ValidationError
 from vmqos.intent.neutron.capabilities import check_rule_supported
+from vmqos.model import NeutronBackend
 from vmqos.store import network, qos
 from vmqos.store.identity import TokenInfo
 from vmqos.store.models import Network, Port, QosPolicy, SecurityGroup, Server, Subnet
@@ -58,7 +59,7 @@ def filters_of(request: Request, allowed: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
-def _check_policy_for(session: Session, who: TokenInfo, policy_id: str, backend: str, *,
+def _check_policy_for(session: Session, who: TokenInfo, policy_id: str, backend: NeutronBackend, *,
                       port_id: str | None = None, network_id: str | None = None) -> None:
     row = qos.get_policy(session, policy_id, who)
     for rule in qos.policy_value(session, row).rules:
@@ -102,8 +103,8 @@ _PROVIDER_ERRORS = {
 }
 
 
-def _segment(values: dict[str, Any], backend: str) -> tuple[str, str, int | None]:
-    tenant_type = "geneve" if backend == "ovn" else "vxlan"
+def _segment(values: dict[str, Any], backend: NeutronBackend) -> tuple[str, str, int | None]:
+    tenant_type = backend.tenant_network_type
     network_type = values.pop("provider:network_type", None) or tenant_type
     physnet = values.pop("provider:physical_network", None) or ""
     segment = values.pop("provider:segmentation_id", None)

@@ -32,6 +32,7 @@ from vmqos.errors import NotFoundError, ValidationError
 from vmqos.intent.neutron.capabilities import check_rule_supported, rule_type_details, rule_types
 from vmqos.intent.neutron.model import Rule, RuleType
 from vmqos.intent.neutron.policy import QosRuleNotFound, find_rule
+from vmqos.model import NeutronBackend
 from vmqos.store import qos
 from vmqos.store.identity import TokenInfo
 from vmqos.store.models import QosPolicy
@@ -94,7 +95,7 @@ def _view(session: Session, row: QosPolicy) -> schemas.Policy:
     return policy_view(row, qos.policy_value(session, row))
 
 
-def _check_ports(session: Session, row: QosPolicy, rule: Rule, backend: str) -> None:
+def _check_ports(session: Session, row: QosPolicy, rule: Rule, backend: NeutronBackend) -> None:
     ports = qos.ports_using_policy(session, row.id, backend)
     if rule.type in _PLACEMENT and any(p.device_owner.startswith("compute:") for p in ports):
         raise ApiError(501, "Cannot update QoS policies/rules backed by resources tracked in "
@@ -196,7 +197,7 @@ def _rule_of(session: Session, row: QosPolicy, rule_id: str, rule_type: RuleType
 
 
 def _update(session: Session, row: QosPolicy, rule_id: str, rule_type: RuleType,
-            inner: dict[str, Any], who: TokenInfo, backend: str) -> Rule:
+            inner: dict[str, Any], who: TokenInfo, backend: NeutronBackend) -> Rule:
     _admin(who, f"update_policy_{rule_type.value}_rule")
     rule = qos.update_policy_rule(session, row, rule_id, inner, rule_type)
     _check_ports(session, row, rule, backend)
@@ -204,7 +205,7 @@ def _update(session: Session, row: QosPolicy, rule_id: str, rule_type: RuleType,
 
 
 def _delete(session: Session, row: QosPolicy, rule_id: str, rule_type: RuleType,
-            who: TokenInfo, backend: str) -> None:
+            who: TokenInfo, backend: NeutronBackend) -> None:
     _admin(who, f"delete_policy_{rule_type.value}_rule")
     rule = _rule_of(session, row, rule_id, rule_type)
     if rule.type in _PLACEMENT:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from vmqos.intent.scenario import Scenario
 from vmqos.intent.scenario import Server as ServerValue
 from vmqos.jsonable import to_jsonable
+from vmqos.model import NeutronBackend
 from vmqos.plan.server_plan import ServerPlan, compile_server_plan
 from vmqos.profile import get_profile
 from vmqos.store import qos
@@ -33,7 +34,7 @@ from vmqos.store.scenario import (
 __all__ = ["plan_json", "server_plan", "server_scenario"]
 
 
-def server_scenario(session: Session, row: Server, *, backend: str,
+def server_scenario(session: Session, row: Server, *, backend: NeutronBackend,
                     profile: str) -> tuple[Scenario, ServerValue]:
     ports = {p.id: p for p in session.scalars(sa.select(Port).where(
         Port.id.in_(list(row.port_ids))))}
@@ -57,7 +58,8 @@ def server_scenario(session: Session, row: Server, *, backend: str,
     return scenario, server
 
 
-def server_plan(session: Session, row: Server, *, backend: str, profile: str) -> ServerPlan:
+def server_plan(session: Session, row: Server, *, backend: NeutronBackend,
+                profile: str) -> ServerPlan:
     """Compile the plan; an invalid flavor (possible below microversion 2.86) raises
     :class:`vmqos.errors.ValidationError` with Nova's message."""
     scenario, server = server_scenario(session, row, backend=backend, profile=profile)

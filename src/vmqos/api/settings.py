@@ -26,8 +26,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from vmqos.errors import ValidationError
-from vmqos.intent.neutron.capabilities import BACKENDS
-from vmqos.model import VifType
+from vmqos.model import NeutronBackend, VifType
 from vmqos.profile import get_profile
 from vmqos.store.db import sqlite_url
 
@@ -40,7 +39,7 @@ class Settings:
     data_dir: Path
     token_ttl: timedelta = timedelta(hours=1)
     profile: str = "modern"
-    neutron_backend: str = "ovs"
+    neutron_backend: NeutronBackend = NeutronBackend.OVS
     vif_type: VifType = VifType.OVS_BRIDGE
     region: str = "RegionOne"
     # The compute host every server lands on (Nova's OS-EXT-SRV-ATTR:host).
@@ -62,11 +61,13 @@ class Settings:
                                   allowed="an integer > 0")
         profile = env.get("VMQOS_PROFILE", "modern")
         get_profile(profile)  # an unknown profile fails at start, not at the first server
-        backend = env.get("VMQOS_NEUTRON_BACKEND", "ovs")
-        if backend not in BACKENDS:
-            raise ValidationError(f"VMQOS_NEUTRON_BACKEND: unknown backend {backend!r}",
-                                  key="VMQOS_NEUTRON_BACKEND", value=backend,
-                                  allowed=", ".join(BACKENDS))
+        backend_text = env.get("VMQOS_NEUTRON_BACKEND", "ovs")
+        try:
+            backend = NeutronBackend(backend_text)
+        except ValueError:
+            raise ValidationError(f"VMQOS_NEUTRON_BACKEND: unknown backend {backend_text!r}",
+                                  key="VMQOS_NEUTRON_BACKEND", value=backend_text,
+                                  allowed=", ".join(NeutronBackend)) from None
         vif_text = env.get("VMQOS_VIF_TYPE", VifType.OVS_BRIDGE.value)
         try:
             vif = VifType(vif_text)

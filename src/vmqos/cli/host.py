@@ -16,8 +16,8 @@ from typing import Any
 
 import click
 
+from vmqos.cli.console import dump_json, to_jsonable
 from vmqos.cli.options import format_option, profile_option
-from vmqos.cli.output import dump_json, to_jsonable
 from vmqos.cli.scenario_io import load_scenario, select_servers
 from vmqos.errors import HostError, PermanentHostError
 from vmqos.host.apply import ApplyResult, apply_host_plan

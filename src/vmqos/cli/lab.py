@@ -1,4 +1,4 @@
-"""``vmqos lab``, ``vmqos verify`` and ``vmqos audit``: prove the plan on this host.
+"""``vmqos lab`` and ``vmqos verify``: prove the plan on this host.
 
 Thin: the orchestration is :mod:`vmqos.ops.lab`, the host mechanisms :mod:`vmqos.host`, the
 decisions :mod:`vmqos.plan`. This module reads options, shows progress and prints tables.
@@ -11,9 +11,7 @@ import signal
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import click
 from rich.console import Console
@@ -21,38 +19,34 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
+from vmqos.cli.console import dump_json, make_console
 from vmqos.cli.host import print_dry_run
 from vmqos.cli.options import format_option, profile_option
-from vmqos.cli.output import dump_json, make_console, to_jsonable
 from vmqos.cli.scenario_io import load_scenario, select_servers
 from vmqos.errors import PermanentHostError, ValidationError, VerificationError
-from vmqos.host.apply import apply_host_plan, observe_host_state
 from vmqos.host.facts import observe_host_facts
-from vmqos.host.libvirt import libvirt_uri, libvirtd_reachable, live_domain, running_domain_xml
-from vmqos.host.sandbox import Instance, ensure_instance, find_instance, remove_all
+from vmqos.host.sandbox import Instance, find_instance, remove_all
 from vmqos.host.state import LAB_HOST_NETNS, SandboxConfig
 from vmqos.intent.scenario import Scenario, Server
-from vmqos.observe.domain_diff import diff_domain_qos, diff_enforced
-from vmqos.ops.lab import Verification, run_verification
-from vmqos.plan.render.domain_xml_parse import parse_domain_xml
-from vmqos.plan.server_plan import compile_server_plan
+from vmqos.ops.lab import (
+    RowOutcome,
+    Verification,
+    build_and_apply,
+    results_document,
+    run_verification,
+    verification_steps,
+)
+from vmqos.ops.plans import host_plans
 from vmqos.profile import get_profile
-from vmqos.reconcile.diff import reconcile, render_actions
 from vmqos.reconcile.facts import HostFacts
-from vmqos.reconcile.host_plan import HostPlan, compile_host_plan
+from vmqos.reconcile.host_plan import HostPlan
+from vmqos.verify.judge import Outcome
 
-__all__ = ["audit", "lab", "verify"]
+__all__ = ["lab", "require_root", "verify"]
 
 _NEEDS_ROOT = ("root: the lab creates network namespaces, veth pairs and IFBs, writes tc, "
                "creates cgroups under /sys/fs/cgroup, attaches loop devices and runs iperf3 "
                "between the namespaces it created")
-
-
-def _steps(instances: Sequence[Instance]) -> int:
-    """Measurements run_verification makes: two per port, two disk runs per instance, and
-    one CPU run when there is more than one instance."""
-    ports = sum(len(instance.ports) for instance in instances)
-    return 2 * ports + 2 * len(instances) + (1 if len(instances) > 1 else 0)
 
 
 @contextmanager
@@ -91,26 +85,12 @@ def _side_by_side(verification: Verification) -> Table:
     table.add_column("item")
     for name, flavor in zip(verification.instances, verification.flavors, strict=True):
         table.add_column(f"{name}\n{flavor}\nconfigured → measured")
-    style = {"pass": "green", "FAIL": "bold red", "inconclusive": "yellow"}
+    style = {RowOutcome.PASS: "green", RowOutcome.FAIL: "bold red",
+             RowOutcome.INCONCLUSIVE: "yellow", RowOutcome.MEASURED: ""}
     for row in verification.rows:
-        table.add_row(row.item, *(Text(f"{c} → {m}  {o}", style=style.get(o, ""))
+        table.add_row(row.item, *(Text(f"{c} → {m}  {o}", style=style[o])
                                   for c, m, o in row.cells))
     return table
-
-
-def verification_json(verification: Verification) -> dict[str, Any]:
-    """The results as data: the side-by-side rows and every verdict with its bounds."""
-    return {
-        "instances": [{"name": name, "flavor": flavor} for name, flavor in
-                      zip(verification.instances, verification.flavors, strict=True)],
-        "rows": [{"item": row.item, "cells": [
-            {"instance": name, "configured": c, "measured": m, "outcome": o}
-            for name, (c, m, o) in zip(verification.instances, row.cells, strict=True)]}
-            for row in verification.rows],
-        "verdicts": [{**to_jsonable(v), "ratio": v.ratio} for v in verification.verdicts],
-        "failed": len(verification.failed),
-        "report": str(verification.report),
-    }
 
 
 def _verify_and_report(instances: list[Instance], plans: list[HostPlan], host_netns: str,
@@ -118,7 +98,7 @@ def _verify_and_report(instances: list[Instance], plans: list[HostPlan], host_ne
     """Measure, write the report and results.json beside it, then print the tables (text)
     or the results (json; progress goes to stderr then)."""
     console = make_console(stderr=fmt == "json")
-    total = _steps(instances)
+    total = verification_steps(instances)
     with _progress(total, console) as bar:
         task = bar.add_task("measuring", total=total)
 
@@ -128,14 +108,14 @@ def _verify_and_report(instances: list[Instance], plans: list[HostPlan], host_ne
         verification = run_verification(instances, plans, host_netns=host_netns, out_dir=out,
                                         max_seconds=max_seconds, progress=step)
         bar.update(task, description="done", completed=total)
-    results = verification_json(verification)
+    results = results_document(verification)
     (verification.report.parent / "results.json").write_text(dump_json(results) + "\n")
     if fmt == "json":
         click.echo(dump_json(results))
         return verification
     console.print(_side_by_side(verification))
     for verdict in verification.verdicts:
-        colour = {"pass": "green", "fail": "bold red"}.get(verdict.outcome.value, "yellow")
+        colour = {Outcome.PASS: "green", Outcome.FAIL: "bold red"}.get(verdict.outcome, "yellow")
         line = Text(f"{verdict.outcome.value:>14} ", style=colour)
         line.append(f"{verdict.check}: {verdict.rule}")
         console.print(line)
@@ -145,12 +125,10 @@ def _verify_and_report(instances: list[Instance], plans: list[HostPlan], host_ne
 
 def _plans(loaded: Scenario, servers: Sequence[Server], profile: str | None, facts: HostFacts,
            instances: Sequence[Instance]) -> list[HostPlan]:
-    chosen = get_profile(profile or loaded.profile)
-    return [compile_host_plan(loaded, server, chosen, facts, instance.layout())
-            for server, instance in zip(servers, instances, strict=True)]
+    return host_plans(loaded, servers, get_profile(profile or loaded.profile), facts, instances)
 
 
-def _require_root(what: str) -> None:
+def require_root(what: str) -> None:
     if os.geteuid() != 0:
         raise PermanentHostError(f"{what} needs {_NEEDS_ROOT}; run `vmqos plan` or "
                                  "`vmqos apply` (which prints its plan without root) instead")
@@ -203,17 +181,13 @@ def _build_apply_verify(loaded: Scenario, profile: str | None, config: SandboxCo
                         console: Console, fmt: str) -> Verification:
     """The lab's work, always followed by its cleanup (unless ``keep``)."""
     try:
-        instances: list[Instance] = []
-        for server in loaded.servers:
-            instance, _ = ensure_instance(config, facts, server.name, tuple(server.ports))
-            instances.append(instance)
-        plans = _plans(loaded, loaded.servers, profile, facts, instances)
-        for plan in plans:
-            result = apply_host_plan(plan, netns=config.host_netns)
-            console.print(f"[bold]{plan.instance}[/] ({plan.flavor}): "
-                          f"{len(result.lines())} change(s) applied")
+        built = build_and_apply(loaded, loaded.servers, get_profile(profile or loaded.profile),
+                                config, facts)
+        for plan, changes in built.applied:
+            console.print(f"[bold]{plan.instance}[/] ({plan.flavor}): {changes} change(s) applied")
             for sub in dict.fromkeys(s.text for s in plan.all_substitutions):
                 console.print(f"  [yellow]substituted[/] {sub}")
+        instances, plans = list(built.instances), [plan for plan, _ in built.applied]
         return _verify_and_report(instances, plans, LAB_HOST_NETNS, report_dir, max_seconds,
                                   fmt)
     finally:
@@ -242,7 +216,7 @@ def verify(scenario: str | None, server_name: str | None, profile: str | None, o
     Example:
       VMQOS_HOST_NETNS=vmqos-host vmqos apply && VMQOS_HOST_NETNS=vmqos-host vmqos verify
     """
-    _require_root("vmqos verify")
+    require_root("vmqos verify")
     loaded = load_scenario(scenario)
     servers = select_servers(loaded, server_name)
     config = SandboxConfig.from_env()
@@ -265,128 +239,3 @@ def verify(scenario: str | None, server_name: str | None, profile: str | None, o
                                       max_seconds, fmt)
     if verification.failed:
         raise VerificationError(f"{len(verification.failed)} check(s) outside tolerance")
-
-
-@dataclass(frozen=True, slots=True)
-class _Section:
-    """One audited object of a server: its status (in sync, drifted, fixed, absent, not
-    audited) and the differences found."""
-
-    status: str
-    differences: tuple[str, ...] = ()
-    detail: str = ""
-
-    @property
-    def drifted(self) -> bool:
-        return self.status == "drifted"
-
-
-@click.command()
-@click.argument("scenario", required=False, type=click.Path(dir_okay=False))
-@click.option("--server", "server_name", help="only this server (name or id)")
-@profile_option
-@click.option("--fix", is_flag=True, help="reconcile the vmqos instance: apply the minimal "
-              "changes (libvirt domains are only read)")
-@format_option()
-def audit(scenario: str | None, server_name: str | None, profile: str | None,
-          fix: bool, fmt: str) -> None:
-    """Read the host's actual state and report drift from the intent, per server and object.
-
-    \b
-    Two kinds of object are audited for each server:
-      instance  the vmqos instance (`vmqos apply`): tc through netlink, cgroup files, the
-                disk's throttle; --fix applies the minimal changes.
-      libvirt   the libvirt domain named as Nova names it, when libvirtd answers at
-                $LIBVIRT_DEFAULT_URI (default qemu:///system): its XML (virsh dumpxml:
-                cputune, iotune, bandwidth) and, while it runs, what is enforced below
-                libvirt (virsh schedinfo: the cgroup's shares/period/quota; virsh
-                blkdeviotune: QEMU's throttling). Read-only.
-    A server needs one of the two; exit 1 when anything drifted (and was not fixed).
-
-    \b
-    Examples:
-      vmqos audit
-      vmqos audit examples/seed.yaml --server vm_resquota --fix
-      vmqos audit --format json | jq '.servers[] | select(.drifted)'
-    """
-    _require_root("vmqos audit")
-    loaded = load_scenario(scenario)
-    servers = select_servers(loaded, server_name)
-    config = SandboxConfig.from_env()
-    facts = observe_host_facts()
-    reachable = libvirtd_reachable()
-    results = []
-    for server in servers:
-        instance = _audit_instance(loaded, server, profile, facts, config, fix=fix)
-        domain = _audit_libvirt(loaded, server, profile) if reachable else _Section(
-            "not audited", detail=f"libvirtd not reachable at {libvirt_uri()}")
-        results.append((server, instance, domain))
-    drifted = [server.name for server, instance, domain in results
-               if instance.drifted or domain.drifted]
-    missing = [server.name for server, instance, domain in results
-               if instance.status == "absent" and domain.status in ("absent", "not audited")]
-    if fmt == "json":
-        click.echo(dump_json({"servers": [
-            {"server": server.name, "drifted": server.name in drifted,
-             "missing": server.name in missing,
-             "instance": to_jsonable(instance), "libvirt": to_jsonable(domain)}
-            for server, instance, domain in results]}))
-    else:
-        console = make_console()
-        for server, instance, domain in results:
-            _print_section(console, server.name, "instance", instance)
-            _print_section(console, server.name, "libvirt", domain)
-    problems = []
-    if drifted:
-        fixable = not fix and any(instance.drifted for _, instance, _ in results)
-        problems.append(f"{len(drifted)} server(s) drifted from the plan ({', '.join(drifted)}"
-                        f"{'; --fix reconciles vmqos instances' if fixable else ''})")
-    if missing:
-        problems.append(f"{len(missing)} server(s) with neither a vmqos instance nor a libvirt "
-                        f"domain ({', '.join(missing)})")
-    if problems:
-        raise VerificationError("; ".join(problems))
-
-
-def _print_section(console: Console, server: str, kind: str, section: _Section) -> None:
-    style = {"in sync": "green", "fixed": "green", "drifted": "yellow", "absent": "dim",
-             "not audited": "dim"}[section.status]
-    detail = f" ({section.detail})" if section.detail else ""
-    count = f": {len(section.differences)} difference(s)" if section.differences else ""
-    console.print(f"[bold]{server}[/] {kind}: [{style}]{section.status}[/]{count}{detail}")
-    for line in section.differences:
-        console.print(f"  {line}")
-
-
-def _audit_instance(loaded: Scenario, server: Server, profile: str | None, facts: HostFacts,
-                    config: SandboxConfig, *, fix: bool) -> _Section:
-    """The vmqos instance's tc, cgroup and disk state against its plan; --fix reconciles."""
-    instance = find_instance(config, server.name)
-    if instance is None:
-        return _Section("absent", detail="no vmqos instance")
-    plan = _plans(loaded, [server], profile, facts, [instance])[0]
-    actions = reconcile(plan.desired(), observe_host_state(plan, config.host_netns))
-    if not actions:
-        return _Section("in sync")
-    differences = tuple(render_actions(actions))
-    if fix:
-        result = apply_host_plan(plan, netns=config.host_netns)
-        return _Section("fixed", differences, detail=f"{len(result.lines())} change(s)")
-    return _Section("drifted", differences)
-
-
-def _audit_libvirt(loaded: Scenario, server: Server, profile: str | None) -> _Section:
-    """The libvirt domain Nova would name for ``server``: its XML against Nova's domain and,
-    while it runs, the enforcement below it. Read-only."""
-    plan = compile_server_plan(loaded, server, get_profile(profile or loaded.profile))
-    name = plan.domain.name
-    xml = running_domain_xml(name)
-    if xml is None:
-        return _Section("absent", detail=f"libvirt has no domain {name}")
-    differences = diff_domain_qos(plan.domain, parse_domain_xml(xml))
-    live = live_domain(name, [disk.target_dev for disk in plan.domain.disks])
-    if live is not None:
-        differences += diff_enforced(plan.domain, live)
-    state = live.state if live is not None else "shut off: XML only"
-    return _Section("drifted" if differences else "in sync", tuple(differences),
-                    detail=f"domain {name}, {state}")

@@ -7,38 +7,117 @@ traceback is printed — a bug is never hidden).
 
 from __future__ import annotations
 
+import importlib
 import sys
 import traceback
-from dataclasses import replace
+from dataclasses import dataclass
 
 import click
 
 from vmqos import __version__
-from vmqos.cli.host import apply, cleanup, host, host_substitutions
-from vmqos.cli.lab import audit, lab, verify
-from vmqos.cli.options import format_option, profile_option
-from vmqos.cli.output import dump_json, explanation_json, make_console, print_explanation
-from vmqos.cli.render import render
-from vmqos.cli.scenario_io import load_scenario, select_servers
-from vmqos.cli.serve import bootstrap, serve
-from vmqos.cli.validate import validate
 from vmqos.errors import VmqosError
-from vmqos.intent.scenario import Scenario
-from vmqos.plan.explain.explain import explain_scenario
-from vmqos.plan.server_plan import compile_server_plan, render_server_plan_text
-from vmqos.profile import Profile, get_profile
-from vmqos.store.cloud_reader import read_cloud
 
-__all__ = ["cli", "main"]
+__all__ = ["COMMANDS", "cli", "main"]
 
 EXIT_BUG = 70
 
 
-def _profile_for(scenario: Scenario, name: str | None) -> Profile:
-    return get_profile(name or scenario.profile)
+@dataclass(frozen=True, slots=True)
+class LazyCommand:
+    """Where a command lives, and the one line `vmqos --help` shows for it without loading it."""
+
+    module: str
+    summary: str
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+# Each command is imported only when it runs (or its own --help is asked for): `vmqos --help`
+# loads click alone, `vmqos validate` the validators, never matplotlib, FastAPI or the host
+# layer. A summary is the first sentence of the command's docstring, which is all click shows
+# of it in the list (tests/cli/test_startup.py holds the two equal).
+COMMANDS: dict[str, LazyCommand] = {
+    "demo": LazyCommand("vmqos.cli.explain",
+                            "The main job on built-in defaults: explain the seed lab's two "
+                            "servers, then print their compute-node plan (what `bash "
+                            "run.sh` runs)."),
+    "explain": LazyCommand("vmqos.cli.explain",
+                            "Explain SCENARIO (default: the built-in seed): per server, "
+                            "port and direction, every layer that limits traffic — libvirt "
+                            "tc on the tap, OVS policing/queues, OVN, SR-IOV — in bit/s and "
+                            "bytes, the effective limit, the rule that decides it, and the "
+                            "traps."),
+    "plan": LazyCommand("vmqos.cli.explain",
+                            "Print every compute-node artifact for the servers of SCENARIO "
+                            "(default: the seed): libvirt domain XML, QEMU throttling, "
+                            "cgroup writes, libvirt's tc or ovs-vsctl program and the `tc "
+                            "show` text it leaves, and what the Neutron agent writes for "
+                            "each port."),
+    "render": LazyCommand("vmqos.cli.render",
+                            "Print one compute-node artifact for flavor properties (or "
+                            "Neutron rules)."),
+    "validate": LazyCommand("vmqos.cli.validate",
+                            "Validate flavor properties as Nova (>= 2.86) does and QoS "
+                            "rules as Neutron does."),
+    "host": LazyCommand("vmqos.cli.host",
+                            "The host vmqos enforces on."),
+    "apply": LazyCommand("vmqos.cli.host",
+                            "Enforce SCENARIO's servers (default: the built-in seed) on "
+                            "this host."),
+    "cleanup": LazyCommand("vmqos.cli.host",
+                            "Remove everything vmqos created on this host — sandboxes "
+                            "(namespaces, veths and their qdiscs, IFBs, cgroups, loop "
+                            "devices and their files) and its record — and nothing else."),
+    "serve": LazyCommand("vmqos.cli.serve",
+                            "Serve the OpenStack-compatible API (Keystone, Nova, Neutron, "
+                            "Glance subsets) for the unmodified `openstack` client; each "
+                            "server's plan is GET /compute/v2.1/servers/{id}/vmqos-plan."),
+    "bootstrap": LazyCommand("vmqos.cli.serve",
+                            "Create the admin user and project (or reset the admin's "
+                            "password) and print an openrc and a clouds.yaml entry for the "
+                            "`openstack` client."),
+    "lab": LazyCommand("vmqos.cli.lab",
+                            "Reproduce SCENARIO's experiment (default: the seed lab) on "
+                            "this host and prove it: build one sandbox per server, apply "
+                            "every limit, measure it (iperf3 per port and direction, CPU "
+                            "shares on one CPU, direct disk I/O), print configured against "
+                            "measured side by side, write a report with plots, and clean up "
+                            "— also when interrupted."),
+    "verify": LazyCommand("vmqos.cli.lab",
+                            "Measure instances built by `vmqos apply` against their plan "
+                            "(iperf3 per port and direction, CPU shares, disk I/O) and "
+                            "write a report."),
+    "audit": LazyCommand("vmqos.cli.audit",
+                            "Read the host's actual state and report drift from the intent, "
+                            "per server and object."),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose commands in :data:`COMMANDS` are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            command = getattr(importlib.import_module(COMMANDS[cmd_name].module), cmd_name)
+            self.add_command(command, cmd_name)
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Click's own command list, with a stand-in built from the summary for each command
+        not loaded yet, so that --help imports none of them."""
+        commands = [(name, self.commands.get(name)
+                     or click.Command(name, help=COMMANDS[name].summary))
+                    for name in self.list_commands(ctx)]
+        shown = [(name, command) for name, command in commands if not command.hidden]
+        limit = formatter.width - 6 - max(len(name) for name, _ in shown)
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, command.get_short_help_str(limit))
+                                for name, command in shown])
+
+
+@click.group(cls=LazyGroup,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="vmqos")
 def cli() -> None:
     """OpenStack VM QoS, exact: from Nova flavor quota:* specs and Neutron QoS policies to
@@ -56,111 +135,6 @@ def cli() -> None:
 
     Directions are always the VM's: inbound = to the guest = Neutron "ingress".
     """
-
-
-@cli.command()
-@click.argument("scenario", required=False, type=click.Path(dir_okay=False))
-@profile_option
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True, help="table for people, json for scripts")
-@click.option("--cloud", help="read this clouds.yaml cloud (openstacksdk) instead of SCENARIO")
-@click.option("--server", "server_name", help="only this server (name or id), and its plan")
-@click.option("--on-this-host", is_flag=True,
-              help="also show what `vmqos apply` would substitute on this host's kernel "
-                   "(probes the kernel: needs root)")
-def explain(scenario: str | None, profile: str | None, fmt: str, cloud: str | None,
-            server_name: str | None, on_this_host: bool) -> None:
-    """Explain SCENARIO (default: the built-in seed): per server, port and direction, every
-    layer that limits traffic — libvirt tc on the tap, OVS policing/queues, OVN, SR-IOV —
-    in bit/s and bytes, the effective limit, the rule that decides it, and the traps.
-
-    \b
-    Example:
-      vmqos explain examples/seed.yaml
-      vmqos explain examples/seed.yaml --profile modern --format json | jq .
-      vmqos explain --cloud vmqos --server vm_resquota   a cloud from clouds.yaml
-    """
-    if cloud:
-        loaded = read_cloud(cloud, profile=profile or "modern", server=server_name)
-    else:
-        loaded = load_scenario(scenario)
-        loaded = replace(loaded, servers=tuple(select_servers(loaded, server_name)))
-    explanation = explain_scenario(loaded, _profile_for(loaded, profile))
-    plans = [compile_server_plan(loaded, s, _profile_for(loaded, profile))
-             for s in loaded.servers] if server_name else []
-    substitutions = host_substitutions(loaded, profile) if on_this_host else {}
-    if fmt == "json":
-        data = explanation_json(explanation)
-        if plans:
-            data["plans"] = plans
-        if on_this_host:
-            data["host_substitutions"] = substitutions
-        click.echo(dump_json(data))
-    else:
-        print_explanation(make_console(), explanation)
-        for server, subs in substitutions.items():
-            click.echo(f"\non this host, `vmqos apply` enforces {server} with "
-                       f"{len(subs)} substitution(s):")
-            click.echo("".join(f"  {s.subject} [{s.code}] {s.text}\n" for s in subs), nl=False)
-        click.echo("".join(render_server_plan_text(p) for p in plans), nl=False)
-
-
-@cli.command()
-@click.argument("scenario", required=False, type=click.Path(dir_okay=False))
-@click.option("--server", "server_name", help="only this server (name or id)")
-@profile_option
-@format_option()
-def plan(scenario: str | None, server_name: str | None, profile: str | None, fmt: str) -> None:
-    """Print every compute-node artifact for the servers of SCENARIO (default: the seed):
-    libvirt domain XML, QEMU throttling, cgroup writes, libvirt's tc or ovs-vsctl program and
-    the `tc show` text it leaves, and what the Neutron agent writes for each port.
-
-    \b
-    Examples:
-      vmqos plan examples/seed.yaml --server vm_resquota
-      vmqos plan examples/seed.yaml --profile modern --format json
-    """
-    loaded = load_scenario(scenario)
-    chosen = _profile_for(loaded, profile)
-    servers = select_servers(loaded, server_name)
-    plans = [compile_server_plan(loaded, s, chosen) for s in servers]
-    if fmt == "json":
-        click.echo(dump_json(plans))
-    else:
-        click.echo("\n".join(render_server_plan_text(p) for p in plans), nl=False)
-
-
-@cli.command()
-@profile_option
-def demo(profile: str | None) -> None:
-    """The main job on built-in defaults: explain the seed lab's two servers, then print their
-    compute-node plan (what `bash run.sh` runs).
-
-    \b
-    Examples:
-      vmqos demo
-      vmqos demo --profile modern      the same lab on a current compute node
-    """
-    scenario = load_scenario(None)
-    chosen = _profile_for(scenario, profile)
-    console = make_console()
-    console.rule("[bold]vmqos explain[/] — the seed lab (examples/seed.yaml)")
-    print_explanation(console, explain_scenario(scenario, chosen))
-    console.rule("[bold]vmqos plan[/] — what the compute node does")
-    click.echo("\n".join(render_server_plan_text(compile_server_plan(scenario, s, chosen))
-                         for s in scenario.servers), nl=False)
-
-
-cli.add_command(render)
-cli.add_command(validate)
-cli.add_command(host)
-cli.add_command(apply)
-cli.add_command(cleanup)
-cli.add_command(serve)
-cli.add_command(bootstrap)
-cli.add_command(lab)
-cli.add_command(verify)
-cli.add_command(audit)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,18 +14,17 @@ from typing import Any, TypeVar
 
 import click
 
+from vmqos.cli.console import dump_json
 from vmqos.cli.options import format_option, parse_properties, profile_option, vif_type_option
-from vmqos.cli.output import dump_json
-from vmqos.errors import ValidationError
 from vmqos.intent.neutron.model import QosPolicy
 from vmqos.intent.neutron.network import Port
 from vmqos.intent.neutron.policy import add_rule
 from vmqos.intent.neutron.rules import parse_rule_spec
 from vmqos.intent.nova.flavor import Flavor
 from vmqos.intent.scenario import Server
-from vmqos.libvirt_types import Bandwidth, DomainSpec
-from vmqos.model import VifType
-from vmqos.plan.neutron.registry import BACKENDS, PortContext, compile_neutron
+from vmqos.libvirt_types import Bandwidth, DomainSpec, XmlForm
+from vmqos.model import NeutronBackend, VifType
+from vmqos.plan.neutron.registry import PortContext, compile_neutron
 from vmqos.plan.nova.compile import compile_bandwidth, compile_domain
 from vmqos.plan.render.cgroup import compile_cgroup_writes, render_cgroup_script
 from vmqos.plan.render.domain_xml import render_domain_xml
@@ -33,7 +32,14 @@ from vmqos.plan.render.ovs_libvirt import compile_libvirt_ovs
 from vmqos.plan.render.qemu import render_drive_option, render_qmp_block_set_io_throttle
 from vmqos.plan.render.tc import render_tc_program
 from vmqos.plan.render.tc_show import render_tc_show
-from vmqos.profile import Profile, SharesPolicy, get_profile
+from vmqos.profile import (
+    CgroupVersion,
+    Iproute2Style,
+    Profile,
+    QemuThrottle,
+    SharesPolicy,
+    get_profile,
+)
 
 __all__ = ["render"]
 
@@ -120,7 +126,7 @@ def render() -> None:
 
 @render.command("domain-xml")
 @_flavor_options
-@click.option("--form", type=click.Choice(["nova", "libvirt"]), default="nova",
+@click.option("--form", type=click.Choice([f.value for f in XmlForm]), default=XmlForm.NOVA.value,
               show_default=True,
               help="nova = what Nova passes to libvirt; libvirt = what `virsh dumpxml` shows")
 def domain_xml(properties: tuple[str, ...], vcpus: int, dev: str | None, vif_type: str,
@@ -133,7 +139,7 @@ def domain_xml(properties: tuple[str, ...], vcpus: int, dev: str | None, vif_typ
       vmqos render domain-xml --form libvirt --vif-type ovs --property quota:vif_inbound_average=1
     """
     request = _Request(properties, vcpus, dev, vif_type, profile)
-    xml = render_domain_xml(request.domain(), form=form)
+    xml = render_domain_xml(request.domain(), form=XmlForm(form))
     _emit(fmt, [xml.rstrip("\n")], {"xml": xml})
 
 
@@ -154,7 +160,8 @@ def qemu_argv(properties: tuple[str, ...], vcpus: int, dev: str | None, vif_type
           --property quota:disk_write_bytes_sec=1024000
     """
     request = _Request(properties, vcpus, dev, vif_type, profile)
-    use_drive = legacy if legacy is not None else request.profile.qemu_throttle == "drive"
+    use_drive = (legacy if legacy is not None
+                 else request.profile.qemu_throttle is QemuThrottle.DRIVE)
     disks = request.domain().disks
     if use_drive:
         options = [render_drive_option(d) for d in disks]
@@ -184,7 +191,8 @@ def qmp(properties: tuple[str, ...], vcpus: int, dev: str | None, vif_type: str,
 
 @render.command("cgroup")
 @_flavor_options
-@click.option("--cgroup", "cgroup_version", type=click.Choice(["v1", "v2"]), default=None,
+@click.option("--cgroup", "cgroup_version", type=click.Choice([v.value for v in CgroupVersion]),
+              default=None,
               help="cgroup hierarchy (default: per profile)")
 @click.option("--systemd/--no-systemd", default=None,
               help="libvirt's machine scope under systemd (default: per profile)")
@@ -206,7 +214,7 @@ def cgroup(properties: tuple[str, ...], vcpus: int, dev: str | None, vif_type: s
     """
     overrides: dict[str, Any] = {}
     if cgroup_version is not None:
-        overrides["cgroup"] = cgroup_version
+        overrides["cgroup"] = CgroupVersion(cgroup_version)
     if systemd is not None:
         overrides["systemd"] = systemd
     if shares_policy is not None:
@@ -245,7 +253,8 @@ def tc(properties: tuple[str, ...], vcpus: int, dev: str | None, vif_type: str,
 
 @render.command("tc-show")
 @_flavor_options
-@click.option("--iproute2", type=click.Choice(["rhel7", "modern"]), default=None,
+@click.option("--iproute2", default=None,
+              type=click.Choice([Iproute2Style.RHEL7.value, Iproute2Style.MODERN.value]),
               help="output format: rhel7 = iproute 3.10 as in the seed note; modern = 6.x "
                    "(default: per profile)")
 @click.option("--mtu", type=click.IntRange(min=68), default=1500, show_default=True)
@@ -265,9 +274,9 @@ def tc_show(properties: tuple[str, ...], vcpus: int, dev: str | None, vif_type: 
     ovs_port = request.vif_type is VifType.OVS_BRIDGE
     # libvirt sets no noqueue root on OVS ports, and ovs-vswitchd deletes a foreign ingress
     # qdisc on its ports (ovs-issues #210: the seed's tap shows none).
+    style = Iproute2Style(iproute2) if iproute2 else request.profile.iproute2
     show = render_tc_show(request.dev, request.tc_bandwidth(),
-                          swapped=request.vif_type.swapped,
-                          iproute2=iproute2 or request.profile.iproute2, mtu=mtu,
+                          swapped=request.vif_type.swapped, iproute2=style, mtu=mtu,
                           noqueue=request.profile.libvirt_noqueue and not ovs_port,
                           ingress_removed_by_ovs=ovs_port)
     lines: list[str] = []
@@ -297,8 +306,12 @@ def ovs_libvirt(properties: tuple[str, ...], vcpus: int, dev: str | None, vif_ty
     _emit(fmt, lines, {"dev": request.dev, "commands": lines})
 
 
+# `--backend` spells the SR-IOV agent `sriov` (its help says so); the others are the enum's values.
+_BACKEND_OPTION = {("sriov" if b is NeutronBackend.SRIOV else b.value): b for b in NeutronBackend}
+
+
 @render.command("neutron")
-@click.option("--backend", type=click.Choice(["ovs", "ovn", "sriov", "linuxbridge"]),
+@click.option("--backend", type=click.Choice(list(_BACKEND_OPTION)),
               required=True, help="the Neutron QoS backend (sriov = sriovnicswitch agent)")
 @click.option("--rule", "rules", multiple=True, required=True, metavar="TYPE:KEY=VALUE,...",
               help="a QoS rule, e.g. bandwidth_limit:max_kbps=3000,max_burst_kbps=300 "
@@ -318,9 +331,7 @@ def neutron(backend: str, rules: tuple[str, ...], dev: str | None, mac: str,
       vmqos render neutron --backend ovs --rule bandwidth_limit:max_kbps=3000,max_burst_kbps=300
       vmqos render neutron --backend ovn --rule dscp_marking:dscp_mark=26
     """
-    name = "sriovnicswitch" if backend == "sriov" else backend
-    if name not in BACKENDS:  # pragma: no cover - click.Choice already restricts it
-        raise ValidationError(f"unknown backend {backend!r}", key="--backend", value=backend)
+    name = _BACKEND_OPTION[backend]
     policy = QosPolicy(name="cli")
     for text in rules:
         policy = add_rule(policy, parse_rule_spec(text))

@@ -16,8 +16,7 @@ from pathlib import Path
 
 import click
 
-from vmqos.intent.neutron.capabilities import BACKENDS
-from vmqos.model import VifType
+from vmqos.model import NeutronBackend, VifType
 from vmqos.profile import PRESETS
 
 __all__ = ["bootstrap", "render_clouds_yaml", "render_openrc", "serve"]
@@ -49,7 +48,8 @@ _data_dir_option = click.option("--data-dir", type=click.Path(file_okay=False, p
 @_data_dir_option
 @click.option("--profile", type=click.Choice(sorted(PRESETS)), default="modern",
               show_default=True, help="compute-node profile of the server plans")
-@click.option("--neutron-backend", type=click.Choice(sorted(BACKENDS)), default="ovs",
+@click.option("--neutron-backend", type=click.Choice(sorted(b.value for b in NeutronBackend)),
+              default="ovs",
               show_default=True, help="the QoS driver Neutron loads")
 @click.option("--vif-type", type=click.Choice([v.value for v in VifType]),
               default=VifType.OVS_BRIDGE.value, show_default=True,

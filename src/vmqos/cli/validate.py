@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
+from vmqos.cli.console import dump_json, make_console, print_findings
 from vmqos.cli.options import format_option, parse_properties
-from vmqos.cli.output import dump_json, make_console, print_findings
 from vmqos.errors import ValidationError
 from vmqos.intent.neutron.model import QosPolicy
 from vmqos.intent.neutron.policy import add_rule

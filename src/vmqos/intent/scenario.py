@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from vmqos.intent.neutron.model import QosPolicy
 from vmqos.intent.neutron.network import Network, Port
 from vmqos.intent.nova.flavor import Flavor
+from vmqos.model import NeutronBackend
 
 __all__ = ["Scenario", "Server", "Volume"]
 
@@ -50,7 +51,7 @@ class Scenario:
     networks: tuple[Network, ...] = ()
     ports: tuple[Port, ...] = ()
     servers: tuple[Server, ...] = ()
-    neutron_backend: str = "ovs"         # ovs, ovn, sriovnicswitch, linuxbridge
+    neutron_backend: NeutronBackend = NeutronBackend.OVS
     profile: str = "modern"              # a vmqos.profile preset name
 
     def flavor(self, ref: str) -> Flavor:

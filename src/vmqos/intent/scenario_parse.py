@@ -15,14 +15,13 @@ from functools import partial
 from typing import TypeVar
 
 from vmqos.errors import IntentError, ValidationError
-from vmqos.intent.neutron.capabilities import BACKENDS
 from vmqos.intent.neutron.model import QosPolicy
 from vmqos.intent.neutron.network import Network, Port
 from vmqos.intent.neutron.policy import add_rule
 from vmqos.intent.neutron.rules import parse_rule
 from vmqos.intent.nova.flavor import Flavor
 from vmqos.intent.scenario import Scenario, Server, Volume
-from vmqos.model import VifType
+from vmqos.model import NeutronBackend, VifType
 
 __all__ = ["parse_scenario"]
 
@@ -180,12 +179,14 @@ def parse_scenario(data: object) -> Scenario:
     doc = _Doc(data, "")
     doc.check_keys(("profile", "neutron_backend", "flavors", "policies", "networks", "ports",
                     "servers"))
-    backend = doc.get_str("neutron_backend", "ovs")
-    if backend not in BACKENDS:
+    name = doc.get_str("neutron_backend", "ovs")
+    try:
+        backend = NeutronBackend(name)
+    except ValueError:
+        allowed = ", ".join(NeutronBackend)
         raise ValidationError(
-            f"neutron_backend: {backend!r} is not a supported backend; "
-            f"choose one of: {', '.join(BACKENDS)}",
-            key="neutron_backend", value=backend, allowed=", ".join(BACKENDS))
+            f"neutron_backend: {name!r} is not a supported backend; choose one of: {allowed}",
+            key="neutron_backend", value=name, allowed=allowed) from None
 
     flavors = [_parse_flavor(p, raw) for p, raw in doc.get_list("flavors")]
     policies = [_parse_policy(p, raw) for p, raw in doc.get_list("policies")]

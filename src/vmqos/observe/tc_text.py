@@ -1,8 +1,10 @@
 """Read ``tc qdisc|class|filter show`` back into typed, observed values.
 
-Role: the inverse of :mod:`vmqos.plan.render.tc_show`. Audit reads a host's real state either as the
-text ``tc`` prints — RHEL 7's iproute 3.10 (the seed note) or iproute2 6.x — or as ``tc -j``
-JSON, and compares it with a plan. This module turns both into frozen values: qdiscs (kind,
+Role: the inverse of :mod:`vmqos.plan.render.tc_show`. ``vmqos audit --from-text`` reads what
+an operator pasted from a compute node (:mod:`vmqos.observe.tc_transcript`) — the text ``tc``
+prints, RHEL 7's iproute 3.10 (the seed note) or iproute2 6.x, or ``tc -j`` JSON — and
+compares it with a plan (:mod:`vmqos.observe.tc_diff`); audit on this host reads netlink.
+This module turns both into frozen values: qdiscs (kind,
 handle, parent, typed options), classes (HTB rate/ceil in B/s, burst/cburst in bytes) and
 filters (u32 matches, fw handles, legacy ``police``, ``police`` and ``mirred`` actions, e.g. the
 ingress → IFB redirect vmqos installs where the kernel has no ``police``). The value types and

@@ -9,11 +9,12 @@ comes from :mod:`vmqos.host.libvirt`. Fixtures: tests/fixtures/virsh/.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 from vmqos.errors import ValidationError
-from vmqos.libvirt_types import IoTune
+from vmqos.libvirt_types import IOTUNE_FIELDS, IoTune
+from vmqos.units import Microseconds
 
 __all__ = ["LiveDomain", "LiveSched", "parse_blkdeviotune", "parse_schedinfo"]
 
@@ -26,8 +27,8 @@ class LiveSched:
     """The CPU controls a running domain's cgroup holds. ``None``: not reported/unlimited."""
 
     shares: int | None
-    vcpu_period: int | None
-    vcpu_quota: int | None
+    vcpu_period: Microseconds | None
+    vcpu_quota: Microseconds | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +71,10 @@ def parse_schedinfo(text: str) -> LiveSched:
     quota = _int(values, "vcpu_quota", "schedinfo")
     if quota is not None and (quota <= 0 or quota >= _QUOTA_UNLIMITED_V2):
         quota = None
+    period = _int(values, "vcpu_period", "schedinfo")
     return LiveSched(shares=_int(values, "cpu_shares", "schedinfo"),
-                     vcpu_period=_int(values, "vcpu_period", "schedinfo"), vcpu_quota=quota)
+                     vcpu_period=None if period is None else Microseconds(period),
+                     vcpu_quota=None if quota is None else Microseconds(quota))
 
 
 def parse_blkdeviotune(text: str) -> IoTune:
@@ -86,5 +89,5 @@ def parse_blkdeviotune(text: str) -> IoTune:
         group = None
     # Any: the names are IoTune's own int fields, which mypy cannot see through a dict.
     numbers: dict[str, Any] = {f.name: _int(values, f.name, "blkdeviotune") or None
-                               for f in fields(IoTune) if f.name != "group_name"}
+                               for f in IOTUNE_FIELDS}
     return IoTune(group_name=group, **numbers)

@@ -18,11 +18,20 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
-from vmqos.host.sandbox import Instance, SandboxPort
+from vmqos.host.apply import apply_host_plan
+from vmqos.host.sandbox import Instance, SandboxPort, ensure_instance
+from vmqos.host.state import SandboxConfig
+from vmqos.intent.scenario import Scenario, Server
+from vmqos.jsonable import to_jsonable
 from vmqos.limits import Limit
 from vmqos.model import Direction
+from vmqos.ops.plans import host_plans
+from vmqos.profile import Profile
+from vmqos.reconcile.facts import HostFacts
 from vmqos.reconcile.host_plan import HostPlan
 from vmqos.units import format_bits_per_sec
 from vmqos.verify.cpu import measure_cpu_shares
@@ -43,7 +52,8 @@ from vmqos.verify.judge import (
 from vmqos.verify.plots import plot_cpu_shares, plot_disk, plot_throughput
 from vmqos.verify.report import ReportSection, Table, write_report
 
-__all__ = ["LabRow", "Verification", "run_verification"]
+__all__ = ["Built", "Cell", "LabRow", "RowOutcome", "Verification", "build_and_apply",
+           "results_document", "run_verification", "verification_steps"]
 
 Progress = Callable[[str], None]
 
@@ -55,12 +65,24 @@ _DISK_SECONDS = 3.0
 _CPU_SECONDS = 3.0
 
 
+class RowOutcome(StrEnum):
+    """What a cell of the side-by-side table says of its verdicts, as the table prints it."""
+
+    MEASURED = "measured"          # nothing configured to judge against
+    PASS = "pass"                  # every verdict passed (or did not apply)
+    FAIL = "FAIL"                  # at least one verdict failed
+    INCONCLUSIVE = "inconclusive"  # the rest: a measurement could not decide
+
+
+Cell = tuple[str, str, RowOutcome]  # one instance's configured, measured and outcome
+
+
 @dataclass(frozen=True, slots=True)
 class LabRow:
     """One line of the side-by-side table: an item, per instance configured and measured."""
 
     item: str
-    cells: tuple[tuple[str, str, str], ...]   # per instance: (configured, measured, outcome)
+    cells: tuple[Cell, ...]  # one per instance
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,14 +104,14 @@ def _effective(limits: Sequence[Limit], direction: Direction) -> Limit | None:
     return min(capped, key=lambda x: x.rate or 0) if capped else None
 
 
-def _outcome(verdicts: Sequence[Verdict]) -> str:
+def _outcome(verdicts: Sequence[Verdict]) -> RowOutcome:
     if not verdicts:
-        return "measured"
+        return RowOutcome.MEASURED
     if any(v.outcome is Outcome.FAIL for v in verdicts):
-        return "FAIL"
+        return RowOutcome.FAIL
     if all(v.outcome in (Outcome.PASS, Outcome.NOT_APPLICABLE) for v in verdicts):
-        return "pass"
-    return "inconclusive"
+        return RowOutcome.PASS
+    return RowOutcome.INCONCLUSIVE
 
 
 def _mbit(value: float | None) -> str:
@@ -98,7 +120,7 @@ def _mbit(value: float | None) -> str:
 
 def _network(instance: Instance, host_netns: str, port: SandboxPort, plan: HostPlan,
              direction: Direction, out: Path, max_seconds: int,
-             progress: Progress) -> tuple[ReportSection, tuple[str, str, str], list[Verdict]]:
+             progress: Progress) -> tuple[ReportSection, Cell, list[Verdict]]:
     tap_plan = next(p for p in plan.ports if p.dev == port.tap)
     limit = _effective(tap_plan.enforced, direction)
     shaping = Shaping.from_limit(limit) if limit is not None else None
@@ -154,7 +176,7 @@ def _blkio_dirs(instance: Instance) -> tuple[str, ...]:
 
 
 def _disk(instance: Instance, plan: HostPlan, mode: str, out: Path,
-          progress: Progress) -> tuple[ReportSection, tuple[str, str, str], list[Verdict]]:
+          progress: Progress) -> tuple[ReportSection, Cell, list[Verdict]]:
     configured = plan.disk_limits.get("wbps" if mode == "write" else "rbps")
     label = f"{instance.name} disk {mode} ({instance.loop_device})"
     progress(f"{label}: direct I/O for {_DISK_SECONDS:.0f} s")
@@ -174,7 +196,7 @@ def _disk(instance: Instance, plan: HostPlan, mode: str, out: Path,
 
 
 def _cpu(instances: Sequence[Instance], plans: Sequence[HostPlan], out: Path,
-         progress: Progress) -> tuple[ReportSection, list[tuple[str, str, str]], list[Verdict]]:
+         progress: Progress) -> tuple[ReportSection, list[Cell], list[Verdict]]:
     shares = []
     for plan in plans:
         value = _cgroup_value(plan, "cpu.shares", "cpu.weight")
@@ -203,7 +225,7 @@ def run_verification(instances: Sequence[Instance], plans: Sequence[HostPlan], *
     out_dir.mkdir(parents=True, exist_ok=True)
     sections: list[ReportSection] = []
     verdicts: list[Verdict] = []
-    per_item: dict[str, list[tuple[str, str, str]]] = {}
+    per_item: dict[str, list[Cell]] = {}
     for instance, plan in zip(instances, plans, strict=True):
         for index, port in enumerate(instance.ports):
             for direction in Direction:
@@ -233,3 +255,44 @@ def run_verification(instances: Sequence[Instance], plans: Sequence[HostPlan], *
     return Verification(instances=tuple(i.name for i in instances),
                         flavors=tuple(p.flavor for p in plans), verdicts=tuple(verdicts),
                         rows=rows, report=report)
+
+
+def verification_steps(instances: Sequence[Instance]) -> int:
+    """The measurements :func:`run_verification` makes (each calls ``progress`` once): two per
+    port, two disk runs per instance, and one CPU run when there is more than one instance."""
+    ports = sum(len(instance.ports) for instance in instances)
+    return 2 * ports + 2 * len(instances) + (1 if len(instances) > 1 else 0)
+
+
+def results_document(verification: Verification) -> dict[str, Any]:
+    """The results as data (results.json, and ``--format json``): the side-by-side rows and
+    every verdict with its bounds."""
+    return {
+        "instances": [{"name": name, "flavor": flavor} for name, flavor in
+                      zip(verification.instances, verification.flavors, strict=True)],
+        "rows": [{"item": row.item, "cells": [
+            {"instance": name, "configured": c, "measured": m, "outcome": o}
+            for name, (c, m, o) in zip(verification.instances, row.cells, strict=True)]}
+            for row in verification.rows],
+        "verdicts": [{**to_jsonable(v), "ratio": v.ratio} for v in verification.verdicts],
+        "failed": len(verification.failed),
+        "report": str(verification.report),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Built:
+    """The lab's instances, and per instance its host plan and the changes applying it took."""
+
+    instances: tuple[Instance, ...]
+    applied: tuple[tuple[HostPlan, int], ...]
+
+
+def build_and_apply(scenario: Scenario, servers: Sequence[Server], profile: Profile,
+                    config: SandboxConfig, facts: HostFacts) -> Built:
+    """One sandbox instance per server, its host plan, applied (each apply atomic)."""
+    instances = tuple(ensure_instance(config, facts, server.name, tuple(server.ports))[0]
+                      for server in servers)
+    plans = host_plans(scenario, servers, profile, facts, instances)
+    return Built(instances, tuple((plan, len(apply_host_plan(plan, netns=config.host_netns)
+                                             .lines())) for plan in plans))

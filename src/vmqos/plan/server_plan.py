@@ -15,7 +15,7 @@ from vmqos.intent.neutron.binding import effective_policy_id
 from vmqos.intent.nova.volume_qos import parse_volume_qos
 from vmqos.intent.scenario import Scenario, Server
 from vmqos.libvirt_types import DomainSpec, IoTune
-from vmqos.model import VifType
+from vmqos.model import NeutronBackend, VifType
 from vmqos.plan.neutron.registry import PortContext, compile_neutron
 from vmqos.plan.nova.compile import compile_domain
 from vmqos.plan.render.cgroup import compile_cgroup_writes, render_cgroup_script
@@ -24,7 +24,7 @@ from vmqos.plan.render.ovs_libvirt import compile_libvirt_ovs
 from vmqos.plan.render.qemu import render_drive_option, render_qmp_text
 from vmqos.plan.render.tc import render_tc_program
 from vmqos.plan.render.tc_show import render_tc_show
-from vmqos.profile import Profile
+from vmqos.profile import Profile, QemuThrottle
 
 __all__ = ["InterfacePlan", "ServerPlan", "compile_server_plan", "render_server_plan_text"]
 
@@ -37,7 +37,7 @@ class InterfacePlan:
     libvirt_tc: tuple[str, ...]          # libvirt's tc commands (taps, macvtap)
     libvirt_ovs: tuple[str, ...]         # libvirt's ovs-vsctl commands (OVS virtualports)
     tc_show: tuple[str, ...]             # `tc qdisc/class/filter show dev` afterwards
-    neutron_backend: str
+    neutron_backend: NeutronBackend
     neutron_policy: str | None
     neutron_commands: tuple[str, ...]
     neutron_notes: tuple[str, ...] = ()  # what the agent skips, warns about or rounds
@@ -49,7 +49,7 @@ class ServerPlan:
     profile: str
     domain: DomainSpec
     domain_xml: str
-    qemu_throttle: str                   # "drive" or "qmp"
+    qemu_throttle: QemuThrottle
     qemu: tuple[str, ...]                # -drive options or QMP commands, one per disk
     cgroup: tuple[str, ...]              # the cgroup writes as shell lines
     interfaces: tuple[InterfacePlan, ...]
@@ -71,7 +71,7 @@ def compile_server_plan(scenario: Scenario, server: Server, profile: Profile) ->
     domain = compile_domain(server, flavor, quota, ports, profile,
                             volume_iotunes=_volume_iotunes(server), networks=networks)
 
-    if profile.qemu_throttle == "drive":
+    if profile.qemu_throttle is QemuThrottle.DRIVE:
         qemu = tuple(f"-drive {render_drive_option(d)}" for d in domain.disks)
     else:
         qemu = tuple(text for d in domain.disks if (text := render_qmp_text(d)))
@@ -92,7 +92,7 @@ def compile_server_plan(scenario: Scenario, server: Server, profile: Profile) ->
         # ovs-vswitchd deletes the ingress qdisc libvirt puts on a tap that sits in br-int
         # (ovs-issues #210); the seed's `tc qdisc show` has no ingress line for that reason.
         in_br_int = (iface.vif_type in (VifType.OVS_BRIDGE, VifType.ETHERNET)
-                     and scenario.neutron_backend in ("ovs", "ovn"))
+                     and scenario.neutron_backend.runs_ovs_vswitchd)
         show = render_tc_show(iface.dev, None if ovs_libvirt else bandwidth,
                               swapped=iface.vif_type.swapped, iproute2=profile.iproute2,
                               mtu=network.mtu,
@@ -142,7 +142,7 @@ def render_server_plan_text(plan: ServerPlan) -> str:
     out = [f"### {plan.server} (profile {plan.profile})", "", "# libvirt domain XML (Nova)",
            plan.domain_xml.rstrip("\n"), ""]
     out.append("# QEMU block throttling ("
-               + ("-drive options" if plan.qemu_throttle == "drive"
+               + ("-drive options" if plan.qemu_throttle is QemuThrottle.DRIVE
                   else "QMP, sent by libvirt after start") + ")")
     out.extend(plan.qemu or ("(no disk throttling)",))
     out += ["", "# cgroup writes"]

@@ -47,7 +47,7 @@ from vmqos.plan.render.cgroup import (
     expected_cgroup_values,
     thread_cgroup_dir,
 )
-from vmqos.profile import Profile
+from vmqos.profile import CgroupVersion, Profile
 from vmqos.reconcile.facts import HostFacts
 from vmqos.reconcile.state import CgroupValue, HostState, Link, TcObject
 from vmqos.reconcile.strategy import HostTcPlan, Substitution, compile_host_tc, ifb_name
@@ -137,7 +137,7 @@ def disk_limits(iotune: IoTune | None) -> dict[str, int]:
 def _cpu_values(facts: HostFacts, profile: Profile, cpu_dir: str, vcpus: int,
                 cputune: CpuTune | None, subs: list[Substitution]) -> list[CgroupValue]:
     v2 = facts.cgroup_version == "v2"
-    host = replace(profile, cgroup=facts.cgroup_version, systemd=False,
+    host = replace(profile, cgroup=CgroupVersion(facts.cgroup_version), systemd=False,
                    libvirt_nested_cgroup=False)
     # libvirt's own checks (define and start time), with its messages.
     compile_cgroup_writes(1, "sandbox", vcpus, cputune, host, check=True)

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from vmqos.errors import UnsupportedError
 from vmqos.libvirt_types import Bandwidth, BandwidthSide
 from vmqos.limits import Limit
+from vmqos.mechanism import Mechanism, MechanismKind
 from vmqos.model import Direction, Enforcer
 from vmqos.plan.kernel.psched import (
     Psched,
@@ -279,7 +280,7 @@ class _Builder:
         burst = self.htb_tree(self.dev, spec, ceil=spec.peak, where=self.dev, with_fw=True)
         self.enforced.append(Limit(
             enforcer=self.enforcer, direction=spec.direction, device=self.dev,
-            mechanism="htb class 1:1", source=spec.source,
+            mechanism=Mechanism(MechanismKind.TC_HTB), source=spec.source,
             rate=bytes_per_sec_to_bits(BytesPerSec(spec.rate)), burst=Bytes(burst),
             peak=(bytes_per_sec_to_bits(BytesPerSec(spec.peak)) if spec.peak else None)))
 
@@ -313,7 +314,7 @@ class _Builder:
                 spec=tuple(words)))
             self.enforced.append(Limit(
                 enforcer=self.enforcer, direction=spec.direction, device=self.dev,
-                mechanism="u32 police", source=spec.source,
+                mechanism=Mechanism(MechanismKind.TC_POLICE), source=spec.source,
                 rate=bytes_per_sec_to_bits(BytesPerSec(spec.rate)),
                 burst=Bytes(htb_buffer_roundtrip(spec.rate, burst, self.psched))))
             return None
@@ -335,7 +336,7 @@ class _Builder:
         kept = self.htb_tree(ifb, shaper, ceil=None, where=ifb, with_fw=False)
         self.enforced.append(Limit(
             enforcer=self.enforcer, direction=spec.direction, device=self.dev,
-            mechanism=f"htb class 1:1 on IFB {ifb} (via u32 mirred)", source=spec.source,
+            mechanism=Mechanism(MechanismKind.TC_HTB_ON_IFB, (ifb,)), source=spec.source,
             rate=bytes_per_sec_to_bits(BytesPerSec(spec.rate)), burst=Bytes(kept)))
         return ifb
 

@@ -31,11 +31,12 @@ from vmqos.intent.neutron.network import Network, Port
 from vmqos.intent.neutron.rules import API_ATTRIBUTES, parse_rule
 from vmqos.intent.nova.flavor import Flavor
 from vmqos.intent.scenario import Scenario, Server
+from vmqos.model import NeutronBackend
 from vmqos.store.scenario import vif_type_of
 
 __all__ = ["read_cloud"]
 
-_DRIVER_BACKEND = {drv.name: short for short, drv in BACKENDS.items()}
+_DRIVER_BACKEND = {drv.name: backend for backend, drv in BACKENDS.items()}
 
 
 def _as_dict(resource: Any) -> dict[str, Any]:
@@ -158,15 +159,15 @@ class _Reader:
             availability_zone=data.get("availability_zone") or "nova")
 
 
-def _backend(conn: Any) -> str:
+def _backend(conn: Any) -> NeutronBackend:
     try:
         details = conn.network.get("/qos/rule-types/bandwidth_limit").json()
         drivers = details["rule_type"]["drivers"]
     except Exception:
-        return "ovs"
+        return NeutronBackend.OVS
     names = [_DRIVER_BACKEND.get(d.get("name", "")) for d in drivers]
     known = [n for n in names if n]
-    return known[0] if known else "ovs"
+    return known[0] if known else NeutronBackend.OVS
 
 
 def _servers(conn: Any) -> Iterable[Any]:
@@ -194,7 +195,8 @@ def _sdk_logs_quiet() -> Iterator[None]:
             lg.setLevel(level)
 
 
-def _read(cloud: str, *, backend: str | None, profile: str, server: str | None) -> Scenario:
+def _read(cloud: str, *, backend: NeutronBackend | None, profile: str,
+          server: str | None) -> Scenario:
     import openstack  # noqa: PLC0415 - see read_cloud
 
     conn = openstack.connect(cloud=cloud)
@@ -210,7 +212,7 @@ def _read(cloud: str, *, backend: str | None, profile: str, server: str | None) 
                     neutron_backend=backend or _backend(conn), profile=profile)
 
 
-def read_cloud(cloud: str, *, backend: str | None = None, profile: str = "modern",
+def read_cloud(cloud: str, *, backend: NeutronBackend | None = None, profile: str = "modern",
                server: str | None = None) -> Scenario:
     """The cloud ``cloud`` as a scenario; ``server`` (a name or id) reads only that one."""
     # openstacksdk takes ~1 s to import; only `explain --cloud` pays for it.

@@ -29,6 +29,7 @@ from vmqos.intent.neutron.binding import effective_policy_id
 from vmqos.intent.neutron.model import QosPolicy as PolicyValue
 from vmqos.intent.neutron.model import Rule, RuleType
 from vmqos.intent.neutron.rules import parse_rule, rule_to_dict
+from vmqos.model import NeutronBackend
 from vmqos.store.db import filtered
 from vmqos.store.identity import TokenInfo
 from vmqos.store.models import Network, Port, QosPolicy, QosRule, utcnow
@@ -130,7 +131,7 @@ def update_policy(session: Session, row: QosPolicy, body: Mapping[str, object]) 
     new = policies.update_policy(current, body)
     policies.check_default_unique(_project_policies(session, row.project_id), new)
     if current.shared and not new.shared:
-        users = [p for p in ports_using_policy(session, row.id, "ovs")
+        users = [p for p in ports_using_policy(session, row.id, NeutronBackend.OVS)
                  if p.project_id != row.project_id]
         if users:
             # Neutron refuses to drop the wildcard RBAC entry other projects depend on.
@@ -161,7 +162,8 @@ def _in_use(policy_id: str, object_type: str, object_id: str) -> ConflictError:
                          kind="QosPolicyInUse", key="policy_id", value=policy_id)
 
 
-def ports_using_policy(session: Session, policy_id: str, backend: str) -> list[Port]:
+def ports_using_policy(session: Session, policy_id: str,
+                       backend: NeutronBackend) -> list[Port]:
     """The ports ``policy_id`` reaches: its own, or through its network (``binding``)."""
     networks = {n.id: n for n in session.scalars(sa.select(Network).where(
         Network.qos_policy_id == policy_id))}

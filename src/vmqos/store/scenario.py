@@ -30,7 +30,7 @@ from vmqos.intent.neutron.network import Port as PortValue
 from vmqos.intent.nova.flavor import Flavor as FlavorValue
 from vmqos.intent.scenario import Scenario
 from vmqos.intent.scenario import Server as ServerValue
-from vmqos.model import VifType
+from vmqos.model import NeutronBackend, VifType
 
 if TYPE_CHECKING:  # rows are only read here; the CLI imports this without SQLAlchemy
     from vmqos.store.models import Network, Port, Server
@@ -145,7 +145,7 @@ def server_value(row: Server, *, port_ids: Sequence[str], user_name: str,
 
 def scenario_of(server: ServerValue, flavor: FlavorValue, ports: Sequence[PortValue],
                 networks: Sequence[NetworkValue], policies: Sequence[PolicyValue], *,
-                backend: str, profile: str) -> Scenario:
+                backend: NeutronBackend, profile: str) -> Scenario:
     """A one-server scenario: what :func:`vmqos.plan.server_plan.compile_server_plan` needs."""
     unique_networks = {n.id: n for n in networks}
     return Scenario(flavors=(flavor,), policies=tuple(policies),

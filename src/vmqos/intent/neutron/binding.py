@@ -20,6 +20,7 @@ from enum import Enum
 
 from vmqos.errors import ValidationError
 from vmqos.intent.neutron.network import Network, Port
+from vmqos.model import NeutronBackend
 
 __all__ = ["EffectivePolicy", "PolicySource", "effective_policy_id", "policy_source",
            "resolve_policy"]
@@ -27,9 +28,6 @@ __all__ = ["EffectivePolicy", "PolicySource", "effective_policy_id", "policy_sou
 # neutron-lib constants: DEVICE_OWNER_PREFIXES, DEVICE_OWNER_ROUTER_GW, DEVICE_OWNER_AGENT_GW.
 _NETWORK_DEVICE_PREFIXES = ("network:", "neutron:")
 _GATEWAY_PREFIXES = ("network:router_gateway", "network:floatingip_agent_gateway")
-# Backends whose L2 agent filters with should_apply_to_port; OVN has its own rule.
-_AGENT_BACKENDS = frozenset(("ovs", "sriovnicswitch", "linuxbridge"))
-_BACKENDS = "ovs, ovn, sriovnicswitch, linuxbridge"
 
 
 class PolicySource(Enum):
@@ -46,7 +44,7 @@ class EffectivePolicy:
     port_policy_id: str | None
     network_policy_id: str | None
     device_owner: str
-    backend: str
+    backend: NeutronBackend
 
     def describe(self) -> str:
         port_p, net_p, owner = self.port_policy_id, self.network_policy_id, self.device_owner
@@ -56,7 +54,7 @@ class EffectivePolicy:
             return f"port policy {port_p}"
         if self.source is PolicySource.NETWORK:
             return f"network policy {net_p}"
-        if self.backend == "ovn" and owner.startswith(_NETWORK_DEVICE_PREFIXES) and (
+        if not self.backend.has_l2_agent and owner.startswith(_NETWORK_DEVICE_PREFIXES) and (
                 port_p or net_p):
             ignored = f"port policy {port_p}" if port_p else f"network policy {net_p}"
             return f"none: OVN applies no QoS to {owner} ports ({ignored} ignored)"
@@ -70,17 +68,25 @@ def _network_policy_applies(device_owner: str) -> bool:
             or device_owner.startswith(_GATEWAY_PREFIXES))
 
 
-def _source(port: Port, network: Network, backend: str) -> PolicySource | None:
+def _backend(backend: NeutronBackend) -> NeutronBackend:
+    # The member itself when the caller parsed it; a name from a caller that did not.
+    try:
+        return NeutronBackend(backend)
+    except ValueError:
+        allowed = ", ".join(NeutronBackend)
+        raise ValidationError(f"Unknown QoS backend '{backend}'; valid backends: {allowed}",
+                              key="backend", value=backend, allowed=allowed) from None
+
+
+def _source(port: Port, network: Network, backend: NeutronBackend) -> PolicySource | None:
     owner = port.device_owner
-    if backend == "ovn":
+    if not backend.has_l2_agent:  # ML2/OVN port_effective_qos_policy_id
         if owner.startswith(_NETWORK_DEVICE_PREFIXES):
             return None
         if port.qos_policy_id:
             return PolicySource.PORT
         return PolicySource.NETWORK if network.qos_policy_id else None
-    if backend not in _AGENT_BACKENDS:
-        raise ValidationError(f"Unknown QoS backend '{backend}'; valid backends: {_BACKENDS}",
-                              key="backend", value=backend, allowed=_BACKENDS)
+    # The L2 agents: QosRule.should_apply_to_port.
     if port.qos_policy_id:
         return PolicySource.PORT
     if network.qos_policy_id and _network_policy_applies(owner):
@@ -88,14 +94,15 @@ def _source(port: Port, network: Network, backend: str) -> PolicySource | None:
     return None
 
 
-def policy_source(port: Port, network: Network, *, backend: str) -> PolicySource | None:
+def policy_source(port: Port, network: Network, *,
+                  backend: NeutronBackend) -> PolicySource | None:
     """Where the effective policy comes from (``None``: the port gets no policy)."""
-    return _source(port, network, backend)
+    return _source(port, network, _backend(backend))
 
 
-def effective_policy_id(port: Port, network: Network, *, backend: str) -> str | None:
+def effective_policy_id(port: Port, network: Network, *, backend: NeutronBackend) -> str | None:
     """The id of the one policy applied to ``port`` on ``backend``, or ``None``."""
-    source = _source(port, network, backend)
+    source = _source(port, network, _backend(backend))
     if source is PolicySource.PORT:
         return port.qos_policy_id
     if source is PolicySource.NETWORK:
@@ -103,8 +110,9 @@ def effective_policy_id(port: Port, network: Network, *, backend: str) -> str | 
     return None
 
 
-def resolve_policy(port: Port, network: Network, *, backend: str) -> EffectivePolicy:
+def resolve_policy(port: Port, network: Network, *, backend: NeutronBackend) -> EffectivePolicy:
     """:func:`effective_policy_id` with its reason, for explain."""
+    backend = _backend(backend)
     source = _source(port, network, backend)
     policy_id = (port.qos_policy_id if source is PolicySource.PORT
                  else network.qos_policy_id if source is PolicySource.NETWORK else None)

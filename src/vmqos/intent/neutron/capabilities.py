@@ -17,9 +17,9 @@ The parameter ranges and choices are defined once, here (:class:`Parameter`), an
 API validation in :mod:`vmqos.intent.neutron.rules`, just as neutron-lib and the drivers share
 ``DB_INTEGER_MAX_VALUE``, ``VALID_DIRECTIONS`` and ``VALID_DSCP_MARKS``.
 
-Invariants: every table value is immutable; backends are named by vmqos's short names
-(:data:`BACKENDS`: ``ovs``, ``ovn``, ``sriovnicswitch``, ``linuxbridge``) or by the driver name
-Neutron reports (``openvswitch``, ``OVNQosDriver``, ...).
+Invariants: every table value is immutable; :data:`BACKENDS` and ``_REALITY`` are keyed by
+:class:`~vmqos.model.NeutronBackend`; :func:`driver` also accepts the driver name Neutron
+reports (``openvswitch``, ``OVNQosDriver``, ...).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from types import MappingProxyType
 
 from vmqos.errors import ConflictError, ValidationError
 from vmqos.intent.neutron.model import Rule, RuleType
-from vmqos.model import Direction
+from vmqos.model import Direction, NeutronBackend
 
 __all__ = [
     "BACKENDS",
@@ -216,18 +216,22 @@ _LINUXBRIDGE = Driver(
     note="removed in Neutron 26.0.0 (2025.1 Epoxy)",
 )
 
-BACKENDS: Mapping[str, Driver] = MappingProxyType({
-    "ovs": _OVS, "ovn": _OVN, "sriovnicswitch": _SRIOV, "linuxbridge": _LINUXBRIDGE,
+BACKENDS: Mapping[NeutronBackend, Driver] = MappingProxyType({
+    NeutronBackend.OVS: _OVS, NeutronBackend.OVN: _OVN, NeutronBackend.SRIOV: _SRIOV,
+    NeutronBackend.LINUXBRIDGE: _LINUXBRIDGE,
 })
 # The same drivers keyed by the name Neutron reports.
 DRIVERS: Mapping[str, Driver] = MappingProxyType({d.name: d for d in BACKENDS.values()})
+# Either name: vmqos's backend name first, then Neutron's driver name.
+_BY_NAME: Mapping[str, Driver] = MappingProxyType(
+    {**DRIVERS, **{backend.value: d for backend, d in BACKENDS.items()}})
 
 _VALID_RULE_TYPES = ", ".join(t.value for t in RuleType)
 
 
 def driver(backend: str) -> Driver:
     """The driver for a vmqos backend name (``ovs``) or a Neutron driver name (``openvswitch``)."""
-    found = BACKENDS.get(backend) or DRIVERS.get(backend)
+    found = _BY_NAME.get(backend)
     if found is None:
         allowed = ", ".join((*BACKENDS, *DRIVERS))
         raise ValidationError(f"Unknown QoS backend '{backend}'; valid backends: {allowed}",
@@ -318,7 +322,7 @@ class EnforcementMode(Enum):
 class Enforcement:
     """What one backend does with one rule, for explain."""
 
-    backend: str
+    backend: NeutronBackend
     rule_type: RuleType
     mode: EnforcementMode
     dataplane_directions: frozenset[Direction]   # directions the host enforces for this type
@@ -347,49 +351,49 @@ _BOTH = frozenset({Direction.INBOUND, Direction.OUTBOUND})
 # Neutron config-qos.rst enforcement tables and each agent's qos_driver.py. Missing (backend, type)
 # pairs are rejected
 # by the API table above, so they need no entry.
-_REALITY: Mapping[tuple[str, RuleType], _Reality] = MappingProxyType({
-    ("ovs", RuleType.BANDWIDTH_LIMIT): _Reality(
+_REALITY: Mapping[tuple[NeutronBackend, RuleType], _Reality] = MappingProxyType({
+    (NeutronBackend.OVS, RuleType.BANDWIDTH_LIMIT): _Reality(
         _BOTH, _NONE, True,
         "egress: Interface ingress_policing (burst 0 -> 80 % of the rate); "
         "ingress: linux-htb queue max-rate (burst 0 -> minimal MTU burst)"),
-    ("ovs", RuleType.PACKET_RATE_LIMIT): _Reality(
+    (NeutronBackend.OVS, RuleType.PACKET_RATE_LIMIT): _Reality(
         _BOTH, _NONE, True,
         "OpenFlow meter (pktps); needs the userspace datapath or kernel >= 4.15, skipped if "
         "the bridge has no meter support"),
-    ("ovs", RuleType.DSCP_MARKING): _Reality(
+    (NeutronBackend.OVS, RuleType.DSCP_MARKING): _Reality(
         _OUT, _NONE, False, "br-int table 0 flow sets ip_dscp on traffic from the VM"),
-    ("ovs", RuleType.MINIMUM_BANDWIDTH): _Reality(
+    (NeutronBackend.OVS, RuleType.MINIMUM_BANDWIDTH): _Reality(
         _OUT, _BOTH, False,
         "egress only, and only for physnet (VLAN/flat) ports: linux-htb min-rate queue on the "
         "physical NIC; ingress is Placement-only", physnet_only=True),
-    ("ovs", RuleType.MINIMUM_PACKET_RATE): _Reality(
+    (NeutronBackend.OVS, RuleType.MINIMUM_PACKET_RATE): _Reality(
         _NONE, _BOTH, False, "Placement only (since Yoga); the agent enforces nothing"),
-    ("sriovnicswitch", RuleType.BANDWIDTH_LIMIT): _Reality(
+    (NeutronBackend.SRIOV, RuleType.BANDWIDTH_LIMIT): _Reality(
         _OUT, _NONE, False,
         "VF max_tx_rate in Mbit/s (kbps rounded half-up); burst ignored: not supported by "
         "the IP tool"),
-    ("sriovnicswitch", RuleType.MINIMUM_BANDWIDTH): _Reality(
+    (NeutronBackend.SRIOV, RuleType.MINIMUM_BANDWIDTH): _Reality(
         _OUT, _BOTH, False,
         "egress VF min_tx_rate (not for direct-physical); ingress is Placement-only"),
-    ("ovn", RuleType.BANDWIDTH_LIMIT): _Reality(
+    (NeutronBackend.OVN, RuleType.BANDWIDTH_LIMIT): _Reality(
         _BOTH, _NONE, True,
         "OVN QoS meter (from-lport egress, to-lport ingress); burst 0 -> burst = rate"),
-    ("ovn", RuleType.DSCP_MARKING): _Reality(
+    (NeutronBackend.OVN, RuleType.DSCP_MARKING): _Reality(
         _OUT, _NONE, False, "OVN QoS from-lport action dscp"),
-    ("ovn", RuleType.MINIMUM_BANDWIDTH): _Reality(
+    (NeutronBackend.OVN, RuleType.MINIMUM_BANDWIDTH): _Reality(
         _OUT, _BOTH, False,
         "egress on physnet ports only (LSP option qos_min_rate, since Zed); ingress is "
         "Placement-only", physnet_only=True),
-    ("linuxbridge", RuleType.BANDWIDTH_LIMIT): _Reality(
+    (NeutronBackend.LINUXBRIDGE, RuleType.BANDWIDTH_LIMIT): _Reality(
         _BOTH, _NONE, True,
         "egress: tc ingress police (burst 0 -> 80 %); ingress: tbf on the tap "
         "(removed in 26.0.0)"),
-    ("linuxbridge", RuleType.DSCP_MARKING): _Reality(
+    (NeutronBackend.LINUXBRIDGE, RuleType.DSCP_MARKING): _Reality(
         _OUT, _NONE, False, "iptables mangle DSCP on traffic from the VM (removed in 26.0.0)"),
 })
 
 
-def _backend_key(backend: str) -> str:
+def _backend_key(backend: str) -> NeutronBackend:
     drv = driver(backend)
     for key, value in BACKENDS.items():
         if value is drv:

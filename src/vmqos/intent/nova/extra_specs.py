@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from vmqos.errors import ValidationError
+from vmqos.libvirt_types import FLAVOR_DISK_FIELDS, IotuneField
 
 __all__ = [
     "QUOTA_SPECS",
@@ -90,16 +91,15 @@ _CPU_SPECS = (
 )
 
 # Nova builds these with f-strings: "The quota {stat} {metric} for disk/VIF. Only supported
-# by the libvirt virt driver." (loop order read, write, total x bytes, iops).
-_DISK_SPECS = tuple(
-    QuotaSpec(
-        f"quota:disk_{stat}_{metric}_sec", int, 0, (),
-        f"The quota {stat} {metric} for disk." + _LIBVIRT,
-        True, "B/s" if metric == "bytes" else "IOPS",
-    )
-    for stat in ("read", "write", "total")
-    for metric in ("bytes", "iops")
-)
+# by the libvirt virt driver." (loop order read, write, total x bytes, iops: the order of
+# FLAVOR_DISK_FIELDS, whose names are "{stat}_{metric}_sec").
+def _disk_spec(field: IotuneField) -> QuotaSpec:
+    stat, metric, _ = field.name.split("_")
+    return QuotaSpec(f"quota:disk_{field.name}", int, 0, (),
+                     f"The quota {stat} {metric} for disk." + _LIBVIRT, True, str(field.unit))
+
+
+_DISK_SPECS = tuple(map(_disk_spec, FLAVOR_DISK_FIELDS))
 
 _VIF_UNITS = {"average": "kB/s", "peak": "kB/s", "burst": "KiB"}
 _VIF_SPECS = tuple(

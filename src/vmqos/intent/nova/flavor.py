@@ -20,10 +20,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from vmqos.intent.nova.extra_specs import QUOTA_SPECS, validate_extra_specs
+from vmqos.libvirt_types import FLAVOR_DISK_FIELDS, IotuneAverages
 from vmqos.model import Direction
-from vmqos.units import KBytesPerSec, KiB
+from vmqos.units import KBytesPerSec, KiB, Microseconds
 
 __all__ = ["DISK_QUOTA_KEYS", "DiskQuota", "Flavor", "FlavorQuota", "VifQuota",
            "parse_flavor_quota"]
@@ -63,30 +65,17 @@ class VifQuota:
     burst: KiB | None = None
 
 
-# The six flavor disk keys, in the order libvirt's <iotune> writes them.
-DISK_QUOTA_KEYS: tuple[str, ...] = (
-    "read_bytes_sec",
-    "read_iops_sec",
-    "write_bytes_sec",
-    "write_iops_sec",
-    "total_bytes_sec",
-    "total_iops_sec",
-)
+# The six flavor disk keys, in Nova's order (vmqos.libvirt_types.FLAVOR_DISK_FIELDS).
+DISK_QUOTA_KEYS: tuple[str, ...] = tuple(f.name for f in FLAVOR_DISK_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)
-class DiskQuota:
-    """``quota:disk_*`` — bytes/s and I/O operations/s, for image-backed local disks only."""
-
-    read_bytes_sec: int | None = None
-    read_iops_sec: int | None = None
-    write_bytes_sec: int | None = None
-    write_iops_sec: int | None = None
-    total_bytes_sec: int | None = None
-    total_iops_sec: int | None = None
+class DiskQuota(IotuneAverages):
+    """``quota:disk_*`` — bytes/s and I/O operations/s, for image-backed local disks only:
+    the six sustained ``<iotune>`` limits, :data:`DISK_QUOTA_KEYS`."""
 
     def items(self) -> list[tuple[str, int]]:
-        """The set keys, in libvirt ``<iotune>`` order."""
+        """The set keys, in Nova's ``<iotune>`` order."""
         out: list[tuple[str, int]] = []
         for key in DISK_QUOTA_KEYS:
             value = getattr(self, key)
@@ -100,8 +89,8 @@ class FlavorQuota:
     """Every ``quota:*`` extra spec the libvirt driver honours, parsed and validated."""
 
     cpu_shares: int | None = None
-    cpu_period: int | None = None
-    cpu_quota: int | None = None
+    cpu_period: Microseconds | None = None
+    cpu_quota: Microseconds | None = None
     disk: DiskQuota = DiskQuota()
     vif_inbound: VifQuota = VifQuota()
     vif_outbound: VifQuota = VifQuota()
@@ -115,8 +104,7 @@ class FlavorQuota:
 # Keys of the FlavorQuota fields, looked up once per spec key in parse_flavor_quota.
 _CPU_FIELD = {"quota:cpu_shares": "cpu_shares", "quota:cpu_period": "cpu_period",
               "quota:cpu_quota": "cpu_quota"}
-_DISK_FIELD = {key: key[len("quota:disk_"):] for key, spec in QUOTA_SPECS.items()
-               if spec.libvirt and key.startswith("quota:disk_")}
+_DISK_FIELD = {f.nova_quota: f.name for f in FLAVOR_DISK_FIELDS if f.nova_quota}
 _VIF_FIELD = {
     key: (key.split("_")[1], key.split("_")[2]) for key, spec in QUOTA_SPECS.items()
     if spec.libvirt and key.startswith("quota:vif_")
@@ -133,7 +121,7 @@ def parse_flavor_quota(specs: Mapping[str, str]) -> FlavorQuota:
     """
     validate_extra_specs(specs)
     cpu: dict[str, int] = {}
-    disk: dict[str, int] = {}
+    disk: dict[str, Any] = {}   # Any: B/s or IOPS by name (FLAVOR_DISK_FIELDS)
     vif: dict[str, dict[str, int]] = {"inbound": {}, "outbound": {}}
     ignored: list[str] = []
     for key, value in specs.items():
@@ -151,13 +139,17 @@ def parse_flavor_quota(specs: Mapping[str, str]) -> FlavorQuota:
             vif[direction][metric] = int(value)
     return FlavorQuota(
         cpu_shares=cpu.get("cpu_shares"),
-        cpu_period=cpu.get("cpu_period"),
-        cpu_quota=cpu.get("cpu_quota"),
+        cpu_period=_microseconds(cpu.get("cpu_period")),
+        cpu_quota=_microseconds(cpu.get("cpu_quota")),
         disk=DiskQuota(**disk) if disk else DiskQuota(),
         vif_inbound=_vif_quota(vif["inbound"]),
         vif_outbound=_vif_quota(vif["outbound"]),
         ignored_by_libvirt=tuple(sorted(ignored)),
     )
+
+
+def _microseconds(value: int | None) -> Microseconds | None:
+    return None if value is None else Microseconds(value)
 
 
 def _vif_quota(values: Mapping[str, int]) -> VifQuota:

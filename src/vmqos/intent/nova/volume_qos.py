@@ -9,9 +9,9 @@ again when ``block_set_io_throttle`` runs at start.
 
 Invariants:
 
-* :class:`VolumeQos` field names are libvirt's ``<iotune>`` child names, identical to
-  :class:`vmqos.libvirt_types.IoTune` (intent may not import plan, so the names are repeated here
-  and a test keeps them equal).
+* A :class:`VolumeQos` is an :class:`vmqos.libvirt_types.IoTune` (Cinder's keys are libvirt's
+  ``<iotune>`` child names) plus what Nova drops or does not forward; the keys and their orders
+  come from :data:`vmqos.libvirt_types.IOTUNE_FIELDS`.
 * A :class:`VolumeQos` only holds values libvirt and QEMU accept; :func:`parse_volume_qos`
   raises :class:`~vmqos.errors.ValidationError` with libvirt's/QEMU's exact message text (the
   bare message, without libvirt's ``XML error:`` style prefix) otherwise.
@@ -27,76 +27,40 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
 from vmqos.errors import ValidationError
+from vmqos.libvirt_types import (
+    IOTUNE_BUCKETS,
+    IOTUNE_FIELDS,
+    IOTUNE_LENGTH_KEYS,
+    IOTUNE_TOTAL_FAMILIES,
+    NOVA_TUNE_OPTS,
+    QEMU_BLOCK_IOTUNE_MAX,
+    IoTune,
+)
 
 __all__ = [
     "GROUP_NAME_KEY",
-    "LENGTH_KEYS",
     "QEMU_BLOCK_IOTUNE_MAX",
-    "TUNE_OPTS",
     "IotuneProblem",
     "VolumeQos",
     "iotune_problems",
     "parse_volume_qos",
 ]
 
-# Nova's tune_opts, in its source order (nova/virt/libvirt/volume/volume.py).
-TUNE_OPTS: tuple[str, ...] = (
-    "total_bytes_sec", "read_bytes_sec", "write_bytes_sec",
-    "total_iops_sec", "read_iops_sec", "write_iops_sec",
-    "read_bytes_sec_max", "read_iops_sec_max",
-    "write_bytes_sec_max", "write_iops_sec_max",
-    "total_bytes_sec_max", "total_iops_sec_max",
-    "size_iops_sec",
-)
-# libvirt/QEMU burst lengths (seconds a *_max burst may last); Nova never sets them.
-LENGTH_KEYS: tuple[str, ...] = (
-    "total_bytes_sec_max_length", "read_bytes_sec_max_length", "write_bytes_sec_max_length",
-    "total_iops_sec_max_length", "read_iops_sec_max_length", "write_iops_sec_max_length",
-)
 GROUP_NAME_KEY = "group_name"
 
-# qemu_command.h QEMU_BLOCK_IOTUNE_MAX; QEMU's THROTTLE_VALUE_MAX has the same value.
-QEMU_BLOCK_IOTUNE_MAX = 1_000_000_000_000_000
 _ULLONG_MAX = (1 << 64) - 1
 _C_SPACE = " \t\n\v\f\r"  # C isspace() in the "C" locale, skipped by strtoull
-_NUMERIC_KEYS = frozenset(TUNE_OPTS) | frozenset(LENGTH_KEYS)
-
-# QEMU's six throttle buckets (util/throttle.c), in its check order:
-# (avg key, max key, max_length key).
-_BUCKETS: tuple[tuple[str, str, str], ...] = tuple(
-    (f"{stat}_{metric}_sec", f"{stat}_{metric}_sec_max", f"{stat}_{metric}_sec_max_length")
-    for metric in ("bytes", "iops")
-    for stat in ("total", "read", "write")
-)
+_NUMERIC_KEYS = frozenset(f.name for f in IOTUNE_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)
-class VolumeQos:
-    """The front-end QoS of one volume; ``None`` = key absent. Units: bytes/s, I/O ops/s,
-    ``size_iops_sec`` bytes, ``*_max_length`` seconds."""
+class VolumeQos(IoTune):
+    """The front-end QoS of one volume: the ``<iotune>`` values (``None`` = key absent; units
+    as :data:`~vmqos.libvirt_types.IOTUNE_FIELDS` says) and what Nova makes of the rest."""
 
-    read_bytes_sec: int | None = None
-    read_iops_sec: int | None = None
-    write_bytes_sec: int | None = None
-    write_iops_sec: int | None = None
-    total_bytes_sec: int | None = None
-    total_iops_sec: int | None = None
-    read_bytes_sec_max: int | None = None
-    write_bytes_sec_max: int | None = None
-    total_bytes_sec_max: int | None = None
-    read_iops_sec_max: int | None = None
-    write_iops_sec_max: int | None = None
-    total_iops_sec_max: int | None = None
-    size_iops_sec: int | None = None
-    group_name: str | None = None
-    total_bytes_sec_max_length: int | None = None
-    read_bytes_sec_max_length: int | None = None
-    write_bytes_sec_max_length: int | None = None
-    total_iops_sec_max_length: int | None = None
-    read_iops_sec_max_length: int | None = None
-    write_iops_sec_max_length: int | None = None
     # Keys Nova drops without a word (not in tune_opts, nor a libvirt <iotune> name), sorted.
     ignored: tuple[str, ...] = ()
     # One sentence per accepted key that Nova does not forward (the *_max_length keys and
@@ -104,11 +68,9 @@ class VolumeQos:
     notes: tuple[str, ...] = ()
 
     def items(self) -> list[tuple[str, int | str]]:
-        """The set ``<iotune>`` values, in the order of the fields (= IoTune's)."""
+        """The set ``<iotune>`` values, in the order of IoTune's fields."""
         out: list[tuple[str, int | str]] = []
-        for f in fields(self):
-            if f.name in ("ignored", "notes"):
-                continue
+        for f in fields(IoTune):
             value = getattr(self, f.name)
             if value is not None:
                 out.append((f.name, value))
@@ -119,7 +81,7 @@ class VolumeQos:
         return replace(
             self,
             group_name=None,
-            **dict.fromkeys(LENGTH_KEYS),  # type: ignore[arg-type]
+            **dict.fromkeys(IOTUNE_LENGTH_KEYS),  # type: ignore[arg-type]
         )
 
 
@@ -168,21 +130,19 @@ def iotune_problems(
             "iotune-group-without-settings", GROUP_NAME_KEY, group_name,
             "group_name can be configured only together with settings", "define"))
     # qemuValidateDomainDeviceDefDiskBlkdeviotune: the 13 non-length fields.
-    for key in TUNE_OPTS:
+    for key in NOVA_TUNE_OPTS:
         if v(key) > QEMU_BLOCK_IOTUNE_MAX:
             out.append(IotuneProblem(
                 "iotune-over-qemu-max", key, v(key),
                 f"block I/O throttle limit must be no more than {QEMU_BLOCK_IOTUNE_MAX} "
                 f"using QEMU", "define"))
     # virDomainDiskDefValidate: total together with read or write, per family (both non-zero).
-    for suffix in ("bytes_sec", "iops_sec", "bytes_sec_max", "iops_sec_max"):
-        total = v(f"total_{suffix}")
-        for side in ("read", "write"):
-            if total and v(f"{side}_{suffix}"):
-                out.append(IotuneProblem(
-                    "iotune-total-and-read-write", f"total_{suffix}", total,
-                    f"total and read/write {suffix} cannot be set at the same time", "define"))
-                break
+    for total_key, read_key, write_key, family in IOTUNE_TOTAL_FAMILIES:
+        total = v(total_key)
+        if total and (v(read_key) or v(write_key)):
+            out.append(IotuneProblem(
+                "iotune-total-and-read-write", total_key, total,
+                f"total and read/write {family} cannot be set at the same time", "define"))
     # QEMU throttle_is_valid(), run by block_set_io_throttle after the guest is created.
     if v("size_iops_sec") and not (
         v("total_iops_sec") or v("read_iops_sec") or v("write_iops_sec")
@@ -190,7 +150,7 @@ def iotune_problems(
         out.append(IotuneProblem(
             "iotune-size-without-iops", "size_iops_sec", v("size_iops_sec"),
             "iops size requires an iops value to be set", "start"))
-    for avg_key, max_key, len_key in _BUCKETS:
+    for avg_key, max_key, len_key in IOTUNE_BUCKETS:
         avg, top, length = v(avg_key), v(max_key), v(len_key)
         # libvirt sends a length only when non-zero; QEMU's default length is 1.
         if length > 1 and not top:
@@ -234,7 +194,7 @@ def parse_volume_qos(specs: Mapping[str, str]) -> VolumeQos:
         else:
             ignored.append(key)
             continue
-        if key not in TUNE_OPTS:
+        if key not in NOVA_TUNE_OPTS:
             notes.append(
                 f"{key}={text}: Nova copies only its 13 tune_opts keys to <iotune>, so this "
                 f"key never reaches libvirt through Nova (only via virsh blkdeviotune)."
@@ -245,8 +205,10 @@ def parse_volume_qos(specs: Mapping[str, str]) -> VolumeQos:
         raise ValidationError(
             first.message, key=first.key, value=first.value, allowed=_allowed(first)
         )
+    # Any: each number is in its field's unit (IOTUNE_FIELDS), which mypy cannot see by name.
+    limits: dict[str, Any] = numbers
     return VolumeQos(
-        **numbers,
+        **limits,
         group_name=group_name,
         ignored=tuple(ignored),
         notes=tuple(notes),

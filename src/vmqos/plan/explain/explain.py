@@ -32,14 +32,14 @@ from vmqos.intent.neutron.network import Network, Port
 from vmqos.intent.nova.flavor import Flavor, FlavorQuota
 from vmqos.intent.scenario import Scenario, Server
 from vmqos.limits import Limit
-from vmqos.model import Direction, Enforcer, VifType, host_view
+from vmqos.model import Direction, Enforcer, NeutronBackend, VifType, host_view
 from vmqos.plan.explain.lint import lint_flavor_quota
 from vmqos.plan.neutron.registry import PortContext, neutron_limits
 from vmqos.plan.nova.compile import compile_bandwidth
 from vmqos.plan.render.cgroup import shares_to_weight
 from vmqos.plan.render.ovs_libvirt import ovs_libvirt_limits
 from vmqos.plan.render.tc import tc_limits
-from vmqos.profile import Profile
+from vmqos.profile import CgroupVersion, Profile
 from vmqos.units import format_bits_per_sec, format_bytes
 
 __all__ = [
@@ -140,7 +140,7 @@ class ServerExplanation:
 @dataclass(frozen=True, slots=True)
 class ScenarioExplanation:
     profile: str
-    neutron_backend: str
+    neutron_backend: NeutronBackend
     servers: tuple[ServerExplanation, ...]
 
     def findings(self) -> list[Finding]:
@@ -244,7 +244,7 @@ def _combine(
                 + ", ".join(_describe(s) for s in capped))
     if effective is not None and effective.rate and effective.burst is not None:
         floor = max(2 * _FRAME_BYTES, int(effective.rate / 8 * _MIN_BURST_SECONDS))
-        if effective.burst < floor and "police" in effective.mechanism:
+        if effective.burst < floor and effective.mechanism.small_burst_drops_tcp:
             findings.append(Finding(
                 code="burst-too-small-for-tcp",
                 severity=Severity.WARNING,
@@ -287,10 +287,10 @@ def _flavor_layers(
     return tc_limits(port.tap, bandwidth, swapped=port.vif_type.swapped, source=source)
 
 
-def _neutron_device(port: Port, backend: str) -> str:
+def _neutron_device(port: Port, backend: NeutronBackend) -> str:
     # OVS hybrid plug: the OVS agent shapes the qvo end of the veth into br-int, not the tap.
     # The Linux bridge agent shapes the tap itself (the same device libvirt shapes).
-    if port.vif_type is VifType.OVS_HYBRID and backend == "ovs":
+    if port.vif_type is VifType.OVS_HYBRID and backend is NeutronBackend.OVS:
         return "qvo" + port.id[:11]
     return port.tap
 
@@ -321,7 +321,7 @@ def _port_template(
     vcpus: int,
     vif_type: VifType,
     profile: Profile,
-    backend: str,
+    backend: NeutronBackend,
     policy: QosPolicy | None,
     network: tuple[str, str | None, int],
     device_owner: str,
@@ -340,7 +340,7 @@ def _port_template(
     findings = list(_port_lint(quota, vcpus, vif_type))
     # A tap plugged straight into br-int belongs to ovs-vswitchd, whatever Neutron backend
     # programs it (ML2/OVS or OVN both run ovs-vswitchd on the compute node).
-    ovs_port = vif_type in (VifType.OVS_BRIDGE, VifType.ETHERNET) and backend in ("ovs", "ovn")
+    ovs_port = vif_type in (VifType.OVS_BRIDGE, VifType.ETHERNET) and backend.runs_ovs_vswitchd
     per_direction = []
     for direction in Direction:
         explanation, extra = _combine(
@@ -359,7 +359,7 @@ def explain_port(
     port: Port,
     network: Network,
     policies: dict[str, QosPolicy],
-    backend: str,
+    backend: NeutronBackend,
     profile: Profile,
     templates: dict[tuple[str, ...], _PortTemplate] | None = None,
 ) -> PortExplanation:
@@ -400,7 +400,7 @@ def _explain_cpu(flavor: Flavor, quota: FlavorQuota, profile: Profile) -> CpuExp
     elif shares is None:
         source = "none (kernel default)"
     notes: list[str] = []
-    if profile.cgroup == "v2":
+    if profile.cgroup is CgroupVersion.V2:
         if shares is None:
             value = "cpu.weight=100 (default)"
         else:

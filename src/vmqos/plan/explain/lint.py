@@ -26,6 +26,7 @@ from vmqos.intent.findings import Finding, Severity
 from vmqos.intent.nova.flavor import FlavorQuota, VifQuota
 from vmqos.intent.nova.volume_qos import iotune_problems
 from vmqos.model import Direction, VifType
+from vmqos.profile import CgroupVersion
 from vmqos.units import (
     KBytesPerSec,
     KiB,
@@ -84,7 +85,7 @@ def lint_flavor_quota(
     quota: FlavorQuota,
     *,
     vcpus: int,
-    cgroup: str = "v1",
+    cgroup: CgroupVersion | str = CgroupVersion.V1,
     libvirt_generic_shares_check: bool = True,
     vif_types: Collection[VifType] = (),
     boot_from_volume: bool = False,
@@ -93,16 +94,18 @@ def lint_flavor_quota(
     """Everything about ``quota`` that a host running libvirt/QEMU will reject, ignore or
     apply differently from what the operator most likely meant.
 
-    ``cgroup`` is ``"v1"`` or ``"v2"``; ``libvirt_generic_shares_check`` is true for libvirt
-    < 9.1 (shares range-checked against [2, 262144] at define time).
+    ``cgroup`` is a :class:`CgroupVersion` (or its string); ``libvirt_generic_shares_check``
+    is true for libvirt < 9.1 (shares range-checked against [2, 262144] at define time).
     """
-    if cgroup not in ("v1", "v2"):
+    try:
+        version = CgroupVersion(cgroup)
+    except ValueError:
         raise ValidationError(
             f"unknown cgroup version {cgroup!r}; choose v1 or v2",
             key="cgroup", value=cgroup, allowed="v1, v2",
-        )
+        ) from None
     out: list[Finding] = []
-    _lint_shares(quota.cpu_shares, cgroup, libvirt_generic_shares_check, out)
+    _lint_shares(quota.cpu_shares, version, libvirt_generic_shares_check, out)
     _lint_period_quota(quota.cpu_period, quota.cpu_quota, vcpus, out)
     _lint_vif(quota, tuple(vif_types) or _ASSUMED_VIF_TYPES, out)
     _lint_disk(quota, boot_from_volume, has_volumes, out)
@@ -117,11 +120,12 @@ def lint_flavor_quota(
 # --- CPU ------------------------------------------------------------------------------------
 
 
-def _lint_shares(shares: int | None, cgroup: str, generic: bool, out: list[Finding]) -> None:
+def _lint_shares(shares: int | None, cgroup: CgroupVersion, generic: bool,
+                 out: list[Finding]) -> None:
     if shares is None:
         return
     key = "quota:cpu_shares"
-    v2 = cgroup == "v2"
+    v2 = cgroup is CgroupVersion.V2
     if shares == 0:
         # 9.0 accepts <shares>0</shares> at define; the cgroup write at start fails.
         why = ("on cgroup v2 writing cpu.weight=0 fails (\"shares '0' must be in range [1, "

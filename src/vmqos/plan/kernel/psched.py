@@ -7,6 +7,10 @@ reproduces iproute2's arithmetic exactly (tc/tc_core.c ``tc_core_init``, ``tc_ca
 ``tc_calc_xmitsize``; lib/utils.c ``get_hz``), so that limits, ``tc show`` text and host
 reconciliation agree by construction.
 
+Rates are B/s and sizes bytes (``int``, so that the kernel's and tc's plain numbers pass as
+they are); what this module computes is typed: :data:`~vmqos.units.Ticks`, and the
+:data:`~vmqos.units.Bytes` printed back.
+
 Invariants: pure integer/float arithmetic with the C types' wrap-around (u32) reproduced; no
 I/O — the psched text is read by the host layer and parsed by :meth:`Psched.from_text`.
 """
@@ -16,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vmqos.errors import ValidationError
+from vmqos.units import Bytes, Microseconds, Ticks
 
 __all__ = [
     "DEFAULT_PSCHED", "Psched", "htb_buffer_roundtrip", "htb_default_buffer",
@@ -53,7 +58,7 @@ class Psched:
 
     @property
     def tick_in_usec(self) -> float:
-        """iproute2 ``tc_core_init``: 15.625 for the defaults."""
+        """Ticks per microsecond (iproute2 ``tc_core_init``): 15.625 for the defaults."""
         # Compatibility hack in tc_core_init: a 1 GHz clock means t2us is really us2t.
         t2us = self.us2t if self.clock_res == 1_000_000_000 else self.t2us
         return t2us / self.us2t * (self.clock_res / 1_000_000)
@@ -68,30 +73,27 @@ class Psched:
 DEFAULT_PSCHED = Psched()
 
 
-def tc_calc_xmittime(rate: int, size: int, psched: Psched = DEFAULT_PSCHED) -> int:
+def tc_calc_xmittime(rate: int, size: int, psched: Psched = DEFAULT_PSCHED) -> Ticks:
     """Ticks tc stores for ``size`` bytes at ``rate`` B/s. The time is truncated to whole
     microseconds (an ``unsigned int`` argument) before scaling; results wrap like the C u32s
     do on x86-64."""
-    usec = int(1_000_000 * (float(size) / float(rate))) & _U32
-    return int(usec * psched.tick_in_usec) & _U32
+    usec = Microseconds(int(1_000_000 * (float(size) / float(rate))) & _U32)
+    return Ticks(int(usec * psched.tick_in_usec) & _U32)
 
 
-def tc_calc_xmitsize(rate: int, ticks: int, psched: Psched = DEFAULT_PSCHED) -> int:
+def tc_calc_xmitsize(rate: int, ticks: Ticks, psched: Psched = DEFAULT_PSCHED) -> Bytes:
     """Bytes tc prints back for ``ticks`` at ``rate`` B/s (``tc_calc_xmitsize``)."""
-    usec = int(ticks / psched.tick_in_usec) & _U32
-    return int(float(rate) * usec / 1_000_000) & _U32
+    usec = Microseconds(int(ticks / psched.tick_in_usec) & _U32)
+    return Bytes(int(float(rate) * usec / 1_000_000) & _U32)
 
 
-def htb_default_buffer(rate_bytes_per_sec: int, psched: Psched = DEFAULT_PSCHED) -> int:
+def htb_default_buffer(rate: int, psched: Psched = DEFAULT_PSCHED) -> Bytes:
     """tc's HTB burst/cburst when none is given: ``rate / get_hz() + mtu`` (mtu 1600)."""
-    return (rate_bytes_per_sec // psched.hz + 1600) & _U32
+    return Bytes((rate // psched.hz + 1600) & _U32)
 
 
-def htb_buffer_roundtrip(
-    rate_bytes_per_sec: int, size_bytes: int, psched: Psched = DEFAULT_PSCHED
-) -> int:
+def htb_buffer_roundtrip(rate: int, size: int, psched: Psched = DEFAULT_PSCHED) -> Bytes:
     """The bytes the kernel keeps (and ``tc class show`` prints) for a given burst."""
-    if rate_bytes_per_sec == 0:
-        return 0  # tc computes no ticks without a rate (police rate 0): it prints 0b
-    return tc_calc_xmitsize(
-        rate_bytes_per_sec, tc_calc_xmittime(rate_bytes_per_sec, size_bytes, psched), psched)
+    if rate == 0:
+        return Bytes(0)  # tc computes no ticks without a rate (police rate 0): it prints 0b
+    return tc_calc_xmitsize(rate, tc_calc_xmittime(rate, size, psched), psched)

@@ -21,14 +21,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Final
 
 from vmqos.errors import UnsupportedError, ValidationError
 from vmqos.intent.neutron.model import BandwidthLimitRule, DscpMarkingRule, Rule
 from vmqos.limits import Limit
-from vmqos.model import Direction, Enforcer
+from vmqos.mechanism import Mechanism, MechanismKind
+from vmqos.model import Direction, Enforcer, NeutronBackend
+from vmqos.plan.neutron.port import AgentOptions, PortContext
 from vmqos.units import BitsPerSec, Bytes, BytesPerSec, KbitPerSec
 
 __all__ = [
+    "LINUXBRIDGE_AGENT",
     "LinuxBridgePlan",
     "LinuxBridgePolicer",
     "LinuxBridgeTbf",
@@ -182,13 +186,14 @@ def linuxbridge_limits(plan: LinuxBridgePlan, *, source: str = "") -> list[Limit
     if police is not None and rule is not None:
         if not police.max_kbps:
             out.append(Limit(Enforcer.LINUXBRIDGE, Direction.OUTBOUND, plan.tap,
-                             f"ingress qdisc u32 prio {_FILTER_PRIO} drop", prefix + _source(rule),
+                             Mechanism(MechanismKind.LINUXBRIDGE_DROP, (_FILTER_PRIO,)),
+                             prefix + _source(rule),
                              rate=BitsPerSec(0), notes=(_DROP_ALL,)))
         else:
             notes = () if rule.max_burst_kbps else (
                 f"max_burst_kbps 0: the agent used 80 % of max_kbps ({police.burst_kbit} kbit)",)
             out.append(Limit(Enforcer.LINUXBRIDGE, Direction.OUTBOUND, plan.tap,
-                             f"ingress qdisc u32 prio {_FILTER_PRIO} police",
+                             Mechanism(MechanismKind.LINUXBRIDGE_POLICE, (_FILTER_PRIO,)),
                              prefix + _source(rule),
                              rate=BitsPerSec(police.rate * 8), burst=police.burst, notes=notes))
     tbf, rule = plan.ingress, ingress_rule
@@ -196,11 +201,12 @@ def linuxbridge_limits(plan: LinuxBridgePlan, *, source: str = "") -> list[Limit
         notes = () if tbf.burst_kbit == rule.max_burst_kbps else (
             f"TBF burst raised to max_kbps/kernel_hz = {tbf.burst_kbit} kbit",)
         out.append(Limit(Enforcer.LINUXBRIDGE, Direction.INBOUND, plan.tap,
-                         f"root tbf latency {tbf.latency_us // 1000}ms", prefix + _source(rule),
+                         Mechanism(MechanismKind.LINUXBRIDGE_TBF, (tbf.latency_us // 1000,)),
+                         prefix + _source(rule),
                          rate=BitsPerSec(tbf.rate * 8), burst=tbf.burst, notes=notes))
     if plan.dscp_mark is not None:
         out.append(Limit(Enforcer.LINUXBRIDGE, Direction.OUTBOUND, plan.tap,
-                         f"iptables mangle DSCP --set-dscp {plan.dscp_mark:#04x}",
+                         Mechanism(MechanismKind.LINUXBRIDGE_DSCP, (plan.dscp_mark,)),
                          f"{prefix}dscp_marking dscp_mark={plan.dscp_mark}",
                          dscp=plan.dscp_mark))
     return out
@@ -209,3 +215,21 @@ def linuxbridge_limits(plan: LinuxBridgePlan, *, source: str = "") -> list[Limit
 def _source(rule: BandwidthLimitRule) -> str:
     return (f"bandwidth_limit {rule.direction.neutron} max_kbps={rule.max_kbps} "
             f"max_burst_kbps={rule.max_burst_kbps}")
+
+
+class _LinuxBridgeBackend:
+    """The Linux bridge agent in the backend registry."""
+
+    name: Final = NeutronBackend.LINUXBRIDGE
+
+    def compile(self, port: PortContext, rules: Sequence[Rule],
+                options: AgentOptions) -> LinuxBridgePlan:
+        return compile_linuxbridge(port.dev, rules, kernel_hz=options.kernel_hz,
+                                   tbf_latency_ms=options.tbf_latency_ms)
+
+    def limits(self, port: PortContext, rules: Sequence[Rule], options: AgentOptions, *,
+               source: str) -> list[Limit]:
+        return linuxbridge_limits(self.compile(port, rules, options), source=source)
+
+
+LINUXBRIDGE_AGENT: Final = _LinuxBridgeBackend()

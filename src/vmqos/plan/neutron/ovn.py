@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Final
 
 from vmqos.errors import UnsupportedError, ValidationError
 from vmqos.intent.neutron.model import (
@@ -32,7 +33,9 @@ from vmqos.intent.neutron.model import (
     Rule,
 )
 from vmqos.limits import Limit
-from vmqos.model import Direction, Enforcer
+from vmqos.mechanism import Mechanism, MechanismKind
+from vmqos.model import Direction, Enforcer, NeutronBackend
+from vmqos.plan.neutron.port import AgentOptions, PortContext
 from vmqos.units import (
     BitsPerSec,
     Bytes,
@@ -44,6 +47,7 @@ from vmqos.units import (
 )
 
 __all__ = [
+    "OVN",
     "OVN_QOS_DEFAULT_RULE_PRIORITY",
     "PHYSICAL_NETWORK_TYPES",
     "OvnPlan",
@@ -251,8 +255,8 @@ def ovn_limits(plan: OvnPlan, *, mtu: int = 1500, source: str = "") -> list[Limi
                              "every packet is dropped (bug 2153122)")
             rate = kbit_per_sec_to_bits(KbitPerSec(row.bandwidth["rate"]))
             burst = kbit_to_bytes(bucket)
-        mechanism = (f"OVN QoS {row.direction} ({row.match.split(' ', 1)[0]}) "
-                     + ("meter" if row.bandwidth else "ip.dscp"))
+        mechanism = Mechanism(MechanismKind.OVN_METER if row.bandwidth else MechanismKind.OVN_DSCP,
+                              (row.direction, row.match.split(" ", 1)[0]))
         out.append(Limit(Enforcer.OVN, row.vm_direction, plan.port_id, mechanism,
                          prefix + "; ".join(_source(rule) for rule in row.rules), rate=rate,
                          burst=burst, dscp=row.action.get("dscp"), notes=tuple(notes)))
@@ -265,10 +269,29 @@ def ovn_limits(plan: OvnPlan, *, mtu: int = 1500, source: str = "") -> list[Limi
         burst_bytes = max(int(options.get("qos_burst", 0)) // 8, mtu + 64)
         out.append(Limit(
             Enforcer.OVN, Direction.OUTBOUND, plan.port_id,
-            "LSP options qos_max_rate/qos_burst/qos_min_rate (HTB on the physical NIC)",
+            Mechanism(MechanismKind.OVN_LSP_OPTIONS),
             prefix + "; ".join(_source(rule) for rule in plan.lsp_rules),
             rate=BitsPerSec(max_rate) if max_rate else None,
             burst=Bytes(burst_bytes) if max_rate else None,
             min_rate=BitsPerSec(min_rate) if min_rate else None,
         ))
     return out
+
+
+class _OvnBackend:
+    """ML2/OVN in the backend registry."""
+
+    name: Final = NeutronBackend.OVN
+
+    def compile(self, port: PortContext, rules: Sequence[Rule],
+                options: AgentOptions) -> OvnPlan:
+        return compile_ovn(port.port_id, port.network_id, port.network_type, rules,
+                           neutron_release=options.neutron_release,
+                           device_owner=port.device_owner)
+
+    def limits(self, port: PortContext, rules: Sequence[Rule], options: AgentOptions, *,
+               source: str) -> list[Limit]:
+        return ovn_limits(self.compile(port, rules, options), mtu=port.mtu, source=source)
+
+
+OVN: Final = _OvnBackend()

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from vmqos.intent.neutron.model import (
     BandwidthLimitRule,
@@ -36,7 +36,9 @@ from vmqos.intent.neutron.model import (
     Rule,
 )
 from vmqos.limits import Limit
-from vmqos.model import Direction, Enforcer
+from vmqos.mechanism import Mechanism, MechanismKind
+from vmqos.model import Direction, Enforcer, NeutronBackend
+from vmqos.plan.neutron.port import AgentOptions, PortContext
 from vmqos.units import (
     BitsPerSec,
     Bytes,
@@ -51,6 +53,7 @@ from vmqos.units import (
 
 __all__ = [
     "DPDK_INTERFACE_TYPES",
+    "OVS_AGENT",
     "OVS_MAX_RATE",
     "SET_QUEUE_INIT_FLOW",
     "OvsAgentPlan",
@@ -62,6 +65,7 @@ __all__ = [
     "OvsQueue",
     "compile_ovs_agent",
     "ovs_agent_limits",
+    "ovs_port_ref",
 ]
 
 # ovs_lib.OVS_MAX_RATE: parent rate of every agent HTB QoS, so OVS does not default it to the
@@ -354,7 +358,8 @@ class _Build:
             notes.append("meters are skipped if br-int reports no meter support "
                          "(ovs-ofctl meter-features)")
 
-    def limit(self, direction: Direction, mechanism: str, source: str, **values: Any) -> None:
+    def limit(self, direction: Direction, mechanism: Mechanism, source: str,
+              **values: Any) -> None:
         self.limits.append(Limit(Enforcer.OVS_AGENT, direction,
                                  values.pop("device", self.port.port_name), mechanism,
                                  self.prefix + source, **values))
@@ -372,11 +377,11 @@ class _Build:
         effective = burst or OVS_DEFAULT_POLICING_BURST
         if self.port.interface_type in DPDK_INTERFACE_TYPES:
             # netdev_dpdk_policer_construct: kbit -> bytes with 1000.
-            mechanism, size = "Interface ingress_policing (DPDK ingress policer)", \
+            mechanism, size = Mechanism(MechanismKind.OVS_DPDK_POLICING), \
                 kbit_to_bytes(effective)
         else:
             # netdev-linux: "kilobit" of burst = 1024 bits (units.ovs_policing_burst_to_bytes).
-            mechanism, size = "Interface ingress_policing_rate/burst (tc police)", \
+            mechanism, size = Mechanism(MechanismKind.OVS_POLICING), \
                 ovs_policing_burst_to_bytes(effective)
         self.limit(Direction.OUTBOUND, mechanism, _source(rule),
                    rate=kbit_per_sec_to_bits(rule.max_kbps), burst=size, notes=tuple(notes))
@@ -406,7 +411,7 @@ class _Build:
             notes.append(f"HTB burst raised to MTU+64 = {mtu + 64} B [derived]")
         if rate * 8 > rule.max_kbps * 1000:
             notes.append("HTB rate raised to MTU bytes/s")
-        self.limit(Direction.INBOUND, "Port qos linux-htb queue 0", _source(rule),
+        self.limit(Direction.INBOUND, Mechanism(MechanismKind.OVS_HTB_QUEUE), _source(rule),
                    rate=BitsPerSec(rate * 8), burst=Bytes(max(asked, mtu + 64)),
                    notes=tuple(notes))
 
@@ -418,7 +423,7 @@ class _Build:
             self.qos.append(OvsQos("q", "egress-policer", {"cir": str(cir), "cbs": str(cbs)},
                                    {"id": name}, (), (name,)))
         if cir and cbs:
-            self.limit(Direction.INBOUND, "Port qos egress-policer (DPDK srTCM)",
+            self.limit(Direction.INBOUND, Mechanism(MechanismKind.OVS_DPDK_EGRESS_POLICER),
                        _source(rule), rate=BitsPerSec(cir * 8), burst=Bytes(cbs))
         else:
             # DPDK rte_meter_srtcm_profile_config returns -EINVAL for cir 0 or cbs+ebs 0;
@@ -434,7 +439,7 @@ class _Build:
             for proto in ("ip", "ipv6"):
                 self.flows.append(OvsFlow(_BR_INT, 0, 65535,
                                           f"{proto},reg2=0,in_port={ofport}", actions))
-        self.limit(Direction.OUTBOUND, f"OpenFlow table 0 mod_nw_tos:{tos} (IPv4, IPv6)",
+        self.limit(Direction.OUTBOUND, Mechanism(MechanismKind.OVS_DSCP_FLOW, (tos,)),
                    _source(rule), dscp=rule.dscp_mark)
 
     def meter(self, unit: str, rate: int, burst: int, direction: Direction, source: str) -> None:
@@ -454,7 +459,7 @@ class _Build:
             key = f"{'pps' if pps else 'bps'}_{port.port_id}_{direction.neutron}"
             self.other_config[key] = str(meter_id)
         notes = () if burst else ("no BURST flag: datapath burst = rate",)
-        mechanism = f"OpenFlow meter {meter_id} ({unit}) table {table}"
+        mechanism = Mechanism(MechanismKind.OVS_METER, (meter_id, unit, table))
         if pps:
             self.limit(direction, mechanism, source, packet_rate=Pps(rate),
                        notes=(f"burst {burst or rate} packets", *notes))
@@ -489,6 +494,33 @@ class _Build:
         # OVS htb_parse_class_details__ raises min-rate to MTU bytes/s.
         floor = max(rule.min_kbps * 1000 // 8, port.mtu) * 8
         notes = ("HTB min-rate raised to MTU bytes/s",) if floor > rule.min_kbps * 1000 else ()
-        self.limit(Direction.OUTBOUND, f"linux-htb queue {num} (pkt_mark {num})", _source(rule),
+        self.limit(Direction.OUTBOUND, Mechanism(MechanismKind.OVS_MIN_BW_QUEUE, (num,)),
+                   _source(rule),
                    device=",".join(nics) or f"physical NICs of {port.physical_network}",
                    min_rate=BitsPerSec(floor), notes=notes)
+
+
+def ovs_port_ref(port: PortContext) -> OvsPortRef:
+    """The OVS agent's view of a bound port."""
+    return OvsPortRef(port.port_id, port.dev, port.ofport, port.mac, port.interface_type,
+                      port.physical_network, port.local_vlan, port.agent_id, port.mtu)
+
+
+class _OvsAgentBackend:
+    """The ML2/OVS agent in the backend registry."""
+
+    name: Final = NeutronBackend.OVS
+
+    def compile(self, port: PortContext, rules: Sequence[Rule],
+                options: AgentOptions) -> OvsAgentPlan:
+        return compile_ovs_agent(ovs_port_ref(port), rules,
+                                 qos_meter_bandwidth=options.qos_meter_bandwidth)
+
+    def limits(self, port: PortContext, rules: Sequence[Rule], options: AgentOptions, *,
+               source: str) -> list[Limit]:
+        # The explain hot path: the limits without rendering rows and flows.
+        return ovs_agent_limits(ovs_port_ref(port), rules,
+                                qos_meter_bandwidth=options.qos_meter_bandwidth, source=source)
+
+
+OVS_AGENT: Final = _OvsAgentBackend()

@@ -23,13 +23,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Final
 
 from vmqos.intent.neutron.model import BandwidthLimitRule, MinimumBandwidthRule, Rule
 from vmqos.limits import Limit
-from vmqos.model import Direction, Enforcer
+from vmqos.mechanism import Mechanism, MechanismKind
+from vmqos.model import Direction, Enforcer, NeutronBackend
+from vmqos.plan.neutron.port import AgentOptions, PortContext
 from vmqos.units import KbitPerSec, MbitPerSec, mbit_per_sec_to_bits
 
 __all__ = [
+    "SRIOV_AGENT",
     "SriovPlan",
     "compile_sriov",
     "kbps_to_mbps",
@@ -128,10 +132,27 @@ def sriov_limits(plan: SriovPlan, *, source: str = "") -> list[Limit]:
             Enforcer.SRIOV,
             Direction.OUTBOUND,
             f"{plan.pf} vf {plan.vf_index}",
-            "VF max_tx_rate/min_tx_rate",
+            Mechanism(MechanismKind.SRIOV_VF_RATE),
             (f"{source}: " if source else "") + "; ".join(sources),
             rate=mbit_per_sec_to_bits(plan.max_tx_rate) if plan.max_tx_rate else None,
             min_rate=mbit_per_sec_to_bits(plan.min_tx_rate) if plan.min_tx_rate else None,
             notes=tuple(dict.fromkeys(notes)),
         )
     ]
+
+
+class _SriovBackend:
+    """The SR-IOV NIC agent in the backend registry."""
+
+    name: Final = NeutronBackend.SRIOV
+
+    def compile(self, port: PortContext, rules: Sequence[Rule],
+                options: AgentOptions) -> SriovPlan:
+        return compile_sriov(port.pf, port.vf_index, rules)
+
+    def limits(self, port: PortContext, rules: Sequence[Rule], options: AgentOptions, *,
+               source: str) -> list[Limit]:
+        return sriov_limits(self.compile(port, rules, options), source=source)
+
+
+SRIOV_AGENT: Final = _SriovBackend()

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
+from dataclasses import fields
 
 from vmqos.intent.neutron.network import Network, Port, tap_name
 from vmqos.intent.nova.flavor import Flavor, FlavorQuota, VifQuota
@@ -34,6 +35,7 @@ from vmqos.libvirt_types import (
     DomainSpec,
     InterfaceDevice,
     IoTune,
+    IotuneAverages,
     NovaMetadata,
 )
 from vmqos.model import VifType
@@ -97,15 +99,9 @@ def compile_cputune(quota: FlavorQuota, vcpus: int, profile: Profile) -> CpuTune
 
 def compile_flavor_iotune(quota: FlavorQuota) -> IoTune | None:
     """``Image.disk_qos``: the six flavor disk keys (``tune_items``), nothing else."""
+    # IoTune starts with the six averages a DiskQuota holds (both are IotuneAverages).
     disk = quota.disk
-    tune = IoTune(
-        read_bytes_sec=disk.read_bytes_sec,
-        read_iops_sec=disk.read_iops_sec,
-        write_bytes_sec=disk.write_bytes_sec,
-        write_iops_sec=disk.write_iops_sec,
-        total_bytes_sec=disk.total_bytes_sec,
-        total_iops_sec=disk.total_iops_sec,
-    )
+    tune = IoTune(*(getattr(disk, f.name) for f in fields(IotuneAverages)))
     return None if tune.is_empty() else tune
 
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from vmqos.errors import UnsupportedError, ValidationError
 from vmqos.libvirt_types import CpuTune
-from vmqos.profile import Profile, SharesPolicy
+from vmqos.profile import CgroupVersion, Profile, SharesPolicy
 
 __all__ = [
     "CPU_QUOTA_MAX",
@@ -249,7 +249,7 @@ def compile_cgroup_writes(
     if cputune is None or cputune.is_empty():
         return ()
     lay = layout if layout is not None else cgroup_layout(profile)
-    v2 = profile.cgroup == "v2"
+    v2 = profile.cgroup is CgroupVersion.V2
     if check:
         _check_define(cputune, profile)
     actions: list[CgroupAction] = []
@@ -291,8 +291,9 @@ def compile_cgroup_writes(
 def _check_define(cputune: CpuTune, profile: Profile) -> None:
     # virDomainDefCputuneValidate (define time): a value > 0 outside the range is refused;
     # 0 and negative quotas slip through. libvirt >= 9.1 no longer checks shares here.
-    limits = [("period", cputune.period, PERIOD_MIN, PERIOD_MAX),
-              ("quota", cputune.quota, QUOTA_MIN, CPU_QUOTA_MAX)]
+    limits: list[tuple[str, int | None, int, int]] = [
+        ("period", cputune.period, PERIOD_MIN, PERIOD_MAX),
+        ("quota", cputune.quota, QUOTA_MIN, CPU_QUOTA_MAX)]
     if profile.libvirt_generic_shares_check:
         limits.insert(0, ("shares", cputune.shares, SHARES_MIN, SHARES_MAX))
     for field, value, low, high in limits:
@@ -305,7 +306,7 @@ def _check_define(cputune: CpuTune, profile: Profile) -> None:
 
 def _check_shares(shares: int, value: int, profile: Profile, dom: str, *, dbus: bool) -> None:
     # Start time: what the cgroup backend (or the kernel, or systemd) refuses.
-    if profile.cgroup == "v1":
+    if profile.cgroup is CgroupVersion.V1:
         if not SHARES_MIN <= shares <= SHARES_MAX:
             # virCgroupV1SetCpuShares at start (observed on libvirt 9.0: <shares>0</shares>).
             raise ValidationError(
@@ -350,7 +351,7 @@ def expected_cgroup_values(
     if cputune is None or cputune.is_empty():
         return {}
     lay = layout if layout is not None else cgroup_layout(profile)
-    v2 = profile.cgroup == "v2"
+    v2 = profile.cgroup is CgroupVersion.V2
     dom = domain_cgroup_dir(profile, domain_id, name, layout=lay)
     shares_file, shares_default = ("cpu.weight", WEIGHT_DEFAULT) if v2 else (
         "cpu.shares", SHARES_DEFAULT)

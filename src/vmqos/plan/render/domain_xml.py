@@ -1,13 +1,13 @@
 """libvirt domain XML for a :class:`DomainSpec`, rendered in Nova's form or libvirt's.
 
-Two forms of one domain:
+Two forms of one domain (:class:`~vmqos.libvirt_types.XmlForm`):
 
-* ``"nova"`` — what Nova's config objects (nova/virt/libvirt/config.py) serialise with lxml and
+* ``nova`` — what Nova's config objects (nova/virt/libvirt/config.py) serialise with lxml and
   pass to ``virDomainDefineXML``: double-quoted attributes, Nova's element order (``<interface>``:
   mac, model, source, mtu, target, virtualport, ``<bandwidth>`` last; ``<cputune>``: shares,
   quota, period; ``<iotune>``: the 13 keys of ``LibvirtConfigGuestDisk._format_iotune``), and
   every value that is set is written, ``0`` included.
-* ``"libvirt"`` — what ``virsh dumpxml`` prints for the domain: single quotes, two-space indent,
+* ``libvirt`` — what ``virsh dumpxml`` prints for the domain: single quotes, two-space indent,
   libvirt's order (``<interface>``: mac, source, virtualport, bandwidth, target, model, mtu,
   alias, address; ``<cputune>``: shares, period, quota; ``<iotune>``: total/read/write bytes,
   then iops, then ``_max``, size, group, ``_max_length``) and libvirt's omissions: a zero
@@ -17,6 +17,12 @@ Two forms of one domain:
   paths and dynamic security labels appear. PCI addresses follow libvirt's i440fx
   auto-assignment (slot 1 PIIX3/USB, 2 video, then NICs, virtio disks, balloon).
 
+Shape: each element has one function, shared by both forms; what differs between the forms
+(quoting and escaping, which values are printed, the order of children, how an element without
+children looks) is a :class:`_Form` strategy the function asks. The two strategies are
+:data:`_FORMS`, at the end of the module; the documents themselves differ too much in their
+scaffolding to share one function and are one function per form.
+
 Invariants: rendering is string building (lists of lines, one join; no ElementTree) with every
 text and attribute value escaped; the non-QoS scaffolding (sysinfo, cpu, clock, console,
 graphics ...) follows the seed's Nova Pike / RHEL 7 domain, with host facts from
@@ -25,12 +31,14 @@ graphics ...) follows the seed's Nova Pike / RHEL 7 domain, with host facts from
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from vmqos.errors import ValidationError
 from vmqos.libvirt_types import (
     IOTUNE_BASE_KEYS,
     IOTUNE_LENGTH_KEYS,
+    IOTUNE_LIMITS,
     Bandwidth,
     CpuTune,
     DiskDevice,
@@ -38,11 +46,11 @@ from vmqos.libvirt_types import (
     InterfaceDevice,
     IoTune,
     NovaMetadata,
+    XmlForm,
 )
 from vmqos.model import VifType
 
 __all__ = [
-    "FORMS",
     "NOVA_NS",
     "HostDetails",
     "render_bandwidth",
@@ -53,16 +61,8 @@ __all__ = [
     "render_iotune",
 ]
 
-FORMS = ("nova", "libvirt")
 NOVA_NS = "http://openstack.org/xmlns/libvirt/nova/1.0"
 
-# virDomainDiskDefFormatIotune order (then group_name, then IOTUNE_LENGTH_KEYS).
-_LIBVIRT_IOTUNE_KEYS = (
-    "total_bytes_sec", "read_bytes_sec", "write_bytes_sec",
-    "total_iops_sec", "read_iops_sec", "write_iops_sec",
-    "total_bytes_sec_max", "read_bytes_sec_max", "write_bytes_sec_max",
-    "total_iops_sec_max", "read_iops_sec_max", "write_iops_sec_max", "size_iops_sec",
-)
 # lxml/libxml2 escaping (Nova's form and the <metadata> libvirt re-serialises) and libvirt's
 # virBufferEscapeString (escapes both quote characters, in text and attributes alike).
 _LXML_ATTR = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
@@ -70,8 +70,6 @@ _LXML_ATTR = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;
 _LXML_TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
 _LIBVIRT_ESC = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
                               "'": "&apos;"})
-_LIBVIRT_TABLES = (_LIBVIRT_ESC, _LIBVIRT_ESC)
-_LXML_TABLES = (_LXML_ATTR, _LXML_TEXT)
 _HAS_TARGET = frozenset({"bridge", "ethernet", "vhostuser"})  # Nova sets target_dev for these
 _HAS_MTU = frozenset({"bridge", "ethernet"})                  # format_dom writes <mtu> for these
 
@@ -97,31 +95,79 @@ class HostDetails:
     interface_mtu: bool = True                  # Nova writes <mtu> (needs libvirt >= 3.3)
 
 
-class _W:
-    """Line buffer with one form's quoting, escaping and indent step."""
+@dataclass(frozen=True, slots=True)
+class _Place:
+    """Where a device sits in the domain: its PCI slot (libvirt form only), whether the domain
+    runs (aliases, the backing chain), whether Nova writes ``<mtu>``."""
 
-    __slots__ = ("libvirt", "lines", "q", "step", "table", "text_table")
+    slot: int | None = None
+    running: bool = False
+    mtu: bool = True
 
-    def __init__(self, form: str, pretty: bool) -> None:
-        if form == "libvirt":
-            self.libvirt, self.q, self.table, self.text_table = True, "'", *_LIBVIRT_TABLES
-        elif form == "nova":
-            self.libvirt, self.q, self.table, self.text_table = False, '"', *_LXML_TABLES
-        else:
-            raise ValidationError(f"unknown XML form {form!r}; choose one of: nova, libvirt",
-                                  key="form", value=form, allowed="nova, libvirt")
+
+# A child element of a device: (output, indent, device, its type attribute, place) -> lines
+# appended to output.
+_DiskChild = Callable[["_Out", str, DiskDevice, str, _Place], None]
+_InterfaceChild = Callable[["_Out", str, InterfaceDevice, str, _Place], None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Form:
+    """What one form decides; the element functions write what it decides."""
+
+    name: XmlForm
+    quote: str
+    attr_table: dict[int, str]
+    text_table: dict[int, str]
+    # Which set values are printed: Nova's config objects write every value that is not None;
+    # libvirt's formatters skip zeros (virDomainCputuneDefFormat, virDomainDiskDefFormatIotune,
+    # virNetDevBandwidthRateFormat).
+    prints: Callable[[object], bool]
+    cputune_children: tuple[str, ...]
+    # lxml writes a <cputune> without children as <cputune/>; virXMLFormatElement omits it.
+    empty_cputune: bool
+    iotune_children: tuple[str, ...]
+    # virNetDevBandwidthFormat writes <bandwidth> even with no side left; Nova writes none.
+    empty_bandwidth: bool
+    interface_children: tuple[_InterfaceChild, ...]
+    vhostuser_source: tuple[str, ...]          # attribute order of <source type='unix'>
+    # libvirt reports the macvtap device it created as <target dev>; Nova never sets one.
+    macvtap_target: bool
+    disk_children: tuple[_DiskChild, ...]
+    document: Callable[[_Out, DomainSpec, HostDetails], None]
+
+
+def _form(form: XmlForm | str) -> _Form:
+    try:
+        return _FORMS[XmlForm(form)]
+    except ValueError:
+        raise ValidationError(f"unknown XML form {form!r}; choose one of: nova, libvirt",
+                              key="form", value=form, allowed="nova, libvirt") from None
+
+
+class _Out:
+    """The lines of one rendering, in one form, with its indent step."""
+
+    __slots__ = ("_attr_table", "_quote", "_text_table", "form", "lines", "step")
+
+    def __init__(self, form: XmlForm | str, pretty: bool) -> None:
+        self.form = _form(form)
         self.lines: list[str] = []
         self.step = "  " if pretty else ""
+        # Copied out of the form: attr() runs for nearly every line.
+        self._quote, self._attr_table = self.form.quote, self.form.attr_table
+        self._text_table = self.form.text_table
 
-    def a(self, name: str, value: object) -> str:
-        return f" {name}={self.q}{str(value).translate(self.table)}{self.q}"
+    def attr(self, name: str, value: object) -> str:
+        """`` name='value'`` (or double quotes), escaped as the form escapes attributes."""
+        q = self._quote
+        return f" {name}={q}{str(value).translate(self._attr_table)}{q}"
 
-    def t(self, value: str) -> str:
-        return value.translate(self.text_table)
+    def text(self, value: str) -> str:
+        return value.translate(self._text_table)
 
-
-def _fragment(w: _W, level: int | None) -> str:
-    return "\n".join(w.lines) if level is not None else "".join(w.lines)
+    def fragment(self, level: int | None) -> str:
+        return "\n".join(self.lines) if level is not None else "".join(self.lines)
 
 
 def _pad(level: int | None) -> str:
@@ -131,215 +177,236 @@ def _pad(level: int | None) -> str:
 # --- QoS fragments -----------------------------------------------------------------------------
 
 
-def _cputune(w: _W, pad: str, tune: CpuTune) -> None:
-    if w.libvirt:
-        # virDomainCputuneDefFormat: shares when specified; period/quota only when non-zero.
-        items = [("shares", tune.shares)] if tune.shares is not None else []
-        if tune.period:
-            items.append(("period", tune.period))
-        if tune.quota:
-            items.append(("quota", tune.quota))
-        if not items:
-            return
-    else:
-        items = [(k, v) for k, v in (("shares", tune.shares), ("quota", tune.quota),
-                                     ("period", tune.period)) if v is not None]
-        if not items:
-            w.lines.append(f"{pad}<cputune/>")
-            return
-    inner = pad + w.step
-    w.lines.append(f"{pad}<cputune>")
-    w.lines.extend(f"{inner}<{k}>{v}</{k}>" for k, v in items)
-    w.lines.append(f"{pad}</cputune>")
+def _cputune(out: _Out, pad: str, tune: CpuTune) -> None:
+    form = out.form
+    values = {"shares": tune.shares, "quota": tune.quota, "period": tune.period}
+    # Both forms write shares whenever it is set, 0 included (libvirt: sharesSpecified).
+    items = [(k, v) for k in form.cputune_children if (v := values[k]) is not None
+             and (k == "shares" or form.prints(v))]
+    if not items:
+        if form.empty_cputune:
+            out.lines.append(f"{pad}<cputune/>")
+        return
+    inner = pad + out.step
+    out.lines.append(f"{pad}<cputune>")
+    out.lines.extend(f"{inner}<{k}>{v}</{k}>" for k, v in items)
+    out.lines.append(f"{pad}</cputune>")
 
 
-def _iotune(w: _W, pad: str, tune: IoTune) -> None:
-    inner = pad + w.step
-    if w.libvirt:
-        lines = [f"{inner}<{k}>{v}</{k}>" for k in _LIBVIRT_IOTUNE_KEYS if (v := getattr(tune, k))]
-        if tune.group_name:
-            lines.append(f"{inner}<group_name>{w.t(tune.group_name)}</group_name>")
-        lines.extend(f"{inner}<{k}>{v}</{k}>" for k in IOTUNE_LENGTH_KEYS
-                     if (v := getattr(tune, k)))
-    else:
-        # Nova's config object has only the 13 base keys; group and lengths cannot be written.
-        lines = [f"{inner}<{k}>{v}</{k}>" for k in IOTUNE_BASE_KEYS
-                 if (v := getattr(tune, k)) is not None]
+def _iotune(out: _Out, pad: str, tune: IoTune) -> None:
+    form, inner = out.form, pad + out.step
+    lines = [f"{inner}<{k}>{out.text(str(v))}</{k}>" for k in form.iotune_children
+             if form.prints(v := getattr(tune, k))]
     if lines:
-        w.lines.append(f"{pad}<iotune>")
-        w.lines.extend(lines)
-        w.lines.append(f"{pad}</iotune>")
+        out.lines.append(f"{pad}<iotune>")
+        out.lines.extend(lines)
+        out.lines.append(f"{pad}</iotune>")
 
 
-def _bandwidth(w: _W, pad: str, bw: Bandwidth) -> None:
-    inner, q = pad + w.step, w.q
-    sides = (("inbound", bw.inbound), ("outbound", bw.outbound))
-    if w.libvirt:
-        lines = []
-        for name, side in sides:
-            if side is not None and side.average:
-                text = f"{inner}<{name} average={q}{side.average}{q}"
-                if side.peak:
-                    text += f" peak={q}{side.peak}{q}"
-                if side.burst:
-                    text += f" burst={q}{side.burst}{q}"
-                lines.append(text + "/>")
-    else:
-        if bw.inbound is None and bw.outbound is None:
-            return
-        lines = []
-        for name, side in sides:
-            if side is not None:
-                text = f"{inner}<{name} average={q}{side.average}{q}"
-                if side.peak is not None:
-                    text += f" peak={q}{side.peak}{q}"
-                if side.burst is not None:
-                    text += f" burst={q}{side.burst}{q}"
-                lines.append(text + "/>")
-    w.lines.append(f"{pad}<bandwidth>")
-    w.lines.extend(lines)
-    w.lines.append(f"{pad}</bandwidth>")
+def _bandwidth(out: _Out, pad: str, bw: Bandwidth) -> None:
+    form, attr, inner = out.form, out.attr, pad + out.step
+    lines = []
+    for name, side in (("inbound", bw.inbound), ("outbound", bw.outbound)):
+        if side is None or not form.prints(side.average):
+            continue
+        text = f"{inner}<{name}{attr('average', side.average)}"
+        if form.prints(side.peak):
+            text += attr("peak", side.peak)
+        if form.prints(side.burst):
+            text += attr("burst", side.burst)
+        lines.append(text + "/>")
+    if not lines and not form.empty_bandwidth:
+        return
+    out.lines.append(f"{pad}<bandwidth>")
+    out.lines.extend(lines)
+    out.lines.append(f"{pad}</bandwidth>")
 
 
-def render_cputune(tune: CpuTune, *, form: str = "nova", level: int | None = None) -> str:
+def render_cputune(tune: CpuTune, *, form: XmlForm | str = XmlForm.NOVA,
+                   level: int | None = None) -> str:
     """``<cputune>``; ``level=None`` gives one line, an int that many two-space indents."""
-    w = _W(form, level is not None)
-    _cputune(w, _pad(level), tune)
-    return _fragment(w, level)
+    out = _Out(form, level is not None)
+    _cputune(out, _pad(level), tune)
+    return out.fragment(level)
 
 
-def render_iotune(tune: IoTune, *, form: str = "nova", level: int | None = None) -> str:
-    w = _W(form, level is not None)
-    _iotune(w, _pad(level), tune)
-    return _fragment(w, level)
+def render_iotune(tune: IoTune, *, form: XmlForm | str = XmlForm.NOVA,
+                  level: int | None = None) -> str:
+    out = _Out(form, level is not None)
+    _iotune(out, _pad(level), tune)
+    return out.fragment(level)
 
 
-def render_bandwidth(bw: Bandwidth, *, form: str = "nova", level: int | None = None) -> str:
-    w = _W(form, level is not None)
-    _bandwidth(w, _pad(level), bw)
-    return _fragment(w, level)
+def render_bandwidth(bw: Bandwidth, *, form: XmlForm | str = XmlForm.NOVA,
+                     level: int | None = None) -> str:
+    out = _Out(form, level is not None)
+    _bandwidth(out, _pad(level), bw)
+    return out.fragment(level)
 
 
-# --- devices -----------------------------------------------------------------------------------
+# --- children shared by devices ----------------------------------------------------------------
 
 
-def _pci(w: _W, pad: str, slot: int, function: int = 0) -> None:
-    q = w.q
-    w.lines.append(f"{pad}<address type={q}pci{q} domain={q}0x0000{q} bus={q}0x00{q} "
-                   f"slot={q}0x{slot:02x}{q} function={q}0x{function:x}{q}/>")
+def _pci(out: _Out, pad: str, slot: int, function: int = 0) -> None:
+    attr = out.attr
+    out.lines.append(f"{pad}<address{attr('type', 'pci')}{attr('domain', '0x0000')}"
+                     f"{attr('bus', '0x00')}{attr('slot', f'0x{slot:02x}')}"
+                     f"{attr('function', f'0x{function:x}')}/>")
 
 
-def _vf_address(w: _W, pad: str, address: str) -> None:
+def _address(out: _Out, pad: str, device: DiskDevice | InterfaceDevice, kind: str,
+             place: _Place) -> None:
+    if place.slot is not None:
+        _pci(out, pad, place.slot)
+
+
+def _alias(out: _Out, pad: str, device: DiskDevice | InterfaceDevice, kind: str,
+           place: _Place) -> None:
+    if place.running:
+        out.lines.append(f"{pad}<alias{out.attr('name', device.alias)}/>")
+
+
+# --- <interface> -------------------------------------------------------------------------------
+
+
+def _vf_address(out: _Out, pad: str, address: str) -> None:
     try:
         domain, bus, rest = address.split(":")
         slot, function = rest.split(".")
     except ValueError:
         raise ValidationError(f"VF PCI address {address!r} is not DDDD:BB:SS.F", key="source",
                               value=address, allowed="a PCI address like 0000:0a:00.1") from None
-    w.lines.append(f"{pad}<address{w.a('type', 'pci')}{w.a('domain', '0x' + domain)}"
-                   f"{w.a('bus', '0x' + bus)}{w.a('slot', '0x' + slot)}"
-                   f"{w.a('function', '0x' + function)}/>")
+    attr = out.attr
+    out.lines.append(f"{pad}<address{attr('type', 'pci')}{attr('domain', '0x' + domain)}"
+                     f"{attr('bus', '0x' + bus)}{attr('slot', '0x' + slot)}"
+                     f"{attr('function', '0x' + function)}/>")
 
 
-def _source(w: _W, pad: str, iface: InterfaceDevice, kind: str) -> None:
-    a, lines = w.a, w.lines
+def _mac(out: _Out, pad: str, iface: InterfaceDevice, kind: str, place: _Place) -> None:
+    out.lines.append(f"{pad}<mac{out.attr('address', iface.mac)}/>")
+
+
+def _model(out: _Out, pad: str, iface: InterfaceDevice, kind: str, place: _Place) -> None:
+    if kind != "hostdev":
+        out.lines.append(f"{pad}<model{out.attr('type', iface.model)}/>")
+
+
+def _source(out: _Out, pad: str, iface: InterfaceDevice, kind: str, place: _Place) -> None:
+    attr, lines = out.attr, out.lines
     if kind == "bridge":
-        lines.append(f"{pad}<source{a('bridge', iface.source)}/>")
+        lines.append(f"{pad}<source{attr('bridge', iface.source)}/>")
     elif kind == "direct":
         # Mode is not in the spec; networking-macvtap binds with vif_details macvtap_mode=bridge.
-        lines.append(f"{pad}<source{a('dev', iface.source)}{a('mode', 'bridge')}/>")
+        lines.append(f"{pad}<source{attr('dev', iface.source)}{attr('mode', 'bridge')}/>")
     elif kind == "vhostuser":
-        attrs = (("type", "unix"), ("path", iface.source), ("mode", "client")) if w.libvirt \
-            else (("type", "unix"), ("mode", "client"), ("path", iface.source))
-        lines.append(f"{pad}<source{''.join(a(k, v) for k, v in attrs)}/>")
+        values = {"type": "unix", "path": iface.source, "mode": "client"}
+        attrs = "".join(attr(k, values[k]) for k in out.form.vhostuser_source)
+        lines.append(f"{pad}<source{attrs}/>")
     elif kind == "hostdev":
         lines.append(f"{pad}<source>")
-        _vf_address(w, pad + w.step, iface.source)
+        _vf_address(out, pad + out.step, iface.source)
         lines.append(f"{pad}</source>")
 
 
-def _interface(w: _W, pad: str, iface: InterfaceDevice, *, slot: int | None, running: bool,
-               mtu: bool) -> None:
-    a, lines, inner = w.a, w.lines, pad + w.step
+def _mtu(out: _Out, pad: str, iface: InterfaceDevice, kind: str, place: _Place) -> None:
+    if place.mtu and kind in _HAS_MTU:
+        out.lines.append(f"{pad}<mtu{out.attr('size', iface.mtu)}/>")
+
+
+def _target(out: _Out, pad: str, iface: InterfaceDevice, kind: str, place: _Place) -> None:
+    if kind in _HAS_TARGET or (out.form.macvtap_target and kind == "direct" and iface.dev):
+        out.lines.append(f"{pad}<target{out.attr('dev', iface.dev)}/>")
+
+
+def _virtualport(out: _Out, pad: str, iface: InterfaceDevice, kind: str, place: _Place) -> None:
+    if iface.vif_type is VifType.OVS_BRIDGE:
+        attr = out.attr
+        out.lines += [f"{pad}<virtualport{attr('type', 'openvswitch')}>",
+                      f"{pad}{out.step}<parameters{attr('interfaceid', iface.port_id)}/>",
+                      f"{pad}</virtualport>"]
+
+
+def _interface_bandwidth(out: _Out, pad: str, iface: InterfaceDevice, kind: str,
+                         place: _Place) -> None:
+    if iface.bandwidth is not None:
+        _bandwidth(out, pad, iface.bandwidth)
+
+
+def _interface(out: _Out, pad: str, iface: InterfaceDevice, place: _Place) -> None:
     kind = iface.vif_type.libvirt_type
-    managed = a("managed", "yes") if kind == "hostdev" else ""
-    lines.append(f"{pad}<interface{a('type', kind)}{managed}>")
-    lines.append(f"{inner}<mac{a('address', iface.mac)}/>")
-    model = f"{inner}<model{a('type', iface.model)}/>" if kind != "hostdev" else ""
-    target = f"{inner}<target{a('dev', iface.dev)}/>" if kind in _HAS_TARGET or (
-        w.libvirt and kind == "direct" and iface.dev) else ""
-    mtu_line = f"{inner}<mtu{a('size', iface.mtu)}/>" if mtu and kind in _HAS_MTU else ""
-    ovs = iface.vif_type is VifType.OVS_BRIDGE
-    if w.libvirt:
-        _source(w, inner, iface, kind)
-        if ovs:
-            lines += [f"{inner}<virtualport{a('type', 'openvswitch')}>",
-                      f"{inner}{w.step}<parameters{a('interfaceid', iface.port_id)}/>",
-                      f"{inner}</virtualport>"]
-        if iface.bandwidth is not None:
-            _bandwidth(w, inner, iface.bandwidth)
-        lines.extend(x for x in (target, model, mtu_line) if x)
-        if running:
-            lines.append(f"{inner}<alias{a('name', iface.alias)}/>")
-        if slot is not None:
-            _pci(w, inner, slot)
-    else:
-        if model:
-            lines.append(model)
-        _source(w, inner, iface, kind)
-        lines.extend(x for x in (mtu_line, target) if x)
-        if ovs:
-            lines += [f"{inner}<virtualport{a('type', 'openvswitch')}>",
-                      f"{inner}{w.step}<parameters{a('interfaceid', iface.port_id)}/>",
-                      f"{inner}</virtualport>"]
-        if iface.bandwidth is not None:
-            _bandwidth(w, inner, iface.bandwidth)
-    lines.append(f"{pad}</interface>")
+    managed = out.attr("managed", "yes") if kind == "hostdev" else ""
+    out.lines.append(f"{pad}<interface{out.attr('type', kind)}{managed}>")
+    inner = pad + out.step
+    for child in out.form.interface_children:
+        child(out, inner, iface, kind, place)
+    out.lines.append(f"{pad}</interface>")
 
 
-def _disk(w: _W, pad: str, disk: DiskDevice, slot: int | None, running: bool) -> None:
-    a, lines, inner = w.a, w.lines, pad + w.step
-    block = disk.source_kind == "volume"
-    lines.append(f"{pad}<disk{a('type', 'block' if block else 'file')}{a('device', 'disk')}>")
-    lines.append(f"{inner}<driver{a('name', 'qemu')}{a('type', disk.driver_type)}"
-                 f"{a('cache', disk.cache)}/>")
-    lines.append(f"{inner}<source{a('dev' if block else 'file', disk.source_file)}/>")
-    if w.libvirt and running:
-        if disk.backing_file is None:
-            lines.append(f"{inner}<backingStore/>")
-        else:
-            # Nova's image cache holds raw files ([DEFAULT]force_raw_images=True).
-            deeper = inner + w.step
-            lines += [f"{inner}<backingStore{a('type', 'file')}{a('index', 1)}>",
-                      f"{deeper}<format{a('type', 'raw')}/>",
-                      f"{deeper}<source{a('file', disk.backing_file)}/>",
-                      f"{deeper}<backingStore/>",
-                      f"{inner}</backingStore>"]
-    lines.append(f"{inner}<target{a('dev', disk.target_dev)}{a('bus', disk.bus)}/>")
+# --- <disk> ------------------------------------------------------------------------------------
+
+
+def _disk_driver(out: _Out, pad: str, disk: DiskDevice, kind: str, place: _Place) -> None:
+    attr = out.attr
+    out.lines.append(f"{pad}<driver{attr('name', 'qemu')}{attr('type', disk.driver_type)}"
+                     f"{attr('cache', disk.cache)}/>")
+
+
+def _disk_source(out: _Out, pad: str, disk: DiskDevice, kind: str, place: _Place) -> None:
+    name = "dev" if disk.source_kind == "volume" else "file"
+    out.lines.append(f"{pad}<source{out.attr(name, disk.source_file)}/>")
+
+
+def _backing_store(out: _Out, pad: str, disk: DiskDevice, kind: str, place: _Place) -> None:
+    if not place.running:
+        return
+    if disk.backing_file is None:
+        out.lines.append(f"{pad}<backingStore/>")
+        return
+    # Nova's image cache holds raw files ([DEFAULT]force_raw_images=True).
+    attr, deeper = out.attr, pad + out.step
+    out.lines += [f"{pad}<backingStore{attr('type', 'file')}{attr('index', 1)}>",
+                  f"{deeper}<format{attr('type', 'raw')}/>",
+                  f"{deeper}<source{attr('file', disk.backing_file)}/>",
+                  f"{deeper}<backingStore/>",
+                  f"{pad}</backingStore>"]
+
+
+def _disk_target(out: _Out, pad: str, disk: DiskDevice, kind: str, place: _Place) -> None:
+    out.lines.append(f"{pad}<target{out.attr('dev', disk.target_dev)}"
+                     f"{out.attr('bus', disk.bus)}/>")
+
+
+def _disk_iotune(out: _Out, pad: str, disk: DiskDevice, kind: str, place: _Place) -> None:
     if disk.iotune is not None:
-        _iotune(w, inner, disk.iotune)
-    if w.libvirt:
-        if running:
-            lines.append(f"{inner}<alias{a('name', disk.alias)}/>")
-        if slot is not None:
-            _pci(w, inner, slot)
-    lines.append(f"{pad}</disk>")
+        _iotune(out, pad, disk.iotune)
 
 
-def render_interface(iface: InterfaceDevice, *, form: str = "nova", level: int | None = None,
-                     pci_slot: int | None = None, running: bool = True, mtu: bool = True) -> str:
+def _disk(out: _Out, pad: str, disk: DiskDevice, place: _Place) -> None:
+    attr = out.attr
+    kind = "block" if disk.source_kind == "volume" else "file"
+    out.lines.append(f"{pad}<disk{attr('type', kind)}{attr('device', 'disk')}>")
+    inner = pad + out.step
+    for child in out.form.disk_children:
+        child(out, inner, disk, kind, place)
+    out.lines.append(f"{pad}</disk>")
+
+
+def render_interface(iface: InterfaceDevice, *, form: XmlForm | str = XmlForm.NOVA,
+                     level: int | None = None, pci_slot: int | None = None,
+                     running: bool = True, mtu: bool = True) -> str:
     """One ``<interface>``; ``pci_slot``/``running`` matter to the libvirt form only."""
-    w = _W(form, level is not None)
-    _interface(w, _pad(level), iface, slot=pci_slot, running=running, mtu=mtu)
-    return _fragment(w, level)
+    out = _Out(form, level is not None)
+    _interface(out, _pad(level), iface, _Place(pci_slot, running, mtu))
+    return out.fragment(level)
 
 
-def render_disk(disk: DiskDevice, *, form: str = "nova", level: int | None = None,
-                pci_slot: int | None = None, running: bool = True) -> str:
+def render_disk(disk: DiskDevice, *, form: XmlForm | str = XmlForm.NOVA,
+                level: int | None = None, pci_slot: int | None = None,
+                running: bool = True) -> str:
     """One ``<disk>``; the libvirt form of a running domain includes the backing chain."""
-    w = _W(form, level is not None)
-    _disk(w, _pad(level), disk, pci_slot, running)
-    return _fragment(w, level)
+    out = _Out(form, level is not None)
+    _disk(out, _pad(level), disk, _Place(pci_slot, running))
+    return out.fragment(level)
 
 
 # --- whole document ----------------------------------------------------------------------------
@@ -348,20 +415,20 @@ def render_disk(disk: DiskDevice, *, form: str = "nova", level: int | None = Non
 def _metadata(lines: list[str], pad: str, m: NovaMetadata) -> None:
     # libvirt stores <metadata> as a foreign XML tree and re-serialises it with libxml2, so it
     # keeps lxml's double quotes in both forms.
-    def t(x: str) -> str:
+    def escape_text(x: str) -> str:
         return x.translate(_LXML_TEXT)
 
-    def at(x: str) -> str:
+    def escape_attr(x: str) -> str:
         return x.translate(_LXML_ATTR)
 
     p1, p2, p3, p4 = pad + "  ", pad + "    ", pad + "      ", pad + "        "
     lines += [
         f"{p1}<metadata>",
         f'{p2}<nova:instance xmlns:nova="{NOVA_NS}">',
-        f'{p3}<nova:package version="{at(m.package_version)}"/>',
-        f"{p3}<nova:name>{t(m.display_name)}</nova:name>",
-        f"{p3}<nova:creationTime>{t(m.creation_time)}</nova:creationTime>",
-        f'{p3}<nova:flavor name="{at(m.flavor_name)}">',
+        f'{p3}<nova:package version="{escape_attr(m.package_version)}"/>',
+        f"{p3}<nova:name>{escape_text(m.display_name)}</nova:name>",
+        f"{p3}<nova:creationTime>{escape_text(m.creation_time)}</nova:creationTime>",
+        f'{p3}<nova:flavor name="{escape_attr(m.flavor_name)}">',
         f"{p4}<nova:memory>{m.memory_mib}</nova:memory>",
         f"{p4}<nova:disk>{m.disk_gib}</nova:disk>",
         f"{p4}<nova:swap>{m.swap_mib}</nova:swap>",
@@ -369,119 +436,124 @@ def _metadata(lines: list[str], pad: str, m: NovaMetadata) -> None:
         f"{p4}<nova:vcpus>{m.vcpus}</nova:vcpus>",
         f"{p3}</nova:flavor>",
         f"{p3}<nova:owner>",
-        f'{p4}<nova:user uuid="{at(m.user_id)}">{t(m.user_name)}</nova:user>',
-        f'{p4}<nova:project uuid="{at(m.project_id)}">{t(m.project_name)}</nova:project>',
+        f'{p4}<nova:user uuid="{escape_attr(m.user_id)}">{escape_text(m.user_name)}</nova:user>',
+        f'{p4}<nova:project uuid="{escape_attr(m.project_id)}">'
+        f"{escape_text(m.project_name)}</nova:project>",
         f"{p3}</nova:owner>",
     ]
     if m.root_image_id is not None:
-        lines.append(f'{p3}<nova:root type="image" uuid="{at(m.root_image_id)}"/>')
+        lines.append(f'{p3}<nova:root type="image" uuid="{escape_attr(m.root_image_id)}"/>')
     lines += [f"{p2}</nova:instance>", f"{p1}</metadata>"]
 
 
-def render_domain_xml(spec: DomainSpec, *, form: str = "nova",
+def render_domain_xml(spec: DomainSpec, *, form: XmlForm | str = XmlForm.NOVA,
                       host: HostDetails | None = None) -> str:
     """The whole domain document, newline-terminated (as lxml and ``virsh dumpxml`` end it)."""
-    w = _W(form, True)
-    h = host if host is not None else HostDetails()
-    if w.libvirt:
-        _libvirt_document(w, spec, h)
-    else:
-        _nova_document(w, spec, h)
-    w.lines.append("")
-    return "\n".join(w.lines)
+    out = _Out(form, True)
+    out.form.document(out, spec, host if host is not None else HostDetails())
+    out.lines.append("")
+    return "\n".join(out.lines)
 
 
-def _sysinfo(w: _W, spec: DomainSpec, h: HostDetails) -> None:
-    a, t = w.a, w.t
+def _sysinfo(out: _Out, spec: DomainSpec, h: HostDetails) -> None:
+    attr, text = out.attr, out.text
     entries = (("manufacturer", h.vendor), ("product", h.product),
                ("version", spec.metadata.package_version),
                ("serial", h.sysinfo_serial or spec.uuid), ("uuid", spec.uuid),
                ("family", "Virtual Machine"))
-    w.lines += [f"  <sysinfo{a('type', 'smbios')}>", "    <system>"]
-    w.lines += [f"      <entry{a('name', k)}>{t(v)}</entry>" for k, v in entries]
-    w.lines += ["    </system>", "  </sysinfo>"]
+    out.lines += [f"  <sysinfo{attr('type', 'smbios')}>", "    <system>"]
+    out.lines += [f"      <entry{attr('name', k)}>{text(v)}</entry>" for k, v in entries]
+    out.lines += ["    </system>", "  </sysinfo>"]
 
 
 _CLOCK = (("pit", "tickpolicy", "delay"), ("rtc", "tickpolicy", "catchup"),
           ("hpet", "present", "no"))
 
 
-def _clock(w: _W) -> None:
-    w.lines.append(f"  <clock{w.a('offset', 'utc')}>")
-    w.lines += [f"    <timer{w.a('name', n)}{w.a(k, v)}/>" for n, k, v in _CLOCK]
-    w.lines.append("  </clock>")
+def _topology(out: _Out, vcpus: int) -> str:
+    attr = out.attr
+    return f"    <topology{attr('sockets', vcpus)}{attr('cores', 1)}{attr('threads', 1)}/>"
 
 
-def _nova_document(w: _W, spec: DomainSpec, h: HostDetails) -> None:
-    a, t, lines = w.a, w.t, w.lines
-    lines += [f"<domain{a('type', spec.domain_type)}>", f"  <uuid>{t(spec.uuid)}</uuid>",
-              f"  <name>{t(spec.name)}</name>", f"  <memory>{spec.memory_kib}</memory>",
+def _clock(out: _Out) -> None:
+    out.lines.append(f"  <clock{out.attr('offset', 'utc')}>")
+    out.lines += [f"    <timer{out.attr('name', n)}{out.attr(k, v)}/>" for n, k, v in _CLOCK]
+    out.lines.append("  </clock>")
+
+
+def _nova_document(out: _Out, spec: DomainSpec, h: HostDetails) -> None:
+    attr, text, lines = out.attr, out.text, out.lines
+    lines += [f"<domain{attr('type', spec.domain_type)}>", f"  <uuid>{text(spec.uuid)}</uuid>",
+              f"  <name>{text(spec.name)}</name>", f"  <memory>{spec.memory_kib}</memory>",
               f"  <vcpu>{spec.vcpus}</vcpu>"]
     _metadata(lines, "", spec.metadata)
-    _sysinfo(w, spec, h)
-    lines += ["  <os>", f"    <type{a('machine', spec.machine)}>hvm</type>",
-              f"    <boot{a('dev', 'hd')}/>", f"    <smbios{a('mode', 'sysinfo')}/>", "  </os>",
-              "  <features>", "    <acpi/>", "    <apic/>", "  </features>"]
+    _sysinfo(out, spec, h)
+    lines += ["  <os>", f"    <type{attr('machine', spec.machine)}>hvm</type>",
+              f"    <boot{attr('dev', 'hd')}/>", f"    <smbios{attr('mode', 'sysinfo')}/>",
+              "  </os>", "  <features>", "    <acpi/>", "    <apic/>", "  </features>"]
     if spec.cputune is not None:
-        _cputune(w, "  ", spec.cputune)
-    _clock(w)
-    topology = f"    <topology{a('sockets', spec.vcpus)}{a('cores', 1)}{a('threads', 1)}/>"
+        _cputune(out, "  ", spec.cputune)
+    _clock(out)
+    topology = _topology(out, spec.vcpus)
     if h.cpu_model is None:
-        lines += [f"  <cpu{a('mode', 'host-model')}{a('match', 'exact')}>", topology, "  </cpu>"]
+        lines += [f"  <cpu{attr('mode', 'host-model')}{attr('match', 'exact')}>", topology,
+                  "  </cpu>"]
     else:
-        lines += [f"  <cpu{a('mode', 'custom')}{a('match', 'exact')}>",
-                  f"    <model>{t(h.cpu_model)}</model>", topology, "  </cpu>"]
+        lines += [f"  <cpu{attr('mode', 'custom')}{attr('match', 'exact')}>",
+                  f"    <model>{text(h.cpu_model)}</model>", topology, "  </cpu>"]
     lines.append("  <devices>")
     for disk in spec.disks:
-        _disk(w, "    ", disk, None, False)
+        _disk(out, "    ", disk, _Place())
     for iface in spec.interfaces:
-        _interface(w, "    ", iface, slot=None, running=False, mtu=h.interface_mtu)
+        _interface(out, "    ", iface, _Place(None, False, h.interface_mtu))
     log = f"{h.instances_path}/{spec.uuid}/console.log"
-    keymap = a("keymap", h.keymap) if h.keymap else ""
-    lines += [f"    <serial{a('type', 'pty')}>",
-              f"      <log{a('file', log)}{a('append', 'off')}/>", "    </serial>",
-              f"    <input{a('type', 'tablet')}{a('bus', 'usb')}/>",
-              f"    <graphics{a('type', 'vnc')}{a('autoport', 'yes')}{keymap}"
-              f"{a('listen', h.vnc_listen)}/>",
-              "    <video>", f"      <model{a('type', h.video_model)}/>", "    </video>",
-              f"    <memballoon{a('model', 'virtio')}>", f"      <stats{a('period', 10)}/>",
+    keymap = attr("keymap", h.keymap) if h.keymap else ""
+    lines += [f"    <serial{attr('type', 'pty')}>",
+              f"      <log{attr('file', log)}{attr('append', 'off')}/>", "    </serial>",
+              f"    <input{attr('type', 'tablet')}{attr('bus', 'usb')}/>",
+              f"    <graphics{attr('type', 'vnc')}{attr('autoport', 'yes')}{keymap}"
+              f"{attr('listen', h.vnc_listen)}/>",
+              "    <video>", f"      <model{attr('type', h.video_model)}/>", "    </video>",
+              f"    <memballoon{attr('model', 'virtio')}>", f"      <stats{attr('period', 10)}/>",
               "    </memballoon>", "  </devices>", "</domain>"]
 
 
-def _libvirt_document(w: _W, spec: DomainSpec, h: HostDetails) -> None:
-    a, t, lines = w.a, w.t, w.lines
+def _libvirt_document(out: _Out, spec: DomainSpec, h: HostDetails) -> None:
+    attr, text, lines = out.attr, out.text, out.lines
     running = spec.domain_id is not None
-    run_id = a("id", spec.domain_id) if running else ""
-    lines += [f"<domain{a('type', spec.domain_type)}{run_id}>", f"  <name>{t(spec.name)}</name>",
-              f"  <uuid>{t(spec.uuid)}</uuid>"]
+    run_id = attr("id", spec.domain_id) if running else ""
+    lines += [f"<domain{attr('type', spec.domain_type)}{run_id}>",
+              f"  <name>{text(spec.name)}</name>", f"  <uuid>{text(spec.uuid)}</uuid>"]
     _metadata(lines, "", spec.metadata)
-    lines += [f"  <memory{a('unit', 'KiB')}>{spec.memory_kib}</memory>",
-              f"  <currentMemory{a('unit', 'KiB')}>{spec.memory_kib}</currentMemory>",
-              f"  <vcpu{a('placement', 'static')}>{spec.vcpus}</vcpu>"]
+    lines += [f"  <memory{attr('unit', 'KiB')}>{spec.memory_kib}</memory>",
+              f"  <currentMemory{attr('unit', 'KiB')}>{spec.memory_kib}</currentMemory>",
+              f"  <vcpu{attr('placement', 'static')}>{spec.vcpus}</vcpu>"]
     if spec.cputune is not None:
-        _cputune(w, "  ", spec.cputune)
-    lines += ["  <resource>", f"    <partition>{t(spec.partition)}</partition>", "  </resource>"]
-    _sysinfo(w, spec, h)
-    lines += ["  <os>", f"    <type{a('arch', 'x86_64')}{a('machine', spec.machine)}>hvm</type>",
-              f"    <boot{a('dev', 'hd')}/>", f"    <smbios{a('mode', 'sysinfo')}/>", "  </os>",
-              "  <features>", "    <acpi/>", "    <apic/>", "  </features>"]
-    topology = f"    <topology{a('sockets', spec.vcpus)}{a('cores', 1)}{a('threads', 1)}/>"
+        _cputune(out, "  ", spec.cputune)
+    lines += ["  <resource>", f"    <partition>{text(spec.partition)}</partition>", "  </resource>"]
+    _sysinfo(out, spec, h)
+    lines += ["  <os>",
+              f"    <type{attr('arch', 'x86_64')}{attr('machine', spec.machine)}>hvm</type>",
+              f"    <boot{attr('dev', 'hd')}/>", f"    <smbios{attr('mode', 'sysinfo')}/>",
+              "  </os>", "  <features>", "    <acpi/>", "    <apic/>", "  </features>"]
+    topology = _topology(out, spec.vcpus)
     if h.cpu_model is None:
-        lines += [f"  <cpu{a('mode', 'host-model')}{a('check', 'partial')}>",
-                  f"    <model{a('fallback', 'allow')}/>", topology, "  </cpu>"]
+        lines += [f"  <cpu{attr('mode', 'host-model')}{attr('check', 'partial')}>",
+                  f"    <model{attr('fallback', 'allow')}/>", topology, "  </cpu>"]
     else:
         check = "full" if running else "partial"
-        lines += [f"  <cpu{a('mode', 'custom')}{a('match', 'exact')}{a('check', check)}>",
-                  f"    <model{a('fallback', 'forbid')}>{t(h.cpu_model)}</model>"]
+        lines += [f"  <cpu{attr('mode', 'custom')}{attr('match', 'exact')}{attr('check', check)}>",
+                  f"    <model{attr('fallback', 'forbid')}>{text(h.cpu_model)}</model>"]
         if h.cpu_vendor:
-            lines.append(f"    <vendor>{t(h.cpu_vendor)}</vendor>")
+            lines.append(f"    <vendor>{text(h.cpu_vendor)}</vendor>")
         lines.append(topology)
-        lines += [f"    <feature{a('policy', 'require')}{a('name', f)}/>" for f in h.cpu_features]
+        lines += [f"    <feature{attr('policy', 'require')}{attr('name', feature)}/>"
+                  for feature in h.cpu_features]
         lines.append("  </cpu>")
-    _clock(w)
+    _clock(out)
     lines += ["  <on_poweroff>destroy</on_poweroff>", "  <on_reboot>restart</on_reboot>",
               "  <on_crash>destroy</on_crash>", "  <devices>",
-              f"    <emulator>{t(spec.emulator)}</emulator>"]
+              f"    <emulator>{text(spec.emulator)}</emulator>"]
     # libvirt's i440fx PCI auto-assignment; q35 uses pcie-root-ports (not modelled: no address).
     i440fx = spec.machine == "pc" or spec.machine.startswith("pc-i440fx")
     slot = 3
@@ -491,56 +563,54 @@ def _libvirt_document(w: _W, spec: DomainSpec, h: HostDetails) -> None:
         slot += 1
     for disk in spec.disks:
         virtio = i440fx and disk.bus == "virtio"
-        _disk(w, "    ", disk, slot if virtio else None, running)
+        _disk(out, "    ", disk, _Place(slot if virtio else None, running))
         slot += virtio
     def alias(name: str) -> list[str]:
-        return [f"      <alias{a('name', name)}/>"] if running else []
+        return [f"      <alias{attr('name', name)}/>"] if running else []
 
+    usb_model = "piix3-uhci" if i440fx else "qemu-xhci"
+    lines.append(f"    <controller{attr('type', 'usb')}{attr('index', 0)}"
+                 f"{attr('model', usb_model)}>")
+    lines += alias("usb")
     if i440fx:
-        lines.append(f"    <controller{a('type', 'usb')}{a('index', 0)}{a('model', 'piix3-uhci')}>")
-        lines += alias("usb")
-        _pci(w, "      ", 1, 2)
-        lines.append("    </controller>")
-    else:
-        lines.append(f"    <controller{a('type', 'usb')}{a('index', 0)}{a('model', 'qemu-xhci')}>")
-        lines += alias("usb")
-        lines.append("    </controller>")
+        _pci(out, "      ", 1, 2)
+    lines.append("    </controller>")
     root = "pci-root" if i440fx else "pcie-root"
-    head = f"    <controller{a('type', 'pci')}{a('index', 0)}{a('model', root)}"
+    head = f"    <controller{attr('type', 'pci')}{attr('index', 0)}{attr('model', root)}"
     lines += [head + ">", *alias("pci.0"), "    </controller>"] if running else [head + "/>"]
     for iface, nslot in zip(spec.interfaces, net_slots, strict=True):
-        _interface(w, "    ", iface, slot=nslot, running=running, mtu=h.interface_mtu)
+        _interface(out, "    ", iface, _Place(nslot, running, h.interface_mtu))
     log_file = f"{h.instances_path}/{spec.uuid}/console.log"
-    log = f"      <log{a('file', log_file)}{a('append', 'off')}/>"
-    pty = [f"      <source{a('path', h.pty)}/>"] if running and h.pty else []
-    tty = a("tty", h.pty) if running and h.pty else ""
-    lines += [f"    <serial{a('type', 'pty')}>", *pty, log, f"      <target{a('port', 0)}/>",
+    log = f"      <log{attr('file', log_file)}{attr('append', 'off')}/>"
+    pty = [f"      <source{attr('path', h.pty)}/>"] if running and h.pty else []
+    tty = attr("tty", h.pty) if running and h.pty else ""
+    lines += [f"    <serial{attr('type', 'pty')}>", *pty, log, f"      <target{attr('port', 0)}/>",
               *alias("serial0"), "    </serial>",
-              f"    <console{a('type', 'pty')}{tty}>", *pty, log,
-              f"      <target{a('type', 'serial')}{a('port', 0)}/>", *alias("serial0"),
+              f"    <console{attr('type', 'pty')}{tty}>", *pty, log,
+              f"      <target{attr('type', 'serial')}{attr('port', 0)}/>", *alias("serial0"),
               "    </console>"]
     for index, (kind, bus) in enumerate((("tablet", "usb"), ("mouse", "ps2"), ("keyboard", "ps2"))):
-        usb = [f"      <address{a('type', 'usb')}{a('bus', 0)}{a('port', 1)}/>"] \
+        usb = [f"      <address{attr('type', 'usb')}{attr('bus', 0)}{attr('port', 1)}/>"] \
             if bus == "usb" else []
         body = [*alias(f"input{index}"), *usb]
-        head = f"    <input{a('type', kind)}{a('bus', bus)}"
+        head = f"    <input{attr('type', kind)}{attr('bus', bus)}"
         lines += [head + ">", *body, "    </input>"] if body else [head + "/>"]
     port = h.vnc_port if running and h.vnc_port is not None else -1
-    keymap = a("keymap", h.keymap) if h.keymap else ""
-    lines += [f"    <graphics{a('type', 'vnc')}{a('port', port)}{a('autoport', 'yes')}"
-              f"{a('listen', h.vnc_listen)}{keymap}>",
-              f"      <listen{a('type', 'address')}{a('address', h.vnc_listen)}/>",
+    keymap = attr("keymap", h.keymap) if h.keymap else ""
+    lines += [f"    <graphics{attr('type', 'vnc')}{attr('port', port)}{attr('autoport', 'yes')}"
+              f"{attr('listen', h.vnc_listen)}{keymap}>",
+              f"      <listen{attr('type', 'address')}{attr('address', h.vnc_listen)}/>",
               "    </graphics>", "    <video>"]
-    vram = a("vram", 16384) if h.video_model in ("cirrus", "vga") else ""
-    lines.append(f"      <model{a('type', h.video_model)}{vram}{a('heads', 1)}"
-                 f"{a('primary', 'yes')}/>")
+    vram = attr("vram", 16384) if h.video_model in ("cirrus", "vga") else ""
+    lines.append(f"      <model{attr('type', h.video_model)}{vram}{attr('heads', 1)}"
+                 f"{attr('primary', 'yes')}/>")
     lines += alias("video0")
     if i440fx:
-        _pci(w, "      ", 2)
-    lines += ["    </video>", f"    <memballoon{a('model', 'virtio')}>",
-              f"      <stats{a('period', 10)}/>", *alias("balloon0")]
+        _pci(out, "      ", 2)
+    lines += ["    </video>", f"    <memballoon{attr('model', 'virtio')}>",
+              f"      <stats{attr('period', 10)}/>", *alias("balloon0")]
     if i440fx:
-        _pci(w, "      ", slot)
+        _pci(out, "      ", slot)
     lines += ["    </memballoon>", "  </devices>"]
     labels = []
     if h.selinux_mcs:
@@ -549,8 +619,59 @@ def _libvirt_document(w: _W, spec: DomainSpec, h: HostDetails) -> None:
     if h.dac_label:
         labels.append(("dac", h.dac_label, h.dac_label))
     for model, label, image in labels:
-        head = f"  <seclabel{a('type', 'dynamic')}{a('model', model)}{a('relabel', 'yes')}"
-        lines += [head + ">", f"    <label>{t(label)}</label>",
-                  f"    <imagelabel>{t(image)}</imagelabel>", "  </seclabel>"] if running \
+        head = f"  <seclabel{attr('type', 'dynamic')}{attr('model', model)}{attr('relabel', 'yes')}"
+        lines += [head + ">", f"    <label>{text(label)}</label>",
+                  f"    <imagelabel>{text(image)}</imagelabel>", "  </seclabel>"] if running \
             else [head + "/>"]
     lines.append("</domain>")
+
+
+# --- the two forms -----------------------------------------------------------------------------
+
+
+def _is_set(value: object) -> bool:
+    return value is not None
+
+
+def _is_nonzero(value: object) -> bool:
+    return bool(value)
+
+
+_FORMS: dict[XmlForm, _Form] = {
+    XmlForm.NOVA: _Form(
+        name=XmlForm.NOVA,
+        quote='"',
+        attr_table=_LXML_ATTR,
+        text_table=_LXML_TEXT,
+        prints=_is_set,
+        cputune_children=("shares", "quota", "period"),
+        empty_cputune=True,
+        # Nova's config object has only the 13 base keys; group and lengths cannot be written.
+        iotune_children=IOTUNE_BASE_KEYS,
+        empty_bandwidth=False,
+        interface_children=(_mac, _model, _source, _mtu, _target, _virtualport,
+                            _interface_bandwidth),
+        vhostuser_source=("type", "mode", "path"),
+        macvtap_target=False,
+        disk_children=(_disk_driver, _disk_source, _disk_target, _disk_iotune),
+        document=_nova_document,
+    ),
+    XmlForm.LIBVIRT: _Form(
+        name=XmlForm.LIBVIRT,
+        quote="'",
+        attr_table=_LIBVIRT_ESC,
+        text_table=_LIBVIRT_ESC,
+        prints=_is_nonzero,
+        cputune_children=("shares", "period", "quota"),
+        empty_cputune=False,
+        iotune_children=(*(f.name for f in IOTUNE_LIMITS), "group_name", *IOTUNE_LENGTH_KEYS),
+        empty_bandwidth=True,
+        interface_children=(_mac, _source, _virtualport, _interface_bandwidth, _target, _model,
+                            _mtu, _alias, _address),
+        vhostuser_source=("type", "path", "mode"),
+        macvtap_target=True,
+        disk_children=(_disk_driver, _disk_source, _backing_store, _disk_target, _disk_iotune,
+                       _alias, _address),
+        document=_libvirt_document,
+    ),
+}

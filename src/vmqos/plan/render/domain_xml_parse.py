@@ -21,7 +21,7 @@ from vmqos.libvirt_types import (
     CpuTune,
     IoTune,
 )
-from vmqos.units import KBytesPerSec, KiB
+from vmqos.units import KBytesPerSec, KiB, Microseconds
 
 __all__ = ["ParsedDisk", "ParsedDomain", "ParsedInterface", "parse_domain_xml"]
 
@@ -153,11 +153,15 @@ def _cputune_node(node: ET.Element) -> CpuTune:
             raise _invalid(f"can't parse cputune {name} value", f"cputune.{name}", text,
                            "a 64-bit decimal integer")
         values[name] = value
-    return CpuTune(shares=values["shares"], quota=values["quota"], period=values["period"])
+    quota, period = values["quota"], values["period"]
+    return CpuTune(shares=values["shares"],
+                   quota=None if quota is None else Microseconds(quota),
+                   period=None if period is None else Microseconds(period))
 
 
 def _iotune_node(node: ET.Element) -> IoTune | None:
     values: dict[str, int | str] = {}
+    # Nova's order, then the lengths: the first bad value is the one reported.
     for key in (*IOTUNE_BASE_KEYS, *IOTUNE_LENGTH_KEYS):
         text = node.findtext(key)
         if text is not None:

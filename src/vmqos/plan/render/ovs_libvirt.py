@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from vmqos.errors import ValidationError
 from vmqos.libvirt_types import Bandwidth, BandwidthSide
 from vmqos.limits import Limit
+from vmqos.mechanism import Mechanism, MechanismKind
 from vmqos.model import Direction, Enforcer
 from vmqos.plan.render.tc import (
     htb_side,
@@ -160,14 +161,15 @@ def ovs_libvirt_limits(
             notes.append("no peak: no max-rate, so this direction is NOT capped by libvirt")
         out.append(Limit(
             enforcer=Enforcer.OVS_LIBVIRT, direction=shaped, device=ifname,
-            mechanism="linux-htb queue 0", source=source,
+            mechanism=Mechanism(MechanismKind.LIBVIRT_OVS_QUEUE), source=source,
             rate=kbytes_per_sec_to_bits(tx.peak) if tx.peak else None,
             burst=bits_to_bytes(kib_to_bits(tx.burst)) if tx.burst else None,
             min_rate=kbytes_per_sec_to_bits(tx.average), notes=tuple(notes)))
     elif bandwidth.side(shaped) is not None:
         out.append(Limit(
-            enforcer=Enforcer.OVS_LIBVIRT, direction=shaped, device=ifname, mechanism="none",
-            source=source, notes=("average 0: libvirt removes its QoS rows; not limited",)))
+            enforcer=Enforcer.OVS_LIBVIRT, direction=shaped, device=ifname,
+            mechanism=Mechanism(MechanismKind.NONE), source=source,
+            notes=("average 0: libvirt removes its QoS rows; not limited",)))
     rx = police_side(bandwidth, swapped=swapped)
     if rx is not None:
         out.append(_policing_limit(ifname, rx, shaped_direction(swapped=not swapped), source))
@@ -182,7 +184,8 @@ def _policing_limit(ifname: str, rx: BandwidthSide, direction: Direction, source
     if rate == 0:
         notes.append("ingress_policing_rate=0 disables policing: not limited")
         return Limit(enforcer=Enforcer.OVS_LIBVIRT, direction=direction, device=ifname,
-                     mechanism="ingress_policing", source=source, notes=tuple(notes))
+                     mechanism=Mechanism(MechanismKind.LIBVIRT_OVS_POLICING), source=source,
+                     notes=tuple(notes))
     if rx.burst:
         kbit = kib_to_ovs_policing_kbit(rx.burst)
     else:
@@ -190,6 +193,7 @@ def _policing_limit(ifname: str, rx: BandwidthSide, direction: Direction, source
         notes.append(f"burst not set: OVS default {OVS_DEFAULT_POLICING_BURST} kbit")
     return Limit(
         enforcer=Enforcer.OVS_LIBVIRT, direction=direction, device=ifname,
-        mechanism="ingress_policing", source=source, rate=kbit_per_sec_to_bits(rate),
+        mechanism=Mechanism(MechanismKind.LIBVIRT_OVS_POLICING), source=source,
+        rate=kbit_per_sec_to_bits(rate),
         burst=ovs_policing_burst_to_bytes(kbit), notes=tuple(notes))
 

@@ -22,11 +22,18 @@ from dataclasses import replace
 from typing import Any
 
 from vmqos.errors import UnsupportedError, ValidationError
-from vmqos.libvirt_types import DiskDevice, IoTune
+from vmqos.libvirt_types import (
+    IOTUNE_FIELDS,
+    IOTUNE_LENGTHS,
+    IOTUNE_LIMITS,
+    IOTUNE_TOTAL_FAMILIES,
+    QEMU_BLOCK_IOTUNE_MAX,
+    DiskDevice,
+    IoTune,
+)
 
 __all__ = [
     "QEMU_BLOCK_IOTUNE_MAX",
-    "THROTTLE_FIELDS",
     "check_iotune",
     "qom_path",
     "render_blkdeviotune",
@@ -38,53 +45,12 @@ __all__ = [
     "reported_iotune",
 ]
 
-# libvirt's QEMU_BLOCK_IOTUNE_MAX: the limit for the 13 non-length fields.
-QEMU_BLOCK_IOTUNE_MAX = 1_000_000_000_000_000
-
-# (libvirt field, `-drive` option suffix, QMP key), in libvirt's qemuBuildDiskThrottling order,
-# read in src/qemu/qemu_command.c: the six rates, the six `_max`, iops-size, (group), then the
-# six `_max_length`. The QMP keys follow the same order, which is also the argument order of
-# qemuMonitorJSONSetBlockIoThrottle. The seed's `bps-read` before `bps-write` agrees.
-_BASE: tuple[tuple[str, str, str], ...] = (
-    ("total_bytes_sec", "bps-total", "bps"),
-    ("read_bytes_sec", "bps-read", "bps_rd"),
-    ("write_bytes_sec", "bps-write", "bps_wr"),
-    ("total_iops_sec", "iops-total", "iops"),
-    ("read_iops_sec", "iops-read", "iops_rd"),
-    ("write_iops_sec", "iops-write", "iops_wr"),
-    ("total_bytes_sec_max", "bps-total-max", "bps_max"),
-    ("read_bytes_sec_max", "bps-read-max", "bps_rd_max"),
-    ("write_bytes_sec_max", "bps-write-max", "bps_wr_max"),
-    ("total_iops_sec_max", "iops-total-max", "iops_max"),
-    ("read_iops_sec_max", "iops-read-max", "iops_rd_max"),
-    ("write_iops_sec_max", "iops-write-max", "iops_wr_max"),
-    ("size_iops_sec", "iops-size", "iops_size"),
-)
-# (libvirt length field, `-drive` option, QMP key, the `_max` field it qualifies).
-_LENGTH: tuple[tuple[str, str, str, str], ...] = (
-    ("total_bytes_sec_max_length", "bps-total-max-length", "bps_max_length",
-     "total_bytes_sec_max"),
-    ("read_bytes_sec_max_length", "bps-read-max-length", "bps_rd_max_length",
-     "read_bytes_sec_max"),
-    ("write_bytes_sec_max_length", "bps-write-max-length", "bps_wr_max_length",
-     "write_bytes_sec_max"),
-    ("total_iops_sec_max_length", "iops-total-max-length", "iops_max_length",
-     "total_iops_sec_max"),
-    ("read_iops_sec_max_length", "iops-read-max-length", "iops_rd_max_length",
-     "read_iops_sec_max"),
-    ("write_iops_sec_max_length", "iops-write-max-length", "iops_wr_max_length",
-     "write_iops_sec_max"),
-)
-# Every numeric field as (libvirt field, `-drive` option, QMP key), libvirt order.
-THROTTLE_FIELDS: tuple[tuple[str, str, str], ...] = _BASE + tuple(f[:3] for f in _LENGTH)
-
-# The pairs libvirt refuses together (virDomainDiskDefIotuneParse): total vs read/write.
-_EXCLUSIVE: tuple[tuple[str, str, str, str], ...] = (
-    ("total_bytes_sec", "read_bytes_sec", "write_bytes_sec", "bytes_sec"),
-    ("total_iops_sec", "read_iops_sec", "write_iops_sec", "iops_sec"),
-    ("total_bytes_sec_max", "read_bytes_sec_max", "write_bytes_sec_max", "bytes_sec_max"),
-    ("total_iops_sec_max", "read_iops_sec_max", "write_iops_sec_max", "iops_sec_max"),
-)
+# Every walk below is in libvirt's qemuBuildDiskThrottling order (src/qemu/qemu_command.c),
+# the order of IOTUNE_FIELDS, which is also the argument order of
+# qemuMonitorJSONSetBlockIoThrottle: the six rates, the six `_max`, iops-size, (group), then the
+# six `_max_length`. The seed's `bps-read` before `bps-write` agrees.
+# (length field, the `_max` field it qualifies):
+_LENGTHS = tuple((f, f.burst_of) for f in IOTUNE_LENGTHS if f.burst_of is not None)
 
 
 def _get(iotune: IoTune, field: str) -> int:
@@ -101,7 +67,7 @@ def _has_any(iotune: IoTune) -> bool:
     # qemuDiskConfigBlkdeviotuneEnabled: a group name or any non-zero value.
     if iotune.group_name:
         return True
-    return any(_get(iotune, f[0]) for f in THROTTLE_FIELDS)
+    return any(_get(iotune, f.name) for f in IOTUNE_FIELDS)
 
 
 def render_drive_throttling(iotune: IoTune) -> str:
@@ -111,16 +77,16 @@ def render_drive_throttling(iotune: IoTune) -> str:
     between ``iops-size`` and the ``-max-length`` options, as libvirt writes it.
     """
     parts: list[str] = []
-    for field, option, _ in _BASE:
-        value = _get(iotune, field)
+    for field in IOTUNE_LIMITS:
+        value = _get(iotune, field.name)
         if value:
-            parts.append(f",throttling.{option}={value}")
+            parts.append(f",throttling.{field.drive_option}={value}")
     if iotune.group_name:
         parts.append(f",throttling.group={_escape_comma(iotune.group_name)}")
-    for field, option, _, _ in _LENGTH:
-        value = _get(iotune, field)
+    for field, _ in _LENGTHS:
+        value = _get(iotune, field.name)
         if value:
-            parts.append(f",throttling.{option}={value}")
+            parts.append(f",throttling.{field.drive_option}={value}")
     return "".join(parts)
 
 
@@ -165,13 +131,13 @@ def qom_path(disk: DiskDevice) -> str:
 def _qmp_arguments(iotune: IoTune) -> dict[str, int | str]:
     # qemuMonitorJSONSetBlockIoThrottle: the 13 base keys always ("U:"), "group" when set
     # ("S:"), the six lengths only when non-zero ("P:").
-    args: dict[str, int | str] = {key: _get(iotune, field) for field, _, key in _BASE}
+    args: dict[str, int | str] = {f.qmp_key: _get(iotune, f.name) for f in IOTUNE_LIMITS}
     if iotune.group_name:
         args["group"] = iotune.group_name
-    for field, _, key, _ in _LENGTH:
-        value = _get(iotune, field)
+    for field, _ in _LENGTHS:
+        value = _get(iotune, field.name)
         if value:
-            args[key] = value
+            args[field.qmp_key] = value
     return args
 
 
@@ -211,8 +177,8 @@ def reported_iotune(iotune: IoTune) -> IoTune:
     blkdeviotune``), in libvirt's field names: a ``_max`` set without its ``_max_length``
     reports length 1, QEMU's default burst length (observed with QEMU 7.2 here)."""
     # Any: the names are IoTune's int length fields, which mypy cannot see through a dict.
-    lengths: dict[str, Any] = {field: _get(iotune, field) or 1
-                               for field, _, _, max_field in _LENGTH if _get(iotune, max_field)}
+    lengths: dict[str, Any] = {field.name: _get(iotune, field.name) or 1
+                               for field, max_field in _LENGTHS if _get(iotune, max_field)}
     return replace(iotune, **lengths)
 
 
@@ -230,14 +196,14 @@ def render_blkdeviotune(disk: DiskDevice, *, legacy_drive: bool = False) -> dict
     """
     iotune = disk.iotune if disk.iotune is not None else IoTune()
     check_iotune(iotune)
-    view: dict[str, int | str] = {key: _get(iotune, field) for field, _, key in _BASE}
+    view: dict[str, int | str] = {f.qmp_key: _get(iotune, f.name) for f in IOTUNE_LIMITS}
     if iotune.group_name:
         view["group"] = iotune.group_name
     elif _has_any(iotune):
         view["group"] = f"drive-{disk.alias}" if legacy_drive else qom_path(disk)
     reported = reported_iotune(iotune)
-    for field, _, key, max_field in _LENGTH:
-        view[key] = _get(reported, field) if _get(iotune, max_field) else 0
+    for field, max_field in _LENGTHS:
+        view[field.qmp_key] = _get(reported, field.name) if _get(iotune, max_field) else 0
     return view
 
 
@@ -245,21 +211,21 @@ def check_iotune(iotune: IoTune) -> None:
     """Raise :class:`ValidationError` with libvirt's (or QEMU's) own text for an ``<iotune>``
     that libvirt 9.0 refuses at define time or QEMU refuses when it is applied (libvirt
     domain_validate.c, qemu_command.h; QEMU util/throttle.c)."""
-    for field, _, _ in THROTTLE_FIELDS:
+    for field in (f.name for f in IOTUNE_FIELDS):
         value: int | None = getattr(iotune, field)
         if value is not None and value < 0:
             raise ValidationError(
                 f"disk iotune field '{field}' must be an integer",
                 key=f"iotune.{field}", value=value, allowed="an unsigned integer",
             )
-    for total, read, write, label in _EXCLUSIVE:
+    for total, read, write, label in IOTUNE_TOTAL_FAMILIES:
         if _get(iotune, total) and (_get(iotune, read) or _get(iotune, write)):
             raise ValidationError(
                 f"XML error: total and read/write {label} cannot be set at the same time",
                 key=f"iotune.{total}", value=_get(iotune, total),
                 allowed=f"either {total} or {read}/{write}",
             )
-    for field, _, _ in _BASE:
+    for field in (f.name for f in IOTUNE_LIMITS):
         value = _get(iotune, field)
         if value > QEMU_BLOCK_IOTUNE_MAX:
             raise ValidationError(
@@ -267,13 +233,14 @@ def check_iotune(iotune: IoTune) -> None:
                 f"{QEMU_BLOCK_IOTUNE_MAX} using QEMU",
                 key=f"iotune.{field}", value=value, allowed=f"0..{QEMU_BLOCK_IOTUNE_MAX}",
             )
-    if iotune.group_name and not any(_get(iotune, f[0]) for f in THROTTLE_FIELDS):
+    if iotune.group_name and not any(_get(iotune, f.name) for f in IOTUNE_FIELDS):
         raise ValidationError(
             "group_name can be configured only together with settings",
             key="iotune.group_name", value=iotune.group_name,
             allowed="group_name together with at least one limit",
         )
-    for field, _, _, max_field in _LENGTH:
+    for length, max_field in _LENGTHS:
+        field = length.name
         if _get(iotune, field) and not _get(iotune, max_field):
             raise ValidationError(
                 "burst length set without burst rate",

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from vmqos.errors import UnsupportedError, ValidationError
 from vmqos.libvirt_types import Bandwidth, BandwidthSide
 from vmqos.limits import Limit
+from vmqos.mechanism import Mechanism, MechanismKind
 from vmqos.model import Direction, Enforcer
 from vmqos.plan.kernel.psched import (
     DEFAULT_PSCHED,
@@ -295,14 +296,16 @@ def tc_limits(
             notes.append(f"burst not set: tc's default rate/HZ + 1600 B, about one "
                          f"{mtu}-byte-MTU frame ({burst} B)")
         out.append(Limit(
-            enforcer=enforcer, direction=shaped, device=dev, mechanism="htb class 1:1",
-            source=source, rate=kbytes_per_sec_to_bits(tx.average), burst=Bytes(burst),
+            enforcer=enforcer, direction=shaped, device=dev,
+            mechanism=Mechanism(MechanismKind.TC_HTB), source=source,
+            rate=kbytes_per_sec_to_bits(tx.average), burst=Bytes(burst),
             peak=kbytes_per_sec_to_bits(tx.peak) if tx.peak else None, notes=tuple(notes)))
     elif bandwidth.side(shaped) is not None:
         # average='0': libvirt skips the whole HTB tree, peak and burst included.
         out.append(Limit(
-            enforcer=enforcer, direction=shaped, device=dev, mechanism="none",
-            source=source, notes=("average 0: libvirt installs no htb; not limited",)))
+            enforcer=enforcer, direction=shaped, device=dev,
+            mechanism=Mechanism(MechanismKind.NONE), source=source,
+            notes=("average 0: libvirt installs no htb; not limited",)))
     rx = police_side(bandwidth, swapped=swapped)
     if rx is not None:
         out.append(_police_limit(
@@ -320,13 +323,15 @@ def _police_limit(
         notes.append("ovs-vswitchd deleted libvirt's ingress qdisc (ovs-issues #210): "
                      "not limited")
         return Limit(enforcer=enforcer, direction=direction, device=dev,
-                     mechanism="none (ingress qdisc removed)", source=source, notes=tuple(notes))
+                     mechanism=Mechanism(MechanismKind.TC_INGRESS_REMOVED), source=source,
+                     notes=tuple(notes))
     if rx.average == 0:
         # [derived] iproute2 m_police.c builds no rate table for rate 0; the kernel's
         # act_police then only drops packets above its mtu (64 KiB).
         notes.append("average 0: police has no rate; only packets over 64 KiB are dropped")
         return Limit(enforcer=enforcer, direction=direction, device=dev,
-                     mechanism="u32 police", source=source, notes=tuple(notes))
+                     mechanism=Mechanism(MechanismKind.TC_POLICE), source=source,
+                     notes=tuple(notes))
     kib = police_burst(rx)
     _check_tc_size(kib, direction)
     if not rx.burst:
@@ -339,6 +344,7 @@ def _police_limit(
         notes.append(f"burst {burst} B is below one {frame}-byte frame: "
                      "full-size frames are always dropped")
     return Limit(
-        enforcer=enforcer, direction=direction, device=dev, mechanism="u32 police",
+        enforcer=enforcer, direction=direction, device=dev,
+        mechanism=Mechanism(MechanismKind.TC_POLICE),
         source=source, rate=kbytes_per_sec_to_bits(rx.average), burst=Bytes(burst),
         notes=tuple(notes))

@@ -4,10 +4,10 @@ Role: render, byte for byte, the text a host shows for a device shaped by
 :func:`vmqos.plan.render.tc.compile_libvirt_tc`, in two iproute2 generations (iproute2 tc/q_htb.c,
 tc/tc_core.c, tc/tc_util.c):
 
-* ``"modern"`` — iproute2 6.1 (Debian 12) with a kernel ≥ 4.13: rates by the ≥ v3.14
-  algorithm, ``default 0x1``, ``direct_qlen``, ``chain 0``, ``not_in_hw``, and the trailing
-  spaces iproute2 really prints.
-* ``"rhel7"`` — iproute 3.10 with a RHEL 7 kernel, as captured in the seed lab note: old rate
+* ``modern`` (:class:`~vmqos.profile.Iproute2Style`) — iproute2 6.1 (Debian 12) with a
+  kernel ≥ 4.13: rates by the ≥ v3.14 algorithm, ``default 0x1``, ``direct_qlen``,
+  ``chain 0``, ``not_in_hw``, and the trailing spaces iproute2 really prints.
+* ``rhel7`` — iproute 3.10 with a RHEL 7 kernel, as captured in the seed lab note: old rate
   algorithm (no Gbit branch, 32-bit rates), ``default 1``, no ``direct_qlen``/``chain``. The
   seed's captured lines carry no trailing whitespace (iproute 3.10 prints some), so this style
   strips it: compare real RHEL 7 output after ``rstrip()``.
@@ -31,6 +31,7 @@ from vmqos.plan.kernel.psched import (
     htb_default_buffer,
 )
 from vmqos.plan.render.tc import htb_side, police_burst, police_side
+from vmqos.profile import Iproute2Style
 from vmqos.units import KBytesPerSec, KiB, kbytes_per_sec_to_bytes, kib_to_bytes
 
 __all__ = [
@@ -46,7 +47,7 @@ __all__ = [
     "render_tc_show",
 ]
 
-IPROUTE2_STYLES = ("modern", "rhel7")
+IPROUTE2_STYLES = tuple(style.value for style in Iproute2Style)
 # TcShow.text() kinds, and the command each one's lines answer.
 SHOW_KINDS: dict[str, str] = {
     "qdisc": "tc qdisc show dev {dev}",
@@ -63,17 +64,18 @@ _PRIOMAP = "1 2 2 2 1 2 0 0 1 1 1 1 1 1 1 1"  # pfifo_fast's fixed prio2band map
 _POLICE_MTU = 65536  # libvirt's "mtu 64kb"
 
 
-def _check_style(style: str) -> None:
-    if style not in IPROUTE2_STYLES:
+def _style(style: Iproute2Style | str) -> Iproute2Style:
+    try:
+        return Iproute2Style(style)
+    except ValueError:
         raise ValidationError(
             f"unknown iproute2 style {style!r}; choose one of: {', '.join(IPROUTE2_STYLES)}",
-            key="iproute2", value=style, allowed=", ".join(IPROUTE2_STYLES))
+            key="iproute2", value=style, allowed=", ".join(IPROUTE2_STYLES)) from None
 
 
-def format_rate(bytes_per_sec: int, *, style: str) -> str:
+def format_rate(bytes_per_sec: int, *, style: Iproute2Style | str) -> str:
     """A rate as ``tc`` prints it: 32768000 B/s -> ``262144Kbit`` (both styles)."""
-    _check_style(style)
-    if style == "modern":
+    if _style(style) is Iproute2Style.MODERN:
         # iproute2 >= v3.14 sprint_rate (commit 8cecdc28): collapse exact multiples of 1000.
         bits = (bytes_per_sec << 3) & _U64
         i = 0
@@ -149,16 +151,17 @@ def _refcnt(txqueues: int) -> str:
     return f"refcnt {txqueues + 1} "
 
 
-def _default_root(style: str, txqueues: int) -> list[str]:
+def _default_root(style: Iproute2Style, txqueues: int) -> list[str]:
     """The kernel's default root qdisc after libvirt deleted its own (net.core.default_qdisc
     = pfifo_fast). A multi-queue device gets ``mq`` with one pfifo_fast per queue."""
-    priomap = ("priomap  " if style == "rhel7" else "priomap ") + _PRIOMAP
+    rhel7 = style is Iproute2Style.RHEL7
+    priomap = ("priomap  " if rhel7 else "priomap ") + _PRIOMAP
     if txqueues == 1:
         return [f"qdisc pfifo_fast 0: root refcnt 2 bands 3 {priomap}"]
     # Dump order of mq's children: kernel 3.10 kept them on a list in queue order; modern
     # kernels hash them by handle (all 0:) with head insertion, so they come out reversed
     # ([obs] on kernel 6.18 with a 3-queue ifb).
-    queues = range(1, txqueues + 1) if style == "rhel7" else range(txqueues, 0, -1)
+    queues = range(1, txqueues + 1) if rhel7 else range(txqueues, 0, -1)
     return ["qdisc mq 0: root ", *(f"qdisc pfifo_fast 0: parent :{q:x} bands 3 {priomap}"
                                    for q in queues)]
 
@@ -168,7 +171,7 @@ def render_tc_show(
     bandwidth: Bandwidth | None,
     *,
     swapped: bool,
-    iproute2: str = "modern",
+    iproute2: Iproute2Style | str = Iproute2Style.MODERN,
     mtu: int = 1500,
     txqueues: int = 1,
     direct_packets_stat: int = 0,
@@ -191,13 +194,13 @@ def render_tc_show(
     < 8.0, as in the seed); ovs-vswitchd deletes the ingress qdisc when it configures the
     Interface's ingress policing (ovs-issues #210), so the policed side leaves no trace.
     """
-    _check_style(iproute2)
+    style = _style(iproute2)
     if mtu <= 0 or txqueues <= 0:
         raise ValidationError(
             f"mtu {mtu} and txqueues {txqueues} must be positive",
             key="mtu" if mtu <= 0 else "txqueues", value=mtu if mtu <= 0 else txqueues,
             allowed="an integer of at least 1")
-    modern = iproute2 == "modern"
+    modern = style is Iproute2Style.MODERN
     chain = "chain 0 " if modern else ""  # TCA_CHAIN: kernel >= 4.13 and iproute2 >= 4.13
     qdisc: list[str] = []
     classes: list[str] = []
@@ -223,8 +226,8 @@ def render_tc_show(
         qdisc.append(f"qdisc sfq 2: parent 1:1 limit 127p quantum {format_size(mtu + 14)} "
                      "depth 127 divisor 1024 perturb 10sec ")
         classes.append(
-            f"class htb 1:1 root leaf 2: prio 0 rate {format_rate(rate, style=iproute2)} "
-            f"ceil {format_rate(ceil, style=iproute2)} "
+            f"class htb 1:1 root leaf 2: prio 0 rate {format_rate(rate, style=style)} "
+            f"ceil {format_rate(ceil, style=style)} "
             f"burst {burst} cburst {cburst} ")
         # [derived] fw filter: the kernel dumps the classifier itself, then its one handle;
         # "flowid 1" is classid 0:1, printed ":1".
@@ -233,11 +236,11 @@ def render_tc_show(
     elif empty and noqueue:
         qdisc.append(f"qdisc noqueue {noqueue_handle:x}: root {_refcnt(txqueues)}")
     else:
-        qdisc += _default_root(iproute2, txqueues)
+        qdisc += _default_root(style, txqueues)
     if rx is not None and not ingress_removed_by_ovs:
         qdisc.append("qdisc ingress ffff: parent ffff:fff1 ---------------- ")
         ingress += _u32_police_lines(rx.average, police_burst(rx), modern=modern,
-                                     police_index=police_index, style=iproute2, psched=psched)
+                                     police_index=police_index, style=style, psched=psched)
     if not modern:
         # The seed's captured text has no trailing whitespace (see the module docstring).
         qdisc, classes, filters, ingress = (
@@ -246,8 +249,8 @@ def render_tc_show(
 
 
 def _u32_police_lines(
-    average: KBytesPerSec, burst_kib: KiB, *, modern: bool, police_index: int, style: str,
-    psched: Psched,
+    average: KBytesPerSec, burst_kib: KiB, *, modern: bool, police_index: int,
+    style: Iproute2Style, psched: Psched,
 ) -> list[str]:
     """``tc filter show dev IF parent ffff:`` for libvirt's match-all u32 + police filter.
 

@@ -1,10 +1,12 @@
-"""The seed lab's two servers as compile_domain inputs (values from the seed note and its XML).
+"""The seed lab, once: its flavor properties, bandwidth, servers and fixture files, and what its
+note (tests/fixtures/seed/nova-neutron-qos-note.md) printed under each command.
 
 vm_normal (flavor m1.normal, no QoS) and vm_resquota (flavor m1.resquota, every flavor QoS knob
 the note sets) on a Nova Pike / RHEL 7 compute node, ports plugged natively into br-int
 (``<interface type='bridge'>`` + ``<virtualport type='openvswitch'>``). The port ids and MACs
 are the ones in tests/fixtures/seed/domain-*.xml; test_domain_xml_seed checks that they still
-match the fixtures.
+match the fixtures, and that ``RESQUOTA_EXTRA_SPECS`` is what the note's ``openstack flavor
+set`` command sets.
 """
 
 from __future__ import annotations
@@ -12,17 +14,91 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import yaml
+
 from vmqos.intent.neutron.network import Port
 from vmqos.intent.nova.flavor import DiskQuota, Flavor, FlavorQuota, VifQuota
-from vmqos.intent.scenario import Server
+from vmqos.intent.scenario import Scenario, Server
+from vmqos.intent.scenario_parse import parse_scenario
+from vmqos.libvirt_types import Bandwidth, BandwidthSide, IoTune
 from vmqos.model import VifType
 from vmqos.plan.render.domain_xml import HostDetails
 from vmqos.profile import Profile, get_profile
 from vmqos.units import KBytesPerSec, KiB
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "seed"
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "tests" / "fixtures" / "seed"
+NOTE = FIXTURES / "nova-neutron-qos-note.md"
 NORMAL_XML = FIXTURES / "domain-m1.normal.xml"
 RESQUOTA_XML = FIXTURES / "domain-m1.resquota.xml"
+# The seed scenario as users see it; src/vmqos/scenarios/seed.yaml is the same text
+# (test_scenario_parse checks it).
+SCENARIO_YAML = REPO / "examples" / "seed.yaml"
+
+_PROMPT = "[root@comp-1 ~]# "
+
+# m1.resquota's properties, in the order of the note's `openstack flavor set` command.
+RESQUOTA_EXTRA_SPECS: dict[str, str] = {
+    "quota:cpu_shares": "512",
+    "quota:disk_read_bytes_sec": "1000000",
+    "quota:disk_write_bytes_sec": "1024000",
+    "quota:vif_outbound_average": "32768",
+    "quota:vif_outbound_peak": "65536",
+    "quota:vif_outbound_burst": "131072",
+    "quota:vif_inbound_average": "32768",
+    "quota:vif_inbound_peak": "65536",
+    "quota:vif_inbound_burst": "131072",
+}
+
+
+def properties(prefix: str) -> tuple[str, ...]:
+    """m1.resquota's ``KEY=VALUE`` properties whose key starts with ``prefix``
+    (``"quota:vif_inbound_"``: average, peak, burst), as ``--property`` takes them."""
+    return tuple(f"{key}={value}" for key, value in RESQUOTA_EXTRA_SPECS.items()
+                 if key.startswith(prefix))
+
+
+# Each direction of m1.resquota's ports: <inbound|outbound average='32768' peak='65536'
+# burst='131072'/>.
+RESQUOTA_VIF = BandwidthSide(KBytesPerSec(32768), KBytesPerSec(65536), KiB(131072))
+RESQUOTA_BANDWIDTH = Bandwidth(inbound=RESQUOTA_VIF, outbound=RESQUOTA_VIF)
+RESQUOTA_IOTUNE = IoTune(read_bytes_sec=1000000, write_bytes_sec=1024000)
+
+
+def seed_scenario() -> Scenario:
+    """The seed scenario (examples/seed.yaml), parsed."""
+    return parse_scenario(yaml.safe_load(SCENARIO_YAML.read_text(encoding="utf-8")))
+
+
+def note_outputs() -> dict[str, list[str]]:
+    """``[root@comp-1 ~]# <command>`` in the note -> the lines printed under it, verbatim (up to
+    the next prompt or the end of the code block)."""
+    outputs: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in NOTE.read_text(encoding="utf-8").splitlines():
+        if line.startswith(_PROMPT):
+            current = outputs.setdefault(line.removeprefix(_PROMPT), [])
+        elif line.startswith("```"):
+            current = None
+        elif current is not None:
+            current.append(line)
+    return outputs
+
+
+def note_output(command: str) -> list[str]:
+    """The lines the note shows under ``[root@comp-1 ~]# <command>``."""
+    outputs = note_outputs()
+    if command not in outputs:
+        raise AssertionError(f"the seed note never runs {command!r}")
+    return outputs[command]
+
+
+def qemu_drive_option(flavor: str) -> str:
+    """The ``-drive`` option of the seed's QEMU command line for ``flavor``'s server,
+    verbatim (tests/fixtures/seed/qemu-<flavor>.txt)."""
+    argv = (FIXTURES / f"qemu-{flavor}.txt").read_text(encoding="utf-8").split()
+    return argv[argv.index("-drive") + 1]
+
 
 PROFILE: Profile = get_profile("pike-rhel7")
 IMAGE_ID = "c11a1c31-f703-4ae6-a689-5a6b9a624625"
@@ -35,6 +111,7 @@ M1_RESQUOTA = Flavor(name="m1.resquota", id="bb3c4ff8-c09f-444d-955e-46e4e1f6fb4
                      ram=1024, disk=20)
 
 NORMAL_QUOTA = FlavorQuota()
+# RESQUOTA_EXTRA_SPECS as parse_flavor_quota gives them (test_extra_specs checks it).
 _VIF = VifQuota(average=KBytesPerSec(32768), peak=KBytesPerSec(65536), burst=KiB(131072))
 RESQUOTA_QUOTA = FlavorQuota(
     cpu_shares=512,

@@ -1,0 +1,126 @@
+"""``vmqos explain``, ``vmqos plan`` and ``vmqos demo``: a scenario's effective limits and
+its compute-node artifacts, computed from intent alone (no host is touched)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import click
+
+from vmqos.cli.console import dump_json, make_console
+from vmqos.cli.options import format_option, profile_option
+from vmqos.cli.output import explanation_json, print_explanation
+from vmqos.cli.scenario_io import load_scenario, select_servers
+from vmqos.intent.scenario import Scenario
+from vmqos.plan.explain.explain import explain_scenario
+from vmqos.plan.server_plan import compile_server_plan, render_server_plan_text
+from vmqos.profile import Profile, get_profile
+from vmqos.store.cloud_reader import read_cloud
+
+if TYPE_CHECKING:
+    from vmqos.reconcile.strategy import Substitution
+
+__all__ = ["demo", "explain", "plan"]
+
+
+def _profile_for(scenario: Scenario, name: str | None) -> Profile:
+    return get_profile(name or scenario.profile)
+
+
+@click.command()
+@click.argument("scenario", required=False, type=click.Path(dir_okay=False))
+@profile_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="table for people, json for scripts")
+@click.option("--cloud", help="read this clouds.yaml cloud (openstacksdk) instead of SCENARIO")
+@click.option("--server", "server_name", help="only this server (name or id), and its plan")
+@click.option("--on-this-host", is_flag=True,
+              help="also show what `vmqos apply` would substitute on this host's kernel "
+                   "(probes the kernel: needs root)")
+def explain(scenario: str | None, profile: str | None, fmt: str, cloud: str | None,
+            server_name: str | None, on_this_host: bool) -> None:
+    """Explain SCENARIO (default: the built-in seed): per server, port and direction, every
+    layer that limits traffic — libvirt tc on the tap, OVS policing/queues, OVN, SR-IOV —
+    in bit/s and bytes, the effective limit, the rule that decides it, and the traps.
+
+    \b
+    Example:
+      vmqos explain examples/seed.yaml
+      vmqos explain examples/seed.yaml --profile modern --format json | jq .
+      vmqos explain --cloud vmqos --server vm_resquota   a cloud from clouds.yaml
+    """
+    if cloud:
+        loaded = read_cloud(cloud, profile=profile or "modern", server=server_name)
+    else:
+        loaded = load_scenario(scenario)
+        loaded = replace(loaded, servers=tuple(select_servers(loaded, server_name)))
+    explanation = explain_scenario(loaded, _profile_for(loaded, profile))
+    plans = [compile_server_plan(loaded, s, _profile_for(loaded, profile))
+             for s in loaded.servers] if server_name else []
+    substitutions: dict[str, list[Substitution]] = {}
+    if on_this_host:
+        # The host layer (netlink, the kernel probes) loads only for the option that uses it.
+        from vmqos.cli.host import host_substitutions  # noqa: PLC0415
+
+        substitutions = host_substitutions(loaded, profile)
+    if fmt == "json":
+        data = explanation_json(explanation)
+        if plans:
+            data["plans"] = plans
+        if on_this_host:
+            data["host_substitutions"] = substitutions
+        click.echo(dump_json(data))
+    else:
+        print_explanation(make_console(), explanation)
+        for server, subs in substitutions.items():
+            click.echo(f"\non this host, `vmqos apply` enforces {server} with "
+                       f"{len(subs)} substitution(s):")
+            click.echo("".join(f"  {s.subject} [{s.code}] {s.text}\n" for s in subs), nl=False)
+        click.echo("".join(render_server_plan_text(p) for p in plans), nl=False)
+
+
+@click.command()
+@click.argument("scenario", required=False, type=click.Path(dir_okay=False))
+@click.option("--server", "server_name", help="only this server (name or id)")
+@profile_option
+@format_option()
+def plan(scenario: str | None, server_name: str | None, profile: str | None, fmt: str) -> None:
+    """Print every compute-node artifact for the servers of SCENARIO (default: the seed):
+    libvirt domain XML, QEMU throttling, cgroup writes, libvirt's tc or ovs-vsctl program and
+    the `tc show` text it leaves, and what the Neutron agent writes for each port.
+
+    \b
+    Examples:
+      vmqos plan examples/seed.yaml --server vm_resquota
+      vmqos plan examples/seed.yaml --profile modern --format json
+    """
+    loaded = load_scenario(scenario)
+    chosen = _profile_for(loaded, profile)
+    servers = select_servers(loaded, server_name)
+    plans = [compile_server_plan(loaded, s, chosen) for s in servers]
+    if fmt == "json":
+        click.echo(dump_json(plans))
+    else:
+        click.echo("\n".join(render_server_plan_text(p) for p in plans), nl=False)
+
+
+@click.command()
+@profile_option
+def demo(profile: str | None) -> None:
+    """The main job on built-in defaults: explain the seed lab's two servers, then print their
+    compute-node plan (what `bash run.sh` runs).
+
+    \b
+    Examples:
+      vmqos demo
+      vmqos demo --profile modern      the same lab on a current compute node
+    """
+    scenario = load_scenario(None)
+    chosen = _profile_for(scenario, profile)
+    console = make_console()
+    console.rule("[bold]vmqos explain[/] — the seed lab (examples/seed.yaml)")
+    print_explanation(console, explain_scenario(scenario, chosen))
+    console.rule("[bold]vmqos plan[/] — what the compute node does")
+    click.echo("\n".join(render_server_plan_text(compile_server_plan(scenario, s, chosen))
+                         for s in scenario.servers), nl=False)
