@@ -1,11 +1,13 @@
 """Fuzzing from the OpenAPI document: no request the document allows, and none it does not,
-makes the server answer 5xx.
+makes the server answer 5xx, and every answer the document describes has the documented shape.
 
 schemathesis reads ``/openapi.json`` from a real server on loopback and sends each operation a
 bounded number of generated requests (schema-conforming and not), with an admin token so that
-requests reach past authentication. The one check is "not a server error"; the shape and
-status of expected errors are the other tests' business. A small fixed world (a flavor, a
-network, a policy with a rule) gives the generated ids something to miss or hit.
+requests reach past authentication. The checks are "not a server error" and "the body
+conforms to the response schema" (the typed response models of :mod:`vmqos.api.responses`);
+errors are not in the document, and their shape and status are the other tests' business. A
+small fixed world (a flavor, a network, a policy with a rule) gives the generated ids
+something to miss or hit.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import hypothesis
 import pytest
 import schemathesis
 from hypothesis import HealthCheck
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import not_a_server_error, response_schema_conformance
 
 from vmqos.api.app import create_app
 from vmqos.api.settings import Settings
@@ -60,4 +62,4 @@ def test_the_fuzzed_document_is_the_served_one(world: Cloud) -> None:
                      suppress_health_check=list(HealthCheck))
 def test_no_server_errors(case: Any, world: Cloud) -> None:
     case.call_and_validate(base_url=world.url, headers={"X-Auth-Token": world.token()},
-                           checks=[not_a_server_error])
+                           checks=[not_a_server_error, response_schema_conformance])

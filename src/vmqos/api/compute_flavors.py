@@ -12,11 +12,12 @@ HTTP 400); below 2.86 Nova stores any string, and so does this.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from vmqos.api import compute_schemas as schemas
 from vmqos.api.context import app_state, caller, nova_forbidden
 from vmqos.api.errors import ApiError
 from vmqos.api.identity import root_url
@@ -39,31 +40,32 @@ Caller = Annotated[TokenInfo, Depends(caller)]
 Version = Annotated[Microversion, Depends(nova_microversion)]
 
 
-def flavor_view(flavor: Flavor, mv: Microversion, request: Request) -> dict[str, Any]:
-    href = f"{root_url(request)}/compute/v2.1/flavors/{flavor.id}"
-    view: dict[str, Any] = {
-        "id": flavor.id, "name": flavor.name, "ram": flavor.ram, "disk": flavor.disk,
-        "vcpus": flavor.vcpus,
+def _links(request: Request, flavor_id: str) -> list[schemas.Link]:
+    href = f"{root_url(request)}/compute/v2.1/flavors/{flavor_id}"
+    return [schemas.Link(rel="self", href=href),
+            schemas.Link(rel="bookmark", href=href.replace("/v2.1", ""))]
+
+
+def flavor_view(flavor: Flavor, mv: Microversion, request: Request) -> schemas.Flavor:
+    view = schemas.Flavor(
+        id=flavor.id, name=flavor.name, ram=flavor.ram, disk=flavor.disk, vcpus=flavor.vcpus,
         # Before 2.75 Nova shows a zero swap as an empty string.
-        "swap": flavor.swap if mv.at_least("2.75") else (flavor.swap or ""),
-        "OS-FLV-EXT-DATA:ephemeral": flavor.ephemeral,
-        "OS-FLV-DISABLED:disabled": flavor.disabled,
-        "os-flavor-access:is_public": flavor.is_public,
-        "rxtx_factor": flavor.rxtx_factor,
-        "links": [{"rel": "self", "href": href},
-                  {"rel": "bookmark", "href": href.replace("/v2.1", "")}],
-    }
+        swap=flavor.swap if mv.at_least("2.75") else (flavor.swap or ""),
+        ephemeral=flavor.ephemeral, disabled=flavor.disabled, is_public=flavor.is_public,
+        rxtx_factor=flavor.rxtx_factor, links=_links(request, flavor.id))
     if mv.at_least("2.55"):
-        view["description"] = flavor.description
+        view.description = flavor.description
     if mv.at_least("2.61"):
-        view["extra_specs"] = dict(flavor.extra_specs)
+        view.extra_specs = dict(flavor.extra_specs)
     return view
 
 
-def _summary(flavor: Flavor, mv: Microversion, request: Request) -> dict[str, Any]:
-    full = flavor_view(flavor, mv, request)
-    keys = ("id", "name", "links", *(("description",) if mv.at_least("2.55") else ()))
-    return {k: full[k] for k in keys}
+def _summary(flavor: Flavor, mv: Microversion, request: Request) -> schemas.FlavorSummary:
+    view = schemas.FlavorSummary(id=flavor.id, name=flavor.name,
+                                 links=_links(request, flavor.id))
+    if mv.at_least("2.55"):
+        view.description = flavor.description
+    return view
 
 
 def _visible(flavor: Flavor, who: TokenInfo) -> Flavor:
@@ -117,28 +119,29 @@ class FlavorUpdateBody(BaseModel):
     flavor: FlavorUpdate
 
 
-@router.get("/flavors", summary="List flavors")
+@router.get("/flavors", summary="List flavors", response_model_exclude_unset=True)
 def list_flavors(request: Request, who: Caller, mv: Version, is_public: str | None = None,
-                 minRam: int = 0, minDisk: int = 0) -> dict[str, Any]:
+                 minRam: int = 0, minDisk: int = 0) -> schemas.FlavorSummaryList:
     with app_state(request).db.read() as session:
         rows = compute.list_flavors(session, is_public=_is_public_filter(is_public, who),
                                     min_ram=minRam, min_disk=minDisk)
-        return {"flavors": [_summary(f, mv, request) for f in rows]}
+        return schemas.FlavorSummaryList(flavors=[_summary(f, mv, request) for f in rows])
 
 
-@router.get("/flavors/detail", summary="List flavors with details")
+@router.get("/flavors/detail", summary="List flavors with details",
+            response_model_exclude_unset=True)
 def list_flavors_detail(request: Request, who: Caller, mv: Version,
                         is_public: str | None = None, minRam: int = 0,
-                        minDisk: int = 0) -> dict[str, Any]:
+                        minDisk: int = 0) -> schemas.FlavorList:
     with app_state(request).db.read() as session:
         rows = compute.list_flavors(session, is_public=_is_public_filter(is_public, who),
                                     min_ram=minRam, min_disk=minDisk)
-        return {"flavors": [flavor_view(f, mv, request) for f in rows]}
+        return schemas.FlavorList(flavors=[flavor_view(f, mv, request) for f in rows])
 
 
-@router.post("/flavors", summary="Create a flavor (admin)")
+@router.post("/flavors", summary="Create a flavor (admin)", response_model_exclude_unset=True)
 def create_flavor(body: FlavorCreateBody, request: Request, who: Caller,
-                  mv: Version) -> dict[str, Any]:
+                  mv: Version) -> schemas.FlavorResponse:
     if not who.is_admin:
         raise nova_forbidden("os_compute_api:os-flavor-manage:create")
     data = body.flavor
@@ -151,19 +154,21 @@ def create_flavor(body: FlavorCreateBody, request: Request, who: Caller,
             flavor_id=data.id, swap=data.swap, ephemeral=data.ephemeral,
             rxtx_factor=data.rxtx_factor, is_public=data.is_public,
             description=data.description)
-        return {"flavor": flavor_view(flavor, mv, request)}
+        return schemas.FlavorResponse(flavor=flavor_view(flavor, mv, request))
 
 
-@router.get("/flavors/{flavor_id}", summary="Show a flavor")
-def show_flavor(flavor_id: str, request: Request, who: Caller, mv: Version) -> dict[str, Any]:
+@router.get("/flavors/{flavor_id}", summary="Show a flavor", response_model_exclude_unset=True)
+def show_flavor(flavor_id: str, request: Request, who: Caller,
+                mv: Version) -> schemas.FlavorResponse:
     with app_state(request).db.read() as session:
         flavor = _visible(compute.get_flavor(session, flavor_id), who)
-        return {"flavor": flavor_view(flavor, mv, request)}
+        return schemas.FlavorResponse(flavor=flavor_view(flavor, mv, request))
 
 
-@router.put("/flavors/{flavor_id}", summary="Update a flavor's description (admin, 2.55)")
+@router.put("/flavors/{flavor_id}", summary="Update a flavor's description (admin, 2.55)",
+            response_model_exclude_unset=True)
 def update_flavor(flavor_id: str, body: FlavorUpdateBody, request: Request, who: Caller,
-                  mv: Version) -> dict[str, Any]:
+                  mv: Version) -> schemas.FlavorResponse:
     if not mv.at_least("2.55"):
         raise ApiError(404, "The resource could not be found.")
     if not who.is_admin:
@@ -171,10 +176,11 @@ def update_flavor(flavor_id: str, body: FlavorUpdateBody, request: Request, who:
     with app_state(request).db.write() as session:
         flavor = compute.get_flavor(session, flavor_id, lock=True)
         flavor.description = body.flavor.description
-        return {"flavor": flavor_view(flavor, mv, request)}
+        return schemas.FlavorResponse(flavor=flavor_view(flavor, mv, request))
 
 
-@router.delete("/flavors/{flavor_id}", status_code=202, summary="Delete a flavor (admin)")
+@router.delete("/flavors/{flavor_id}", status_code=202, response_class=Response,
+               summary="Delete a flavor (admin)")
 def delete_flavor(flavor_id: str, request: Request, who: Caller, mv: Version) -> Response:
     if not who.is_admin:
         raise nova_forbidden("os_compute_api:os-flavor-manage:delete")
@@ -185,12 +191,12 @@ def delete_flavor(flavor_id: str, request: Request, who: Caller, mv: Version) ->
 
 @router.get("/flavors/{flavor_id}/os-flavor-access", summary="Projects with access")
 def flavor_access(flavor_id: str, request: Request, who: Caller,
-                  mv: Version) -> dict[str, Any]:
+                  mv: Version) -> schemas.FlavorAccessList:
     with app_state(request).db.read() as session:
         flavor = _visible(compute.get_flavor(session, flavor_id), who)
         if flavor.is_public:
             raise ApiError(404, "Access list not available for public flavors.")
-        return {"flavor_access": []}
+        return schemas.FlavorAccessList(flavor_access=[])
 
 
 # --- extra specs ------------------------------------------------------------------------------
@@ -226,27 +232,27 @@ class ExtraSpecsBody(BaseModel):
 
 @router.get("/flavors/{flavor_id}/os-extra_specs", summary="List a flavor's extra specs")
 def list_extra_specs(flavor_id: str, request: Request, who: Caller,
-                     mv: Version) -> dict[str, Any]:
+                     mv: Version) -> schemas.ExtraSpecs:
     with app_state(request).db.read() as session:
         flavor = _visible(compute.get_flavor(session, flavor_id), who)
-        return {"extra_specs": dict(flavor.extra_specs)}
+        return schemas.ExtraSpecs(extra_specs=dict(flavor.extra_specs))
 
 
 @router.post("/flavors/{flavor_id}/os-extra_specs",
              summary="Create or update extra specs (admin)")
 def set_extra_specs(flavor_id: str, body: ExtraSpecsBody, request: Request, who: Caller,
-                    mv: Version) -> dict[str, Any]:
+                    mv: Version) -> schemas.ExtraSpecs:
     if not who.is_admin:
         raise nova_forbidden("os_compute_api:os-flavor-extra-specs:create")
     specs = _check_specs(body.extra_specs, mv)
     with app_state(request).db.write() as session:
         compute.set_extra_specs(session, flavor_id, specs)
-    return {"extra_specs": specs}
+    return schemas.ExtraSpecs(extra_specs=specs)
 
 
 @router.get("/flavors/{flavor_id}/os-extra_specs/{key}", summary="Show one extra spec")
 def show_extra_spec(flavor_id: str, key: str, request: Request, who: Caller,
-                    mv: Version) -> dict[str, Any]:
+                    mv: Version) -> dict[str, str]:
     with app_state(request).db.read() as session:
         flavor = _visible(compute.get_flavor(session, flavor_id), who)
         if key not in flavor.extra_specs:
@@ -257,7 +263,7 @@ def show_extra_spec(flavor_id: str, key: str, request: Request, who: Caller,
 @router.put("/flavors/{flavor_id}/os-extra_specs/{key}",
             summary="Update one extra spec (admin)")
 def update_extra_spec(flavor_id: str, key: str, request: Request, who: Caller, mv: Version,
-                      body: Annotated[dict[str, SpecValue], Body()]) -> dict[str, Any]:
+                      body: Annotated[dict[str, SpecValue], Body()]) -> dict[str, str]:
     if not who.is_admin:
         raise nova_forbidden("os_compute_api:os-flavor-extra-specs:update")
     if key not in body:
@@ -270,7 +276,7 @@ def update_extra_spec(flavor_id: str, key: str, request: Request, who: Caller, m
     return specs
 
 
-@router.delete("/flavors/{flavor_id}/os-extra_specs/{key}",
+@router.delete("/flavors/{flavor_id}/os-extra_specs/{key}", response_class=Response,
                summary="Delete one extra spec (admin)")
 def delete_extra_spec(flavor_id: str, key: str, request: Request, who: Caller,
                       mv: Version) -> Response:

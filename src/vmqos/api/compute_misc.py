@@ -13,12 +13,13 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from typing import Annotated, Any
+from typing import Annotated
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from vmqos.api import compute_schemas as schemas
 from vmqos.api.context import app_state, caller, nova_forbidden
 from vmqos.api.errors import ApiError
 from vmqos.api.microversion import Microversion, nova_microversion
@@ -49,14 +50,14 @@ def _fingerprint(public_key: str) -> str:
     return ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
 
 
-def _keypair_view(keypair: Keypair, mv: Microversion, *, full: bool) -> dict[str, Any]:
-    view: dict[str, Any] = {"name": keypair.name, "public_key": keypair.public_key,
-                            "fingerprint": keypair.fingerprint}
+def _keypair_view(keypair: Keypair, mv: Microversion, *, full: bool) -> schemas.Keypair:
+    view = schemas.Keypair(name=keypair.name, public_key=keypair.public_key,
+                           fingerprint=keypair.fingerprint)
     if mv.at_least("2.2"):
-        view["type"] = keypair.type
+        view.type = keypair.type
     if full:
-        view.update({"user_id": keypair.user_id, "created_at": iso(keypair.created_at),
-                     "deleted": False, "deleted_at": None, "updated_at": None, "id": 1})
+        view.user_id, view.created_at = keypair.user_id, iso(keypair.created_at)
+        view.deleted, view.deleted_at, view.updated_at, view.id = False, None, None, 1
     return view
 
 
@@ -73,16 +74,17 @@ class KeypairBody(BaseModel):
     keypair: KeypairCreate
 
 
-@router.get("/os-keypairs", summary="List key pairs")
-def list_keypairs(request: Request, who: Caller, mv: Version) -> dict[str, Any]:
+@router.get("/os-keypairs", summary="List key pairs", response_model_exclude_unset=True)
+def list_keypairs(request: Request, who: Caller, mv: Version) -> schemas.KeypairList:
     with app_state(request).db.read() as session:
         rows = compute.list_keypairs(session, who.user_id)
-        return {"keypairs": [{"keypair": _keypair_view(k, mv, full=False)} for k in rows]}
+        return schemas.KeypairList(keypairs=[
+            schemas.KeypairResponse(keypair=_keypair_view(k, mv, full=False)) for k in rows])
 
 
-@router.post("/os-keypairs", summary="Import a key pair")
+@router.post("/os-keypairs", summary="Import a key pair", response_model_exclude_unset=True)
 def create_keypair(body: KeypairBody, request: Request, response: Response, who: Caller,
-                   mv: Version) -> dict[str, Any]:
+                   mv: Version) -> schemas.KeypairResponse:
     data = body.keypair
     user_id = who.user_id
     if data.user_id is not None and data.user_id != who.user_id:
@@ -97,19 +99,22 @@ def create_keypair(body: KeypairBody, request: Request, response: Response, who:
                                          public_key=data.public_key, fingerprint=fingerprint,
                                          key_type=key_type)
         view = _keypair_view(keypair, mv, full=False)
-    view["user_id"] = user_id
+    view.user_id = user_id
     response.status_code = 201 if mv.at_least("2.2") else 200
-    return {"keypair": view}
+    return schemas.KeypairResponse(keypair=view)
 
 
-@router.get("/os-keypairs/{name}", summary="Show a key pair")
-def show_keypair(name: str, request: Request, who: Caller, mv: Version) -> dict[str, Any]:
+@router.get("/os-keypairs/{name}", summary="Show a key pair",
+            response_model_exclude_unset=True)
+def show_keypair(name: str, request: Request, who: Caller,
+                 mv: Version) -> schemas.KeypairResponse:
     with app_state(request).db.read() as session:
-        return {"keypair": _keypair_view(compute.get_keypair(session, who.user_id, name), mv,
-                                         full=True)}
+        return schemas.KeypairResponse(keypair=_keypair_view(
+            compute.get_keypair(session, who.user_id, name), mv, full=True))
 
 
-@router.delete("/os-keypairs/{name}", summary="Delete a key pair")
+@router.delete("/os-keypairs/{name}", status_code=204, response_class=Response,
+               summary="Delete a key pair (202 before microversion 2.2)")
 def delete_keypair(name: str, request: Request, who: Caller, mv: Version) -> Response:
     with app_state(request).db.write() as session:
         compute.delete_keypair(session, who.user_id, name)
@@ -120,35 +125,36 @@ def delete_keypair(name: str, request: Request, who: Caller, mv: Version) -> Res
 
 
 @router.get("/os-availability-zone", summary="List availability zones")
-def list_zones(request: Request, who: Caller, mv: Version) -> dict[str, Any]:
+def list_zones(request: Request, who: Caller, mv: Version) -> schemas.AvailabilityZoneList:
     with app_state(request).db.read() as session:
         zones = compute.availability_zones(session)
-    return {"availabilityZoneInfo": [{"zoneName": z, "zoneState": {"available": True},
-                                      "hosts": None} for z in zones]}
+    return schemas.AvailabilityZoneList(availabilityZoneInfo=[schemas.AvailabilityZone(
+        zoneName=z, zoneState=schemas.ZoneState(available=True), hosts=None) for z in zones])
 
 
 @router.get("/os-availability-zone/detail", summary="Availability zones with hosts (admin)")
-def list_zones_detail(request: Request, who: Caller, mv: Version) -> dict[str, Any]:
+def list_zones_detail(request: Request, who: Caller,
+                      mv: Version) -> schemas.AvailabilityZoneList:
     if not who.is_admin:
         raise nova_forbidden("os_compute_api:os-availability-zone:detail")
     state = app_state(request)
     with state.db.read() as session:
         zones = compute.availability_zones(session)
-    services = {"nova-compute": {"available": True, "active": True, "updated_at": None}}
-    return {"availabilityZoneInfo": [{"zoneName": z, "zoneState": {"available": True},
-                                      "hosts": {state.settings.host: services}}
-                                     for z in zones]}
+    services = {"nova-compute": schemas.ServiceState(available=True, active=True,
+                                                     updated_at=None)}
+    return schemas.AvailabilityZoneList(availabilityZoneInfo=[schemas.AvailabilityZone(
+        zoneName=z, zoneState=schemas.ZoneState(available=True),
+        hosts={state.settings.host: services}) for z in zones])
 
 
-def _aggregate_view(row: Aggregate, mv: Microversion) -> dict[str, Any]:
-    view: dict[str, Any] = {
-        "id": row.id, "name": row.name, "availability_zone": row.availability_zone,
-        "created_at": iso(row.created_at), "updated_at": None, "deleted_at": None,
-        "deleted": False, "hosts": [],
-        "metadata": ({"availability_zone": row.availability_zone}
-                     if row.availability_zone else {})}
+def _aggregate_view(row: Aggregate, mv: Microversion) -> schemas.Aggregate:
+    view = schemas.Aggregate(
+        id=row.id, name=row.name, availability_zone=row.availability_zone,
+        created_at=iso(row.created_at), updated_at=None, deleted_at=None, deleted=False,
+        hosts=[], metadata=({"availability_zone": row.availability_zone}
+                            if row.availability_zone else {}))
     if mv.at_least("2.41"):
-        view["uuid"] = row.uuid
+        view.uuid = row.uuid
     return view
 
 
@@ -163,18 +169,20 @@ class AggregateBody(BaseModel):
     aggregate: AggregateCreate
 
 
-@router.get("/os-aggregates", summary="List host aggregates (admin)")
-def list_aggregates(request: Request, who: Caller, mv: Version) -> dict[str, Any]:
+@router.get("/os-aggregates", summary="List host aggregates (admin)",
+            response_model_exclude_unset=True)
+def list_aggregates(request: Request, who: Caller, mv: Version) -> schemas.AggregateList:
     if not who.is_admin:
         raise nova_forbidden("os_compute_api:os-aggregates:index")
     with app_state(request).db.read() as session:
         rows = session.scalars(sa.select(Aggregate).order_by(Aggregate.id))
-        return {"aggregates": [_aggregate_view(r, mv) for r in rows]}
+        return schemas.AggregateList(aggregates=[_aggregate_view(r, mv) for r in rows])
 
 
-@router.post("/os-aggregates", summary="Create a host aggregate (admin)")
+@router.post("/os-aggregates", summary="Create a host aggregate (admin)",
+             response_model_exclude_unset=True)
 def create_aggregate(body: AggregateBody, request: Request, who: Caller,
-                     mv: Version) -> dict[str, Any]:
+                     mv: Version) -> schemas.AggregateResponse:
     if not who.is_admin:
         raise nova_forbidden("os_compute_api:os-aggregates:create")
     if body.aggregate.availability_zone == compute.DEFAULT_ZONE:
@@ -183,4 +191,4 @@ def create_aggregate(body: AggregateBody, request: Request, who: Caller,
     with app_state(request).db.write() as session:
         row = compute.create_aggregate(session, body.aggregate.name,
                                        body.aggregate.availability_zone)
-        return {"aggregate": _aggregate_view(row, mv)}
+        return schemas.AggregateResponse(aggregate=_aggregate_view(row, mv))

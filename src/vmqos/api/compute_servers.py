@@ -27,12 +27,13 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from vmqos.api import compute_schemas as schemas
 from vmqos.api.context import app_state, caller, nova_forbidden, require_member
 from vmqos.api.errors import ApiError
 from vmqos.api.identity import root_url
 from vmqos.api.microversion import Microversion, nova_microversion
 from vmqos.api.plan_view import plan_json, server_plan
-from vmqos.api.server_views import POWER_RUNNING, server_view
+from vmqos.api.server_views import POWER_RUNNING, links, server_view
 from vmqos.api.settings import Settings
 from vmqos.errors import IntentError, NotFoundError
 from vmqos.plan.server_plan import render_server_plan_text
@@ -181,7 +182,7 @@ def _extras(session: Session, rows: Sequence[Server]) -> tuple[dict[str, list[Po
 
 
 def _views(session: Session, rows: Sequence[Server], mv: Microversion, who: TokenInfo,
-           request: Request) -> list[dict[str, Any]]:
+           request: Request) -> list[schemas.Server]:
     by_server, networks, sgs = _extras(session, rows)
     host = app_state(request).settings.host
     return [server_view(row, mv, who, request, ports=by_server[row.id], networks=networks,
@@ -190,7 +191,7 @@ def _views(session: Session, rows: Sequence[Server], mv: Microversion, who: Toke
 
 @router.post("/servers", status_code=202, summary="Create a server")
 def create_server(body: ServerCreateBody, request: Request, response: Response, who: Caller,
-                  mv: Version) -> dict[str, Any]:
+                  mv: Version) -> schemas.ServerCreatedResponse:
     require_member(who, nova_forbidden("os_compute_api:servers:create"))
     state = app_state(request)
     data = body.server
@@ -247,19 +248,15 @@ def create_server(body: ServerCreateBody, request: Request, response: Response, 
                                                                   POWER_RUNNING)
             server.launched_at = utcnow()
         names = sorted({g.name or g.id for g in groups})
-    href = f"{root_url(request)}/compute/v2.1/servers/{server.id}"
-    body_out = {"server": {
-        "id": server.id, "OS-DCF:diskConfig": "MANUAL",
-        "links": [{"rel": "self", "href": href},
-                  {"rel": "bookmark", "href": href.replace("/v2.1", "")}],
-        "security_groups": [{"name": n} for n in names],
-        "adminPass": data.adminPass or secrets.token_urlsafe(9)}}
-    response.headers["Location"] = href
-    return body_out
+    response.headers["Location"] = f"{root_url(request)}/compute/v2.1/servers/{server.id}"
+    return schemas.ServerCreatedResponse(server=schemas.ServerCreated(
+        id=server.id, disk_config="MANUAL", links=links(request, "servers", server.id),
+        security_groups=[schemas.SecurityGroupName(name=n) for n in names],
+        adminPass=data.adminPass or secrets.token_urlsafe(9)))
 
 
-def _list(request: Request, who: TokenInfo, mv: Version, *, detail: bool,
-          params: dict[str, Any]) -> dict[str, Any]:
+def _listed(session: Session, who: TokenInfo, params: dict[str, Any]) -> list[Server]:
+    """The servers ``GET /servers`` shows for the query's filters, in Nova's order."""
     all_tenants = who.is_admin and str(params.get("all_tenants", "")).lower() not in (
         "", "0", "false", "f", "no", "off")
     project_filter = params.get("project_id") or params.get("tenant_id")
@@ -271,45 +268,46 @@ def _list(request: Request, who: TokenInfo, mv: Version, *, detail: bool,
                "key_name": params.get("key_name")}
     if filters["status"]:
         filters["status"] = str(filters["status"]).upper()
-    with app_state(request).db.read() as session:
-        rows = list(compute.list_servers(session, project_id=project, filters=filters))
-        name = params.get("name")
-        if name:
-            # Nova matches ``name`` as a regular expression (a literal if it is not one).
-            try:
-                pattern = re.compile(str(name))
-                rows = [r for r in rows if pattern.search(r.name)]
-            except re.error:
-                rows = [r for r in rows if str(name) in r.name]
-        if params.get("flavor"):
-            rows = [r for r in rows if r.flavor["id"] == params["flavor"]]
-        if detail:
-            return {"servers": _views(session, rows, mv, who, request)}
-        root = root_url(request)
-        return {"servers": [{"id": r.id, "name": r.name, "links": [
-            {"rel": "self", "href": f"{root}/compute/v2.1/servers/{r.id}"},
-            {"rel": "bookmark", "href": f"{root}/compute/servers/{r.id}"}]} for r in rows]}
+    rows = list(compute.list_servers(session, project_id=project, filters=filters))
+    name = params.get("name")
+    if name:
+        # Nova matches ``name`` as a regular expression (a literal if it is not one).
+        try:
+            pattern = re.compile(str(name))
+            rows = [r for r in rows if pattern.search(r.name)]
+        except re.error:
+            rows = [r for r in rows if str(name) in r.name]
+    if params.get("flavor"):
+        rows = [r for r in rows if r.flavor["id"] == params["flavor"]]
+    return rows
 
 
 @router.get("/servers", summary="List servers")
-def list_servers(request: Request, who: Caller, mv: Version) -> dict[str, Any]:
-    return _list(request, who, mv, detail=False, params=dict(request.query_params))
+def list_servers(request: Request, who: Caller, mv: Version) -> schemas.ServerSummaryList:
+    with app_state(request).db.read() as session:
+        rows = _listed(session, who, dict(request.query_params))
+        return schemas.ServerSummaryList(servers=[schemas.ServerSummary(
+            id=r.id, name=r.name, links=links(request, "servers", r.id)) for r in rows])
 
 
-@router.get("/servers/detail", summary="List servers with details")
-def list_servers_detail(request: Request, who: Caller, mv: Version) -> dict[str, Any]:
-    return _list(request, who, mv, detail=True, params=dict(request.query_params))
+@router.get("/servers/detail", summary="List servers with details",
+            response_model_exclude_unset=True)
+def list_servers_detail(request: Request, who: Caller, mv: Version) -> schemas.ServerList:
+    with app_state(request).db.read() as session:
+        rows = _listed(session, who, dict(request.query_params))
+        return schemas.ServerList(servers=_views(session, rows, mv, who, request))
 
 
 def _owner_scope(who: TokenInfo) -> str | None:
     return None if who.is_admin else who.project_id
 
 
-@router.get("/servers/{server_id}", summary="Show a server")
-def show_server(server_id: str, request: Request, who: Caller, mv: Version) -> dict[str, Any]:
+@router.get("/servers/{server_id}", summary="Show a server", response_model_exclude_unset=True)
+def show_server(server_id: str, request: Request, who: Caller,
+                mv: Version) -> schemas.ServerResponse:
     with app_state(request).db.read() as session:
         row = compute.get_server(session, server_id, project_id=_owner_scope(who))
-        return {"server": _views(session, [row], mv, who, request)[0]}
+        return schemas.ServerResponse(server=_views(session, [row], mv, who, request)[0])
 
 
 @router.delete("/servers/{server_id}", status_code=204, summary="Delete a server")
@@ -329,24 +327,33 @@ def delete_server(server_id: str, request: Request, who: Caller, mv: Version) ->
     return Response(status_code=204)
 
 
-@router.get("/servers/{server_id}/os-interface", summary="A server's port interfaces")
+@router.get("/servers/{server_id}/os-interface", summary="A server's port interfaces",
+            response_model_exclude_unset=True)
 def list_interfaces(server_id: str, request: Request, who: Caller,
-                    mv: Version) -> dict[str, Any]:
+                    mv: Version) -> schemas.InterfaceAttachmentList:
     with app_state(request).db.read() as session:
         row = compute.get_server(session, server_id, project_id=_owner_scope(who))
         by_server, _networks, _sgs = _extras(session, [row])
-        return {"interfaceAttachments": [{
-            "port_state": p.status, "port_id": p.id, "net_id": p.network_id,
-            "mac_addr": p.mac_address,
-            "fixed_ips": [{"subnet_id": f.get("subnet_id"), "ip_address": f["ip_address"]}
-                          for f in p.fixed_ips],
-            **({"tag": None} if mv.at_least("2.70") else {})} for p in by_server[row.id]]}
+        return schemas.InterfaceAttachmentList(interfaceAttachments=[
+            _interface(p, mv) for p in by_server[row.id]])
 
 
-@router.get("/servers/{server_id}/vmqos-plan", response_model=None,
+def _interface(port: Port, mv: Microversion) -> schemas.InterfaceAttachment:
+    view = schemas.InterfaceAttachment(
+        port_state=port.status, port_id=port.id, net_id=port.network_id,
+        mac_addr=port.mac_address,
+        fixed_ips=[schemas.InterfaceFixedIp(subnet_id=f.get("subnet_id"),
+                                            ip_address=f["ip_address"])
+                   for f in port.fixed_ips])
+    if mv.at_least("2.70"):
+        view.tag = None
+    return view
+
+
+@router.get("/servers/{server_id}/vmqos-plan", response_model=schemas.PlanResponse,
             summary="The server's compute-node plan (vmqos)")
 def get_plan(server_id: str, request: Request, who: Caller, mv: Version,
-             format: str = "json") -> dict[str, Any] | PlainTextResponse:
+             format: str = "json") -> schemas.PlanResponse | PlainTextResponse:
     """Every artifact the compute node produces for the server: libvirt domain XML, QEMU
     throttling, cgroup writes, libvirt's tc or ovs-vsctl program, ``tc show`` and the Neutron
     agent's commands per port. ``?format=text`` gives ``vmqos plan``'s text."""
@@ -362,4 +369,4 @@ def get_plan(server_id: str, request: Request, who: Caller, mv: Version,
             raise ApiError(409, f"Server {server_id} has no plan: {exc.message}") from exc
     if format == "text":
         return PlainTextResponse(render_server_plan_text(plan))
-    return {"plan": plan_json(plan)}
+    return schemas.PlanResponse(plan=plan_json(plan))

@@ -11,13 +11,14 @@ the user's default project (Keystone does the same); the one domain is ``default
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Header, Request, Response
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from vmqos.api import discovery_schemas
+from vmqos.api import identity_schemas as schemas
 from vmqos.api.context import (
     app_state,
     caller,
@@ -37,42 +38,48 @@ Caller = Annotated[TokenInfo, Depends(caller)]
 
 _NS = uuid.UUID("1b3c0f55-4f0e-4d0e-9a1d-6e0f7f3b9c21")
 ROLE_IDS = {name: uuid.uuid5(_NS, name).hex for name in ROLES}
-_DOMAIN = {"id": DEFAULT_DOMAIN_ID, "name": DEFAULT_DOMAIN_NAME}
+_DOMAIN = schemas.DomainRef(id=DEFAULT_DOMAIN_ID, name=DEFAULT_DOMAIN_NAME)
 
 
 def root_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-def _v3(request: Request) -> dict[str, Any]:
-    return {"id": "v3.14", "status": "stable", "updated": "2020-04-07T00:00:00Z",
-            "links": [{"rel": "self", "href": f"{root_url(request)}/identity/v3/"}],
-            "media-types": [{"base": "application/json",
-                             "type": "application/vnd.openstack.identity-v3+json"}]}
+def _v3(request: Request) -> discovery_schemas.IdentityVersion:
+    return discovery_schemas.IdentityVersion(
+        id="v3.14", status="stable", updated="2020-04-07T00:00:00Z",
+        links=[discovery_schemas.VersionLink(rel="self",
+                                             href=f"{root_url(request)}/identity/v3/")],
+        media_types=[discovery_schemas.MediaType(
+            base="application/json", type="application/vnd.openstack.identity-v3+json")])
 
 
 @router.get("/", status_code=300, summary="Versions (Keystone's, so that a root auth URL works)")
 @router.get("/identity", status_code=300, summary="Identity API versions")
-def versions(request: Request) -> dict[str, Any]:
-    return {"versions": {"values": [_v3(request)]}}
+def versions(request: Request) -> discovery_schemas.IdentityVersionList:
+    return discovery_schemas.IdentityVersionList(
+        versions=discovery_schemas.IdentityVersionValues(values=[_v3(request)]))
 
 
 @router.get("/identity/v3", summary="Identity v3 version document")
-def version_v3(request: Request) -> dict[str, Any]:
-    return {"version": _v3(request)}
+def version_v3(request: Request) -> discovery_schemas.IdentityVersionResponse:
+    return discovery_schemas.IdentityVersionResponse(version=_v3(request))
 
 
-def catalog(request: Request, region: str) -> list[dict[str, Any]]:
+def catalog(request: Request, region: str) -> list[schemas.CatalogService]:
     root = root_url(request)
     services = (("identity", "keystone", f"{root}/identity/v3"),
                 ("compute", "nova", f"{root}/compute/v2.1"),
                 ("network", "neutron", f"{root}/network"),
                 ("image", "glance", f"{root}/image"))
-    return [{"type": kind, "name": name, "id": uuid.uuid5(_NS, kind).hex,
-             "endpoints": [{"id": uuid.uuid5(_NS, f"{kind}-{iface}").hex, "interface": iface,
-                            "url": url, "region": region, "region_id": region}
-                           for iface in ("public", "internal", "admin")]}
-            for kind, name, url in services]
+    interfaces: tuple[Literal["public", "internal", "admin"], ...] = (
+        "public", "internal", "admin")
+    return [schemas.CatalogService(
+        type=kind, name=name, id=uuid.uuid5(_NS, kind).hex,
+        endpoints=[schemas.Endpoint(id=uuid.uuid5(_NS, f"{kind}-{iface}").hex,
+                                    interface=iface, url=url, region=region, region_id=region)
+                   for iface in interfaces])
+        for kind, name, url in services]
 
 
 class _Domain(BaseModel):
@@ -129,24 +136,26 @@ def _check_domain(domain: _Domain | None) -> None:
 
 
 def _token_body(request: Request, info: TokenInfo, methods: list[str],
-                region: str) -> dict[str, Any]:
+                region: str) -> schemas.TokenResponse:
     iso = "%Y-%m-%dT%H:%M:%S.%fZ"
-    return {"token": {
-        "methods": methods,
-        "user": {"id": info.user_id, "name": info.user_name, "domain": _DOMAIN,
-                 "password_expires_at": None},
-        "project": {"id": info.project_id, "name": info.project_name, "domain": _DOMAIN},
-        "roles": [{"id": ROLE_IDS[r], "name": r} for r in info.roles],
-        "catalog": catalog(request, region),
-        "is_domain": False,
-        "issued_at": info.issued_at.strftime(iso),
-        "expires_at": info.expires_at.strftime(iso),
-        "audit_ids": [info.audit_id],
-    }}
+    return schemas.TokenResponse(token=schemas.Token(
+        methods=methods,
+        user=schemas.TokenUser(id=info.user_id, name=info.user_name, domain=_DOMAIN,
+                               password_expires_at=None),
+        project=schemas.TokenProject(id=info.project_id, name=info.project_name,
+                                     domain=_DOMAIN),
+        roles=[schemas.RoleRef(id=ROLE_IDS[r], name=r) for r in info.roles],
+        catalog=catalog(request, region),
+        is_domain=False,
+        issued_at=info.issued_at.strftime(iso),
+        expires_at=info.expires_at.strftime(iso),
+        audit_ids=[info.audit_id],
+    ))
 
 
 @router.post("/identity/v3/auth/tokens", status_code=201, summary="Authenticate")
-def issue_token(body: AuthRequest, request: Request) -> JSONResponse:
+def issue_token(body: AuthRequest, request: Request,
+                response: Response) -> schemas.TokenResponse:
     state = app_state(request)
     identity = body.auth.identity
     with state.db.write() as session:
@@ -186,20 +195,21 @@ def issue_token(body: AuthRequest, request: Request) -> JSONResponse:
         except ValidationError:
             raise unauthenticated(request) from None
     methods = [m for m in identity.methods if m in ("password", "token")]
-    return JSONResponse(_token_body(request, issued.info, methods, state.settings.region),
-                        status_code=201, headers={"X-Subject-Token": issued.token})
+    response.headers["X-Subject-Token"] = issued.token
+    return _token_body(request, issued.info, methods, state.settings.region)
 
 
 @router.get("/identity/v3/auth/tokens", summary="Validate a token")
-def check_token(request: Request, x_subject_token: Annotated[str, Header()],
-                who: Caller) -> JSONResponse:
+def check_token(request: Request, response: Response,
+                x_subject_token: Annotated[str, Header()],
+                who: Caller) -> schemas.TokenResponse:
     state = app_state(request)
     with state.db.read() as session:
         info = ident.validate_token(session, x_subject_token)
     if info is None or (info.user_id != who.user_id and not who.is_admin):
         raise ApiError(404, f"Could not find token: {x_subject_token}.")
-    return JSONResponse(_token_body(request, info, ["password"], state.settings.region),
-                        headers={"X-Subject-Token": x_subject_token})
+    response.headers["X-Subject-Token"] = x_subject_token
+    return _token_body(request, info, ["password"], state.settings.region)
 
 
 @router.delete("/identity/v3/auth/tokens", status_code=204, summary="Revoke a token")
@@ -216,23 +226,24 @@ def revoke_token(request: Request, x_subject_token: Annotated[str, Header()],
 
 
 @router.get("/identity/v3/auth/catalog", summary="The service catalog")
-def get_catalog(request: Request, _who: Caller) -> dict[str, Any]:
-    return {"catalog": catalog(request, app_state(request).settings.region)}
+def get_catalog(request: Request, _who: Caller) -> schemas.Catalog:
+    return schemas.Catalog(catalog=catalog(request, app_state(request).settings.region))
 
 
 # --- projects, users, roles -----------------------------------------------------------------
 
 
-def _project_view(project: Project) -> dict[str, Any]:
-    return {"id": project.id, "name": project.name, "description": project.description,
-            "enabled": project.enabled, "domain_id": DEFAULT_DOMAIN_ID, "is_domain": False,
-            "parent_id": DEFAULT_DOMAIN_ID, "tags": [], "options": {}}
+def _project_view(project: Project) -> schemas.Project:
+    return schemas.Project(id=project.id, name=project.name, description=project.description,
+                           enabled=project.enabled, domain_id=DEFAULT_DOMAIN_ID,
+                           is_domain=False, parent_id=DEFAULT_DOMAIN_ID, tags=[], options={})
 
 
-def _user_view(user: User) -> dict[str, Any]:
-    return {"id": user.id, "name": user.name, "enabled": user.enabled,
-            "domain_id": DEFAULT_DOMAIN_ID, "default_project_id": user.default_project_id,
-            "password_expires_at": None, "options": {}}
+def _user_view(user: User) -> schemas.User:
+    return schemas.User(id=user.id, name=user.name, enabled=user.enabled,
+                        domain_id=DEFAULT_DOMAIN_ID,
+                        default_project_id=user.default_project_id,
+                        password_expires_at=None, options={})
 
 
 def _admin(who: TokenInfo, action: str) -> None:
@@ -254,36 +265,36 @@ class ProjectBody(BaseModel):
 
 @router.get("/identity/v3/projects", summary="List projects")
 def list_projects(request: Request, who: Caller,
-                  name: str | None = None) -> dict[str, Any]:
+                  name: str | None = None) -> schemas.ProjectList:
     _admin(who, "identity:list_projects")
     with app_state(request).db.read() as session:
         query = sa.select(Project).order_by(Project.name)
         if name is not None:
             query = query.where(Project.name == name)
-        return {"projects": [_project_view(p) for p in session.scalars(query)]}
+        return schemas.ProjectList(projects=[_project_view(p) for p in session.scalars(query)])
 
 
 @router.post("/identity/v3/projects", status_code=201, summary="Create a project")
 def create_project(body: ProjectBody, request: Request,
-                   who: Caller) -> dict[str, Any]:
+                   who: Caller) -> schemas.ProjectResponse:
     _admin(who, "identity:create_project")
     if body.project.domain_id != DEFAULT_DOMAIN_ID:
         raise ApiError(400, f"Could not find domain: {body.project.domain_id}.")
     with app_state(request).db.write() as session:
         project = ident.create_project(session, body.project.name, body.project.description)
-        return {"project": _project_view(project)}
+        return schemas.ProjectResponse(project=_project_view(project))
 
 
 @router.get("/identity/v3/projects/{project_id}", summary="Show a project")
 def show_project(project_id: str, request: Request,
-                 who: Caller) -> dict[str, Any]:
+                 who: Caller) -> schemas.ProjectResponse:
     if not who.is_admin and project_id != who.project_id:
         raise keystone_forbidden("identity:get_project")
     with app_state(request).db.read() as session:
         project = session.get(Project, project_id)
         if project is None:
             raise ApiError(404, f"Could not find project: {project_id}.")
-        return {"project": _project_view(project)}
+        return schemas.ProjectResponse(project=_project_view(project))
 
 
 class UserCreate(BaseModel):
@@ -301,44 +312,45 @@ class UserBody(BaseModel):
 
 @router.get("/identity/v3/users", summary="List users")
 def list_users(request: Request, who: Caller,
-               name: str | None = None) -> dict[str, Any]:
+               name: str | None = None) -> schemas.UserList:
     _admin(who, "identity:list_users")
     with app_state(request).db.read() as session:
         query = sa.select(User).order_by(User.name)
         if name is not None:
             query = query.where(User.name == name)
-        return {"users": [_user_view(u) for u in session.scalars(query)]}
+        return schemas.UserList(users=[_user_view(u) for u in session.scalars(query)])
 
 
 @router.post("/identity/v3/users", status_code=201, summary="Create a user")
 def create_user(body: UserBody, request: Request,
-                who: Caller) -> dict[str, Any]:
+                who: Caller) -> schemas.UserResponse:
     _admin(who, "identity:create_user")
     data = body.user
     with app_state(request).db.write() as session:
         if data.default_project_id and session.get(Project, data.default_project_id) is None:
             raise ApiError(400, f"Could not find project: {data.default_project_id}.")
         user = ident.create_user(session, data.name, data.password, data.default_project_id)
-        return {"user": _user_view(user)}
+        return schemas.UserResponse(user=_user_view(user))
 
 
 @router.get("/identity/v3/users/{user_id}", summary="Show a user")
 def show_user(user_id: str, request: Request,
-              who: Caller) -> dict[str, Any]:
+              who: Caller) -> schemas.UserResponse:
     if not who.is_admin and user_id != who.user_id:
         raise keystone_forbidden("identity:get_user")
     with app_state(request).db.read() as session:
         user = session.get(User, user_id)
         if user is None:
             raise ApiError(404, f"Could not find user: {user_id}.")
-        return {"user": _user_view(user)}
+        return schemas.UserResponse(user=_user_view(user))
 
 
 @router.get("/identity/v3/roles", summary="List roles")
-def list_roles(who: Caller, name: str | None = None) -> dict[str, Any]:
+def list_roles(who: Caller, name: str | None = None) -> schemas.RoleList:
     _admin(who, "identity:list_roles")
-    return {"roles": [{"id": ROLE_IDS[r], "name": r, "domain_id": None, "description": None,
-                       "options": {}} for r in ROLES if name in (None, r)]}
+    return schemas.RoleList(roles=[
+        schemas.Role(id=ROLE_IDS[r], name=r, domain_id=None, description=None, options={})
+        for r in ROLES if name in (None, r)])
 
 
 @router.put("/identity/v3/projects/{project_id}/users/{user_id}/roles/{role_id}",

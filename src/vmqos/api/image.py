@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from vmqos.api import image_schemas as schemas
 from vmqos.api.context import AppState, app_state, caller, require_member
 from vmqos.api.errors import ApiError
 from vmqos.api.network_views import timestamp
@@ -40,17 +41,18 @@ def _forbidden(message: str) -> ApiError:
     return ApiError(403, message)
 
 
-def image_view(row: Image) -> dict[str, Any]:
-    return {**row.properties,
-            "id": row.id, "name": row.name, "status": row.status, "visibility": row.visibility,
-            "protected": row.protected, "os_hidden": False, "checksum": row.checksum,
-            "os_hash_algo": "sha512" if row.os_hash_value else None,
-            "os_hash_value": row.os_hash_value, "size": row.size, "virtual_size": None,
-            "min_disk": row.min_disk, "min_ram": row.min_ram, "disk_format": row.disk_format,
-            "container_format": row.container_format, "owner": row.owner,
-            "tags": list(row.tags), "created_at": timestamp(row.created_at),
-            "updated_at": timestamp(row.updated_at), "self": f"/v2/images/{row.id}",
-            "file": f"/v2/images/{row.id}/file", "schema": "/v2/schemas/image"}
+def image_view(row: Image) -> schemas.Image:
+    return schemas.Image.model_validate({
+        **row.properties,
+        "id": row.id, "name": row.name, "status": row.status, "visibility": row.visibility,
+        "protected": row.protected, "os_hidden": False, "checksum": row.checksum,
+        "os_hash_algo": "sha512" if row.os_hash_value else None,
+        "os_hash_value": row.os_hash_value, "size": row.size, "virtual_size": None,
+        "min_disk": row.min_disk, "min_ram": row.min_ram, "disk_format": row.disk_format,
+        "container_format": row.container_format, "owner": row.owner,
+        "tags": list(row.tags), "created_at": timestamp(row.created_at),
+        "updated_at": timestamp(row.updated_at), "self": f"/v2/images/{row.id}",
+        "file": f"/v2/images/{row.id}/file", "schema": "/v2/schemas/image"})
 
 
 def _check(values: dict[str, Any]) -> dict[str, Any]:
@@ -89,20 +91,21 @@ def _check(values: dict[str, Any]) -> dict[str, Any]:
 @router.get("/images", summary="List images")
 def list_images(request: Request, who: Caller, name: str | None = None,
                 id: str | None = None, visibility: str | None = None,
-                status: str | None = None) -> dict[str, Any]:
+                status: str | None = None) -> schemas.ImageList:
     ids = None
     if id is not None:
         ids = id.removeprefix("in:").split(",") if id.startswith("in:") else [id]
     filters = {"name": name, "visibility": visibility, "status": status}
     with app_state(request).db.read() as session:
         rows = images.list_images(session, who, ids=ids, filters=filters)
-        return {"images": [image_view(r) for r in rows], "schema": "/v2/schemas/images",
-                "first": "/v2/images"}
+        return schemas.ImageList.model_validate({
+            "images": [image_view(r) for r in rows], "schema": "/v2/schemas/images",
+            "first": "/v2/images"})
 
 
 @router.post("/images", status_code=201, summary="Register an image")
 def create_image(request: Request, who: Caller,
-                 body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+                 body: Annotated[dict[str, Any], Body()]) -> schemas.Image:
     require_member(who, _forbidden("You are not authorized to complete add_image action."))
     values = _check(body)
     if values.get("visibility") == "public" and not who.is_admin:
@@ -114,7 +117,7 @@ def create_image(request: Request, who: Caller,
 
 
 @router.get("/images/{image_id}", summary="Show an image (the bare record)")
-def show_image(image_id: str, request: Request, who: Caller) -> dict[str, Any]:
+def show_image(image_id: str, request: Request, who: Caller) -> schemas.Image:
     with app_state(request).db.read() as session:
         return image_view(images.get_image(session, image_id, who))
 

@@ -21,6 +21,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from vmqos.api import network_schemas as schemas
 from vmqos.api.context import app_state, caller, neutron_forbidden, require_member
 from vmqos.api.errors import ApiError
 from vmqos.api.network_views import network_view, port_view
@@ -87,7 +88,8 @@ def _subnet_ids(session: Session, networks: list[Network]) -> dict[str, list[str
     return out
 
 
-def _network_views(session: Session, rows: list[Network], who: TokenInfo) -> list[dict[str, Any]]:
+def _network_views(session: Session, rows: list[Network],
+                   who: TokenInfo) -> list[schemas.Network]:
     subnets = _subnet_ids(session, rows)
     return [network_view(n, who, subnets[n.id]) for n in rows]
 
@@ -134,16 +136,17 @@ def _default_policy(session: Session, project_id: str) -> str | None:
         QosPolicy.project_id == project_id, QosPolicy.is_default.is_(True)))
 
 
-@router.get("/networks", summary="List networks")
-def list_networks(request: Request, who: Caller) -> dict[str, Any]:
+@router.get("/networks", summary="List networks", response_model_exclude_unset=True)
+def list_networks(request: Request, who: Caller) -> schemas.NetworkList:
     filters = filters_of(request, ("id", "name", "project_id", "shared", "admin_state_up"))
     with app_state(request).db.read() as session:
-        return {"networks": _network_views(
-            session, list(network.list_networks(session, who, filters)), who)}
+        return schemas.NetworkList(networks=_network_views(
+            session, list(network.list_networks(session, who, filters)), who))
 
 
-@router.post("/networks", status_code=201, summary="Create a network")
-def create_network(body: NetworkBody, request: Request, who: Caller) -> dict[str, Any]:
+@router.post("/networks", status_code=201, summary="Create a network",
+             response_model_exclude_unset=True)
+def create_network(body: NetworkBody, request: Request, who: Caller) -> schemas.NetworkResponse:
     require_member(who, neutron_forbidden("create_network"))
     values = parse_body("network", body.network, NETWORK, post=True, who=who)
     state = app_state(request)
@@ -162,14 +165,15 @@ def create_network(body: NetworkBody, request: Request, who: Caller) -> dict[str
             mtu=values.get("mtu"), values=_network_columns(values))
         if row.qos_policy_id:  # a refusal rolls the creation back
             _check_policy_for(session, who, row.qos_policy_id, backend, network_id=row.id)
-        return {"network": network_view(row, who)}
+        return schemas.NetworkResponse(network=network_view(row, who))
 
 
-@router.get("/networks/{network_id}", summary="Show a network")
-def show_network(network_id: str, request: Request, who: Caller) -> dict[str, Any]:
+@router.get("/networks/{network_id}", summary="Show a network",
+            response_model_exclude_unset=True)
+def show_network(network_id: str, request: Request, who: Caller) -> schemas.NetworkResponse:
     with app_state(request).db.read() as session:
         row = network.get_network(session, network_id, who)
-        return {"network": _network_views(session, [row], who)[0]}
+        return schemas.NetworkResponse(network=_network_views(session, [row], who)[0])
 
 
 def owned(row: Network | Port | SecurityGroup, who: TokenInfo, action: str) -> None:
@@ -177,9 +181,10 @@ def owned(row: Network | Port | SecurityGroup, who: TokenInfo, action: str) -> N
         raise neutron_forbidden(action)
 
 
-@router.put("/networks/{network_id}", summary="Update a network")
+@router.put("/networks/{network_id}", summary="Update a network",
+            response_model_exclude_unset=True)
 def update_network(network_id: str, body: NetworkBody, request: Request,
-                   who: Caller) -> dict[str, Any]:
+                   who: Caller) -> schemas.NetworkResponse:
     values = parse_body("network", body.network, NETWORK, post=False, who=who)
     state = app_state(request)
     with state.db.write() as session:
@@ -202,7 +207,7 @@ def update_network(network_id: str, body: NetworkBody, request: Request,
         if "mtu" in values:
             row.mtu = values["mtu"]
         network.touch(row)
-        return {"network": _network_views(session, [row], who)[0]}
+        return schemas.NetworkResponse(network=_network_views(session, [row], who)[0])
 
 
 @router.delete("/networks/{network_id}", status_code=204, summary="Delete a network")
@@ -222,7 +227,7 @@ def delete_network(network_id: str, request: Request, who: Caller) -> Response:
 # --- ports ------------------------------------------------------------------------------------
 
 
-def _port_view(session: Session, row: Port, who: TokenInfo) -> dict[str, Any]:
+def _port_view(session: Session, row: Port, who: TokenInfo) -> schemas.Port:
     net = session.get(Network, row.network_id)
     return port_view(row, who, net.qos_policy_id if net else None)
 
@@ -236,17 +241,18 @@ def _port_groups(session: Session, who: TokenInfo, project_id: str,
     return ids
 
 
-@router.get("/ports", summary="List ports")
-def list_ports(request: Request, who: Caller) -> dict[str, Any]:
+@router.get("/ports", summary="List ports", response_model_exclude_unset=True)
+def list_ports(request: Request, who: Caller) -> schemas.PortList:
     filters = filters_of(request, ("id", "name", "network_id", "device_id", "device_owner",
                                  "project_id", "mac_address", "status"))
     with app_state(request).db.read() as session:
-        return {"ports": [_port_view(session, p, who)
-                          for p in network.list_ports(session, who, filters)]}
+        return schemas.PortList(ports=[_port_view(session, p, who)
+                                       for p in network.list_ports(session, who, filters)])
 
 
-@router.post("/ports", status_code=201, summary="Create a port")
-def create_port(body: PortBody, request: Request, who: Caller) -> dict[str, Any]:
+@router.post("/ports", status_code=201, summary="Create a port",
+             response_model_exclude_unset=True)
+def create_port(body: PortBody, request: Request, who: Caller) -> schemas.PortResponse:
     require_member(who, neutron_forbidden("create_port"))
     values = parse_body("port", body.port, PORT, post=True, who=who)
     state = app_state(request)
@@ -281,17 +287,19 @@ def create_port(body: PortBody, request: Request, who: Caller) -> dict[str, Any]
         if row.qos_policy_id:
             _check_policy_for(session, who, row.qos_policy_id, state.settings.neutron_backend,
                               port_id=row.id)
-        return {"port": _port_view(session, row, who)}
+        return schemas.PortResponse(port=_port_view(session, row, who))
 
 
-@router.get("/ports/{port_id}", summary="Show a port")
-def show_port(port_id: str, request: Request, who: Caller) -> dict[str, Any]:
+@router.get("/ports/{port_id}", summary="Show a port", response_model_exclude_unset=True)
+def show_port(port_id: str, request: Request, who: Caller) -> schemas.PortResponse:
     with app_state(request).db.read() as session:
-        return {"port": _port_view(session, network.get_port(session, port_id, who), who)}
+        return schemas.PortResponse(
+            port=_port_view(session, network.get_port(session, port_id, who), who))
 
 
-@router.put("/ports/{port_id}", summary="Update a port")
-def update_port(port_id: str, body: PortBody, request: Request, who: Caller) -> dict[str, Any]:
+@router.put("/ports/{port_id}", summary="Update a port", response_model_exclude_unset=True)
+def update_port(port_id: str, body: PortBody, request: Request,
+                who: Caller) -> schemas.PortResponse:
     values = parse_body("port", body.port, PORT, post=False, who=who)
     state = app_state(request)
     with state.db.write() as session:
@@ -315,7 +323,7 @@ def update_port(port_id: str, body: PortBody, request: Request, who: Caller) -> 
             if hasattr(Port, column) and column not in ("id", "project_id", "network_id"):
                 setattr(row, column, value)
         network.touch(row)
-        return {"port": _port_view(session, row, who)}
+        return schemas.PortResponse(port=_port_view(session, row, who))
 
 
 @router.delete("/ports/{port_id}", status_code=204, summary="Delete a port")

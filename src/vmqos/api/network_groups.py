@@ -16,10 +16,11 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 
+from vmqos.api import network_schemas as schemas
 from vmqos.api.context import app_state, caller, neutron_forbidden, require_member
 from vmqos.api.errors import ApiError
 from vmqos.api.network_core import filters_of, owned
-from vmqos.api.network_views import security_group_view
+from vmqos.api.network_views import security_group_rule_view, security_group_view
 from vmqos.api.neutron_attrs import SECURITY_GROUP, parse_body
 from vmqos.errors import ConflictError
 from vmqos.store import network
@@ -48,16 +49,16 @@ class SecurityGroupBody(BaseModel):
 
 
 @router.get("/security-groups", summary="List security groups")
-def list_security_groups(request: Request, who: Caller) -> dict[str, Any]:
+def list_security_groups(request: Request, who: Caller) -> schemas.SecurityGroupList:
     filters = filters_of(request, ("id", "name", "project_id"))
     with app_state(request).db.write() as session:
-        return {"security_groups": [security_group_view(g) for g in
-                                    network.list_security_groups(session, who, filters)]}
+        return schemas.SecurityGroupList(security_groups=[
+            security_group_view(g) for g in network.list_security_groups(session, who, filters)])
 
 
 @router.post("/security-groups", status_code=201, summary="Create a security group")
 def create_security_group(body: SecurityGroupBody, request: Request,
-                          who: Caller) -> dict[str, Any]:
+                          who: Caller) -> schemas.SecurityGroupResponse:
     require_member(who, neutron_forbidden("create_security_group"))
     values = parse_body("security_group", body.security_group, SECURITY_GROUP, post=True,
                         who=who)
@@ -71,14 +72,15 @@ def create_security_group(body: SecurityGroupBody, request: Request,
         row = network.create_security_group(session, project_id=project_id,
                                             name=values.get("name", ""),
                                             description=values.get("description", ""))
-        return {"security_group": security_group_view(row)}
+        return schemas.SecurityGroupResponse(security_group=security_group_view(row))
 
 
 @router.get("/security-groups/{sg_id}", summary="Show a security group")
-def show_security_group(sg_id: str, request: Request, who: Caller) -> dict[str, Any]:
+def show_security_group(sg_id: str, request: Request,
+                        who: Caller) -> schemas.SecurityGroupResponse:
     with app_state(request).db.read() as session:
-        return {"security_group": security_group_view(
-            network.get_security_group(session, sg_id, who))}
+        return schemas.SecurityGroupResponse(security_group=security_group_view(
+            network.get_security_group(session, sg_id, who)))
 
 
 @router.delete("/security-groups/{sg_id}", status_code=204, summary="Delete a security group")
@@ -100,28 +102,29 @@ def delete_security_group(sg_id: str, request: Request, who: Caller) -> Response
 
 
 @router.get("/security-group-rules", summary="List security group rules")
-def list_security_group_rules(request: Request, who: Caller) -> dict[str, Any]:
+def list_security_group_rules(request: Request, who: Caller) -> schemas.SecurityGroupRuleList:
     with app_state(request).db.write() as session:
         groups = network.list_security_groups(session, who, {})
-        return {"security_group_rules": [r for g in groups for r in g.rules]}
+        return schemas.SecurityGroupRuleList(security_group_rules=[
+            security_group_rule_view(r) for g in groups for r in g.rules])
 
 
 # --- extensions -------------------------------------------------------------------------------
 
 
-def _extension(alias: str) -> dict[str, Any]:
-    return {"alias": alias, "name": alias, "description": f"The {alias} extension.",
-            "links": [], "updated": "2024-01-01T00:00:00-00:00"}
+def _extension(alias: str) -> schemas.Extension:
+    return schemas.Extension(alias=alias, name=alias, description=f"The {alias} extension.",
+                             links=[], updated="2024-01-01T00:00:00-00:00")
 
 
 @router.get("/extensions", summary="List API extensions")
-def list_extensions(who: Caller) -> dict[str, Any]:
-    return {"extensions": [_extension(a) for a in EXTENSIONS]}
+def list_extensions(who: Caller) -> schemas.ExtensionList:
+    return schemas.ExtensionList(extensions=[_extension(a) for a in EXTENSIONS])
 
 
 @router.get("/extensions/{alias}", summary="Show one API extension")
-def show_extension(alias: str, who: Caller) -> dict[str, Any]:
+def show_extension(alias: str, who: Caller) -> schemas.ExtensionResponse:
     if alias not in EXTENSIONS:
         raise ApiError(404, f"Extension with alias {alias} does not exist",
                        kind="ExtensionNotFound")
-    return {"extension": _extension(alias)}
+    return schemas.ExtensionResponse(extension=_extension(alias))

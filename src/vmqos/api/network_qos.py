@@ -24,14 +24,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Request, Response
 from sqlalchemy.orm import Session
 
+from vmqos.api import network_schemas as schemas
 from vmqos.api.context import app_state, caller, neutron_forbidden
 from vmqos.api.errors import ApiError
-from vmqos.api.network_views import policy_view
+from vmqos.api.network_views import policy_view, rule_view
 from vmqos.errors import NotFoundError, ValidationError
 from vmqos.intent.neutron.capabilities import check_rule_supported, rule_type_details, rule_types
 from vmqos.intent.neutron.model import Rule, RuleType
 from vmqos.intent.neutron.policy import QosRuleNotFound, find_rule
-from vmqos.intent.neutron.rules import rule_to_dict
 from vmqos.model import NeutronBackend
 from vmqos.store import qos
 from vmqos.store.identity import TokenInfo
@@ -91,7 +91,7 @@ def _admin(who: TokenInfo, action: str) -> None:
         raise neutron_forbidden(action)
 
 
-def _view(session: Session, row: QosPolicy) -> dict[str, Any]:
+def _view(session: Session, row: QosPolicy) -> schemas.Policy:
     return policy_view(row, qos.policy_value(session, row))
 
 
@@ -110,38 +110,39 @@ def _check_ports(session: Session, row: QosPolicy, rule: Rule, backend: NeutronB
 @router.get("/policies", summary="List QoS policies")
 def list_policies(request: Request, who: Caller, name: str | None = None,
                   shared: bool | None = None, is_default: bool | None = None,
-                  project_id: str | None = None) -> dict[str, Any]:
+                  project_id: str | None = None) -> schemas.PolicyList:
     filters = {"name": name, "shared": shared, "is_default": is_default,
                "project_id": project_id or request.query_params.get("tenant_id")}
     with app_state(request).db.read() as session:
-        return {"policies": [_view(session, p)
-                             for p in qos.list_policies(session, who, filters)]}
+        return schemas.PolicyList(policies=[_view(session, p)
+                                            for p in qos.list_policies(session, who, filters)])
 
 
 @router.post("/policies", status_code=201, summary="Create a QoS policy (admin)")
-def create_policy(body: JsonBody, request: Request, who: Caller) -> dict[str, Any]:
+def create_policy(body: JsonBody, request: Request, who: Caller) -> schemas.PolicyResponse:
     _admin(who, "create_policy")
     inner = _member(body, "policy")
     with app_state(request).db.write() as session:
         row = qos.create_policy(session, inner, who)
-        return {"policy": _view(session, row)}
+        return schemas.PolicyResponse(policy=_view(session, row))
 
 
 @router.get("/policies/{policy_id}", summary="Show a QoS policy")
-def show_policy(policy_id: str, request: Request, who: Caller) -> dict[str, Any]:
+def show_policy(policy_id: str, request: Request, who: Caller) -> schemas.PolicyResponse:
     with app_state(request).db.read() as session:
-        return {"policy": _view(session, qos.get_policy(session, policy_id, who))}
+        return schemas.PolicyResponse(policy=_view(session, qos.get_policy(session, policy_id,
+                                                                           who)))
 
 
 @router.put("/policies/{policy_id}", summary="Update a QoS policy (admin)")
 def update_policy(policy_id: str, body: JsonBody, request: Request,
-                  who: Caller) -> dict[str, Any]:
+                  who: Caller) -> schemas.PolicyResponse:
     inner = _member(body, "policy")
     with app_state(request).db.write() as session:
         row = qos.get_policy(session, policy_id, who, lock=True)
         _admin(who, "update_policy")
         qos.update_policy(session, row, inner)
-        return {"policy": _view(session, row)}
+        return schemas.PolicyResponse(policy=_view(session, row))
 
 
 @router.delete("/policies/{policy_id}", status_code=204, summary="Delete a QoS policy (admin)")
@@ -156,19 +157,20 @@ def delete_policy(policy_id: str, request: Request, who: Caller) -> Response:
 # --- rules of a policy ------------------------------------------------------------------------
 
 
-@router.get("/policies/{policy_id}/{collection}", summary="List a policy's rules of one type")
+@router.get("/policies/{policy_id}/{collection}", summary="List a policy's rules of one type",
+            response_model_exclude_unset=True)
 def list_rules(policy_id: str, collection: RuleCollection, request: Request,
-               who: Caller) -> dict[str, Any]:
+               who: Caller) -> dict[str, list[schemas.QosRule]]:
     with app_state(request).db.read() as session:
         value = qos.policy_value(session, qos.get_policy(session, policy_id, who))
-        return {collection.value: [rule_to_dict(r) for r in value.rules
+        return {collection.value: [rule_view(r) for r in value.rules
                                    if r.type is collection.rule_type]}
 
 
 @router.post("/policies/{policy_id}/{collection}", status_code=201,
-             summary="Create a rule (admin)")
+             summary="Create a rule (admin)", response_model_exclude_unset=True)
 def create_rule(policy_id: str, collection: RuleCollection, body: JsonBody, request: Request,
-                who: Caller) -> dict[str, Any]:
+                who: Caller) -> dict[str, schemas.QosRule]:
     member = collection.value.removesuffix("s")
     state = app_state(request)
     with state.db.write() as session:
@@ -177,16 +179,17 @@ def create_rule(policy_id: str, collection: RuleCollection, body: JsonBody, requ
         rule = qos.add_policy_rule(session, row, collection.rule_type.value,
                                    _member(body, member))
         _check_ports(session, row, rule, state.settings.neutron_backend)
-        return {member: rule_to_dict(rule)}
+        return {member: rule_view(rule)}
 
 
-@router.get("/policies/{policy_id}/{collection}/{rule_id}", summary="Show a rule")
+@router.get("/policies/{policy_id}/{collection}/{rule_id}", summary="Show a rule",
+            response_model_exclude_unset=True)
 def show_rule(policy_id: str, collection: RuleCollection, rule_id: str, request: Request,
-              who: Caller) -> dict[str, Any]:
+              who: Caller) -> dict[str, schemas.QosRule]:
     with app_state(request).db.read() as session:
         row = qos.get_policy(session, policy_id, who)
         rule = _rule_of(session, row, rule_id, collection.rule_type)
-        return {collection.value.removesuffix("s"): rule_to_dict(rule)}
+        return {collection.value.removesuffix("s"): rule_view(rule)}
 
 
 def _rule_of(session: Session, row: QosPolicy, rule_id: str, rule_type: RuleType) -> Rule:
@@ -210,16 +213,17 @@ def _delete(session: Session, row: QosPolicy, rule_id: str, rule_type: RuleType,
     qos.delete_policy_rule(session, row, rule_id, rule_type)
 
 
-@router.put("/policies/{policy_id}/{collection}/{rule_id}", summary="Update a rule (admin)")
+@router.put("/policies/{policy_id}/{collection}/{rule_id}", summary="Update a rule (admin)",
+            response_model_exclude_unset=True)
 def update_rule(policy_id: str, collection: RuleCollection, rule_id: str, body: JsonBody,
-                request: Request, who: Caller) -> dict[str, Any]:
+                request: Request, who: Caller) -> dict[str, schemas.QosRule]:
     member = collection.value.removesuffix("s")
     state = app_state(request)
     with state.db.write() as session:
         row = qos.get_policy(session, policy_id, who, lock=True)
         rule = _update(session, row, rule_id, collection.rule_type, _member(body, member), who,
                        state.settings.neutron_backend)
-        return {member: rule_to_dict(rule)}
+        return {member: rule_view(rule)}
 
 
 @router.delete("/policies/{policy_id}/{collection}/{rule_id}", status_code=204,
@@ -244,23 +248,25 @@ def _flag(value: str | None) -> bool:
 @router.get("/rule-types", summary="QoS rule types the loaded drivers support")
 @router.get("/rule_types", include_in_schema=False)
 def list_rule_types(request: Request, who: Caller, all_supported: str | None = None,
-                    all_rules: str | None = None) -> dict[str, Any]:
+                    all_rules: str | None = None) -> schemas.RuleTypeList:
     backend = app_state(request).settings.neutron_backend
     names = rule_types([backend], all_supported=_flag(all_supported),
                        all_rules=_flag(all_rules))
-    return {"rule_types": [{"type": n} for n in names]}
+    return schemas.RuleTypeList(rule_types=[schemas.RuleTypeName(type=n) for n in names])
 
 
 @router.get("/rule-types/{rule_type}", summary="A rule type's drivers and parameters (admin)")
 @router.get("/rule_types/{rule_type}", include_in_schema=False)
-def show_rule_type(rule_type: str, request: Request, who: Caller) -> dict[str, Any]:
+def show_rule_type(rule_type: str, request: Request, who: Caller) -> schemas.RuleTypeResponse:
     _admin(who, "get_rule_type")
     backend = app_state(request).settings.neutron_backend
     try:
-        return {"rule_type": rule_type_details(rule_type, [backend])}
+        details = rule_type_details(rule_type, [backend])
     except ValidationError:
         raise ApiError(404, f"Rule type {rule_type} could not be found.",
                        kind="QosRuleTypeNotFound") from None
+    return schemas.RuleTypeResponse(
+        rule_type=schemas.RuleTypeDetails.model_validate(details))
 
 
 # --- alias routes: a rule by id alone ---------------------------------------------------------
@@ -276,25 +282,27 @@ def _alias_policy(session: Session, rule_id: str, rule_type: RuleType, who: Toke
                               value=rule_id) from None
 
 
-@router.get("/{alias}/{rule_id}", summary="Show a rule by id (alias)")
+@router.get("/{alias}/{rule_id}", summary="Show a rule by id (alias)",
+            response_model_exclude_unset=True)
 def show_alias_rule(alias: AliasCollection, rule_id: str, request: Request,
-                    who: Caller) -> dict[str, Any]:
+                    who: Caller) -> dict[str, schemas.QosRule]:
     with app_state(request).db.read() as session:
         row = _alias_policy(session, rule_id, alias.rule_type, who)
         rule = _rule_of(session, row, rule_id, alias.rule_type)
-        return {f"alias_{alias.rule_type.value}_rule": rule_to_dict(rule)}
+        return {f"alias_{alias.rule_type.value}_rule": rule_view(rule)}
 
 
-@router.put("/{alias}/{rule_id}", summary="Update a rule by id (alias, admin)")
+@router.put("/{alias}/{rule_id}", summary="Update a rule by id (alias, admin)",
+            response_model_exclude_unset=True)
 def update_alias_rule(alias: AliasCollection, rule_id: str, body: JsonBody, request: Request,
-                      who: Caller) -> dict[str, Any]:
+                      who: Caller) -> dict[str, schemas.QosRule]:
     member = f"alias_{alias.rule_type.value}_rule"
     state = app_state(request)
     with state.db.write() as session:
         row = _alias_policy(session, rule_id, alias.rule_type, who, lock=True)
         rule = _update(session, row, rule_id, alias.rule_type, _member(body, member), who,
                        state.settings.neutron_backend)
-        return {member: rule_to_dict(rule)}
+        return {member: rule_view(rule)}
 
 
 @router.delete("/{alias}/{rule_id}", status_code=204,

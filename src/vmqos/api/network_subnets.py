@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 
+from vmqos.api import network_schemas as schemas
 from vmqos.api.context import app_state, caller, neutron_forbidden, require_member
 from vmqos.api.network_core import filters_of, owned
 from vmqos.api.network_views import subnet_view
@@ -92,15 +93,15 @@ def _pools(net: Any, pools: list[Any]) -> list[dict[str, str]]:
 
 
 @router.get("/subnets", summary="List subnets")
-def list_subnets(request: Request, who: Caller) -> dict[str, Any]:
+def list_subnets(request: Request, who: Caller) -> schemas.SubnetList:
     filters = filters_of(request, ("id", "name", "network_id", "project_id", "cidr"))
     with app_state(request).db.read() as session:
-        return {"subnets": [subnet_view(s)
-                            for s in subnets.list_subnets(session, who, filters)]}
+        return schemas.SubnetList(subnets=[subnet_view(s)
+                                           for s in subnets.list_subnets(session, who, filters)])
 
 
 @router.post("/subnets", status_code=201, summary="Create a subnet")
-def create_subnet(body: SubnetBody, request: Request, who: Caller) -> dict[str, Any]:
+def create_subnet(body: SubnetBody, request: Request, who: Caller) -> schemas.SubnetResponse:
     require_member(who, neutron_forbidden("create_subnet"))
     values = parse_body("subnet", body.subnet, SUBNET, post=True, who=who)
     net = _network_of(values["cidr"], values.get("ip_version"))
@@ -119,13 +120,14 @@ def create_subnet(body: SubnetBody, request: Request, who: Caller) -> dict[str, 
                 "name": values.get("name", ""), "description": values.get("description", ""),
                 "gateway_ip": gateway, "allocation_pools": pools,
                 "enable_dhcp": values.get("enable_dhcp", True)})
-        return {"subnet": subnet_view(row)}
+        return schemas.SubnetResponse(subnet=subnet_view(row))
 
 
 @router.get("/subnets/{subnet_id}", summary="Show a subnet")
-def show_subnet(subnet_id: str, request: Request, who: Caller) -> dict[str, Any]:
+def show_subnet(subnet_id: str, request: Request, who: Caller) -> schemas.SubnetResponse:
     with app_state(request).db.read() as session:
-        return {"subnet": subnet_view(subnets.get_subnet(session, subnet_id, who))}
+        return schemas.SubnetResponse(subnet=subnet_view(subnets.get_subnet(session, subnet_id,
+                                                                            who)))
 
 
 @router.delete("/subnets/{subnet_id}", status_code=204, summary="Delete a subnet")

@@ -16,17 +16,18 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Literal
 
 from fastapi import Request
 
+from vmqos.api import compute_schemas as schemas
 from vmqos.api.identity import root_url
 from vmqos.api.microversion import Microversion
 from vmqos.store.identity import TokenInfo
 from vmqos.store.models import Network, Port, Server
 from vmqos.store.scenario import instance_name
 
-__all__ = ["POWER_RUNNING", "addresses", "iso", "server_view"]
+__all__ = ["POWER_RUNNING", "addresses", "iso", "links", "server_view"]
 
 POWER_RUNNING = 1   # nova.compute.power_state.RUNNING; 0 is NOSTATE
 
@@ -39,81 +40,87 @@ def _usage_time(moment: datetime | None) -> str | None:
     return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
-def addresses(ports: Sequence[Port], networks: Mapping[str, Network]) -> dict[str, Any]:
-    out: dict[str, list[dict[str, Any]]] = {}
+def addresses(ports: Sequence[Port],
+              networks: Mapping[str, Network]) -> dict[str, list[schemas.Address]]:
+    out: dict[str, list[schemas.Address]] = {}
     for port in ports:
         network = networks.get(port.network_id)
         if network is None:
             continue
         for fixed in port.fixed_ips:
             address = fixed["ip_address"]
-            out.setdefault(network.name, []).append({
-                "version": 6 if ":" in address else 4, "addr": address,
-                "OS-EXT-IPS:type": "fixed", "OS-EXT-IPS-MAC:mac_addr": port.mac_address})
+            out.setdefault(network.name, []).append(schemas.Address(
+                version=6 if ":" in address else 4, addr=address, type="fixed",
+                mac_addr=port.mac_address))
     return out
 
 
-def _links(request: Request, kind: str, object_id: str) -> list[dict[str, str]]:
+def links(request: Request, kind: str, object_id: str) -> list[schemas.Link]:
     root = root_url(request)
-    return [{"rel": "self", "href": f"{root}/compute/v2.1/{kind}/{object_id}"},
-            {"rel": "bookmark", "href": f"{root}/compute/{kind}/{object_id}"}]
+    return [schemas.Link(rel="self", href=f"{root}/compute/v2.1/{kind}/{object_id}"),
+            schemas.Link(rel="bookmark", href=f"{root}/compute/{kind}/{object_id}")]
 
 
-def _flavor(row: Server, mv: Microversion, request: Request) -> dict[str, Any]:
+def _flavor(row: Server, mv: Microversion,
+            request: Request) -> schemas.FlavorLink | schemas.EmbeddedFlavor:
     snap = row.flavor
     if not mv.at_least("2.47"):
-        return {"id": snap["id"], "links": _links(request, "flavors", snap["id"])[1:]}
-    return {"vcpus": snap["vcpus"], "ram": snap["ram"], "disk": snap["disk"],
-            "ephemeral": snap["ephemeral"], "swap": snap["swap"],
-            "original_name": snap["name"], "extra_specs": dict(snap["extra_specs"])}
+        return schemas.FlavorLink(id=snap["id"], links=links(request, "flavors", snap["id"])[1:])
+    return schemas.EmbeddedFlavor(
+        vcpus=snap["vcpus"], ram=snap["ram"], disk=snap["disk"], ephemeral=snap["ephemeral"],
+        swap=snap["swap"], original_name=snap["name"], extra_specs=dict(snap["extra_specs"]))
 
 
 def server_view(row: Server, mv: Microversion, who: TokenInfo, request: Request, *,
                 ports: Sequence[Port], networks: Mapping[str, Network],
-                sg_names: Mapping[str, str], host: str) -> dict[str, Any]:
-    image: Any = ({"id": row.image_id, "links": _links(request, "images", row.image_id)[1:]}
-                  if row.image_id else "")
-    groups = [{"name": sg_names.get(sg, sg)} for port in ports
+                sg_names: Mapping[str, str], host: str) -> schemas.Server:
+    image: schemas.ImageLink | Literal[""] = (
+        schemas.ImageLink(id=row.image_id, links=links(request, "images", row.image_id)[1:])
+        if row.image_id else "")
+    groups = [schemas.SecurityGroupName(name=sg_names.get(sg, sg)) for port in ports
               for sg in port.security_group_ids]
-    view: dict[str, Any] = {
-        "id": row.id, "name": row.name, "status": row.status,
-        "tenant_id": row.project_id, "user_id": row.user_id, "metadata": dict(row.metadata_),
-        "hostId": hashlib.sha224((row.project_id + host).encode()).hexdigest(),
-        "image": image, "flavor": _flavor(row, mv, request),
-        "created": iso(row.created_at), "updated": iso(row.updated_at),
-        "addresses": addresses(ports, networks), "accessIPv4": "", "accessIPv6": "",
-        "links": _links(request, "servers", row.id),
-        "OS-DCF:diskConfig": "MANUAL", "OS-EXT-AZ:availability_zone": row.availability_zone,
-        "config_drive": "", "key_name": row.key_name,
-        "OS-SRV-USG:launched_at": _usage_time(row.launched_at),
-        "OS-SRV-USG:terminated_at": None,
-        "OS-EXT-STS:task_state": None, "OS-EXT-STS:vm_state": row.vm_state,
-        "OS-EXT-STS:power_state": row.power_state,
-        "os-extended-volumes:volumes_attached": [],
-        "security_groups": groups,
-    }
+    view = schemas.Server(
+        id=row.id, name=row.name, status=row.status, tenant_id=row.project_id,
+        user_id=row.user_id, metadata=dict(row.metadata_),
+        hostId=hashlib.sha224((row.project_id + host).encode()).hexdigest(),
+        image=image, flavor=_flavor(row, mv, request),
+        created=iso(row.created_at), updated=iso(row.updated_at),
+        addresses=addresses(ports, networks), accessIPv4="", accessIPv6="",
+        links=links(request, "servers", row.id),
+        disk_config="MANUAL", availability_zone=row.availability_zone,
+        config_drive="", key_name=row.key_name,
+        launched_at=_usage_time(row.launched_at), terminated_at=None,
+        task_state=None, vm_state=row.vm_state, power_state=row.power_state,
+        volumes_attached=[], security_groups=groups)
     if row.status in ("ACTIVE", "BUILD"):
-        view["progress"] = 0
+        view.progress = 0
     if row.fault:
-        view["fault"] = {k: row.fault[k] for k in ("code", "created", "message")}
+        view.fault = schemas.Fault(code=row.fault["code"], created=row.fault["created"],
+                                   message=row.fault["message"])
     if who.is_admin:
-        view.update({"OS-EXT-SRV-ATTR:host": host,
-                     "OS-EXT-SRV-ATTR:hypervisor_hostname": host,
-                     "OS-EXT-SRV-ATTR:instance_name": instance_name(row.seq)})
+        view.host = view.hypervisor_hostname = host
+        view.instance_name = instance_name(row.seq)
         if mv.at_least("2.3"):
-            view.update({"OS-EXT-SRV-ATTR:reservation_id": f"r-{row.id[:8]}",
-                         "OS-EXT-SRV-ATTR:launch_index": 0,
-                         "OS-EXT-SRV-ATTR:hostname": row.name.replace("_", "-").lower(),
-                         "OS-EXT-SRV-ATTR:kernel_id": "", "OS-EXT-SRV-ATTR:ramdisk_id": "",
-                         "OS-EXT-SRV-ATTR:root_device_name": "/dev/vda",
-                         "OS-EXT-SRV-ATTR:user_data": None})
+            view.reservation_id = f"r-{row.id[:8]}"
+            view.launch_index = 0
+            view.hostname = row.name.replace("_", "-").lower()
+            view.kernel_id = view.ramdisk_id = ""
+            view.root_device_name = "/dev/vda"
+            view.user_data = None
         if mv.at_least("2.16"):
-            view["host_status"] = "UP"
-    gates: tuple[tuple[str, str, Any], ...] = (
-        ("2.9", "locked", False), ("2.19", "description", None), ("2.26", "tags", []),
-        ("2.63", "trusted_image_certificates", None), ("2.71", "server_groups", []),
-        ("2.73", "locked_reason", None), ("2.96", "pinned_availability_zone", None))
-    for version, key, value in gates:
-        if mv.at_least(version):
-            view[key] = value
+            view.host_status = "UP"
+    if mv.at_least("2.9"):
+        view.locked = False
+    if mv.at_least("2.19"):
+        view.description = None
+    if mv.at_least("2.26"):
+        view.tags = []
+    if mv.at_least("2.63"):
+        view.trusted_image_certificates = None
+    if mv.at_least("2.71"):
+        view.server_groups = []
+    if mv.at_least("2.73"):
+        view.locked_reason = None
+    if mv.at_least("2.96"):
+        view.pinned_availability_zone = None
     return view
