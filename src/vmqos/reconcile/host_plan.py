@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from vmqos.errors import UnsupportedError, ValidationError
+from vmqos.errors import PermanentHostError, ValidationError
 from vmqos.intent.scenario import Scenario, Server
 from vmqos.libvirt_types import CpuTune, IoTune
 from vmqos.limits import Limit
@@ -258,7 +258,7 @@ def compile_host_plan(scenario: Scenario, server: Server, profile: Profile, fact
         ports.append(replace(plan, substitutions=(*port_subs, *plan.substitutions)))
     cpu_mount_ok = facts.cgroup_version == "v2" or facts.v1_mount("cpu") is not None
     if not cpu_mount_ok or (facts.cgroup_version == "v1" and facts.v1_mount("blkio") is None):
-        raise UnsupportedError(
+        raise PermanentHostError(
             "this host mounts no cgroup v1 cpu and blkio controllers and no usable cgroup v2: "
             "vmqos cannot enforce CPU shares and disk limits here")
     cpu_dir = facts.cgroup_dir("cpu", layout.cgroup)
