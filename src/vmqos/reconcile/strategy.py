@@ -34,6 +34,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 
 from vmqos.errors import UnsupportedError
 from vmqos.libvirt_types import Bandwidth, BandwidthSide
@@ -83,6 +84,7 @@ __all__ = [
     "HostTcPlan",
     "SideSpec",
     "Substitution",
+    "TcStrategy",
     "compile_host_tc",
     "derive_burst",
     "ifb_name",
@@ -94,6 +96,14 @@ PFIFO_LIMIT = 127
 # libvirt's police `mtu 64kb`: packets up to 64 KiB (GSO) are measured, not dropped outright.
 _POLICE_MTU = 65536
 _ETH_HEADER = 14
+
+
+class TcStrategy(StrEnum):
+    """How a tap's plan relates to libvirt's program."""
+
+    LIBVIRT_EXACT = "libvirt-exact"  # libvirt's program word for word (plus explicit bursts)
+    EQUIVALENT = "equivalent"        # another program with the same limits (substitutions)
+    NONE = "none"                    # nothing to install
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +141,7 @@ class HostTcPlan:
     objects: tuple[TcObject, ...]
     enforced: tuple[Limit, ...]
     substitutions: tuple[Substitution, ...]
-    strategy: str                   # "libvirt-exact", "equivalent" or "none"
+    strategy: TcStrategy
 
 
 def ifb_name(dev: str) -> str:
@@ -398,8 +408,9 @@ def compile_host_tc(
     departures = {s.code for s in build.subs} - {"burst-derived", "cburst-derived",
                                                   "cburst-is-burst", "peak-ignored",
                                                   "average-zero"}
-    strategy = ("none" if not build.objects
-                else "equivalent" if departures or overrides else "libvirt-exact")
+    strategy = (TcStrategy.NONE if not build.objects
+                else TcStrategy.EQUIVALENT if departures or overrides
+                else TcStrategy.LIBVIRT_EXACT)
     return HostTcPlan(dev=dev, ifb=ifb, links=tuple(build.links), objects=tuple(build.objects),
                       enforced=tuple(build.enforced), substitutions=tuple(build.subs),
                       strategy=strategy)
