@@ -6,7 +6,7 @@ enforce it, and the :class:`SandboxLayout` of the instance's sandbox (its taps, 
 loop device), and returns a :class:`HostPlan`: the desired :class:`HostState` plus every
 substitution, for :mod:`vmqos.reconcile.diff` and the host layer.
 
-What is enforced per port and direction is what :mod:`vmqos.plan.explain.explain` says is effective:
+What is enforced per port and direction is what :func:`vmqos.plan.enforcement.enforce_port` decides:
 libvirt's tc program where libvirt's layer decides; where another enforcer decides (a Neutron
 agent's OVS policing, the last writer of the tap's ingress), the same rate and burst with tc
 on the tap, since the sandbox has no OVS; nothing where nothing limits (OVS deleted libvirt's
@@ -30,13 +30,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from vmqos.errors import PermanentHostError, ValidationError
+from vmqos.intent.neutron.binding import effective_policy_id
 from vmqos.intent.scenario import Scenario, Server
 from vmqos.libvirt_types import CpuTune, IoTune
 from vmqos.limits import Limit
 from vmqos.model import Direction, Enforcer, VifType, host_view
-from vmqos.plan.explain.explain import PortExplanation, explain_server
+from vmqos.plan.enforcement import PortEnforcement, enforce_port
 from vmqos.plan.kernel.psched import Psched
-from vmqos.plan.nova.compile import compile_bandwidth, compile_cputune, compile_flavor_iotune
+from vmqos.plan.nova.compile import compile_cputune, compile_flavor_iotune
 from vmqos.plan.render.cgroup import (
     PERIOD_DEFAULT,
     SHARES_DEFAULT,
@@ -204,11 +205,11 @@ def _disk_values(facts: HostFacts, server: Server, iotune: IoTune | None, disk: 
             for file, k in V1_DISK_FILES], limits
 
 
-def _overrides(port_exp: PortExplanation, tap: str, has_side: dict[Direction, bool],
+def _overrides(port: PortEnforcement, tap: str, has_side: dict[Direction, bool],
                subs: list[Substitution]) -> dict[Direction, Limit | None]:
     out: dict[Direction, Limit | None] = {}
     for direction in Direction:
-        dexp = port_exp.direction(direction)
+        dexp = port.direction(direction)
         eff = dexp.effective
         if eff is not None and eff.enforcer in _LIBVIRT_TC:
             continue
@@ -232,22 +233,26 @@ def compile_host_plan(scenario: Scenario, server: Server, profile: Profile, fact
     """Everything vmqos must set on this host for ``server``'s sandbox."""
     flavor = scenario.flavor(server.flavor)
     quota = flavor.quota
-    explanation = explain_server(scenario, server, profile)
+    policies = {p.id: p for p in scenario.policies}
     subs: list[Substitution] = []
     ports: list[HostTcPlan] = []
-    for port_exp in explanation.ports:
-        port = scenario.port(port_exp.port_id)
+    for port_id in server.ports:
+        port = scenario.port(port_id)
+        network = scenario.network(port.network_id)
+        policy_id = effective_policy_id(port, network, backend=scenario.neutron_backend)
+        enforcement = enforce_port(port, network, flavor=flavor.name, quota=quota,
+                                   policy=policies.get(policy_id) if policy_id else None,
+                                   backend=scenario.neutron_backend, profile=profile)
         tap = port.tap
         if tap not in layout.taps:
             raise ValidationError(
                 f"sandbox {layout.instance!r} has no tap {tap} for port {port.id}",
                 key="port", value=port.id, allowed=", ".join(layout.taps))
-        network = scenario.network(port.network_id)
-        bandwidth = compile_bandwidth(quota, port.vif_type)
+        bandwidth = enforcement.libvirt.bandwidth
         port_subs: list[Substitution] = []
         has_side = {d: bandwidth is not None and bandwidth.side(d) is not None
                     for d in Direction}
-        overrides = _overrides(port_exp, tap, has_side, port_subs)
+        overrides = _overrides(enforcement, tap, has_side, port_subs)
         if port.vif_type is VifType.MACVTAP and bandwidth is not None:
             port_subs.append(Substitution("veth-for-macvtap", tap, (
                 "a macvtap port is stood in for by a veth: its limits are placed as on a tap "

@@ -48,6 +48,8 @@ from vmqos.plan.kernel.psched import (
     tc_calc_xmittime,
 )
 from vmqos.plan.render.tc import (
+    ETH_HEADER,
+    POLICE_MTU,
     htb_side,
     police_burst,
     police_side,
@@ -93,9 +95,6 @@ __all__ = [
 _U32 = 0xFFFF_FFFF
 # sfq's default queue limit (net/sched/sch_sfq.c SFQ_MAX_DEPTH + 1 = 128 slots, limit 127).
 PFIFO_LIMIT = 127
-# libvirt's police `mtu 64kb`: packets up to 64 KiB (GSO) are measured, not dropped outright.
-_POLICE_MTU = 65536
-_ETH_HEADER = 14
 
 
 class TcStrategy(StrEnum):
@@ -162,7 +161,7 @@ def derive_burst(rate: int, mtu: int) -> int:
     packet; below that no 64 KiB floor is needed because HTB (the only qdisc vmqos gives a
     derived burst) sends a packet larger than its bucket by going into token debt, unlike TBF.
     """
-    return min(max(rate // 100, 2 * (mtu + _ETH_HEADER)), _U32)
+    return min(max(rate // 100, 2 * (mtu + ETH_HEADER)), _U32)
 
 
 def _sub(code: str, subject: str, text: str) -> Substitution:
@@ -224,7 +223,7 @@ class _Builder:
             self.subs.append(_sub("burst-derived", where, (
                 f"burst derived: the intent gives none for {spec.direction.value} traffic, so "
                 f"vmqos sets {burst} B (10 ms at {_rate_words(spec.rate)}, at least two "
-                f"{self.mtu + _ETH_HEADER}-byte frames) instead of tc's default rate/HZ + "
+                f"{self.mtu + ETH_HEADER}-byte frames) instead of tc's default rate/HZ + "
                 f"1600 B ({default} B here, about one MTU), which collapses TCP")))
         top = ceil or spec.rate
         if ceil:
@@ -253,7 +252,7 @@ class _Builder:
             # One full frame per round: a single class needs no DRR fairness, and an explicit
             # quantum avoids sch_htb's "quantum of class is big" at high rates (Linux
             # net/sched/sch_htb.c htb_change_class).
-            q = self.mtu + _ETH_HEADER
+            q = self.mtu + ETH_HEADER
             words = ["parent", "1:", "classid", "1:1", "htb", "rate", tc_rate_text(spec.rate)]
             if ceil:
                 words += ["ceil", tc_rate_text(ceil)]
@@ -320,7 +319,7 @@ class _Builder:
             self.objects.append(TcFilter(
                 self.dev, "ffff:", INGRESS_AUTO_PRIO, "u32", classid=0x1,
                 action=Police(spec.rate, tc_calc_xmittime(spec.rate, burst, self.psched),
-                              _POLICE_MTU, TC_ACT_SHOT, burst),
+                              POLICE_MTU, TC_ACT_SHOT, burst),
                 spec=tuple(words)))
             self.enforced.append(Limit(
                 enforcer=self.enforcer, direction=spec.direction, device=self.dev,

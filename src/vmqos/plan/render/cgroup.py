@@ -32,6 +32,16 @@ from vmqos.profile import CgroupVersion, Profile, SharesPolicy
 
 __all__ = [
     "CPU_QUOTA_MAX",
+    "PERIOD_DEFAULT",
+    "PERIOD_MAX",
+    "PERIOD_MIN",
+    "QUOTA_MIN",
+    "SHARES_DEFAULT",
+    "SHARES_MAX",
+    "SHARES_MIN",
+    "WEIGHT_DEFAULT",
+    "WEIGHT_MAX",
+    "WEIGHT_MIN",
     "CgroupAction",
     "CgroupLayout",
     "CgroupWrite",
