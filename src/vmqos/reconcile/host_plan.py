@@ -39,14 +39,13 @@ from vmqos.plan.enforcement import PortEnforcement, enforce_port
 from vmqos.plan.kernel.psched import Psched
 from vmqos.plan.nova.compile import compile_cputune, compile_flavor_iotune
 from vmqos.plan.render.cgroup import (
+    CPU_UNLIMITED,
     PERIOD_DEFAULT,
     SHARES_DEFAULT,
     WEIGHT_DEFAULT,
-    CgroupLayout,
-    compile_cgroup_writes,
-    domain_cgroup_dir,
-    expected_cgroup_values,
-    thread_cgroup_dir,
+    domain_cpu_weight,
+    validate_cputune,
+    vcpu_bandwidth,
 )
 from vmqos.profile import CgroupVersion, Profile
 from vmqos.reconcile.facts import HostFacts
@@ -137,32 +136,24 @@ def disk_limits(iotune: IoTune | None) -> dict[str, int]:
 
 def _cpu_values(facts: HostFacts, profile: Profile, cpu_dir: str, vcpus: int,
                 cputune: CpuTune | None, subs: list[Substitution]) -> list[CgroupValue]:
-    v2 = facts.cgroup_version == "v2"
-    host = replace(profile, cgroup=CgroupVersion(facts.cgroup_version), systemd=False,
-                   libvirt_nested_cgroup=False)
+    version = CgroupVersion(facts.cgroup_version)
+    v2 = version is CgroupVersion.V2
+    host = replace(profile, cgroup=version, systemd=False, libvirt_nested_cgroup=False)
     # libvirt's own checks (define and start time), with its messages.
-    compile_cgroup_writes(1, "sandbox", vcpus, cputune, host, check=True)
-    lay = CgroupLayout(cpu_mount="/cpu", libvirt_7_1=False)
-    values = expected_cgroup_values(1, "sandbox", vcpus, cputune, host, layout=lay)
-    dom = domain_cgroup_dir(host, 1, "sandbox", layout=lay)
-    vcpu0 = thread_cgroup_dir(host, 1, "sandbox", "vcpu0", layout=lay)
+    validate_cputune(1, "sandbox", cputune, host)
     shares_file = "cpu.weight" if v2 else "cpu.shares"
-    default = WEIGHT_DEFAULT if v2 else SHARES_DEFAULT
-    out = [CgroupValue(cpu_dir, shares_file, values.get(f"{dom}/{shares_file}", str(default)))]
+    weight = domain_cpu_weight(cputune, host)
+    out = [CgroupValue(cpu_dir, shares_file, str(
+        weight if weight is not None else WEIGHT_DEFAULT if v2 else SHARES_DEFAULT))]
     period = cputune.period if cputune is not None and cputune.period else 0
     quota = cputune.quota if cputune is not None and cputune.quota else 0
+    # One cgroup for all vCPUs: each vCPU's quota, times the vCPUs, per the same period.
+    bandwidth = (vcpu_bandwidth(cputune, version) or CPU_UNLIMITED).times(vcpus)
     if v2:
-        shown = values.get(f"{vcpu0}/cpu.max", f"max {PERIOD_DEFAULT}")
-        q_text, _, p_text = shown.partition(" ")
-        if q_text != "max":
-            q_text = str(int(q_text) * vcpus)
-        out.append(CgroupValue(cpu_dir, "cpu.max", f"{q_text} {p_text}"))
+        out.append(CgroupValue(cpu_dir, "cpu.max", bandwidth.v2_text()))
     else:
-        out.append(CgroupValue(cpu_dir, "cpu.cfs_period_us",
-                               values.get(f"{vcpu0}/cpu.cfs_period_us", str(PERIOD_DEFAULT))))
-        q_text = values.get(f"{vcpu0}/cpu.cfs_quota_us", "-1")
-        out.append(CgroupValue(cpu_dir, "cpu.cfs_quota_us",
-                               q_text if q_text == "-1" else str(int(q_text) * vcpus)))
+        out.append(CgroupValue(cpu_dir, "cpu.cfs_period_us", str(bandwidth.period)))
+        out.append(CgroupValue(cpu_dir, "cpu.cfs_quota_us", bandwidth.v1_quota_text()))
     if quota > 0:
         subs.append(Substitution("quota-per-instance", cpu_dir, (
             f"libvirt caps each of the {vcpus} vCPU thread(s) at {quota} µs per "
