@@ -13,7 +13,11 @@ from support import seed
 from vmqos.errors import UnsupportedError, ValidationError
 from vmqos.libvirt_types import CpuTune
 from vmqos.plan.render.cgroup import (
+    CPU_QUOTA_MAX,
+    CPU_UNLIMITED,
+    CgroupAction,
     CgroupWrite,
+    CpuMax,
     SystemdProperty,
     cgroup_layout,
     compile_cgroup_writes,
@@ -24,13 +28,23 @@ from vmqos.plan.render.cgroup import (
     scope_unit,
     shares_to_weight,
     thread_cgroup_dir,
+    validate_cputune,
+    vcpu_bandwidth,
 )
-from vmqos.profile import Profile, SharesPolicy, get_profile
+from vmqos.profile import CgroupVersion, Profile, SharesPolicy, get_profile
+from vmqos.units import Microseconds
 
 PIKE = get_profile("pike-rhel7")
 NOSYSTEMD_V1 = get_profile("debian12-nosystemd")          # libvirt 9.0, v1, no systemd
 NOSYSTEMD_V2 = get_profile("debian12-nosystemd", cgroup="v2")
 MODERN = get_profile("modern")                            # libvirt >= 9.1, v2, systemd
+
+
+def _checked(domain_id: int, name: str, vcpus: int, tune: CpuTune,
+             profile: Profile) -> tuple[CgroupAction, ...]:
+    """libvirt's checks, then its writes: what a start that succeeds does."""
+    validate_cputune(domain_id, name, tune, profile)
+    return compile_cgroup_writes(domain_id, name, vcpus, tune, profile)
 
 
 def _seed_cgroup_reads() -> dict[str, str]:
@@ -60,7 +74,7 @@ def _seed_cgroup_reads() -> dict[str, str]:
 )
 def test_seed_cgroup_shares(domain_id: int, name: str, shares: int, path: str) -> None:
     assert _seed_cgroup_reads()[path] == str(shares)
-    writes = compile_cgroup_writes(domain_id, name, 1, CpuTune(shares=shares), PIKE, check=True)
+    writes = _checked(domain_id, name, 1, CpuTune(shares=shares), PIKE)
     assert writes == (CgroupWrite(path.rsplit("/", 1)[0], "cpu.shares", str(shares)),)
     assert expected_cgroup_values(domain_id, name, 1, CpuTune(shares=shares), PIKE)[path] == (
         str(shares))
@@ -154,7 +168,7 @@ V1_DOM = "/sys/fs/cgroup/cpu/machine/qemu-4-instance-00000041.libvirt-qemu"
 
 def test_v1_shares_period_quota_two_vcpus() -> None:
     tune = CpuTune(shares=2048, quota=50000, period=100000)
-    writes = compile_cgroup_writes(4, "instance-00000041", 2, tune, NOSYSTEMD_V1, check=True)
+    writes = _checked(4, "instance-00000041", 2, tune, NOSYSTEMD_V1)
     assert writes == (
         CgroupWrite(V1_DOM, "cpu.shares", "2048"),
         CgroupWrite(f"{V1_DOM}/vcpu0", "cpu.cfs_period_us", "100000"),
@@ -177,7 +191,7 @@ def test_v1_shares_period_quota_two_vcpus() -> None:
 
 def test_v1_negative_quota_written_as_given_read_back_minus_one() -> None:
     tune = CpuTune(shares=300, quota=-5, period=20000)
-    writes = compile_cgroup_writes(4, "instance-00000041", 1, tune, NOSYSTEMD_V1, check=True)
+    writes = _checked(4, "instance-00000041", 1, tune, NOSYSTEMD_V1)
     assert writes == (
         CgroupWrite(V1_DOM, "cpu.shares", "300"),
         CgroupWrite(f"{V1_DOM}/vcpu0", "cpu.cfs_period_us", "20000"),
@@ -230,7 +244,7 @@ def test_refusals_only_with_check(tune: CpuTune, profile: Profile, error: type[E
                                   message: str) -> None:
     compile_cgroup_writes(4, "instance-00000041", 1, tune, profile)  # total without check
     with pytest.raises(error) as caught:
-        compile_cgroup_writes(4, "instance-00000041", 1, tune, profile, check=True)
+        _checked(4, "instance-00000041", 1, tune, profile)
     assert str(caught.value).startswith(message)
 
 
@@ -238,10 +252,10 @@ def test_negative_quota_passes_check() -> None:
     # A negative quota is "no limit": v2 writes `max`, v1 the number as given.
     vcpu = "/sys/fs/cgroup/machine.slice/machine-qemu\\x2d4\\x2di.scope/libvirt/vcpu0"
     tune = CpuTune(quota=-5, period=20000)
-    assert compile_cgroup_writes(4, "i", 1, tune, MODERN, check=True) == (
+    assert _checked(4, "i", 1, tune, MODERN) == (
         CgroupWrite(vcpu, "cpu.max", "max 20000"), CgroupWrite(vcpu, "cpu.max", "max"))
     v1 = "/sys/fs/cgroup/cpu/machine/qemu-4-i.libvirt-qemu/vcpu0"
-    assert compile_cgroup_writes(4, "i", 1, tune, NOSYSTEMD_V1, check=True) == (
+    assert _checked(4, "i", 1, tune, NOSYSTEMD_V1) == (
         CgroupWrite(v1, "cpu.cfs_period_us", "20000"), CgroupWrite(v1, "cpu.cfs_quota_us", "-5"))
 
 
@@ -280,7 +294,7 @@ def test_v2_unlimited_quota_is_max(quota: int) -> None:
 
 def test_v2_systemd_shares_over_dbus_period_quota_as_files() -> None:
     tune = CpuTune(shares=512, quota=50000, period=100000)
-    writes = compile_cgroup_writes(1, "instance-00000001", 1, tune, MODERN, check=True)
+    writes = _checked(1, "instance-00000001", 1, tune, MODERN)
     assert writes == (
         SystemdProperty(SCOPE, "CPUWeight", 512),
         CgroupWrite(f"{V2_SCOPE}/libvirt/vcpu0", "cpu.max", "max 100000"),
@@ -315,7 +329,7 @@ def test_v2_weight_follows_policy(policy: SharesPolicy, weight: str) -> None:
 
 def test_runc_zero_shares_writes_nothing() -> None:
     profile = get_profile("debian12-nosystemd", cgroup="v2", shares_policy=SharesPolicy.RUNC_NEW)
-    assert compile_cgroup_writes(4, "i", 1, CpuTune(shares=0), profile, check=True) == ()
+    assert _checked(4, "i", 1, CpuTune(shares=0), profile) == ()
 
 
 # --- shares → weight (systemd cgroup_cpu_shares_to_weight; opencontainers/cgroups
@@ -354,3 +368,20 @@ def test_weight_maps_monotonic_and_in_range(policy: SharesPolicy, a: int, b: int
     low, high = sorted((a, b))
     w_low, w_high = shares_to_weight(low, policy), shares_to_weight(high, policy)
     assert 1 <= w_low <= w_high <= 10000
+
+
+@pytest.mark.parametrize(("tune", "version", "shown"), [
+    (CpuTune(quota=50000, period=20000), CgroupVersion.V2, "50000 20000"),
+    (CpuTune(quota=50000), CgroupVersion.V2, "50000 100000"),      # kernel's default period
+    (CpuTune(quota=-5, period=20000), CgroupVersion.V2, "max 20000"),
+    (CpuTune(quota=CPU_QUOTA_MAX, period=20000), CgroupVersion.V2, "max 20000"),
+])
+def test_vcpu_bandwidth_is_typed_until_rendered(tune: CpuTune, version: CgroupVersion,
+                                                shown: str) -> None:
+    bandwidth = vcpu_bandwidth(tune, version)
+    assert bandwidth is not None and bandwidth.v2_text() == shown
+    assert vcpu_bandwidth(CpuTune(shares=512), version) is None
+    assert vcpu_bandwidth(CpuTune(quota=CPU_QUOTA_MAX), CgroupVersion.V1) == CpuMax(
+        Microseconds(CPU_QUOTA_MAX), Microseconds(100000))
+    assert CpuMax(Microseconds(50000), Microseconds(100000)).times(3).v1_quota_text() == "150000"
+    assert CPU_UNLIMITED.times(3).v1_quota_text() == "-1"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from support.seed import seed_scenario
-from vmqos.errors import ValidationError
+from vmqos.errors import HostError, IntentError, PermanentHostError
 from vmqos.intent.scenario import Scenario
 from vmqos.libvirt_types import IoTune
 from vmqos.observe.domain_diff import diff_domain_qos, diff_enforced
@@ -73,11 +73,19 @@ def test_blkdeviotune_drops_zeros_and_qemus_default_group() -> None:
     assert named == IoTune(write_bytes_sec=10, group_name="gold")
 
 
-def test_virsh_text_that_is_not_virshs_is_a_clear_error() -> None:
-    with pytest.raises(ValidationError, match="cpu_shares is 'lots', not an integer"):
+def test_virsh_text_that_is_not_virshs_is_a_host_error() -> None:
+    with pytest.raises(PermanentHostError, match="cpu_shares is 'lots', not an integer"):
         parse_schedinfo("cpu_shares: lots\n")
-    with pytest.raises(ValidationError, match="unexpected line 'what'"):
+    with pytest.raises(PermanentHostError, match="unexpected line 'what'"):
         parse_blkdeviotune("error: no domain\nwhat\n")
+
+
+@pytest.mark.parametrize("text", ["cpu_shares: lots\n", "what\n", "vcpu_quota: -\n"])
+def test_unparsable_virsh_exits_1_and_answers_503(text: str) -> None:
+    with pytest.raises(HostError) as err:
+        parse_schedinfo(text)
+    assert not isinstance(err.value, IntentError)
+    assert (err.value.exit_code, err.value.http_status) == (1, 503)
 
 
 def test_enforcement_drift_under_an_unchanged_xml(seed: Scenario) -> None:

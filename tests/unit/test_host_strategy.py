@@ -14,7 +14,7 @@ import pytest
 
 from support.libvirt_vectors import side
 from support.seed import RESQUOTA_BANDWIDTH, seed_scenario
-from vmqos.errors import UnsupportedError, ValidationError
+from vmqos.errors import PermanentHostError, UnsupportedError, ValidationError
 from vmqos.intent.scenario import Scenario
 from vmqos.intent.scenario_parse import parse_scenario
 from vmqos.libvirt_types import Bandwidth, IoTune
@@ -354,7 +354,7 @@ def test_host_facts_paths_and_psched() -> None:
     assert HERE.cgroup_dir("blkio", "vmqos/s") == "/sys/fs/cgroup/blkio/vmqos/s"
     v2 = replace(HERE, cgroup_version="v2", cgroup2_mount="/sys/fs/cgroup/unified")
     assert v2.cgroup_dir("blkio", "vmqos/s") == "/sys/fs/cgroup/unified/vmqos/s"
-    with pytest.raises(ValidationError, match="'memory' controller is not mounted"):
+    with pytest.raises(PermanentHostError, match="'memory' controller is not mounted"):
         HERE.cgroup_dir("memory", "x")
     assert HERE.psched == DEFAULT_PSCHED
     assert replace(HERE, psched_text="").psched == DEFAULT_PSCHED

@@ -13,7 +13,13 @@ from hypothesis import strategies as st
 
 from support import seed
 from support.libvirt_vectors import DEV, VECTORS, Vector, side
-from vmqos.errors import UnsupportedError, ValidationError
+from vmqos.errors import (
+    HostError,
+    IntentError,
+    PermanentHostError,
+    UnsupportedError,
+    ValidationError,
+)
 from vmqos.libvirt_types import Bandwidth
 from vmqos.model import Direction, Enforcer
 from vmqos.plan.kernel.psched import (
@@ -191,8 +197,15 @@ def test_psched_low_res_kernel_falls_back_to_hz_100() -> None:
 
 @pytest.mark.parametrize("text", ["", "000003e8 00000040 000f4240", "zz 1 2 3"])
 def test_psched_rejects_garbage(text: str) -> None:
-    with pytest.raises(ValidationError, match="/proc/net/psched"):
+    with pytest.raises(PermanentHostError, match="/proc/net/psched"):
         Psched.from_text(text)
+
+
+def test_unparsable_psched_is_a_host_error_not_a_user_error() -> None:
+    with pytest.raises(HostError) as err:
+        Psched.from_text("not psched")
+    assert not isinstance(err.value, IntentError)
+    assert (err.value.exit_code, err.value.http_status) == (1, 503)
 
 
 @pytest.mark.parametrize(("rate", "size", "shown"), [

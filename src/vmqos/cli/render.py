@@ -24,6 +24,7 @@ from vmqos.intent.nova.flavor import Flavor
 from vmqos.intent.scenario import Server
 from vmqos.libvirt_types import Bandwidth, DomainSpec, XmlForm
 from vmqos.model import NeutronBackend, VifType
+from vmqos.plan.enforcement import LibvirtPort, libvirt_port
 from vmqos.plan.neutron.registry import PortContext, compile_neutron
 from vmqos.plan.nova.compile import compile_bandwidth, compile_domain
 from vmqos.plan.render.cgroup import compile_cgroup_writes, render_cgroup_script
@@ -85,14 +86,9 @@ class _Request:
         return compile_bandwidth(self.quota, self.vif_type)
 
     @property
-    def libvirt_uses_ovsdb(self) -> bool:
-        """libvirt >= 8.0 shapes an OVS virtualport through ovs-vsctl, not tc
-        (virNetDevOpenvswitchInterfaceSetQos)."""
-        return self.vif_type.libvirt_uses_ovsdb and self.profile.libvirt_ovs_qos
-
-    def tc_bandwidth(self) -> Bandwidth | None:
-        """What libvirt hands to tc: nothing when it uses ovsdb for this port."""
-        return None if self.libvirt_uses_ovsdb else self.bandwidth()
+    def libvirt(self) -> LibvirtPort:
+        """How libvirt applies the port's <bandwidth> (no Neutron backend is known here)."""
+        return libvirt_port(self.vif_type, self.bandwidth(), self.profile, backend=None)
 
     def domain(self, name: str = "instance-00000001", domain_id: int = 1) -> DomainSpec:
         server = Server(name="vmqos-render", flavor=self.flavor.name, ports=(self.port.id,),
@@ -239,7 +235,7 @@ def tc(properties: tuple[str, ...], vcpus: int, dev: str | None, vif_type: str,
       vmqos render tc --vif-type direct --property quota:vif_inbound_average=100
     """
     request = _Request(properties, vcpus, dev, vif_type, profile)
-    if request.libvirt_uses_ovsdb:
+    if request.libvirt.uses_ovsdb:
         # stdout stays "one tc command per line" (here: none); the reason goes to stderr.
         click.echo(f"vmqos: libvirt shapes OVS port {request.dev} with ovs-vsctl, not tc, "
                    f"under profile {request.profile.name}: see `vmqos render ovs-libvirt`",
@@ -271,14 +267,12 @@ def tc_show(properties: tuple[str, ...], vcpus: int, dev: str | None, vif_type: 
       vmqos render tc-show --mtu 9000 --property quota:vif_inbound_average=1000
     """
     request = _Request(properties, vcpus, dev, vif_type, profile)
-    ovs_port = request.vif_type is VifType.OVS_BRIDGE
-    # libvirt sets no noqueue root on OVS ports, and ovs-vswitchd deletes a foreign ingress
-    # qdisc on its ports (ovs-issues #210: the seed's tap shows none).
+    libvirt = request.libvirt
     style = Iproute2Style(iproute2) if iproute2 else request.profile.iproute2
-    show = render_tc_show(request.dev, request.tc_bandwidth(),
+    show = render_tc_show(request.dev, libvirt.tc_bandwidth,
                           swapped=request.vif_type.swapped, iproute2=style, mtu=mtu,
-                          noqueue=request.profile.libvirt_noqueue and not ovs_port,
-                          ingress_removed_by_ovs=ovs_port)
+                          noqueue=libvirt.noqueue,
+                          ingress_removed_by_ovs=libvirt.ingress_removed_by_ovs)
     lines: list[str] = []
     data: dict[str, list[str]] = {}
     for kind in ("qdisc", "class", "filter", "ingress_filter"):

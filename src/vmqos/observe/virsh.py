@@ -5,6 +5,9 @@ These two read the enforcement itself, not libvirt's XML: schedinfo reads ``cpu.
 (``query-block``) for the throttling it applies. Someone who writes the cgroup or sends QMP
 directly changes these and not ``virsh dumpxml``, so the audit compares both. Pure: the text
 comes from :mod:`vmqos.host.libvirt`. Fixtures: tests/fixtures/virsh/.
+
+Text that is not what virsh prints is the host's fault, not the user's: it raises
+:class:`~vmqos.errors.PermanentHostError` (CLI exit 1, HTTP 503).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from vmqos.errors import ValidationError
+from vmqos.errors import PermanentHostError
 from vmqos.libvirt_types import IOTUNE_FIELDS, IoTune
 from vmqos.units import Microseconds
 
@@ -48,7 +51,7 @@ def _fields(text: str, command: str) -> dict[str, str]:
             continue
         key, sep, value = line.partition(":")
         if not sep:
-            raise ValidationError(f"virsh {command}: unexpected line {line!r}", key=command,
+            raise PermanentHostError(f"virsh {command}: unexpected line {line!r}", key=command,
                                   value=line, allowed="'name : value' lines")
         out[key.strip()] = value.strip()
     return out
@@ -61,7 +64,7 @@ def _int(values: dict[str, str], key: str, command: str) -> int | None:
     try:
         return int(raw)
     except ValueError:
-        raise ValidationError(f"virsh {command}: {key} is {raw!r}, not an integer", key=key,
+        raise PermanentHostError(f"virsh {command}: {key} is {raw!r}, not an integer", key=key,
                               value=raw, allowed="an integer") from None
 
 

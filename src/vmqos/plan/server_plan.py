@@ -15,7 +15,8 @@ from vmqos.intent.neutron.binding import effective_policy_id
 from vmqos.intent.nova.volume_qos import parse_volume_qos
 from vmqos.intent.scenario import Scenario, Server
 from vmqos.libvirt_types import DomainSpec, IoTune
-from vmqos.model import NeutronBackend, VifType
+from vmqos.model import NeutronBackend
+from vmqos.plan.enforcement import libvirt_port
 from vmqos.plan.neutron.registry import PortContext, compile_neutron
 from vmqos.plan.nova.compile import compile_domain
 from vmqos.plan.render.cgroup import compile_cgroup_writes, render_cgroup_script
@@ -83,24 +84,16 @@ def compile_server_plan(scenario: Scenario, server: Server, profile: Profile) ->
     policies = {p.id: p for p in scenario.policies}
     interfaces = []
     for port, network, iface in zip(ports, networks, domain.interfaces, strict=True):
-        ovs_libvirt = iface.vif_type.libvirt_uses_ovsdb and profile.libvirt_ovs_qos
-        bandwidth = iface.bandwidth
-        tc = () if ovs_libvirt else tuple(
-            render_tc_program(iface.dev, bandwidth, swapped=iface.vif_type.swapped))
-        ovs = tuple(compile_libvirt_ovs(iface.dev, server.id, bandwidth)) if (
-            ovs_libvirt and bandwidth is not None) else ()
-        # ovs-vswitchd deletes the ingress qdisc libvirt puts on a tap that sits in br-int
-        # (ovs-issues #210); the seed's `tc qdisc show` has no ingress line for that reason.
-        in_br_int = (iface.vif_type in (VifType.OVS_BRIDGE, VifType.ETHERNET)
-                     and scenario.neutron_backend.runs_ovs_vswitchd)
-        show = render_tc_show(iface.dev, None if ovs_libvirt else bandwidth,
+        libvirt = libvirt_port(iface.vif_type, iface.bandwidth, profile,
+                               scenario.neutron_backend)
+        tc = () if libvirt.uses_ovsdb else tuple(
+            render_tc_program(iface.dev, libvirt.bandwidth, swapped=iface.vif_type.swapped))
+        ovs = tuple(compile_libvirt_ovs(iface.dev, server.id, libvirt.bandwidth)) if (
+            libvirt.uses_ovsdb and libvirt.bandwidth is not None) else ()
+        show = render_tc_show(iface.dev, libvirt.tc_bandwidth,
                               swapped=iface.vif_type.swapped, iproute2=profile.iproute2,
-                              mtu=network.mtu,
-                              # libvirt's noqueue default skips OVS ports (libvirt
-                              # qemuDomainInterfaceSetDefaultQDisc).
-                              noqueue=profile.libvirt_noqueue
-                              and iface.vif_type is not VifType.OVS_BRIDGE,
-                              ingress_removed_by_ovs=in_br_int)
+                              mtu=network.mtu, noqueue=libvirt.noqueue,
+                              ingress_removed_by_ovs=libvirt.ingress_removed_by_ovs)
         policy_id = effective_policy_id(port, network, backend=scenario.neutron_backend)
         policy = policies.get(policy_id) if policy_id else None
         commands: tuple[str, ...] = ()

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from vmqos.errors import PermanentHostError
 from vmqos.plan.render.tc import render_command
@@ -36,23 +37,40 @@ from vmqos.reconcile.state import (
     TcQdisc,
 )
 
-__all__ = ["Action", "CgroupWrite", "LinkAction", "TcAction", "cgroup_write_text",
-           "reconcile", "render_actions"]
+__all__ = ["Action", "CgroupWrite", "LinkAction", "LinkOp", "TcAction", "TcOp",
+           "cgroup_write_text", "reconcile", "render_actions"]
+
+
+class LinkOp(StrEnum):
+    """What an ``ip link`` action does (the word ``ip`` itself uses)."""
+
+    ADD = "add"
+    UP = "up"
+    DOWN = "down"
+    DEL = "del"
+
+
+class TcOp(StrEnum):
+    """What a ``tc`` action does to one object (the word ``tc`` itself uses)."""
+
+    ADD = "add"
+    CHANGE = "change"
+    DEL = "del"
 
 
 @dataclass(frozen=True, slots=True)
 class LinkAction:
     """``ip link add NAME type KIND`` / ``ip link set NAME up|down`` / ``ip link del NAME``."""
 
-    op: str                     # "add", "up", "down", "del"
+    op: LinkOp
     link: Link
 
     def argv(self) -> list[str]:
         name = self.link.name
-        if self.op == "add":
+        if self.op is LinkOp.ADD:
             return ["link", "add", name, "type", self.link.kind]
-        if self.op in ("up", "down"):
-            return ["link", "set", name, self.op]
+        if self.op in (LinkOp.UP, LinkOp.DOWN):
+            return ["link", "set", name, self.op.value]
         return ["link", "del", name]
 
     def render(self) -> str:
@@ -63,13 +81,13 @@ class LinkAction:
 class TcAction:
     """``tc qdisc|class|filter add|change|del`` of one object."""
 
-    op: str                     # "add", "change", "del"
+    op: TcOp
     obj: TcObject
 
     def argv(self) -> list[str]:
-        if self.op == "add":
+        if self.op is TcOp.ADD:
             return self.obj.add_argv()
-        if self.op == "change":
+        if self.op is TcOp.CHANGE:
             assert isinstance(self.obj, HtbClass)
             return self.obj.change_argv()
         return self.obj.del_argv()
@@ -130,9 +148,9 @@ def _diff_tree(desired: Sequence[TcObject], observed: Sequence[TcObject]) -> lis
     want_top = next((o for o in desired if _is_top(o)), None)
     have_top = next((o for o in observed if _is_top(o)), None)
     if want_top != have_top:
-        out = [TcAction("del", have_top)] if have_top is not None else []
+        out = [TcAction(TcOp.DEL, have_top)] if have_top is not None else []
         if want_top is not None:
-            out += [TcAction("add", o) for o in desired]
+            out += [TcAction(TcOp.ADD, o) for o in desired]
         return out
     if want_top is None:
         return []
@@ -148,15 +166,15 @@ def _diff_tree(desired: Sequence[TcObject], observed: Sequence[TcObject]) -> lis
         elif old != obj:
             if isinstance(obj, HtbClass) and isinstance(old, HtbClass) and \
                     obj.parent == old.parent:
-                changes.append(TcAction("change", obj))
+                changes.append(TcAction(TcOp.CHANGE, obj))
             else:
                 deletes.append(old)
                 adds.append(obj)
     deletes.sort(key=_rank)
     order = {o.key: i for i, o in enumerate(desired)}
     adds.sort(key=lambda o: order[o.key])
-    return [*(TcAction("del", o) for o in deletes), *changes,
-            *(TcAction("add", o) for o in adds)]
+    return [*(TcAction(TcOp.DEL, o) for o in deletes), *changes,
+            *(TcAction(TcOp.ADD, o) for o in adds)]
 
 
 def _diff_tc(desired: Iterable[TcObject], observed: Iterable[TcObject]) -> list[TcAction]:
@@ -193,14 +211,14 @@ def reconcile(desired: HostState, observed: HostState) -> tuple[Action, ...]:
                 f"device {name} exists and is a {old.kind or 'device of unknown kind'}, not "
                 f"vmqos's {link.kind}; vmqos does not touch devices it did not create")
         if old is None:
-            first.append(LinkAction("add", link))
+            first.append(LinkAction(LinkOp.ADD, link))
         if (old is None or old.up != link.up):
-            first.append(LinkAction("up" if link.up else "down", link))
+            first.append(LinkAction(LinkOp.UP if link.up else LinkOp.DOWN, link))
     tc = _diff_tc(desired.tc, observed.tc)
     have_cg = {value.key: value for value in observed.cgroup}
     cgroup = [CgroupWrite(value, cgroup_write_text(value)) for value in desired.cgroup
               if have_cg.get(value.key) != value]
-    last = [LinkAction("del", link) for name, link in have_links.items()
+    last = [LinkAction(LinkOp.DEL, link) for name, link in have_links.items()
             if name not in want_links]
     return (*first, *tc, *cgroup, *last)
 

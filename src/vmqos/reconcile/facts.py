@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from vmqos.errors import ValidationError
+from vmqos.errors import PermanentHostError, ValidationError
 from vmqos.plan.kernel.psched import DEFAULT_PSCHED, Psched
 
 __all__ = ["FULL_FACTS", "PROBED_ACTIONS", "PROBED_CLASSIFIERS", "PROBED_LINK_KINDS",
@@ -69,16 +69,17 @@ class HostFacts:
         """The directory of cgroup ``relative`` (``vmqos/vm1``) for one controller.
 
         On v2 every controller shares the unified hierarchy; v2's ``io`` is v1's ``blkio``.
+        A controller the host does not offer is a host error, not the user's.
         """
         if self.cgroup_version == "v2":
             if self.cgroup2_mount is None:
-                raise ValidationError("host facts say cgroup v2 but name no cgroup2 mount",
-                                      key="cgroup2_mount", value=None,
-                                      allowed="the cgroup2 mount point")
+                raise PermanentHostError("host facts say cgroup v2 but name no cgroup2 mount",
+                                         key="cgroup2_mount", value=None,
+                                         allowed="the cgroup2 mount point")
             return f"{self.cgroup2_mount}/{relative}"
         mount = self.v1_mount(controller)
         if mount is None:
-            raise ValidationError(
+            raise PermanentHostError(
                 f"the cgroup v1 {controller!r} controller is not mounted on this host",
                 key="cgroup_v1_mounts", value=controller,
                 allowed=", ".join(name for name, _ in self.cgroup_v1_mounts) or "none mounted")

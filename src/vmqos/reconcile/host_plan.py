@@ -6,7 +6,7 @@ enforce it, and the :class:`SandboxLayout` of the instance's sandbox (its taps, 
 loop device), and returns a :class:`HostPlan`: the desired :class:`HostState` plus every
 substitution, for :mod:`vmqos.reconcile.diff` and the host layer.
 
-What is enforced per port and direction is what :mod:`vmqos.plan.explain.explain` says is effective:
+What is enforced per port and direction is what :func:`vmqos.plan.enforcement.enforce_port` decides:
 libvirt's tc program where libvirt's layer decides; where another enforcer decides (a Neutron
 agent's OVS policing, the last writer of the tap's ingress), the same rate and burst with tc
 on the tap, since the sandbox has no OVS; nothing where nothing limits (OVS deleted libvirt's
@@ -29,23 +29,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from vmqos.errors import UnsupportedError, ValidationError
+from vmqos.errors import PermanentHostError, ValidationError
+from vmqos.intent.neutron.binding import effective_policy_id
 from vmqos.intent.scenario import Scenario, Server
 from vmqos.libvirt_types import CpuTune, IoTune
 from vmqos.limits import Limit
 from vmqos.model import Direction, Enforcer, VifType, host_view
-from vmqos.plan.explain.explain import PortExplanation, explain_server
+from vmqos.plan.enforcement import PortEnforcement, enforce_port
 from vmqos.plan.kernel.psched import Psched
-from vmqos.plan.nova.compile import compile_bandwidth, compile_cputune, compile_flavor_iotune
+from vmqos.plan.nova.compile import compile_cputune, compile_flavor_iotune
 from vmqos.plan.render.cgroup import (
+    CPU_UNLIMITED,
     PERIOD_DEFAULT,
     SHARES_DEFAULT,
     WEIGHT_DEFAULT,
-    CgroupLayout,
-    compile_cgroup_writes,
-    domain_cgroup_dir,
-    expected_cgroup_values,
-    thread_cgroup_dir,
+    domain_cpu_weight,
+    validate_cputune,
+    vcpu_bandwidth,
 )
 from vmqos.profile import CgroupVersion, Profile
 from vmqos.reconcile.facts import HostFacts
@@ -136,32 +136,24 @@ def disk_limits(iotune: IoTune | None) -> dict[str, int]:
 
 def _cpu_values(facts: HostFacts, profile: Profile, cpu_dir: str, vcpus: int,
                 cputune: CpuTune | None, subs: list[Substitution]) -> list[CgroupValue]:
-    v2 = facts.cgroup_version == "v2"
-    host = replace(profile, cgroup=CgroupVersion(facts.cgroup_version), systemd=False,
-                   libvirt_nested_cgroup=False)
+    version = CgroupVersion(facts.cgroup_version)
+    v2 = version is CgroupVersion.V2
+    host = replace(profile, cgroup=version, systemd=False, libvirt_nested_cgroup=False)
     # libvirt's own checks (define and start time), with its messages.
-    compile_cgroup_writes(1, "sandbox", vcpus, cputune, host, check=True)
-    lay = CgroupLayout(cpu_mount="/cpu", libvirt_7_1=False)
-    values = expected_cgroup_values(1, "sandbox", vcpus, cputune, host, layout=lay)
-    dom = domain_cgroup_dir(host, 1, "sandbox", layout=lay)
-    vcpu0 = thread_cgroup_dir(host, 1, "sandbox", "vcpu0", layout=lay)
+    validate_cputune(1, "sandbox", cputune, host)
     shares_file = "cpu.weight" if v2 else "cpu.shares"
-    default = WEIGHT_DEFAULT if v2 else SHARES_DEFAULT
-    out = [CgroupValue(cpu_dir, shares_file, values.get(f"{dom}/{shares_file}", str(default)))]
+    weight = domain_cpu_weight(cputune, host)
+    out = [CgroupValue(cpu_dir, shares_file, str(
+        weight if weight is not None else WEIGHT_DEFAULT if v2 else SHARES_DEFAULT))]
     period = cputune.period if cputune is not None and cputune.period else 0
     quota = cputune.quota if cputune is not None and cputune.quota else 0
+    # One cgroup for all vCPUs: each vCPU's quota, times the vCPUs, per the same period.
+    bandwidth = (vcpu_bandwidth(cputune, version) or CPU_UNLIMITED).times(vcpus)
     if v2:
-        shown = values.get(f"{vcpu0}/cpu.max", f"max {PERIOD_DEFAULT}")
-        q_text, _, p_text = shown.partition(" ")
-        if q_text != "max":
-            q_text = str(int(q_text) * vcpus)
-        out.append(CgroupValue(cpu_dir, "cpu.max", f"{q_text} {p_text}"))
+        out.append(CgroupValue(cpu_dir, "cpu.max", bandwidth.v2_text()))
     else:
-        out.append(CgroupValue(cpu_dir, "cpu.cfs_period_us",
-                               values.get(f"{vcpu0}/cpu.cfs_period_us", str(PERIOD_DEFAULT))))
-        q_text = values.get(f"{vcpu0}/cpu.cfs_quota_us", "-1")
-        out.append(CgroupValue(cpu_dir, "cpu.cfs_quota_us",
-                               q_text if q_text == "-1" else str(int(q_text) * vcpus)))
+        out.append(CgroupValue(cpu_dir, "cpu.cfs_period_us", str(bandwidth.period)))
+        out.append(CgroupValue(cpu_dir, "cpu.cfs_quota_us", bandwidth.v1_quota_text()))
     if quota > 0:
         subs.append(Substitution("quota-per-instance", cpu_dir, (
             f"libvirt caps each of the {vcpus} vCPU thread(s) at {quota} µs per "
@@ -204,11 +196,11 @@ def _disk_values(facts: HostFacts, server: Server, iotune: IoTune | None, disk: 
             for file, k in V1_DISK_FILES], limits
 
 
-def _overrides(port_exp: PortExplanation, tap: str, has_side: dict[Direction, bool],
+def _overrides(port: PortEnforcement, tap: str, has_side: dict[Direction, bool],
                subs: list[Substitution]) -> dict[Direction, Limit | None]:
     out: dict[Direction, Limit | None] = {}
     for direction in Direction:
-        dexp = port_exp.direction(direction)
+        dexp = port.direction(direction)
         eff = dexp.effective
         if eff is not None and eff.enforcer in _LIBVIRT_TC:
             continue
@@ -232,22 +224,26 @@ def compile_host_plan(scenario: Scenario, server: Server, profile: Profile, fact
     """Everything vmqos must set on this host for ``server``'s sandbox."""
     flavor = scenario.flavor(server.flavor)
     quota = flavor.quota
-    explanation = explain_server(scenario, server, profile)
+    policies = {p.id: p for p in scenario.policies}
     subs: list[Substitution] = []
     ports: list[HostTcPlan] = []
-    for port_exp in explanation.ports:
-        port = scenario.port(port_exp.port_id)
+    for port_id in server.ports:
+        port = scenario.port(port_id)
+        network = scenario.network(port.network_id)
+        policy_id = effective_policy_id(port, network, backend=scenario.neutron_backend)
+        enforcement = enforce_port(port, network, flavor=flavor.name, quota=quota,
+                                   policy=policies.get(policy_id) if policy_id else None,
+                                   backend=scenario.neutron_backend, profile=profile)
         tap = port.tap
         if tap not in layout.taps:
             raise ValidationError(
                 f"sandbox {layout.instance!r} has no tap {tap} for port {port.id}",
                 key="port", value=port.id, allowed=", ".join(layout.taps))
-        network = scenario.network(port.network_id)
-        bandwidth = compile_bandwidth(quota, port.vif_type)
+        bandwidth = enforcement.libvirt.bandwidth
         port_subs: list[Substitution] = []
         has_side = {d: bandwidth is not None and bandwidth.side(d) is not None
                     for d in Direction}
-        overrides = _overrides(port_exp, tap, has_side, port_subs)
+        overrides = _overrides(enforcement, tap, has_side, port_subs)
         if port.vif_type is VifType.MACVTAP and bandwidth is not None:
             port_subs.append(Substitution("veth-for-macvtap", tap, (
                 "a macvtap port is stood in for by a veth: its limits are placed as on a tap "
@@ -258,7 +254,7 @@ def compile_host_plan(scenario: Scenario, server: Server, profile: Profile, fact
         ports.append(replace(plan, substitutions=(*port_subs, *plan.substitutions)))
     cpu_mount_ok = facts.cgroup_version == "v2" or facts.v1_mount("cpu") is not None
     if not cpu_mount_ok or (facts.cgroup_version == "v1" and facts.v1_mount("blkio") is None):
-        raise UnsupportedError(
+        raise PermanentHostError(
             "this host mounts no cgroup v1 cpu and blkio controllers and no usable cgroup v2: "
             "vmqos cannot enforce CPU shares and disk limits here")
     cpu_dir = facts.cgroup_dir("cpu", layout.cgroup)

@@ -34,6 +34,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 
 from vmqos.errors import UnsupportedError
 from vmqos.libvirt_types import Bandwidth, BandwidthSide
@@ -47,6 +48,8 @@ from vmqos.plan.kernel.psched import (
     tc_calc_xmittime,
 )
 from vmqos.plan.render.tc import (
+    ETH_HEADER,
+    POLICE_MTU,
     htb_side,
     police_burst,
     police_side,
@@ -69,12 +72,12 @@ from vmqos.reconcile.state import (
     tc_size_text,
 )
 from vmqos.units import (
+    BitsPerSec,
     Bytes,
     BytesPerSec,
     bits_per_sec_to_bytes,
-    bytes_per_sec_to_bits,
     format_bits_per_sec,
-    kbytes_per_sec_to_bytes,
+    kbytes_per_sec_to_bits,
     kib_to_bytes,
 )
 
@@ -83,6 +86,7 @@ __all__ = [
     "HostTcPlan",
     "SideSpec",
     "Substitution",
+    "TcStrategy",
     "compile_host_tc",
     "derive_burst",
     "ifb_name",
@@ -91,9 +95,14 @@ __all__ = [
 _U32 = 0xFFFF_FFFF
 # sfq's default queue limit (net/sched/sch_sfq.c SFQ_MAX_DEPTH + 1 = 128 slots, limit 127).
 PFIFO_LIMIT = 127
-# libvirt's police `mtu 64kb`: packets up to 64 KiB (GSO) are measured, not dropped outright.
-_POLICE_MTU = 65536
-_ETH_HEADER = 14
+
+
+class TcStrategy(StrEnum):
+    """How a tap's plan relates to libvirt's program."""
+
+    LIBVIRT_EXACT = "libvirt-exact"  # libvirt's program word for word (plus explicit bursts)
+    EQUIVALENT = "equivalent"        # another program with the same limits (substitutions)
+    NONE = "none"                    # nothing to install
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,15 +119,21 @@ class Substitution:
 
 @dataclass(frozen=True, slots=True)
 class SideSpec:
-    """One VM direction's limit to enforce, in kernel units. ``libvirt`` is set when it is a
-    side of libvirt's ``<bandwidth>`` (whose exact words are then reused)."""
+    """One VM direction's limit to enforce, in a :class:`~vmqos.limits.Limit`'s units, so a
+    limit passes through unconverted; the kernel's B/s is :attr:`kernel_rate`. ``libvirt`` is
+    set when it is a side of libvirt's ``<bandwidth>`` (whose exact words are then reused)."""
 
     direction: Direction
-    rate: int                       # bytes/s
-    peak: int | None                # bytes/s
-    burst: int | None               # bytes; None: the intent gives none
+    rate: BitsPerSec
+    peak: BitsPerSec | None
+    burst: Bytes | None             # None: the intent gives none
     source: str
     libvirt: BandwidthSide | None = None
+
+    @property
+    def kernel_rate(self) -> BytesPerSec:
+        """The rate as tc and the kernel keep it (``tc_ratespec.rate``)."""
+        return bits_per_sec_to_bytes(self.rate)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +146,7 @@ class HostTcPlan:
     objects: tuple[TcObject, ...]
     enforced: tuple[Limit, ...]
     substitutions: tuple[Substitution, ...]
-    strategy: str                   # "libvirt-exact", "equivalent" or "none"
+    strategy: TcStrategy
 
 
 def ifb_name(dev: str) -> str:
@@ -141,7 +156,7 @@ def ifb_name(dev: str) -> str:
     return "vmqos" + hashlib.sha256(dev.encode()).hexdigest()[:10]
 
 
-def derive_burst(rate: int, mtu: int) -> int:
+def derive_burst(rate: int, mtu: int) -> Bytes:
     """The burst vmqos sets when the intent gives none, in bytes.
 
     10 ms of the rate — the tc-tbf rule of thumb (burst >= rate/HZ) for a HZ=100 kernel; 4 ms
@@ -152,22 +167,18 @@ def derive_burst(rate: int, mtu: int) -> int:
     packet; below that no 64 KiB floor is needed because HTB (the only qdisc vmqos gives a
     derived burst) sends a packet larger than its bucket by going into token debt, unlike TBF.
     """
-    return min(max(rate // 100, 2 * (mtu + _ETH_HEADER)), _U32)
+    return Bytes(min(max(rate // 100, 2 * (mtu + ETH_HEADER)), _U32))
 
 
 def _sub(code: str, subject: str, text: str) -> Substitution:
     return Substitution(code, subject, text)
 
 
-def _rate_words(rate: int) -> str:
-    return format_bits_per_sec(bytes_per_sec_to_bits(BytesPerSec(rate)))
-
-
 def _libvirt_spec(side: BandwidthSide, direction: Direction, source: str) -> SideSpec:
     return SideSpec(
         direction=direction,
-        rate=kbytes_per_sec_to_bytes(side.average),
-        peak=kbytes_per_sec_to_bytes(side.peak) if side.peak else None,
+        rate=kbytes_per_sec_to_bits(side.average),
+        peak=kbytes_per_sec_to_bits(side.peak) if side.peak else None,
         burst=kib_to_bytes(side.burst) if side.burst else None,
         source=source, libvirt=side)
 
@@ -175,11 +186,8 @@ def _libvirt_spec(side: BandwidthSide, direction: Direction, source: str) -> Sid
 def _limit_spec(limit: Limit, direction: Direction) -> SideSpec | None:
     if limit.rate is None:
         return None
-    return SideSpec(
-        direction=direction,
-        rate=bits_per_sec_to_bytes(limit.rate),
-        peak=bits_per_sec_to_bytes(limit.peak) if limit.peak is not None else None,
-        burst=limit.burst, source=limit.source)
+    return SideSpec(direction=direction, rate=limit.rate, peak=limit.peak, burst=limit.burst,
+                    source=limit.source)
 
 
 @dataclass
@@ -200,28 +208,31 @@ class _Builder:
                 f"{self.dev}: this host's kernel offers no {kind!r} "
                 f"({what[:-1]}), which {for_what} needs; vmqos has no equivalent without it")
 
-    def htb_tree(self, dev: str, spec: SideSpec, *, ceil: int | None, where: str,
+    def htb_tree(self, dev: str, spec: SideSpec, *, ceil: BitsPerSec | None, where: str,
                  with_fw: bool) -> int:
         """Root HTB qdisc, class 1:1 and its leaf on ``dev``; returns the kernel's burst."""
+        rate = spec.kernel_rate
         self.need("qdiscs", "htb", for_what=f"shaping {spec.direction.value} traffic")
         self.objects.append(TcQdisc(dev, "root", "1:", "htb", (("default", 1),),
                                     ("root", "handle", "1:", "htb", "default", "1")))
         burst = spec.burst
         if burst is None:
-            burst = derive_burst(spec.rate, self.mtu)
+            burst = derive_burst(rate, self.mtu)
             default = htb_buffer_roundtrip(
-                spec.rate, htb_default_buffer(spec.rate, self.psched), self.psched)
+                rate, htb_default_buffer(rate, self.psched), self.psched)
             self.subs.append(_sub("burst-derived", where, (
                 f"burst derived: the intent gives none for {spec.direction.value} traffic, so "
-                f"vmqos sets {burst} B (10 ms at {_rate_words(spec.rate)}, at least two "
-                f"{self.mtu + _ETH_HEADER}-byte frames) instead of tc's default rate/HZ + "
+                f"vmqos sets {burst} B (10 ms at {format_bits_per_sec(spec.rate)}, at least two "
+                f"{self.mtu + ETH_HEADER}-byte frames) instead of tc's default rate/HZ + "
                 f"1600 B ({default} B here, about one MTU), which collapses TCP")))
         top = ceil or spec.rate
+        top_rate = bits_per_sec_to_bytes(top)
         if ceil:
-            cburst = derive_burst(top, self.mtu)
+            cburst = derive_burst(top_rate, self.mtu)
             self.subs.append(_sub("cburst-derived", where, (
-                f"cburst set to {cburst} B (10 ms at the ceiling {_rate_words(top)}) instead "
-                "of tc's default of about one MTU; the ceiling still caps the burst's speed")))
+                f"cburst set to {cburst} B (10 ms at the ceiling {format_bits_per_sec(top)}) "
+                "instead of tc's default of about one MTU; the ceiling still caps the burst's "
+                "speed")))
         else:
             # Without a peak the ceiling is the rate, and HTB sends only while *both* buckets
             # hold tokens: tc's default cburst (about one MTU) would cap every burst at one
@@ -243,15 +254,15 @@ class _Builder:
             # One full frame per round: a single class needs no DRR fairness, and an explicit
             # quantum avoids sch_htb's "quantum of class is big" at high rates (Linux
             # net/sched/sch_htb.c htb_change_class).
-            q = self.mtu + _ETH_HEADER
-            words = ["parent", "1:", "classid", "1:1", "htb", "rate", tc_rate_text(spec.rate)]
+            q = self.mtu + ETH_HEADER
+            words = ["parent", "1:", "classid", "1:1", "htb", "rate", tc_rate_text(rate)]
             if ceil:
-                words += ["ceil", tc_rate_text(ceil)]
+                words += ["ceil", tc_rate_text(bits_per_sec_to_bytes(ceil))]
             words += ["burst", tc_size_text(burst), "cburst", tc_size_text(cburst),
                       "quantum", str(q)]
         self.objects.append(HtbClass(
-            dev, "1:1", "1:", spec.rate, top, tc_calc_xmittime(spec.rate, burst, self.psched),
-            tc_calc_xmittime(top, cburst, self.psched), q, tuple(words)))
+            dev, "1:1", "1:", rate, top_rate, tc_calc_xmittime(rate, burst, self.psched),
+            tc_calc_xmittime(top_rate, cburst, self.psched), q, tuple(words)))
         if "sfq" in self.facts.qdiscs:
             self.objects.append(TcQdisc(dev, "1:1", "2:", "sfq", (("perturb", 10),),
                                         ("parent", "1:1", "handle", "2:", "sfq", "perturb", "10")))
@@ -274,49 +285,48 @@ class _Builder:
                     "HTB's `default 1` already sends every packet to class 1:1 (libvirt's "
                     "`flowid 1` is class 0:1, which HTB does not find, so it falls back to "
                     "the default class anyway)")))
-        return htb_buffer_roundtrip(spec.rate, burst, self.psched)
+        return htb_buffer_roundtrip(rate, burst, self.psched)
 
     def shaped(self, spec: SideSpec) -> None:
         burst = self.htb_tree(self.dev, spec, ceil=spec.peak, where=self.dev, with_fw=True)
         self.enforced.append(Limit(
             enforcer=self.enforcer, direction=spec.direction, device=self.dev,
             mechanism=Mechanism(MechanismKind.TC_HTB), source=spec.source,
-            rate=bytes_per_sec_to_bits(BytesPerSec(spec.rate)), burst=Bytes(burst),
-            peak=(bytes_per_sec_to_bits(BytesPerSec(spec.peak)) if spec.peak else None)))
+            rate=spec.rate, burst=Bytes(burst), peak=spec.peak or None))
 
     def policed(self, spec: SideSpec) -> str | None:
         """The host-ingress side: libvirt's u32 police, or IFB + mirred + HTB. Returns the
         IFB's name when one is used."""
+        rate = spec.kernel_rate
         self.need("qdiscs", "ingress", for_what=f"limiting {spec.direction.value} traffic")
         side = spec.libvirt
         burst = kib_to_bytes(police_burst(side)) if side is not None else spec.burst
         if burst is None:
-            burst = derive_burst(spec.rate, self.mtu)
+            burst = derive_burst(rate, self.mtu)
             self.subs.append(_sub("burst-derived", self.dev, (
                 f"burst derived: the intent gives none for {spec.direction.value} traffic, so "
-                f"vmqos sets {burst} B (10 ms at {_rate_words(spec.rate)}, at least two full "
-                "frames); a policer with about one MTU of burst starves TCP")))
+                f"vmqos sets {burst} B (10 ms at {format_bits_per_sec(spec.rate)}, at least two "
+                "full frames); a policer with about one MTU of burst starves TCP")))
         if spec.peak:
             self.subs.append(_sub("peak-ignored", self.dev, (
-                f"{spec.direction.value} peak {_rate_words(spec.peak)} ignored, as libvirt "
+                f"{spec.direction.value} peak {format_bits_per_sec(spec.peak)} ignored, as libvirt "
                 "does: its ingress policer has no peak")))
         self.objects.append(TcQdisc(self.dev, "ingress", "ffff:", "ingress", (), ("ingress",)))
         police_ok = "police" in self.facts.actions and "u32" in self.facts.classifiers
         if police_ok:
             words = ["parent", "ffff:", "protocol", "all", "u32", "match", "u32", "0", "0",
                      "police", "rate",
-                     f"{side.average}kbps" if side is not None else tc_rate_text(spec.rate),
+                     f"{side.average}kbps" if side is not None else tc_rate_text(rate),
                      "burst", tc_size_text(burst), "mtu", "64kb", "drop", "flowid", ":1"]
             self.objects.append(TcFilter(
                 self.dev, "ffff:", INGRESS_AUTO_PRIO, "u32", classid=0x1,
-                action=Police(spec.rate, tc_calc_xmittime(spec.rate, burst, self.psched),
-                              _POLICE_MTU, TC_ACT_SHOT, burst),
+                action=Police(rate, tc_calc_xmittime(rate, burst, self.psched),
+                              POLICE_MTU, TC_ACT_SHOT, burst),
                 spec=tuple(words)))
             self.enforced.append(Limit(
                 enforcer=self.enforcer, direction=spec.direction, device=self.dev,
                 mechanism=Mechanism(MechanismKind.TC_POLICE), source=spec.source,
-                rate=bytes_per_sec_to_bits(BytesPerSec(spec.rate)),
-                burst=Bytes(htb_buffer_roundtrip(spec.rate, burst, self.psched))))
+                rate=spec.rate, burst=Bytes(htb_buffer_roundtrip(rate, burst, self.psched))))
             return None
         self.need("link_kinds", "ifb", for_what="shaping host-ingress traffic without police")
         self.need("actions", "mirred", for_what="redirecting host-ingress traffic to an IFB")
@@ -330,14 +340,14 @@ class _Builder:
         self.subs.append(_sub("ifb-for-police", self.dev, (
             f"no police action on this kernel: {spec.direction.value} traffic (host ingress on "
             f"{self.dev}) is redirected by u32 + mirred to IFB {ifb} and shaped there by an "
-            f"HTB class at the policer's {_rate_words(spec.rate)} and {burst} B burst; a "
+            f"HTB class at the policer's {format_bits_per_sec(spec.rate)} and {burst} B burst; a "
             "shaper queues where a policer drops, so TCP reaches the rate more smoothly")))
-        shaper = SideSpec(spec.direction, spec.rate, None, burst, spec.source)
+        shaper = SideSpec(spec.direction, spec.rate, None, Bytes(burst), spec.source)
         kept = self.htb_tree(ifb, shaper, ceil=None, where=ifb, with_fw=False)
         self.enforced.append(Limit(
             enforcer=self.enforcer, direction=spec.direction, device=self.dev,
             mechanism=Mechanism(MechanismKind.TC_HTB_ON_IFB, (ifb,)), source=spec.source,
-            rate=bytes_per_sec_to_bits(BytesPerSec(spec.rate)), burst=Bytes(kept)))
+            rate=spec.rate, burst=Bytes(kept)))
         return ifb
 
 
@@ -398,8 +408,9 @@ def compile_host_tc(
     departures = {s.code for s in build.subs} - {"burst-derived", "cburst-derived",
                                                   "cburst-is-burst", "peak-ignored",
                                                   "average-zero"}
-    strategy = ("none" if not build.objects
-                else "equivalent" if departures or overrides else "libvirt-exact")
+    strategy = (TcStrategy.NONE if not build.objects
+                else TcStrategy.EQUIVALENT if departures or overrides
+                else TcStrategy.LIBVIRT_EXACT)
     return HostTcPlan(dev=dev, ifb=ifb, links=tuple(build.links), objects=tuple(build.objects),
                       enforced=tuple(build.enforced), substitutions=tuple(build.subs),
                       strategy=strategy)

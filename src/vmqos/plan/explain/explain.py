@@ -2,16 +2,11 @@
 
 Inputs are a validated :class:`~vmqos.intent.scenario.Scenario` and a compute-node
 :class:`~vmqos.profile.Profile`; the output is plain data (rendered as tables or JSON by
-the CLI). Each backend reports what it enforces as :class:`~vmqos.limits.Limit` values;
-this module only decides how they combine (docs/architecture.md \"Layers combine\"; ovs-issues
-#210):
-
-* Layers on **different objects** act in series: the stricter rate decides.
-* Layers writing **the same host object** (the tap's root qdisc, its ingress qdisc/OVS
-  policing, an OVS Interface column) do not add up: the last writer wins. The Neutron agent
-  writes after libvirt has started the domain and re-asserts its values on every resync, so it
-  is the last writer; OVS also deletes a foreign ingress qdisc when it configures policing
-  (ovs-issues #210). The losing layer is reported as overridden, with a finding.
+the CLI). Which layers enforce what on a port, and which one decides, is
+:func:`vmqos.plan.enforcement.enforce_port`'s decision (layers on different objects act in
+series, the last writer of the same object wins, ovs-issues #210); this module adds the lint
+findings, the CPU and disk sections, and shares the work between ports that only differ in
+their identity.
 
 Direction is always the VM's (``Direction.INBOUND`` = to the guest); each layer also carries
 its host-side name via :func:`vmqos.model.host_view`.
@@ -20,27 +15,23 @@ its host-side name via :func:`vmqos.model.host_view`.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from vmqos.intent.findings import Finding, Severity
+from vmqos.intent.findings import Finding
 from vmqos.intent.neutron.binding import effective_policy_id
 from vmqos.intent.neutron.model import QosPolicy
 from vmqos.intent.neutron.network import Network, Port
 from vmqos.intent.nova.flavor import Flavor, FlavorQuota
 from vmqos.intent.scenario import Scenario, Server
 from vmqos.limits import Limit
-from vmqos.model import Direction, Enforcer, NeutronBackend, VifType, host_view
+from vmqos.model import Direction, NeutronBackend, VifType
+from vmqos.plan.enforcement import DirectionEnforcement, enforce_port
 from vmqos.plan.explain.lint import lint_flavor_quota
-from vmqos.plan.neutron.registry import PortContext, neutron_limits
-from vmqos.plan.nova.compile import compile_bandwidth
 from vmqos.plan.render.cgroup import shares_to_weight
-from vmqos.plan.render.ovs_libvirt import ovs_libvirt_limits
-from vmqos.plan.render.tc import tc_limits
 from vmqos.profile import CgroupVersion, Profile
-from vmqos.units import format_bits_per_sec, format_bytes
 
 __all__ = [
     "LOGICAL_PORT",
@@ -55,14 +46,6 @@ __all__ = [
     "explain_scenario",
 ]
 
-# Enforcers that run in the Neutron agent, i.e. write after libvirt and re-assert on resync.
-_AGENT_WRITERS = frozenset({Enforcer.OVS_AGENT, Enforcer.LINUXBRIDGE})
-# Below this much burst a policer starves TCP (Neutron's 80 % default exists for this reason,
-# LP #1572670); we flag bursts under 10 ms of the rate or two full frames.
-_MIN_BURST_SECONDS = 0.010
-_FRAME_BYTES = 1514
-
-
 # Roles a layer's ``device`` names in an explanation. Explanations are shared by every port
 # with the same flavor, VIF type, policy and network (a cloud has few such combinations and
 # many ports), so layers name the object by role; PortExplanation.device_of resolves it.
@@ -71,13 +54,8 @@ QVO = "{qvo}"                  # the OVS end of the hybrid-plug veth pair
 LOGICAL_PORT = "{port}"        # the Neutron port itself (OVN logical switch port)
 
 
-@dataclass(frozen=True, slots=True)
-class DirectionExplanation:
-    direction: Direction
-    layers: tuple[Limit, ...]          # every layer that enforces something in this direction
-    effective: Limit | None            # the layer whose rate applies; None = no rate limit
-    rule: str                          # why that layer decides
-    overridden: tuple[Limit, ...] = ()  # layers removed by a later writer of the same object
+# One direction of a port's explanation is the enforcement decision itself.
+DirectionExplanation = DirectionEnforcement
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,120 +130,6 @@ class ScenarioExplanation:
         return out
 
 
-# --- combining layers ------------------------------------------------------------------------
-
-
-def _object_slot(limit: Limit) -> tuple[str, str]:
-    """The host object a layer writes: layers with the same slot replace each other."""
-    enforcer, direction = limit.enforcer, limit.direction
-    if enforcer is Enforcer.OVN:
-        return (limit.device, "ovn-meter")
-    if enforcer is Enforcer.SRIOV:
-        return (limit.device, "vf-rate")
-    # On macvtap the guest's inbound traffic is the device's receive side (not swapped).
-    receive_side = (direction is Direction.INBOUND) == (enforcer is Enforcer.TC_MACVTAP)
-    return (limit.device, "ingress-qdisc" if receive_side else "root-qdisc")
-
-
-def _describe(limit: Limit) -> str:
-    rate = "no cap" if limit.rate is None else format_bits_per_sec(limit.rate)
-    return f"{limit.enforcer.value} ({rate})"
-
-
-def _ovs_removed_finding(limit: Limit) -> Finding:
-    return Finding(
-        code="ovs-removes-libvirt-ingress-qdisc",
-        severity=Severity.WARNING,
-        key=limit.source,
-        value=format_bits_per_sec(limit.rate) if limit.rate is not None else "-",
-        reason=("the tap is an Open vSwitch port: ovs-vswitchd owns tc ingress policing on "
-                "its ports and deletes the ingress qdisc libvirt installed for the outbound "
-                "limit (ovs-issues #210; the seed note's tc output shows no ingress qdisc on "
-                "such a tap), so traffic from the VM is not limited by the flavor."),
-        advice=("Limit VM outbound traffic with a Neutron bandwidth_limit egress rule "
-                "(OVS ingress_policing), or plug the port with OVS hybrid plug."),
-    )
-
-
-def _combine(
-    direction: Direction, layers: Sequence[Limit], *, ovs_port: bool = False
-) -> tuple[DirectionExplanation, list[Finding]]:
-    findings: list[Finding] = []
-    by_slot: dict[tuple[str, str], list[Limit]] = {}
-    survivors: list[Limit] = []
-    overridden: list[Limit] = []
-    for layer in layers:
-        slot = _object_slot(layer)
-        if (ovs_port and layer.enforcer is Enforcer.TC_TAP and slot[1] == "ingress-qdisc"
-                and layer.rate is not None):
-            overridden.append(layer)
-            findings.append(_ovs_removed_finding(layer))
-            continue
-        by_slot.setdefault(slot, []).append(layer)
-
-    for (_, object_name), writers in by_slot.items():
-        if len(writers) == 1:
-            survivors.append(writers[0])
-            continue
-        # The agent writes last and re-asserts; among equals, keep list order (libvirt first).
-        last = max(writers, key=lambda w: w.enforcer in _AGENT_WRITERS)
-        survivors.append(last)
-        for lost in writers:
-            if lost is last:
-                continue
-            overridden.append(lost)
-            findings.append(Finding(
-                code="same-object-last-writer-wins",
-                severity=Severity.WARNING,
-                key=lost.source,
-                value=format_bits_per_sec(lost.rate) if lost.rate is not None else "-",
-                reason=(f"{lost.enforcer.value} and {last.enforcer.value} both configure "
-                        f"the port's {object_name} ({host_view(last.enforcer, direction)}); the "
-                        f"{last.enforcer.value} writes last and re-asserts on every resync, "
-                        "so this limit is silently replaced (OVS owns QoS on its ports: "
-                        "ovs-issues #210)."),
-                advice=("Enforce this direction in one place: drop the flavor's quota:vif_* "
-                        "keys and use the Neutron policy, or use OVS hybrid plug so the two "
-                        "act in series on tap and qvo."),
-            ))
-
-    capped = [s for s in survivors if s.rate is not None]
-    if not capped:
-        effective, rule = None, ("no layer caps the rate" if not survivors
-                                 else "layers present, none caps the rate")
-    elif len(capped) == 1:
-        effective = capped[0]
-        rule = "only rate-limiting layer"
-        if overridden:
-            rule = "only layer left: the others were overridden on the same object"
-    else:
-        effective = min(capped, key=lambda s: s.rate or 0)
-        rule = (f"stricter of {len(capped)} layers in series: "
-                + ", ".join(_describe(s) for s in capped))
-    if effective is not None and effective.rate and effective.burst is not None:
-        floor = max(2 * _FRAME_BYTES, int(effective.rate / 8 * _MIN_BURST_SECONDS))
-        if effective.burst < floor and effective.mechanism.small_burst_drops_tcp:
-            findings.append(Finding(
-                code="burst-too-small-for-tcp",
-                severity=Severity.WARNING,
-                key=effective.source,
-                value=format_bytes(effective.burst),
-                reason=(f"a policer with {format_bytes(effective.burst)} of burst at "
-                        f"{format_bits_per_sec(effective.rate)} drops TCP bursts (needs at "
-                        f"least {format_bytes(floor)}: 10 ms of rate or two {_FRAME_BYTES} B "
-                        "frames), so goodput stays well below the limit."),
-                advice="Give an explicit burst of 10-80 % of one second of the rate.",
-            ))
-    explanation = DirectionExplanation(
-        direction=direction,
-        layers=tuple(layers),
-        effective=effective,
-        rule=rule,
-        overridden=tuple(overridden),
-    )
-    return explanation, findings
-
-
 # --- per port --------------------------------------------------------------------------------
 
 
@@ -273,26 +137,6 @@ def _combine(
 def _port_lint(quota: FlavorQuota, vcpus: int, vif_type: VifType) -> tuple[Finding, ...]:
     return tuple(f for f in lint_flavor_quota(quota, vcpus=vcpus, vif_types=(vif_type,))
                  if f.key.startswith("quota:vif_"))
-
-
-def _flavor_layers(
-    flavor_name: str, quota: FlavorQuota, port: Port, profile: Profile
-) -> list[Limit]:
-    bandwidth = compile_bandwidth(quota, port.vif_type)
-    if bandwidth is None:
-        return []
-    source = f"flavor {flavor_name} quota:vif_*"
-    if port.vif_type.libvirt_uses_ovsdb and profile.libvirt_ovs_qos:
-        return ovs_libvirt_limits(port.tap, bandwidth, source=source)
-    return tc_limits(port.tap, bandwidth, swapped=port.vif_type.swapped, source=source)
-
-
-def _neutron_device(port: Port, backend: NeutronBackend) -> str:
-    # OVS hybrid plug: the OVS agent shapes the qvo end of the veth into br-int, not the tap.
-    # The Linux bridge agent shapes the tap itself (the same device libvirt shapes).
-    if port.vif_type is VifType.OVS_HYBRID and backend is NeutronBackend.OVS:
-        return "qvo" + port.id[:11]
-    return port.tap
 
 
 # Explaining a port depends on its flavor, VIF type, policy and network, not on its identity:
@@ -307,6 +151,18 @@ def _as_role(limit: Limit) -> Limit:
     return limit if role is None else replace(limit, device=role)
 
 
+def _with_roles(enforcement: DirectionExplanation) -> DirectionExplanation:
+    # The effective and overridden layers stay the very objects among ``layers`` (output
+    # marks them by identity).
+    roles = {id(layer): _as_role(layer) for layer in enforcement.layers}
+    effective = enforcement.effective
+    return replace(
+        enforcement,
+        layers=tuple(roles[id(layer)] for layer in enforcement.layers),
+        effective=None if effective is None else roles[id(effective)],
+        overridden=tuple(roles[id(layer)] for layer in enforcement.overridden))
+
+
 @dataclass(frozen=True, slots=True)
 class _PortTemplate:
     inbound: DirectionExplanation
@@ -314,7 +170,6 @@ class _PortTemplate:
     findings: tuple[Finding, ...]
 
 
-@lru_cache(maxsize=1 << 16)
 def _port_template(
     flavor_name: str,
     quota: FlavorQuota,
@@ -323,32 +178,17 @@ def _port_template(
     profile: Profile,
     backend: NeutronBackend,
     policy: QosPolicy | None,
-    network: tuple[str, str | None, int],
+    network: Network,
     device_owner: str,
 ) -> _PortTemplate:
     """Explain one combination for a placeholder port; devices become roles."""
     port = Port(id=_PLACEHOLDER_ID, network_id="", vif_type=vif_type,
                 device_owner=device_owner)
-    layers = _flavor_layers(flavor_name, quota, port, profile)
-    if policy is not None:
-        network_type, physical_network, mtu = network
-        ctx = PortContext(port_id=port.id, port_name=_neutron_device(port, backend),
-                          network_type=network_type, physical_network=physical_network,
-                          mtu=mtu, device_owner=device_owner)
-        layers += neutron_limits(backend, ctx, policy.rules, source=f"policy {policy.name}")
-    layers = [_as_role(layer) for layer in layers]
-    findings = list(_port_lint(quota, vcpus, vif_type))
-    # A tap plugged straight into br-int belongs to ovs-vswitchd, whatever Neutron backend
-    # programs it (ML2/OVS or OVN both run ovs-vswitchd on the compute node).
-    ovs_port = vif_type in (VifType.OVS_BRIDGE, VifType.ETHERNET) and backend.runs_ovs_vswitchd
-    per_direction = []
-    for direction in Direction:
-        explanation, extra = _combine(
-            direction, [layer for layer in layers if layer.direction is direction],
-            ovs_port=ovs_port)
-        findings.extend(extra)
-        per_direction.append(explanation)
-    return _PortTemplate(inbound=per_direction[0], outbound=per_direction[1],
+    enforcement = enforce_port(port, network, flavor=flavor_name, quota=quota, policy=policy,
+                               backend=backend, profile=profile)
+    findings = (*_port_lint(quota, vcpus, vif_type), *enforcement.findings)
+    return _PortTemplate(inbound=_with_roles(enforcement.inbound),
+                         outbound=_with_roles(enforcement.outbound),
                          findings=tuple(dict.fromkeys(findings)))
 
 
@@ -372,7 +212,7 @@ def explain_port(
     if template is None:
         template = _port_template(
             flavor.name, quota, flavor.vcpus, port.vif_type, profile, backend, policy,
-            (network.network_type, network.physical_network, network.mtu), port.device_owner)
+            network, port.device_owner)
         if templates is not None:
             templates[key] = template
     return PortExplanation(

@@ -26,6 +26,19 @@ from vmqos.intent.findings import Finding, Severity
 from vmqos.intent.nova.flavor import FlavorQuota, VifQuota
 from vmqos.intent.nova.volume_qos import iotune_problems
 from vmqos.model import Direction, VifType
+from vmqos.plan.render.cgroup import (
+    CPU_QUOTA_MAX,
+    PERIOD_DEFAULT,
+    PERIOD_MAX,
+    PERIOD_MIN,
+    QUOTA_MIN,
+    SHARES_DEFAULT,
+    SHARES_MAX,
+    SHARES_MIN,
+    WEIGHT_DEFAULT,
+    WEIGHT_MAX,
+)
+from vmqos.plan.render.tc import FRAME_BYTES, POLICE_BURST_MAX_KIB, POLICE_MTU
 from vmqos.profile import CgroupVersion
 from vmqos.units import (
     KBytesPerSec,
@@ -52,19 +65,10 @@ FINDING_CODES: tuple[str, ...] = (
     "disk-iotune-over-qemu-max", "disk-iotune-total-and-read-write", "vmware-only-key",
 )
 
-# libvirt src/util/vircgroup.h and the cgroup v2 cpu.weight range (kernel cgroup-v2.rst).
-_SHARES_MIN, _SHARES_MAX = 2, 262_144
-_WEIGHT_MAX, _WEIGHT_DEFAULT, _SHARES_DEFAULT = 10_000, 100, 1024
-_PERIOD_MIN, _PERIOD_MAX = 1000, 1_000_000
-_QUOTA_MIN, _QUOTA_MAX = 1000, 17_592_186_044_415
-_KERNEL_DEFAULT_PERIOD = 100_000      # CFS default cpu.cfs_period_us / cpu.max period
-_SHARES_RANGE_MSG = "Value of cputune 'shares' must be in range [2, 262144]"
-# One full-size Ethernet frame at MTU 1500 (1500 + 14 header), and the largest GSO packet a
-# virtio-net guest hands to its tap (libvirt's police "mtu 64kb" admits it).
-_FRAME_BYTES = 1514
-_GSO_BYTES = 65_536
-# virnetdevbandwidth.c: police burst defaults to min(average, 4294967295 / 1024) KiB.
-_POLICE_BURST_CAP = 4_194_303
+# The ranges and defaults are libvirt's and the kernel's, kept where vmqos renders them:
+# cgroup values in plan/render/cgroup.py (vircgroup.h, cgroup-v2.rst), tc sizes in
+# plan/render/tc.py (virnetdevbandwidth.c; the GSO packet libvirt's police "mtu 64kb" admits).
+_SHARES_RANGE_MSG = f"Value of cputune 'shares' must be in range [{SHARES_MIN}, {SHARES_MAX}]"
 _ASSUMED_VIF_TYPES = (VifType.OVS_HYBRID,)
 
 
@@ -135,20 +139,20 @@ def _lint_shares(shares: int | None, cgroup: CgroupVersion, generic: bool,
             "cpu-shares-zero", key, shares,
             f"Nova and libvirt's define accept cpu_shares=0, but {why}, so the instance never "
             f"starts.", "Remove quota:cpu_shares or set it to at least 2 (1024 = default)."))
-    elif shares < _SHARES_MIN and (generic or not v2):
+    elif shares < SHARES_MIN and (generic or not v2):
         where = ("libvirt < 9.1 refuses the domain at define: " + repr(_SHARES_RANGE_MSG)
                  if generic else "start fails: \"shares '1' must be in range [2, 262144]\"")
         out.append(_error(
             "cpu-shares-below-min", key, shares,
             f"cpu_shares=1 passes Nova but {where}.", "Set quota:cpu_shares to 2 or more."))
-    elif shares > _SHARES_MAX and (generic or not v2):
+    elif shares > SHARES_MAX and (generic or not v2):
         where = (f"libvirt < 9.1 refuses the domain at define: {_SHARES_RANGE_MSG!r}" if generic
                  else f"start fails: \"shares '{shares}' must be in range [2, 262144]\"")
         out.append(_error(
             "cpu-shares-over-max", key, shares,
             f"cpu_shares={shares} passes Nova (no max) but {where}.",
             "Set quota:cpu_shares to 262144 or less (10000 or less on cgroup v2 hosts)."))
-    elif v2 and shares > _WEIGHT_MAX:
+    elif v2 and shares > WEIGHT_MAX:
         out.append(_error(
             "cpu-shares-over-cgroup-v2-max", key, shares,
             f"libvirt writes shares verbatim into cgroup v2 cpu.weight, whose range is [1, "
@@ -160,26 +164,26 @@ def _lint_shares(shares: int | None, cgroup: CgroupVersion, generic: bool,
         out.append(_info(
             "cpu-shares-verbatim-weight", key, shares,
             f"On cgroup v2 libvirt writes cpu.weight={shares} unchanged, against the default "
-            f"weight {_WEIGHT_DEFAULT} of every unconfigured cgroup: that is "
-            f"{_times(shares / _WEIGHT_DEFAULT)} the CPU share, not the "
-            f"{_times(shares / _SHARES_DEFAULT)} Nova's description (relative to 1024) "
+            f"weight {WEIGHT_DEFAULT} of every unconfigured cgroup: that is "
+            f"{_times(shares / WEIGHT_DEFAULT)} the CPU share, not the "
+            f"{_times(shares / SHARES_DEFAULT)} Nova's description (relative to 1024) "
             f"promises.",
-            f"For {_times(shares / _SHARES_DEFAULT)} of a default guest on cgroup v2 set "
-            f"quota:cpu_shares={max(1, round(shares * _WEIGHT_DEFAULT / _SHARES_DEFAULT))}."))
+            f"For {_times(shares / SHARES_DEFAULT)} of a default guest on cgroup v2 set "
+            f"quota:cpu_shares={max(1, round(shares * WEIGHT_DEFAULT / SHARES_DEFAULT))}."))
 
 
 def _lint_period_quota(
     period: int | None, quota: int | None, vcpus: int, out: list[Finding]
 ) -> None:
     bad = False
-    if period is not None and (0 < period < _PERIOD_MIN or period > _PERIOD_MAX):
+    if period is not None and (0 < period < PERIOD_MIN or period > PERIOD_MAX):
         bad = True
         out.append(_error(
             "cpu-period-out-of-range", "quota:cpu_period", period,
             f"cpu_period={period} passes Nova (min 0) but libvirt refuses the domain: "
             f"\"Value of cputune 'period' must be in range [1000, 1000000]\".",
             "Set quota:cpu_period between 1000 and 1000000 µs (100000 is the kernel default)."))
-    if quota is not None and (0 < quota < _QUOTA_MIN or quota > _QUOTA_MAX):
+    if quota is not None and (0 < quota < QUOTA_MIN or quota > CPU_QUOTA_MAX):
         bad = True
         out.append(_error(
             "cpu-quota-out-of-range", "quota:cpu_quota", quota,
@@ -196,14 +200,14 @@ def _lint_period_quota(
             f"kernel reads back -1 (cgroup v1) or 'max' (v2).",
             "Remove quota:cpu_quota if no CPU cap is wanted."))
     elif quota:
-        eff_period = period or _KERNEL_DEFAULT_PERIOD
+        eff_period = period or PERIOD_DEFAULT
         share = quota / eff_period
         if not period:
             out.append(_info(
                 "cpu-quota-without-period", "quota:cpu_quota", quota,
                 f"No quota:cpu_period is set, so the kernel default period "
-                f"{_KERNEL_DEFAULT_PERIOD} µs applies: each vCPU gets {quota}/"
-                f"{_KERNEL_DEFAULT_PERIOD} = {share:.0%} of a physical CPU.",
+                f"{PERIOD_DEFAULT} µs applies: each vCPU gets {quota}/"
+                f"{PERIOD_DEFAULT} = {share:.0%} of a physical CPU.",
                 "Set quota:cpu_period explicitly so the cap does not depend on the host."))
         if vcpus > 1:
             out.append(_info(
@@ -338,7 +342,7 @@ def _lint_vif_burst(
         # burst 0 or absent: libvirt omits it (HTB keeps tc's ~1 frame minimum); the tc
         # policer instead gets min(average, 4194303) KiB (virnetdevbandwidth.c).
         if tc_police:
-            default = KiB(min(avg, _POLICE_BURST_CAP))
+            default = KiB(min(avg, POLICE_BURST_MAX_KIB))
             size = kib_to_bytes(default)
             out.append(_info(
                 "vif-police-default-burst", prefix + "average", avg,
@@ -349,26 +353,26 @@ def _lint_vif_burst(
                 f"Set {prefix}burst explicitly (KiB) to the burst you intend to allow."))
         return
     size = kib_to_bytes(q.burst)
-    if police and size < _FRAME_BYTES:
+    if police and size < FRAME_BYTES:
         out.append(_error(
             "vif-police-burst-below-frame", prefix + "burst", q.burst,
-            f"burst={q.burst} KiB ({size} B) is smaller than one {_FRAME_BYTES}-byte frame: the "
+            f"burst={q.burst} KiB ({size} B) is smaller than one {FRAME_BYTES}-byte frame: the "
             f"{d.value} policer on {_names(police)} ports drops every larger packet however "
             f"idle the link, so TCP collapses into retransmissions.",
             f"Set {prefix}burst to at least 64 KiB (it is in KiB, not bytes)."))
     # [derived] from act_police.c tcf_police_act(): a packet needing more tokens than the
     # burst holds is "exceed" (dropped) even on an idle link; GSO packets reach 64 KiB.
-    elif police and size < _GSO_BYTES:
+    elif police and size < POLICE_MTU:
         out.append(_warning(
             "vif-police-burst-below-gso", prefix + "burst", q.burst,
             f"burst={q.burst} KiB is below 64 KiB: a guest with TSO/GSO hands the tap packets up "
             f"to 64 KiB (libvirt's police admits them with 'mtu 64kb') and a policer drops any "
             f"packet larger than its burst, so bulk TCP throughput collapses.",
             f"Set {prefix}burst to at least 64 KiB."))
-    if htb and size < _FRAME_BYTES:
+    if htb and size < FRAME_BYTES:
         out.append(_warning(
             "vif-htb-burst-below-frame", prefix + "burst", q.burst,
-            f"burst={q.burst} KiB ({size} B) is smaller than one {_FRAME_BYTES}-byte frame: "
+            f"burst={q.burst} KiB ({size} B) is smaller than one {FRAME_BYTES}-byte frame: "
             f"the {d.value} HTB class on {_names(htb)} ports goes into deficit on every "
             f"full-size frame and can never burst; this is most often a bytes/KiB mix-up.",
             f"Set {prefix}burst in KiB (e.g. 64 or more), or remove it."))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vmqos.errors import ValidationError
+from vmqos.errors import PermanentHostError
 from vmqos.units import Bytes, Microseconds, Ticks
 
 __all__ = [
@@ -41,14 +41,15 @@ class Psched:
 
     @classmethod
     def from_text(cls, text: str) -> Psched:
-        """Parse ``000003e8 00000040 000f4240 3b9aca00``."""
+        """Parse ``000003e8 00000040 000f4240 3b9aca00``; other text is the host's fault
+        (:class:`~vmqos.errors.PermanentHostError`)."""
         fields = text.split()
         try:
             if len(fields) != 4:
                 raise ValueError(text)
             t2us, us2t, clock_res, hz_field = (int(f, 16) for f in fields)
         except ValueError:
-            raise ValidationError(
+            raise PermanentHostError(
                 f"/proc/net/psched must hold four hex fields, got {text!r}",
                 key="/proc/net/psched",
                 value=text,

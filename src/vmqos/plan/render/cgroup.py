@@ -14,8 +14,10 @@ Invariants:
   the domain or ``emulator`` cgroup; ``period == quota == 0`` writes nothing (libvirt's
   ``qemuSetupCgroupVcpuBW``).
 * :func:`compile_cgroup_writes` is total: it renders what libvirt would attempt, even a value
-  the kernel will refuse. Refusals are raised only when ``check=True``, with libvirt's or the
+  the kernel will refuse. Refusals are :func:`validate_cputune`'s, with libvirt's or the
   kernel's own text.
+* Values stay typed until rendered: a vCPU's CFS bandwidth is a :class:`CpuMax` (quota and
+  period in microseconds), and the file texts (``max 100000``, ``-1``) are its render.
 * Paths use the real single backslash of systemd's unit escaping (``machine-qemu\\x2d10…``);
   only :func:`render_cgroup_script` quotes them for a shell.
 """
@@ -29,22 +31,38 @@ from dataclasses import dataclass
 from vmqos.errors import UnsupportedError, ValidationError
 from vmqos.libvirt_types import CpuTune
 from vmqos.profile import CgroupVersion, Profile, SharesPolicy
+from vmqos.units import Microseconds
 
 __all__ = [
     "CPU_QUOTA_MAX",
+    "CPU_UNLIMITED",
+    "PERIOD_DEFAULT",
+    "PERIOD_MAX",
+    "PERIOD_MIN",
+    "QUOTA_MIN",
+    "SHARES_DEFAULT",
+    "SHARES_MAX",
+    "SHARES_MIN",
+    "WEIGHT_DEFAULT",
+    "WEIGHT_MAX",
+    "WEIGHT_MIN",
     "CgroupAction",
     "CgroupLayout",
     "CgroupWrite",
+    "CpuMax",
     "SystemdProperty",
     "cgroup_layout",
     "compile_cgroup_writes",
     "domain_cgroup_dir",
+    "domain_cpu_weight",
     "expected_cgroup_values",
     "machine_name",
     "render_cgroup_script",
     "scope_unit",
     "shares_to_weight",
     "thread_cgroup_dir",
+    "validate_cputune",
+    "vcpu_bandwidth",
 ]
 
 # src/util/vircgroup.h ranges and the kernel defaults (kernel defaults: v1 shares 1024, v2 weight
@@ -82,6 +100,45 @@ class SystemdProperty:
 
 
 CgroupAction = CgroupWrite | SystemdProperty
+
+
+@dataclass(frozen=True, slots=True)
+class CpuMax:
+    """A CFS bandwidth limit as the kernel shows it: ``quota`` per ``period``; ``quota`` ``None``
+    is no limit (v2 ``max``, v1 ``-1``)."""
+
+    quota: Microseconds | None
+    period: Microseconds
+
+    def times(self, factor: int) -> CpuMax:
+        """The same limit for ``factor`` times the CPUs (one quota for several vCPUs)."""
+        return CpuMax(None if self.quota is None else Microseconds(self.quota * factor),
+                      self.period)
+
+    def v2_text(self) -> str:
+        """``cpu.max``: ``<quota|max> <period>``."""
+        return f"{'max' if self.quota is None else self.quota} {self.period}"
+
+    def v1_quota_text(self) -> str:
+        """``cpu.cfs_quota_us``: the quota, or ``-1``."""
+        return "-1" if self.quota is None else str(self.quota)
+
+
+CPU_UNLIMITED = CpuMax(None, Microseconds(PERIOD_DEFAULT))  # a fresh cgroup's cpu.max
+
+
+def vcpu_bandwidth(cputune: CpuTune | None, version: CgroupVersion) -> CpuMax | None:
+    """What each ``vcpuN`` cgroup shows after libvirt's period/quota writes; ``None`` when
+    libvirt writes none (``period == quota == 0``). The kernel keeps its default period when
+    only a quota is set; any negative v1 quota shows as ``-1``, and v2 shows a negative quota or
+    the maximum as ``max`` (virCgroupV2SetCpuCfsQuota)."""
+    period = cputune.period or 0 if cputune is not None else 0
+    quota = cputune.quota or 0 if cputune is not None else 0
+    if not (period or quota):
+        return None
+    unlimited = quota <= 0 or (version is CgroupVersion.V2 and quota == CPU_QUOTA_MAX)
+    return CpuMax(None if unlimited else Microseconds(quota),
+                  Microseconds(period or PERIOD_DEFAULT))
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,7 +290,6 @@ def compile_cgroup_writes(
     profile: Profile,
     *,
     layout: CgroupLayout | None = None,
-    check: bool = False,
 ) -> tuple[CgroupAction, ...]:
     """The cgroup writes libvirt makes for ``<cputune>``, in libvirt's order: shares on the
     domain cgroup (qemuSetupCpuCgroup), then per vCPU period before quota.
@@ -243,25 +299,17 @@ def compile_cgroup_writes(
     ``vcpuN/cpu.max``: the period write re-sends the current quota part — ``max`` on a fresh
     cgroup — with the new period, the quota write sends the number alone (or ``max``).
     With systemd on libvirt >= 7.1 shares become a :class:`SystemdProperty`; period and quota
-    stay file writes. ``check=True`` raises where libvirt refuses the values at define time or
-    libvirt, the kernel or systemd refuses the shares at start, with their own text.
+    stay file writes. Whether libvirt, the kernel or systemd accept them is
+    :func:`validate_cputune`'s question.
     """
     if cputune is None or cputune.is_empty():
         return ()
     lay = layout if layout is not None else cgroup_layout(profile)
     v2 = profile.cgroup is CgroupVersion.V2
-    if check:
-        _check_define(cputune, profile)
     actions: list[CgroupAction] = []
     if cputune.shares is not None:
         value = shares_to_weight(cputune.shares, profile.shares_policy) if v2 else cputune.shares
-        # runc's 0 means "unset": nothing is written for it.
-        unset = v2 and value == 0 and profile.shares_policy in _RUNC
-        if check and not unset:
-            _check_shares(cputune.shares, value, profile,
-                          domain_cgroup_dir(profile, domain_id, name, layout=lay),
-                          dbus=profile.systemd and lay.libvirt_7_1)
-        if not unset:
+        if not _shares_unset(value, profile):
             if profile.systemd and lay.libvirt_7_1:
                 prop = "CPUWeight" if v2 else "CPUShares"
                 actions.append(SystemdProperty(scope_unit(domain_id, name), prop, value))
@@ -286,6 +334,47 @@ def compile_cgroup_writes(
             else:
                 actions.append(CgroupWrite(vdir, "cpu.cfs_quota_us", str(quota)))
     return tuple(actions)
+
+
+def _shares_unset(value: int, profile: Profile) -> bool:
+    # runc's 0 means "unset": nothing is written for it.
+    return profile.cgroup is CgroupVersion.V2 and value == 0 and profile.shares_policy in _RUNC
+
+
+def domain_cpu_weight(cputune: CpuTune | None, profile: Profile) -> int | None:
+    """What the domain cgroup's ``cpu.shares`` (v1) or ``cpu.weight`` (v2) shows after
+    libvirt's write; ``None`` when libvirt writes none."""
+    if cputune is None or cputune.shares is None:
+        return None
+    if profile.cgroup is CgroupVersion.V1:
+        # 0 never gets this far on v1: libvirt refuses to start.
+        return cputune.shares or SHARES_DEFAULT
+    # 0 is runc's "unset": the kernel default stays.
+    return shares_to_weight(cputune.shares, profile.shares_policy) or WEIGHT_DEFAULT
+
+
+def validate_cputune(
+    domain_id: int,
+    name: str,
+    cputune: CpuTune | None,
+    profile: Profile,
+    *,
+    layout: CgroupLayout | None = None,
+) -> None:
+    """Raise where libvirt refuses ``cputune`` at define time, or libvirt, the kernel or
+    systemd refuses its shares at start, with their own text; return when all is accepted."""
+    if cputune is None or cputune.is_empty():
+        return
+    lay = layout if layout is not None else cgroup_layout(profile)
+    _check_define(cputune, profile)
+    if cputune.shares is None:
+        return
+    v2 = profile.cgroup is CgroupVersion.V2
+    value = shares_to_weight(cputune.shares, profile.shares_policy) if v2 else cputune.shares
+    if not _shares_unset(value, profile):
+        _check_shares(cputune.shares, value, profile,
+                      domain_cgroup_dir(profile, domain_id, name, layout=lay),
+                      dbus=profile.systemd and lay.libvirt_7_1)
 
 
 def _check_define(cputune: CpuTune, profile: Profile) -> None:
@@ -356,30 +445,26 @@ def expected_cgroup_values(
     shares_file, shares_default = ("cpu.weight", WEIGHT_DEFAULT) if v2 else (
         "cpu.shares", SHARES_DEFAULT)
     values: dict[str, str] = {}
-    if cputune.shares is not None:
-        weight = shares_to_weight(cputune.shares, profile.shares_policy) if v2 else cputune.shares
-        # 0 is runc's "unset" (v1 0 never gets this far: libvirt refuses to start).
-        values[f"{dom}/{shares_file}"] = str(weight or shares_default)
-    period = cputune.period or 0
-    quota = cputune.quota or 0
+    weight = domain_cpu_weight(cputune, profile)
+    if weight is not None:
+        values[f"{dom}/{shares_file}"] = str(weight)
+    bandwidth = vcpu_bandwidth(cputune, profile.cgroup)
     for vcpu in range(vcpus):
         vdir = thread_cgroup_dir(profile, domain_id, name, f"vcpu{vcpu}", layout=lay)
         values[f"{vdir}/{shares_file}"] = str(shares_default)
-        if period or quota:
-            shown_period = str(period or PERIOD_DEFAULT)
+        if bandwidth is not None:
             if v2:
-                shown_quota = _v2_quota(quota) if quota else "max"
-                values[f"{vdir}/cpu.max"] = f"{shown_quota} {shown_period}"
+                values[f"{vdir}/cpu.max"] = bandwidth.v2_text()
             else:
-                values[f"{vdir}/cpu.cfs_period_us"] = shown_period
-                values[f"{vdir}/cpu.cfs_quota_us"] = str(quota) if quota > 0 else "-1"
-    if period or quota:
+                values[f"{vdir}/cpu.cfs_period_us"] = str(bandwidth.period)
+                values[f"{vdir}/cpu.cfs_quota_us"] = bandwidth.v1_quota_text()
+    if bandwidth is not None:
         emulator = thread_cgroup_dir(profile, domain_id, name, "emulator", layout=lay)
         for base in (dom, emulator):
             if v2:
-                values[f"{base}/cpu.max"] = f"max {PERIOD_DEFAULT}"
+                values[f"{base}/cpu.max"] = CPU_UNLIMITED.v2_text()
             else:
-                values[f"{base}/cpu.cfs_quota_us"] = "-1"
+                values[f"{base}/cpu.cfs_quota_us"] = CPU_UNLIMITED.v1_quota_text()
     return values
 
 

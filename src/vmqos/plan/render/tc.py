@@ -42,6 +42,7 @@ from vmqos.units import (
 )
 
 __all__ = [
+    "ETH_HEADER", "FRAME_BYTES", "POLICE_BURST_MAX_KIB", "POLICE_MTU",
     "ClassAdd", "FilterAdd", "QdiscAdd", "QdiscDel", "TcCommand",
     "compile_libvirt_tc", "htb_side",
     "libvirt_quote", "police_burst", "police_side", "quantum", "render_command",
@@ -52,7 +53,12 @@ __all__ = [
 _U32 = 0xFFFF_FFFF
 _U64 = (1 << 64) - 1
 # libvirt's police burst fallback: tc keeps bursts as u32 bytes, libvirt writes KiB.
-_POLICE_BURST_MAX_KIB = _U32 // 1024  # 4194303
+POLICE_BURST_MAX_KIB = KiB(_U32 // 1024)  # 4194303
+# libvirt's police ``mtu 64kb``: packets up to 64 KiB (the largest GSO packet a virtio-net
+# guest hands its tap) are measured, not dropped outright.
+POLICE_MTU = Bytes(65536)
+ETH_HEADER = Bytes(14)                       # the Ethernet hard header on top of the MTU
+FRAME_BYTES = Bytes(1500 + ETH_HEADER)       # one full-size frame at the default MTU 1500
 # virBufferEscapeShell: an argument is single-quoted only if it holds one of these.
 _SHELL_META = frozenset("\r\t\n !\"#$&'()*;<>?[\\]^`{|}~")
 
@@ -187,7 +193,7 @@ def police_burst(side: BandwidthSide) -> KiB:
     """The police ``burst``: the given burst, else ``min(average, UINT_MAX / 1024)`` KiB."""
     if side.burst:
         return side.burst
-    return KiB(min(side.average, _POLICE_BURST_MAX_KIB))
+    return KiB(min(side.average, POLICE_BURST_MAX_KIB))
 
 
 def quantum(average: KBytesPerSec) -> int:
@@ -260,7 +266,7 @@ def _check_tc_size(kib: int, direction: Direction) -> None:
     if kib * 1024 > _U32:
         raise UnsupportedError(
             f"{direction.value} burst '{kib}' KiB cannot be applied by libvirt: tc keeps "
-            f"bursts as 32-bit byte counts; use at most {_POLICE_BURST_MAX_KIB} KiB")
+            f"bursts as 32-bit byte counts; use at most {POLICE_BURST_MAX_KIB} KiB")
 
 
 def tc_limits(
@@ -338,7 +344,7 @@ def _police_limit(
         notes.append(f"burst not set: libvirt uses average as burst ({kib} KiB)")
     rate_bps = kbytes_per_sec_to_bytes(rx.average)
     burst = htb_buffer_roundtrip(rate_bps, kib_to_bytes(kib), psched)
-    frame = mtu + 14  # MTU + Ethernet hard header
+    frame = mtu + ETH_HEADER
     if burst < frame:
         # act_police never lets a packet larger than its whole bucket conform.
         notes.append(f"burst {burst} B is below one {frame}-byte frame: "

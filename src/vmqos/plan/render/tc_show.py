@@ -30,7 +30,7 @@ from vmqos.plan.kernel.psched import (
     htb_buffer_roundtrip,
     htb_default_buffer,
 )
-from vmqos.plan.render.tc import htb_side, police_burst, police_side
+from vmqos.plan.render.tc import POLICE_MTU, htb_side, police_burst, police_side
 from vmqos.profile import Iproute2Style
 from vmqos.units import KBytesPerSec, KiB, kbytes_per_sec_to_bytes, kib_to_bytes
 
@@ -61,7 +61,6 @@ _U64 = (1 << 64) - 1
 # sprint_rate's SI prefixes, in order of 1000**i; vmqos.observe.tc_text reads rates back with them.
 RATE_PREFIXES = ("", "K", "M", "G", "T")
 _PRIOMAP = "1 2 2 2 1 2 0 0 1 1 1 1 1 1 1 1"  # pfifo_fast's fixed prio2band map
-_POLICE_MTU = 65536  # libvirt's "mtu 64kb"
 
 
 def _style(style: Iproute2Style | str) -> Iproute2Style:
@@ -268,7 +267,7 @@ def _u32_police_lines(
     # ones instead. The kernel reports not_in_hw (TCA_U32_FLAGS) only to iproute2 >= 4.9.
     flowid = "*flowid :1 not_in_hw " if modern else "flowid :1 "
     police = (f" police 0x{police_index:x} rate {format_rate(rate, style=style)} "
-              f"burst {format_size(burst)} mtu {format_size(_POLICE_MTU)} "
+              f"burst {format_size(burst)} mtu {format_size(POLICE_MTU)} "
               "action drop overhead 0b ")
     return [
         head,
