@@ -26,12 +26,12 @@ from vmqos.host.state import SandboxConfig
 from vmqos.intent.scenario import Scenario, Server
 from vmqos.observe.domain_diff import diff_domain_qos, diff_enforced
 from vmqos.observe.tc_diff import diff_tc
-from vmqos.observe.tc_observed import ObservedTc
-from vmqos.observe.tc_text import parse_classes, parse_filters, parse_qdiscs
+from vmqos.observe.tc_text import parse_tc_show
 from vmqos.observe.tc_transcript import parse_transcript
 from vmqos.ops.plans import host_plans
 from vmqos.plan.render.domain_xml_parse import parse_domain_xml
-from vmqos.plan.server_plan import compile_server_plan
+from vmqos.plan.render.tc_show import SHOW_KINDS
+from vmqos.plan.server_plan import compile_server_plan, server_tc_shows
 from vmqos.profile import Profile
 from vmqos.reconcile.diff import reconcile, render_actions
 from vmqos.reconcile.facts import HostFacts
@@ -179,23 +179,18 @@ def audit_transcript(scenario: Scenario, servers: Sequence[Server], profile: Pro
     listings = parse_transcript(text)
     audits = []
     for server in servers:
-        plan = compile_server_plan(scenario, server, profile)
         ports = []
-        for iface in plan.interfaces:
-            listing = listings.get(iface.dev)
+        for dev, show in server_tc_shows(scenario, server, profile).items():
+            listing = listings.get(dev)
             if listing is None:
-                ports.append(PortAudit(iface.dev, Section(AuditStatus.NOT_AUDITED,
-                                                          detail=f"not in {source}")))
+                ports.append(PortAudit(dev, Section(AuditStatus.NOT_AUDITED,
+                                                    detail=f"not in {source}")))
                 continue
-            judged = listing.shown & _PLANNED_KINDS
-            differences = tuple(diff_tc(_planned_tc(iface.dev, iface.tc_show), listing.observed,
-                                        judged, style=profile.iproute2))
-            detail = ", ".join(sorted(judged))
-            if listing.shown - judged:
-                detail += "; the ingress filter listing is not judged"
-            ports.append(PortAudit(iface.dev, Section(
+            differences = tuple(diff_tc(parse_tc_show(show), listing.observed, listing.shown,
+                                        style=profile.iproute2))
+            ports.append(PortAudit(dev, Section(
                 AuditStatus.DRIFTED if differences else AuditStatus.IN_SYNC, differences,
-                detail=detail)))
+                detail=", ".join(k for k in SHOW_KINDS if k in listing.shown))))
         audits.append(TranscriptAudit(server.name, tuple(ports)))
     known = {p.device for a in audits for p in a.ports}
     if not known & set(listings):
@@ -206,15 +201,3 @@ def audit_transcript(scenario: Scenario, servers: Sequence[Server], profile: Pro
             key="--from-text", value=source,
             allowed="a transcript of `tc … show dev TAP` for the scenario's ports")
     return audits, [dev for dev in listings if dev not in known]
-
-
-# The listings a server plan renders (InterfacePlan.tc_show: what the seed note ran).
-_PLANNED_KINDS = frozenset({"qdisc", "class", "filter"})
-
-
-def _planned_tc(dev: str, lines: Sequence[str]) -> ObservedTc:
-    text = "\n".join(lines)
-    first_filter = next((i for i, line in enumerate(lines) if line.startswith("filter ")),
-                        len(lines))
-    return ObservedTc(dev=dev, qdiscs=parse_qdiscs(text), classes=parse_classes(text),
-                      filters=parse_filters("\n".join(lines[first_filter:])))

@@ -12,11 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vmqos.intent.neutron.binding import effective_policy_id
+from vmqos.intent.neutron.network import Network
 from vmqos.intent.nova.volume_qos import parse_volume_qos
 from vmqos.intent.scenario import Scenario, Server
-from vmqos.libvirt_types import DomainSpec, IoTune
+from vmqos.libvirt_types import DomainSpec, InterfaceDevice, IoTune
 from vmqos.model import NeutronBackend
-from vmqos.plan.enforcement import libvirt_port
+from vmqos.plan.enforcement import LibvirtPort, libvirt_port
 from vmqos.plan.neutron.registry import PortContext, compile_neutron
 from vmqos.plan.nova.compile import compile_domain
 from vmqos.plan.render.cgroup import compile_cgroup_writes, render_cgroup_script
@@ -24,10 +25,11 @@ from vmqos.plan.render.domain_xml import render_domain_xml
 from vmqos.plan.render.ovs_libvirt import compile_libvirt_ovs
 from vmqos.plan.render.qemu import render_drive_option, render_qmp_text
 from vmqos.plan.render.tc import render_tc_program
-from vmqos.plan.render.tc_show import render_tc_show
+from vmqos.plan.render.tc_show import TcShow, render_tc_show
 from vmqos.profile import Profile, QemuThrottle
 
-__all__ = ["InterfacePlan", "ServerPlan", "compile_server_plan", "render_server_plan_text"]
+__all__ = ["InterfacePlan", "ServerPlan", "compile_server_plan", "render_server_plan_text",
+           "server_tc_shows"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +66,28 @@ def _volume_iotunes(server: Server) -> dict[str, IoTune]:
     return out
 
 
+def _tc_show(iface: InterfaceDevice, network: Network, libvirt: LibvirtPort,
+             profile: Profile) -> TcShow:
+    """What `tc … show dev` prints for ``iface`` once libvirt has started the domain."""
+    return render_tc_show(iface.dev, libvirt.tc_bandwidth, swapped=iface.vif_type.swapped,
+                          iproute2=profile.iproute2, mtu=network.mtu, noqueue=libvirt.noqueue,
+                          ingress_removed_by_ovs=libvirt.ingress_removed_by_ovs)
+
+
+def server_tc_shows(scenario: Scenario, server: Server, profile: Profile) -> dict[str, TcShow]:
+    """Per interface device of ``server``, all four `tc … show` listings the plan leaves
+    (:data:`~vmqos.plan.render.tc_show.SHOW_KINDS`, the ingress filters included, which
+    :class:`InterfacePlan` leaves out as the seed note does): what an audit compares with."""
+    flavor = scenario.flavor(server.flavor)
+    ports = [scenario.port(p) for p in server.ports]
+    networks = [scenario.network(p.network_id) for p in ports]
+    domain = compile_domain(server, flavor, flavor.quota, ports, profile,
+                            volume_iotunes=_volume_iotunes(server), networks=networks)
+    return {iface.dev: _tc_show(iface, network, libvirt_port(
+                iface.vif_type, iface.bandwidth, profile, scenario.neutron_backend), profile)
+            for network, iface in zip(networks, domain.interfaces, strict=True)}
+
+
 def compile_server_plan(scenario: Scenario, server: Server, profile: Profile) -> ServerPlan:
     flavor = scenario.flavor(server.flavor)
     quota = flavor.quota
@@ -90,10 +114,7 @@ def compile_server_plan(scenario: Scenario, server: Server, profile: Profile) ->
             render_tc_program(iface.dev, libvirt.bandwidth, swapped=iface.vif_type.swapped))
         ovs = tuple(compile_libvirt_ovs(iface.dev, server.id, libvirt.bandwidth)) if (
             libvirt.uses_ovsdb and libvirt.bandwidth is not None) else ()
-        show = render_tc_show(iface.dev, libvirt.tc_bandwidth,
-                              swapped=iface.vif_type.swapped, iproute2=profile.iproute2,
-                              mtu=network.mtu, noqueue=libvirt.noqueue,
-                              ingress_removed_by_ovs=libvirt.ingress_removed_by_ovs)
+        show = _tc_show(iface, network, libvirt, profile)
         policy_id = effective_policy_id(port, network, backend=scenario.neutron_backend)
         policy = policies.get(policy_id) if policy_id else None
         commands: tuple[str, ...] = ()
