@@ -15,18 +15,15 @@ from hypothesis import strategies as st
 from support import seed
 from vmqos.errors import ValidationError
 from vmqos.libvirt_types import Bandwidth, BandwidthSide
-from vmqos.observe.tc_text import (
+from vmqos.observe.tc_observed import (
     MirredAction,
     PoliceAction,
     U32Match,
-    parse_classes,
-    parse_filters,
-    parse_qdiscs,
     parse_rate,
     parse_size,
-    parse_tc_show,
     parse_time,
 )
+from vmqos.observe.tc_text import parse_classes, parse_filters, parse_qdiscs, parse_tc_show
 from vmqos.plan.kernel.psched import htb_buffer_roundtrip, htb_default_buffer
 from vmqos.plan.render.tc import police_burst, tc_limits
 from vmqos.plan.render.tc_show import format_rate, format_size, render_tc_show

@@ -16,7 +16,8 @@ from verify_sandbox import NetPair
 
 from support.proc import sh
 from vmqos.errors import PermanentHostError, TemporaryHostError
-from vmqos.observe.tc_text import MirredAction, parse_classes, parse_filters, parse_qdiscs
+from vmqos.observe.tc_observed import MirredAction
+from vmqos.observe.tc_text import parse_classes, parse_filters, parse_qdiscs
 from vmqos.verify import iperf
 from vmqos.verify.iperf import measure_tcp
 from vmqos.verify.judge import (

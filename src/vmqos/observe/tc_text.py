@@ -55,30 +55,13 @@ from vmqos.observe.tc_observed import (
     parse_int,
     parse_rate,
     parse_size,
-    parse_time,
     tc_syntax_error,
 )
 from vmqos.plan.render.tc_show import TcShow
 from vmqos.units import Bytes, BytesPerSec
 
-__all__ = [
-    "MirredAction",
-    "ObservedAction",
-    "ObservedClass",
-    "ObservedFilter",
-    "ObservedQdisc",
-    "ObservedTc",
-    "OtherAction",
-    "PoliceAction",
-    "U32Match",
-    "parse_classes",
-    "parse_filters",
-    "parse_qdiscs",
-    "parse_rate",
-    "parse_size",
-    "parse_tc_show",
-    "parse_time",
-]
+# The value types and unit readers are vmqos.observe.tc_observed's; this module reads text.
+__all__ = ["parse_classes", "parse_filters", "parse_qdiscs", "parse_tc_show"]
 
 _MATCH_RE = re.compile(r"^match (?P<value>[0-9a-f]{8})/(?P<mask>[0-9a-f]{8}) at (?P<off>-?\d+)")
 _MIRRED_RE = re.compile(
