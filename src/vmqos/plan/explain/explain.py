@@ -28,7 +28,7 @@ from vmqos.intent.nova.flavor import Flavor, FlavorQuota
 from vmqos.intent.scenario import Scenario, Server
 from vmqos.limits import Limit
 from vmqos.model import Direction, NeutronBackend, VifType
-from vmqos.plan.enforcement import DirectionEnforcement, enforce_port
+from vmqos.plan.enforcement import DirectionEnforcement, PortEnforcement, enforce_port
 from vmqos.plan.explain.lint import lint_flavor_quota
 from vmqos.plan.render.cgroup import shares_to_weight
 from vmqos.profile import CgroupVersion, Profile
@@ -163,13 +163,6 @@ def _with_roles(enforcement: DirectionExplanation) -> DirectionExplanation:
         overridden=tuple(roles[id(layer)] for layer in enforcement.overridden))
 
 
-@dataclass(frozen=True, slots=True)
-class _PortTemplate:
-    inbound: DirectionExplanation
-    outbound: DirectionExplanation
-    findings: tuple[Finding, ...]
-
-
 def _port_template(
     flavor_name: str,
     quota: FlavorQuota,
@@ -180,16 +173,16 @@ def _port_template(
     policy: QosPolicy | None,
     network: Network,
     device_owner: str,
-) -> _PortTemplate:
+) -> PortEnforcement:
     """Explain one combination for a placeholder port; devices become roles."""
     port = Port(id=_PLACEHOLDER_ID, network_id="", vif_type=vif_type,
                 device_owner=device_owner)
     enforcement = enforce_port(port, network, flavor=flavor_name, quota=quota, policy=policy,
                                backend=backend, profile=profile)
     findings = (*_port_lint(quota, vcpus, vif_type), *enforcement.findings)
-    return _PortTemplate(inbound=_with_roles(enforcement.inbound),
-                         outbound=_with_roles(enforcement.outbound),
-                         findings=tuple(dict.fromkeys(findings)))
+    return replace(enforcement, inbound=_with_roles(enforcement.inbound),
+                   outbound=_with_roles(enforcement.outbound),
+                   findings=tuple(dict.fromkeys(findings)))
 
 
 def explain_port(
@@ -201,7 +194,7 @@ def explain_port(
     policies: dict[str, QosPolicy],
     backend: NeutronBackend,
     profile: Profile,
-    templates: dict[tuple[str, ...], _PortTemplate] | None = None,
+    templates: dict[tuple[str, ...], PortEnforcement] | None = None,
 ) -> PortExplanation:
     """Explain one port. ``templates`` caches per-combination work within one explain run
     (keys are cheap strings: the flavor, VIF type, policy and network are fixed for a run)."""
@@ -290,7 +283,7 @@ class _Index:
     ports: dict[str, Port]
     networks: dict[str, Network]
     policies: dict[str, QosPolicy]
-    templates: dict[tuple[str, ...], _PortTemplate]
+    templates: dict[tuple[str, ...], PortEnforcement]
     server_parts: dict[tuple[str, bool, bool], tuple[CpuExplanation, tuple[Finding, ...]]]
     local_disks: dict[tuple[str, bool, bool], tuple[DiskExplanation, ...]]
 
