@@ -30,7 +30,13 @@ from vmqos.limits import Limit
 from vmqos.model import Direction, NeutronBackend, VifType
 from vmqos.plan.enforcement import DirectionEnforcement, PortEnforcement, enforce_port
 from vmqos.plan.explain.lint import lint_flavor_quota
-from vmqos.plan.render.cgroup import shares_to_weight
+from vmqos.plan.nova.compile import compile_cputune
+from vmqos.plan.render.cgroup import (
+    PERIOD_DEFAULT,
+    SHARES_DEFAULT,
+    WEIGHT_DEFAULT,
+    shares_to_weight,
+)
 from vmqos.profile import CgroupVersion, Profile
 
 __all__ = [
@@ -227,23 +233,23 @@ def explain_port(
 
 
 def _explain_cpu(flavor: Flavor, quota: FlavorQuota, profile: Profile) -> CpuExplanation:
-    shares, source = quota.cpu_shares, "flavor quota:cpu_shares"
-    if shares is None and profile.nova_default_shares:
-        shares, source = 1024 * flavor.vcpus, "Nova default 1024 × vCPUs (Kilo–Yoga)"
-    elif shares is None:
-        source = "none (kernel default)"
+    cputune = compile_cputune(quota, flavor.vcpus, profile)
+    shares = None if cputune is None else cputune.shares
+    source = ("flavor quota:cpu_shares" if quota.cpu_shares is not None
+              else "none (kernel default)" if shares is None
+              else "Nova default 1024 × vCPUs (Kilo–Yoga)")
     notes: list[str] = []
     if profile.cgroup is CgroupVersion.V2:
         if shares is None:
-            value = "cpu.weight=100 (default)"
+            value = f"cpu.weight={WEIGHT_DEFAULT} (default)"
         else:
             weight = shares_to_weight(shares, profile.shares_policy)
             value = f"cpu.weight={weight}"
             notes.append(f"shares→weight policy: {profile.shares_policy.value}")
     else:
-        value = f"cpu.shares={shares if shares is not None else 1024}"
+        value = f"cpu.shares={shares if shares is not None else SHARES_DEFAULT}"
     if quota.cpu_quota is not None:
-        period = quota.cpu_period or 100000
+        period = quota.cpu_period or PERIOD_DEFAULT
         notes.append(f"each vCPU capped at {quota.cpu_quota / period:.0%} of one host CPU "
                      f"({flavor.vcpus} vCPU(s): up to {flavor.vcpus * quota.cpu_quota / period:.2f}"
                      " CPUs in total)" if quota.cpu_quota > 0 else "quota negative: unlimited")
