@@ -169,6 +169,10 @@ def _with_roles(enforcement: DirectionExplanation) -> DirectionExplanation:
         overridden=tuple(roles[id(layer)] for layer in enforcement.overridden))
 
 
+# flavor, VIF type, policy id, network type, physical network, MTU, device owner
+_TemplateKey = tuple[str, str, str, str, str, int, str]
+
+
 def _port_template(
     flavor_name: str,
     quota: FlavorQuota,
@@ -200,13 +204,16 @@ def explain_port(
     policies: dict[str, QosPolicy],
     backend: NeutronBackend,
     profile: Profile,
-    templates: dict[tuple[str, ...], PortEnforcement] | None = None,
+    templates: dict[_TemplateKey, PortEnforcement] | None = None,
 ) -> PortExplanation:
-    """Explain one port. ``templates`` caches per-combination work within one explain run
-    (keys are cheap strings: the flavor, VIF type, policy and network are fixed for a run)."""
+    """Explain one port. ``templates`` is the one cache of per-combination work, for one
+    explain run: its keys are cheap (a flavor's name and a policy's id stand for their values,
+    which a run does not change) and name only what the explanation depends on, so ports on
+    different networks of the same type, physical network and MTU share one template."""
     policy_id = effective_policy_id(port, network, backend=backend)
     policy = policies.get(policy_id) if policy_id else None
-    key = (flavor.name, port.vif_type.value, policy_id or "", network.id, port.device_owner)
+    key = (flavor.name, port.vif_type.value, policy_id or "", network.network_type,
+           network.physical_network or "", network.mtu, port.device_owner)
     template = None if templates is None else templates.get(key)
     if template is None:
         template = _port_template(
@@ -289,7 +296,7 @@ class _Index:
     ports: dict[str, Port]
     networks: dict[str, Network]
     policies: dict[str, QosPolicy]
-    templates: dict[tuple[str, ...], PortEnforcement]
+    templates: dict[_TemplateKey, PortEnforcement]
     server_parts: dict[tuple[str, bool, bool], tuple[CpuExplanation, tuple[Finding, ...]]]
     local_disks: dict[tuple[str, bool, bool], tuple[DiskExplanation, ...]]
 
