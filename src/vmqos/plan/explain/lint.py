@@ -38,7 +38,12 @@ from vmqos.plan.render.cgroup import (
     WEIGHT_DEFAULT,
     WEIGHT_MAX,
 )
-from vmqos.plan.render.tc import FRAME_BYTES, POLICE_BURST_MAX_KIB, POLICE_MTU
+from vmqos.plan.render.tc import (
+    FRAME_BYTES,
+    POLICE_BURST_MAX_KIB,
+    POLICE_MTU,
+    shaped_direction,
+)
 from vmqos.profile import CgroupVersion
 from vmqos.units import (
     KBytesPerSec,
@@ -234,7 +239,7 @@ def _policed(vif: VifType, direction: Direction) -> bool:
     """True if libvirt enforces ``direction`` with a policer (no peak) on this VIF type:
     outbound on taps and OVS ports (swapped), inbound on macvtap (libvirt
     virNetDevBandwidthSet)."""
-    return (direction is Direction.OUTBOUND) == vif.swapped
+    return direction is not shaped_direction(swapped=vif.swapped)
 
 
 _LABELS = {
