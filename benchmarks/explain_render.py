@@ -68,7 +68,7 @@ from vmqos.intent.nova.flavor import Flavor, FlavorQuota  # noqa: E402
 from vmqos.intent.nova.volume_qos import parse_volume_qos  # noqa: E402
 from vmqos.intent.scenario import Scenario, Server, Volume  # noqa: E402
 from vmqos.libvirt_types import IoTune  # noqa: E402
-from vmqos.model import Direction, VifType  # noqa: E402
+from vmqos.model import Direction, NeutronBackend, VifType  # noqa: E402
 from vmqos.plan.explain.explain import explain_scenario  # noqa: E402
 from vmqos.plan.nova.compile import compile_domain  # noqa: E402
 from vmqos.plan.render.domain_xml import render_domain_xml  # noqa: E402
@@ -208,7 +208,8 @@ def _volume_iotune(volume: Volume) -> IoTune:
     return IoTune(**{f.name: getattr(qos, f.name) for f in fields(IoTune)})
 
 
-def generate(servers: int, seed: int = SEED, backend: str = "ovs") -> Inventory:
+def generate(servers: int, seed: int = SEED,
+             backend: NeutronBackend = NeutronBackend.OVS) -> Inventory:
     """A deterministic inventory of ``servers`` servers with 3 ports each."""
     rng = random.Random(seed)
     flavors = _flavors(rng)
@@ -393,7 +394,7 @@ def run_benchmark(servers: int, xmls: int, repeat_explain: int, repeat_render: i
     dump(f"generated {servers:,} servers x {PORTS_PER_SERVER} ports in {generation:.1f} s "
          "(not measured)")
     results: list[Result] = []
-    for backend in ("ovs", "ovn"):
+    for backend in (NeutronBackend.OVS, NeutronBackend.OVN):
         scenario = replace(inventory.scenario, neutron_backend=backend)
         seconds, in_gc = _best_of(repeat_explain, _explain_runner(scenario, profile))
         results.append(Result(f"explain ports/s (backend {backend}, profile modern)", ports,

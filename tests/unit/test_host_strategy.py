@@ -360,3 +360,10 @@ def test_host_facts_paths_and_psched() -> None:
     assert replace(HERE, psched_text="").psched == DEFAULT_PSCHED
     with pytest.raises(ValidationError, match="unknown host facts field"):
         HostFacts.from_json({"qdisc": ["htb"]})
+
+
+def test_a_host_without_cgroup_controllers_is_a_host_error(seed: Scenario) -> None:
+    bare = replace(HERE, cgroup_version="v1", cgroup_v1_mounts=())
+    with pytest.raises(PermanentHostError, match="no cgroup v1 cpu and blkio") as err:
+        _plan(seed, "vm_resquota", bare)
+    assert (err.value.exit_code, err.value.http_status) == (1, 503)

@@ -365,7 +365,7 @@ def compile_host_tc(
 
     ``swapped`` is libvirt's flag (true for taps): the HTB side is then the VM's inbound.
     ``overrides`` replaces a direction's libvirt side by the limit another enforcer applies
-    (a Neutron agent's: the last writer of the same host object, see vmqos.plan.explain.explain), or
+    (a Neutron agent's: the last writer of the same host object, see vmqos.plan.enforcement), or
     by ``None`` for "not limited".
     """
     if bandwidth is not None:

@@ -28,9 +28,15 @@ from vmqos.intent.nova.flavor import Flavor, FlavorQuota
 from vmqos.intent.scenario import Scenario, Server
 from vmqos.limits import Limit
 from vmqos.model import Direction, NeutronBackend, VifType
-from vmqos.plan.enforcement import DirectionEnforcement, enforce_port
+from vmqos.plan.enforcement import DirectionEnforcement, PortEnforcement, enforce_port
 from vmqos.plan.explain.lint import lint_flavor_quota
-from vmqos.plan.render.cgroup import shares_to_weight
+from vmqos.plan.nova.compile import compile_cputune
+from vmqos.plan.render.cgroup import (
+    PERIOD_DEFAULT,
+    SHARES_DEFAULT,
+    WEIGHT_DEFAULT,
+    shares_to_weight,
+)
 from vmqos.profile import CgroupVersion, Profile
 
 __all__ = [
@@ -163,11 +169,8 @@ def _with_roles(enforcement: DirectionExplanation) -> DirectionExplanation:
         overridden=tuple(roles[id(layer)] for layer in enforcement.overridden))
 
 
-@dataclass(frozen=True, slots=True)
-class _PortTemplate:
-    inbound: DirectionExplanation
-    outbound: DirectionExplanation
-    findings: tuple[Finding, ...]
+# flavor, VIF type, policy id, network type, physical network, MTU, device owner
+_TemplateKey = tuple[str, str, str, str, str, int, str]
 
 
 def _port_template(
@@ -180,16 +183,16 @@ def _port_template(
     policy: QosPolicy | None,
     network: Network,
     device_owner: str,
-) -> _PortTemplate:
+) -> PortEnforcement:
     """Explain one combination for a placeholder port; devices become roles."""
     port = Port(id=_PLACEHOLDER_ID, network_id="", vif_type=vif_type,
                 device_owner=device_owner)
     enforcement = enforce_port(port, network, flavor=flavor_name, quota=quota, policy=policy,
                                backend=backend, profile=profile)
     findings = (*_port_lint(quota, vcpus, vif_type), *enforcement.findings)
-    return _PortTemplate(inbound=_with_roles(enforcement.inbound),
-                         outbound=_with_roles(enforcement.outbound),
-                         findings=tuple(dict.fromkeys(findings)))
+    return replace(enforcement, inbound=_with_roles(enforcement.inbound),
+                   outbound=_with_roles(enforcement.outbound),
+                   findings=tuple(dict.fromkeys(findings)))
 
 
 def explain_port(
@@ -201,13 +204,16 @@ def explain_port(
     policies: dict[str, QosPolicy],
     backend: NeutronBackend,
     profile: Profile,
-    templates: dict[tuple[str, ...], _PortTemplate] | None = None,
+    templates: dict[_TemplateKey, PortEnforcement] | None = None,
 ) -> PortExplanation:
-    """Explain one port. ``templates`` caches per-combination work within one explain run
-    (keys are cheap strings: the flavor, VIF type, policy and network are fixed for a run)."""
+    """Explain one port. ``templates`` is the one cache of per-combination work, for one
+    explain run: its keys are cheap (a flavor's name and a policy's id stand for their values,
+    which a run does not change) and name only what the explanation depends on, so ports on
+    different networks of the same type, physical network and MTU share one template."""
     policy_id = effective_policy_id(port, network, backend=backend)
     policy = policies.get(policy_id) if policy_id else None
-    key = (flavor.name, port.vif_type.value, policy_id or "", network.id, port.device_owner)
+    key = (flavor.name, port.vif_type.value, policy_id or "", network.network_type,
+           network.physical_network or "", network.mtu, port.device_owner)
     template = None if templates is None else templates.get(key)
     if template is None:
         template = _port_template(
@@ -234,23 +240,23 @@ def explain_port(
 
 
 def _explain_cpu(flavor: Flavor, quota: FlavorQuota, profile: Profile) -> CpuExplanation:
-    shares, source = quota.cpu_shares, "flavor quota:cpu_shares"
-    if shares is None and profile.nova_default_shares:
-        shares, source = 1024 * flavor.vcpus, "Nova default 1024 × vCPUs (Kilo–Yoga)"
-    elif shares is None:
-        source = "none (kernel default)"
+    cputune = compile_cputune(quota, flavor.vcpus, profile)
+    shares = None if cputune is None else cputune.shares
+    source = ("flavor quota:cpu_shares" if quota.cpu_shares is not None
+              else "none (kernel default)" if shares is None
+              else "Nova default 1024 × vCPUs (Kilo–Yoga)")
     notes: list[str] = []
     if profile.cgroup is CgroupVersion.V2:
         if shares is None:
-            value = "cpu.weight=100 (default)"
+            value = f"cpu.weight={WEIGHT_DEFAULT} (default)"
         else:
             weight = shares_to_weight(shares, profile.shares_policy)
             value = f"cpu.weight={weight}"
             notes.append(f"shares→weight policy: {profile.shares_policy.value}")
     else:
-        value = f"cpu.shares={shares if shares is not None else 1024}"
+        value = f"cpu.shares={shares if shares is not None else SHARES_DEFAULT}"
     if quota.cpu_quota is not None:
-        period = quota.cpu_period or 100000
+        period = quota.cpu_period or PERIOD_DEFAULT
         notes.append(f"each vCPU capped at {quota.cpu_quota / period:.0%} of one host CPU "
                      f"({flavor.vcpus} vCPU(s): up to {flavor.vcpus * quota.cpu_quota / period:.2f}"
                      " CPUs in total)" if quota.cpu_quota > 0 else "quota negative: unlimited")
@@ -290,7 +296,7 @@ class _Index:
     ports: dict[str, Port]
     networks: dict[str, Network]
     policies: dict[str, QosPolicy]
-    templates: dict[tuple[str, ...], _PortTemplate]
+    templates: dict[_TemplateKey, PortEnforcement]
     server_parts: dict[tuple[str, bool, bool], tuple[CpuExplanation, tuple[Finding, ...]]]
     local_disks: dict[tuple[str, bool, bool], tuple[DiskExplanation, ...]]
 

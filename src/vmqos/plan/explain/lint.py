@@ -38,7 +38,12 @@ from vmqos.plan.render.cgroup import (
     WEIGHT_DEFAULT,
     WEIGHT_MAX,
 )
-from vmqos.plan.render.tc import FRAME_BYTES, POLICE_BURST_MAX_KIB, POLICE_MTU
+from vmqos.plan.render.tc import (
+    FRAME_BYTES,
+    POLICE_BURST_MAX_KIB,
+    POLICE_MTU,
+    shaped_direction,
+)
 from vmqos.profile import CgroupVersion
 from vmqos.units import (
     KBytesPerSec,
@@ -181,16 +186,18 @@ def _lint_period_quota(
         out.append(_error(
             "cpu-period-out-of-range", "quota:cpu_period", period,
             f"cpu_period={period} passes Nova (min 0) but libvirt refuses the domain: "
-            f"\"Value of cputune 'period' must be in range [1000, 1000000]\".",
-            "Set quota:cpu_period between 1000 and 1000000 µs (100000 is the kernel default)."))
+            f"\"Value of cputune 'period' must be in range [{PERIOD_MIN}, {PERIOD_MAX}]\".",
+            f"Set quota:cpu_period between {PERIOD_MIN} and {PERIOD_MAX} µs ({PERIOD_DEFAULT} is "
+            "the kernel default)."))
     if quota is not None and (0 < quota < QUOTA_MIN or quota > CPU_QUOTA_MAX):
         bad = True
         out.append(_error(
             "cpu-quota-out-of-range", "quota:cpu_quota", quota,
             f"cpu_quota={quota} passes Nova (whose description says up to 2^64) but libvirt "
-            f"refuses the domain: \"Value of cputune 'quota' must be in range [1000, "
-            f"17592186044415]\".",
-            "Set quota:cpu_quota between 1000 and 17592186044415 µs, or negative for no limit."))
+            f"refuses the domain: \"Value of cputune 'quota' must be in range [{QUOTA_MIN}, "
+            f"{CPU_QUOTA_MAX}]\".",
+            f"Set quota:cpu_quota between {QUOTA_MIN} and {CPU_QUOTA_MAX} µs, or negative for no "
+            "limit."))
     if bad:
         return
     if quota is not None and quota < 0:
@@ -232,7 +239,7 @@ def _policed(vif: VifType, direction: Direction) -> bool:
     """True if libvirt enforces ``direction`` with a policer (no peak) on this VIF type:
     outbound on taps and OVS ports (swapped), inbound on macvtap (libvirt
     virNetDevBandwidthSet)."""
-    return (direction is Direction.OUTBOUND) == vif.swapped
+    return direction is not shaped_direction(swapped=vif.swapped)
 
 
 _LABELS = {
