@@ -23,7 +23,6 @@ class MechanismKind(StrEnum):
     TC_HTB = "htb class 1:1"
     TC_HTB_ON_IFB = "htb class 1:1 on IFB {} (via u32 mirred)"
     TC_POLICE = "u32 police"
-    TC_INGRESS_REMOVED = "none (ingress qdisc removed)"
     NONE = "none"                    # a layer that is present but shapes nothing
     # libvirt's ovs-vsctl QoS on an OVS port (plan/render/ovs_libvirt.py)
     LIBVIRT_OVS_QUEUE = "linux-htb queue 0"

@@ -16,7 +16,6 @@ TEXTS: dict[MechanismKind, tuple[tuple[str | int, ...], str]] = {
     MechanismKind.TC_HTB: ((), "htb class 1:1"),
     MechanismKind.TC_HTB_ON_IFB: (("ifb-tapX",), "htb class 1:1 on IFB ifb-tapX (via u32 mirred)"),
     MechanismKind.TC_POLICE: ((), "u32 police"),
-    MechanismKind.TC_INGRESS_REMOVED: ((), "none (ingress qdisc removed)"),
     MechanismKind.NONE: ((), "none"),
     MechanismKind.LIBVIRT_OVS_QUEUE: ((), "linux-htb queue 0"),
     MechanismKind.LIBVIRT_OVS_POLICING: ((), "ingress_policing"),

@@ -289,13 +289,6 @@ def test_police_burst_below_one_frame_drops_full_frames() -> None:
                                "are always dropped")
 
 
-def test_ingress_removed_by_ovs() -> None:
-    _, policed = tc_limits("tapX", seed.RESQUOTA_BANDWIDTH, swapped=True, source="f",
-                          ingress_removed_by_ovs=True)
-    assert policed.rate is None
-    assert policed.notes[-1].startswith("ovs-vswitchd deleted libvirt's ingress qdisc")
-
-
 def test_burst_tc_cannot_store_is_unsupported() -> None:
     with pytest.raises(UnsupportedError, match="4194303 KiB"):
         tc_limits("tapX", Bandwidth(inbound=side(1, burst=4194304)), swapped=True, source="f")

@@ -40,6 +40,7 @@ from enum import Enum
 
 from vmqos.errors import ValidationError
 from vmqos.limits import Limit
+from vmqos.plan.render.tc import ETH_HEADER  # what a qdisc counts on top of the IP packet
 
 __all__ = [
     "CPU_SHARE",
@@ -61,7 +62,6 @@ __all__ = [
     "tcp_goodput_factor",
 ]
 
-_ETH_HEADER = 14          # what a qdisc counts on top of the IP packet (skb->len)
 _TCP_TIMESTAMPS = 12      # the TCP timestamp option Linux sends by default
 
 
@@ -175,7 +175,7 @@ def mean_over(samples: Sequence[Sample], start: float = 0.0,
 def tcp_goodput_factor(mtu: int = 1500, *, timestamps: bool = True, ipv6: bool = False) -> float:
     """TCP payload per byte a qdisc counts: 1448/1514 ≈ 0.956 at MTU 1500 (IPv4, timestamps)."""
     headers = (40 if ipv6 else 20) + 20 + (_TCP_TIMESTAMPS if timestamps else 0)
-    return (mtu - headers) / (mtu + _ETH_HEADER)
+    return (mtu - headers) / (mtu + ETH_HEADER)
 
 
 def burst_window(shaping: Shaping, *, line_rate: float | None = None) -> float:

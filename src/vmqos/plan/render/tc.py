@@ -276,14 +276,11 @@ def tc_limits(
     swapped: bool,
     source: str,
     mtu: int = 1500,
-    ingress_removed_by_ovs: bool = False,
     psched: Psched = DEFAULT_PSCHED,
 ) -> list[Limit]:
-    """What libvirt's tc program enforces on ``dev``, in bits/s and kernel-kept bytes.
-
-    ``ingress_removed_by_ovs``: the tap is an OVS port and ovs-vswitchd deleted libvirt's
-    ingress qdisc (ovs-issues #210, the seed's case): the policed side is not limited.
-    """
+    """What libvirt's tc program enforces on ``dev``, in bits/s and kernel-kept bytes. Whether
+    the policer survives (ovs-vswitchd deletes the ingress qdisc of a tap in br-int) is
+    :mod:`vmqos.plan.enforcement`'s decision, not the program's."""
     if bandwidth is None or (bandwidth.inbound is None and bandwidth.outbound is None):
         return []
     validate_bandwidth(bandwidth)
@@ -316,21 +313,15 @@ def tc_limits(
     if rx is not None:
         out.append(_police_limit(
             dev, rx, enforcer=enforcer, direction=shaped_direction(swapped=not swapped),
-            source=source, mtu=mtu, removed=ingress_removed_by_ovs, psched=psched))
+            source=source, mtu=mtu, psched=psched))
     return out
 
 
 def _police_limit(
     dev: str, rx: BandwidthSide, *, enforcer: Enforcer, direction: Direction, source: str,
-    mtu: int, removed: bool, psched: Psched,
+    mtu: int, psched: Psched,
 ) -> Limit:
     notes = ["peak ignored: police has no peak"] if rx.peak else []
-    if removed:
-        notes.append("ovs-vswitchd deleted libvirt's ingress qdisc (ovs-issues #210): "
-                     "not limited")
-        return Limit(enforcer=enforcer, direction=direction, device=dev,
-                     mechanism=Mechanism(MechanismKind.TC_INGRESS_REMOVED), source=source,
-                     notes=tuple(notes))
     if rx.average == 0:
         # [derived] iproute2 m_police.c builds no rate table for rate 0; the kernel's
         # act_police then only drops packets above its mtu (64 KiB).
