@@ -23,7 +23,7 @@ from vmqos.mechanism import Mechanism, MechanismKind
 from vmqos.model import Direction, Enforcer
 from vmqos.plan.kernel.psched import DEFAULT_PSCHED, htb_buffer_roundtrip, tc_calc_xmittime
 from vmqos.plan.render.tc import compile_libvirt_tc, render_command
-from vmqos.profile import get_profile
+from vmqos.profile import CgroupVersion, get_profile
 from vmqos.reconcile.facts import FULL_FACTS, HostFacts
 from vmqos.reconcile.host_plan import SandboxLayout, compile_host_plan, disk_limits
 from vmqos.reconcile.state import HtbClass, Link, Police, Redirect, TcFilter, TcQdisc
@@ -271,7 +271,7 @@ def test_seed_normal_has_nova_default_shares_and_no_tc(seed: Scenario) -> None:
 
 
 def test_cgroup_v2_weight_and_io_max(seed: Scenario) -> None:
-    v2 = replace(HERE, cgroup_version="v2", cgroup2_mount="/sys/fs/cgroup",
+    v2 = replace(HERE, cgroup_version=CgroupVersion.V2, cgroup2_mount="/sys/fs/cgroup",
                  cgroup_v1_mounts=())
     plan = _plan(seed, "vm_resquota", v2)
     assert plan.cgroup_dirs == ("/sys/fs/cgroup/vmqos-test/vm_resquota",)
@@ -341,7 +341,8 @@ def test_qdisc_and_class_objects_compare_by_kernel_value_not_spelling() -> None:
 
 @pytest.mark.parametrize("facts", [
     FULL_FACTS, HERE,
-    replace(HERE, cgroup_version="v2", cgroup2_mount="/sys/fs/cgroup", cgroup_v1_mounts=(),
+    replace(HERE, cgroup_version=CgroupVersion.V2, cgroup2_mount="/sys/fs/cgroup",
+            cgroup_v1_mounts=(),
             cgroup_controllers=frozenset({"cpu", "io"}), systemd=True, pid1="systemd"),
 ])
 def test_host_facts_json_round_trip(facts: HostFacts) -> None:
@@ -352,7 +353,7 @@ def test_host_facts_json_round_trip(facts: HostFacts) -> None:
 def test_host_facts_paths_and_psched() -> None:
     assert HERE.cgroup_dir("cpu", "vmqos/s") == "/sys/fs/cgroup/cpu/vmqos/s"
     assert HERE.cgroup_dir("blkio", "vmqos/s") == "/sys/fs/cgroup/blkio/vmqos/s"
-    v2 = replace(HERE, cgroup_version="v2", cgroup2_mount="/sys/fs/cgroup/unified")
+    v2 = replace(HERE, cgroup_version=CgroupVersion.V2, cgroup2_mount="/sys/fs/cgroup/unified")
     assert v2.cgroup_dir("blkio", "vmqos/s") == "/sys/fs/cgroup/unified/vmqos/s"
     with pytest.raises(PermanentHostError, match="'memory' controller is not mounted"):
         HERE.cgroup_dir("memory", "x")
@@ -363,7 +364,7 @@ def test_host_facts_paths_and_psched() -> None:
 
 
 def test_a_host_without_cgroup_controllers_is_a_host_error(seed: Scenario) -> None:
-    bare = replace(HERE, cgroup_version="v1", cgroup_v1_mounts=())
+    bare = replace(HERE, cgroup_version=CgroupVersion.V1, cgroup_v1_mounts=())
     with pytest.raises(PermanentHostError, match="no cgroup v1 cpu and blkio") as err:
         _plan(seed, "vm_resquota", bare)
     assert (err.value.exit_code, err.value.http_status) == (1, 503)

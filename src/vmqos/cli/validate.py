@@ -12,6 +12,7 @@ from vmqos.errors import ValidationError
 from vmqos.intent.nova.flavor import parse_flavor_quota
 from vmqos.model import VifType
 from vmqos.plan.explain.lint import lint_flavor_quota
+from vmqos.profile import CgroupVersion
 
 __all__ = ["validate"]
 
@@ -23,7 +24,8 @@ __all__ = ["validate"]
               help="a Neutron QoS rule, e.g. bandwidth_limit:max_kbps=3000,max_burst_kbps=300 "
                    "(repeatable: all rules are checked as one policy)")
 @click.option("--vcpus", type=click.IntRange(min=1), default=1, show_default=True)
-@click.option("--cgroup", type=click.Choice(["v1", "v2"]), default="v2", show_default=True,
+@click.option("--cgroup", type=click.Choice([v.value for v in CgroupVersion]),
+              default=CgroupVersion.V2.value, show_default=True,
               help="host cgroup version for the host-level lint")
 @click.option("--vif-type", type=click.Choice([v.value for v in VifType]), multiple=True,
               help="VIF types the flavor will be used with (for the VIF lint)")
@@ -47,7 +49,7 @@ def validate(properties: tuple[str, ...], rules: tuple[str, ...], vcpus: int, cg
                               allowed="at least one --property or --rule")
     specs = parse_properties(properties)
     quota = parse_flavor_quota(specs)  # validates as Nova does, then parses
-    findings = lint_flavor_quota(quota, vcpus=vcpus, cgroup=cgroup,
+    findings = lint_flavor_quota(quota, vcpus=vcpus, cgroup=CgroupVersion(cgroup),
                                  vif_types=tuple(VifType(v) for v in vif_type))
     checked = _neutron_rules(rules)
     if fmt == "json":

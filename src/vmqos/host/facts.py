@@ -21,6 +21,7 @@ from pathlib import Path
 
 from vmqos.errors import HostError
 from vmqos.host.runner import run, run_batch
+from vmqos.profile import CgroupVersion
 from vmqos.reconcile.facts import (
     PROBED_ACTIONS,
     PROBED_CLASSIFIERS,
@@ -118,7 +119,7 @@ def _read(path: str) -> str:
         return ""
 
 
-def _cgroups() -> tuple[str, frozenset[str], tuple[tuple[str, str], ...], str | None]:
+def _cgroups() -> tuple[CgroupVersion, frozenset[str], tuple[tuple[str, str], ...], str | None]:
     v1: dict[str, str] = {}
     v2_mount: str | None = None
     for line in _read("/proc/self/mounts").splitlines():
@@ -135,11 +136,11 @@ def _cgroups() -> tuple[str, frozenset[str], tuple[tuple[str, str], ...], str | 
     v2_controllers = frozenset(_read(f"{v2_mount}/cgroup.controllers").split()) \
         if v2_mount else frozenset()
     if "cpu" in v1:
-        version, controllers = "v1", frozenset(v1)
+        version, controllers = CgroupVersion.V1, frozenset(v1)
     elif v2_mount is not None:
-        version, controllers = "v2", v2_controllers
+        version, controllers = CgroupVersion.V2, v2_controllers
     else:
-        version, controllers = "v1", frozenset()
+        version, controllers = CgroupVersion.V1, frozenset()
     return version, controllers, tuple(sorted(v1.items())), v2_mount
 
 

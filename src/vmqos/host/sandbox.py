@@ -39,6 +39,7 @@ from vmqos.host.netlink import NETNS_RUN_DIR, NetlinkReader
 from vmqos.host.runner import run, run_batch
 from vmqos.host.state import SandboxConfig, StateFile, locked_state
 from vmqos.intent.neutron.network import tap_name
+from vmqos.profile import CgroupVersion
 from vmqos.reconcile.facts import HostFacts
 from vmqos.reconcile.host_plan import SandboxLayout
 from vmqos.reconcile.strategy import ifb_name
@@ -135,7 +136,7 @@ def _address(subnet: int, host: int) -> str:
 def _plan_instance(config: SandboxConfig, facts: HostFacts, state: StateFile, name: str,
                    port_ids: tuple[str, ...]) -> Instance:
     relative = f"{config.prefix}/{_safe(name)}"
-    if facts.cgroup_version == "v2":
+    if facts.cgroup_version is CgroupVersion.V2:
         dirs: tuple[str, ...] = (facts.cgroup_dir("cpu", relative),)
     else:
         dirs = tuple(dict.fromkeys((facts.cgroup_dir("cpu", relative),
@@ -191,7 +192,7 @@ def _create(config: SandboxConfig, facts: HostFacts, state: StateFile,
     for directory in instance.cgroup_dirs:
         created = cgroupfs.make_cgroup(directory)
         prefix_dirs += [d for d in created if d != directory]
-    if facts.cgroup_version == "v2" and facts.cgroup2_mount is not None:
+    if facts.cgroup_version is CgroupVersion.V2 and facts.cgroup2_mount is not None:
         cgroupfs.enable_v2_controllers(facts.cgroup2_mount, instance.cgroup, ("cpu", "io"))
     for directory in prefix_dirs:
         if directory not in state.shared_cgroups:

@@ -21,6 +21,7 @@ from typing import Any
 
 from vmqos.errors import PermanentHostError, ValidationError
 from vmqos.plan.kernel.psched import DEFAULT_PSCHED, Psched
+from vmqos.profile import CgroupVersion
 
 __all__ = ["FULL_FACTS", "PROBED_ACTIONS", "PROBED_CLASSIFIERS", "PROBED_LINK_KINDS",
            "PROBED_QDISCS", "HostFacts"]
@@ -40,7 +41,7 @@ class HostFacts:
     actions: frozenset[str] = frozenset()
     link_kinds: frozenset[str] = frozenset()
     probed: bool = False
-    cgroup_version: str = "v1"                      # where the cpu controller lives: v1 or v2
+    cgroup_version: CgroupVersion = CgroupVersion.V1  # where the cpu controller lives
     cgroup_controllers: frozenset[str] = frozenset()  # usable controllers (cpu, blkio, io ...)
     cgroup_v1_mounts: tuple[tuple[str, str], ...] = ()  # (controller, mount point), sorted
     cgroup2_mount: str | None = None
@@ -71,7 +72,7 @@ class HostFacts:
         On v2 every controller shares the unified hierarchy; v2's ``io`` is v1's ``blkio``.
         A controller the host does not offer is a host error, not the user's.
         """
-        if self.cgroup_version == "v2":
+        if self.cgroup_version is CgroupVersion.V2:
             if self.cgroup2_mount is None:
                 raise PermanentHostError("host facts say cgroup v2 but name no cgroup2 mount",
                                          key="cgroup2_mount", value=None,
@@ -127,7 +128,7 @@ FULL_FACTS = HostFacts(
     actions=frozenset(PROBED_ACTIONS),
     link_kinds=frozenset(PROBED_LINK_KINDS),
     probed=False,
-    cgroup_version="v1",
+    cgroup_version=CgroupVersion.V1,
     cgroup_controllers=frozenset({"cpu", "cpuacct", "blkio"}),
     cgroup_v1_mounts=(("blkio", "/sys/fs/cgroup/blkio"), ("cpu", "/sys/fs/cgroup/cpu")),
     psched_text="000003e8 00000040 000f4240 3b9aca00",

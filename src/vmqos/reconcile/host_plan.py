@@ -136,7 +136,7 @@ def disk_limits(iotune: IoTune | None) -> dict[str, int]:
 
 def _cpu_values(facts: HostFacts, profile: Profile, cpu_dir: str, vcpus: int,
                 cputune: CpuTune | None, subs: list[Substitution]) -> list[CgroupValue]:
-    version = CgroupVersion(facts.cgroup_version)
+    version = facts.cgroup_version
     v2 = version is CgroupVersion.V2
     host = replace(profile, cgroup=version, systemd=False, libvirt_nested_cgroup=False)
     # libvirt's own checks (define and start time), with its messages.
@@ -177,7 +177,8 @@ def _disk_values(facts: HostFacts, server: Server, iotune: IoTune | None, disk: 
             "the server boots from a volume: the flavor's quota:disk_* never apply (Nova puts "
             "them on image-backed disks only), so the sandbox disk is not throttled")))
     if limits:
-        where = "io.max" if facts.cgroup_version == "v2" else "blkio.throttle.*_device"
+        where = ("io.max" if facts.cgroup_version is CgroupVersion.V2
+                 else "blkio.throttle.*_device")
         subs.append(Substitution("blkio-for-qemu", disk, (
             f"flavor quota:disk_* are QEMU block throttling on a real host; this sandbox has "
             f"no QEMU, so vmqos throttles the instance's loop device {disk} with cgroup "
@@ -186,7 +187,7 @@ def _disk_values(facts: HostFacts, server: Server, iotune: IoTune | None, disk: 
             subs.append(Substitution("disk-total-split", disk, (
                 "QEMU's total_* caps reads and writes together; the cgroup throttle has no "
                 "total, so reads and writes are each capped at it (together up to twice)")))
-    if facts.cgroup_version == "v2":
+    if facts.cgroup_version is CgroupVersion.V2:
         if not limits:
             return [CgroupValue(blkio_dir, "io.max", "", disk)], limits
         keys = " ".join(f"{k}={limits.get(k, 'max')}" for k in ("rbps", "wbps", "riops",
@@ -252,8 +253,10 @@ def compile_host_plan(scenario: Scenario, server: Server, profile: Profile, fact
                                overrides=overrides,
                                source=f"flavor {flavor.name} quota:vif_*")
         ports.append(replace(plan, substitutions=(*port_subs, *plan.substitutions)))
-    cpu_mount_ok = facts.cgroup_version == "v2" or facts.v1_mount("cpu") is not None
-    if not cpu_mount_ok or (facts.cgroup_version == "v1" and facts.v1_mount("blkio") is None):
+    cpu_mount_ok = (facts.cgroup_version is CgroupVersion.V2
+                    or facts.v1_mount("cpu") is not None)
+    if not cpu_mount_ok or (facts.cgroup_version is CgroupVersion.V1
+                               and facts.v1_mount("blkio") is None):
         raise PermanentHostError(
             "this host mounts no cgroup v1 cpu and blkio controllers and no usable cgroup v2: "
             "vmqos cannot enforce CPU shares and disk limits here")
