@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from vmqos.errors import ValidationError
 from vmqos.plan.kernel.psched import DEFAULT_PSCHED, Psched, tc_calc_xmittime
+from vmqos.units import Bytes, BytesPerSec, Ticks
 
 __all__ = [
     "INGRESS_AUTO_PRIO",
@@ -166,10 +167,10 @@ class HtbClass:
     dev: str
     classid: str
     parent: str                 # the qdisc handle (``1:``) for a root-level class
-    rate: int                   # bytes/s
-    ceil: int                   # bytes/s
-    buffer: int                 # ticks
-    cbuffer: int                # ticks
+    rate: BytesPerSec
+    ceil: BytesPerSec
+    buffer: Ticks
+    cbuffer: Ticks
     quantum: int
     spec: tuple[str, ...] = field(default=(), compare=False)
     # An observed class has no spec; its words are derived from the ticks when needed (only
@@ -192,8 +193,8 @@ class HtbClass:
                 "quantum", str(self.quantum))
 
     @classmethod
-    def build(cls, dev: str, classid: str, parent: str, *, rate: int, ceil: int, burst: int,
-              cburst: int, quantum: int, psched: Psched,
+    def build(cls, dev: str, classid: str, parent: str, *, rate: BytesPerSec,
+              ceil: BytesPerSec, burst: Bytes, cburst: Bytes, quantum: int, psched: Psched,
               spec: tuple[str, ...] = ()) -> HtbClass:
         """A class from sizes in bytes, with the ticks tc will compute for them
         (q_htb.c: ``opt.buffer = tc_calc_xmittime(rate, buffer)``)."""
@@ -218,9 +219,9 @@ class HtbClass:
 class Police:
     """A police action as the kernel keeps it (``struct tc_police``)."""
 
-    rate: int                   # bytes/s
-    buffer: int                 # ticks
-    mtu: int                    # bytes
+    rate: BytesPerSec
+    buffer: Ticks
+    mtu: Bytes
     action: int = TC_ACT_SHOT   # what exceeding packets get
     burst: int = field(default=-1, compare=False)  # bytes asked for; -1: derive from buffer
     psched: Psched | None = field(default=None, compare=False)
