@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-import traceback
 from dataclasses import dataclass
 
 import click
@@ -159,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except Exception:  # the one place a bug is caught: show it in full, never hide it
+        import traceback  # noqa: PLC0415 (10 ms of every start-up, for a bug only)
+
         traceback.print_exc()
         click.echo("vmqos: internal error (a bug): please report the traceback above",
                    err=True)
