@@ -27,6 +27,7 @@ from vmqos.api import (
 )
 from vmqos.api.context import AppState
 from vmqos.api.errors import install_error_handlers
+from vmqos.api.guard import RequestGuard
 from vmqos.api.settings import Settings
 from vmqos.store.db import Database
 
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   lifespan=lifespan)
     app.state.vmqos = AppState(settings=settings, db=db)
     install_error_handlers(app)
+    app.add_middleware(RequestGuard)
     for router in ROUTERS:
         app.include_router(router)
     return app

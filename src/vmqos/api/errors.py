@@ -34,7 +34,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vmqos.errors import ConflictError, NotFoundError, ValidationError, VmqosError
 
-__all__ = ["ApiError", "Service", "install_error_handlers", "render_error", "service_of"]
+__all__ = ["ApiError", "Service", "install_error_handlers", "render_error", "service_of",
+           "shown_value"]
 
 _log = logging.getLogger("vmqos.api")
 
@@ -79,6 +80,16 @@ _NEUTRON_TYPES = {400: "HTTPBadRequest", 403: "HTTPForbidden", 404: "HTTPNotFoun
                   405: "HTTPMethodNotAllowed", 409: "HTTPConflict", 500: "HTTPInternalServerError"}
 
 
+_SHOWN = 64  # characters of a bad value an error message quotes
+
+
+def shown_value(value: object) -> str:
+    """``repr(value)``, cut to a bounded prefix: an error message never repeats a whole
+    request. ``repr`` escapes surrogates and control characters, so the text always encodes."""
+    text = repr(value)
+    return text if len(text) <= _SHOWN else text[:_SHOWN] + "…"
+
+
 def _title(status: int) -> str:
     try:
         return HTTPStatus(status).phrase
@@ -89,6 +100,8 @@ def _title(status: int) -> str:
 def render_error(service: Service, status: int, message: str, *, kind: str | None = None,
                  headers: dict[str, str] | None = None) -> Response:
     headers = dict(headers or {})
+    # A message may quote what the client sent; whatever it holds, the answer must encode.
+    message = message.encode("utf-8", "backslashreplace").decode("utf-8")
     if status == 401 or service in (Service.IDENTITY, Service.ROOT):
         body: object = {"error": {"code": status, "title": _title(status), "message": message}}
         return JSONResponse(body, status_code=status, headers=headers)
@@ -121,7 +134,7 @@ def _validation_message(exc: RequestValidationError) -> str:
     value = first.get("input")
     text = str(first.get("msg", "invalid"))
     if where:
-        return f"Invalid input for field/attribute {where}. Value: {value!r}. {text}"
+        return f"Invalid input for field/attribute {where}. Value: {shown_value(value)}. {text}"
     return f"Invalid input: {text}"
 
 
