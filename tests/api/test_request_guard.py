@@ -170,3 +170,14 @@ def test_a_long_bad_value_is_quoted_as_a_bounded_prefix(admin: httpx.Client) -> 
     message = response.json()["NeutronError"]["message"]
     assert response.status_code == 400 and len(message) < 300
     assert "yyyy…" in message
+
+
+@pytest.mark.parametrize("param", ["minRam", "minDisk"])
+def test_a_flavor_filter_past_any_flavor_matches_none(admin: httpx.Client, flavor_id: str,
+                                                      param: str) -> None:
+    """minRam=2**70 answered 500 (the database cannot bind it). No flavor holds more than
+    Nova's MAX_INT, so Nova's answer is the empty list."""
+    for path in (f"{NOVA}/flavors", f"{NOVA}/flavors/detail"):
+        assert admin.get(path, params={param: str(2**70)}).json() == {"flavors": []}
+        listed = admin.get(path, params={param: "0"}).json()["flavors"]
+        assert flavor_id in [f["id"] for f in listed]

@@ -23,6 +23,7 @@ from vmqos.api.errors import ApiError
 from vmqos.api.identity import root_url
 from vmqos.api.microversion import Microversion, nova_microversion
 from vmqos.intent.nova.extra_specs import validate_extra_spec
+from vmqos.intent.nova.flavor import MAX_INT
 from vmqos.store import compute
 from vmqos.store.identity import TokenInfo
 from vmqos.store.models import Flavor
@@ -31,7 +32,6 @@ __all__ = ["flavor_view", "router"]
 
 router = APIRouter(prefix="/compute/v2.1", tags=["compute"])
 
-_INT_MAX = 2**31 - 1          # nova.db.constants.MAX_INT
 _NAME = r"^(?![\s])[\S\s]*(?<![\s])$"   # no leading or trailing whitespace
 _FLAVOR_ID = r"^(?! )[a-zA-Z0-9. _-]+(?<! )$"
 _SPEC_KEY = r"^[a-zA-Z0-9-_:. /]{1,255}$"
@@ -94,11 +94,11 @@ class FlavorCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, regex_engine="python-re")
     name: str = Field(min_length=1, max_length=255, pattern=_NAME)
     id: str | None = Field(default=None, min_length=1, max_length=255, pattern=_FLAVOR_ID)
-    ram: int = Field(ge=1, le=_INT_MAX)
-    vcpus: int = Field(ge=1, le=_INT_MAX)
-    disk: int = Field(ge=0, le=_INT_MAX)
-    swap: int = Field(default=0, ge=0, le=_INT_MAX)
-    ephemeral: int = Field(default=0, ge=0, le=_INT_MAX, alias="OS-FLV-EXT-DATA:ephemeral")
+    ram: int = Field(ge=1, le=MAX_INT)
+    vcpus: int = Field(ge=1, le=MAX_INT)
+    disk: int = Field(ge=0, le=MAX_INT)
+    swap: int = Field(default=0, ge=0, le=MAX_INT)
+    ephemeral: int = Field(default=0, ge=0, le=MAX_INT, alias="OS-FLV-EXT-DATA:ephemeral")
     rxtx_factor: float = Field(default=1.0, gt=0, le=3.40282e38)
     is_public: bool = Field(default=True, alias="os-flavor-access:is_public")
     description: str | None = Field(default=None, max_length=65535)

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from vmqos.errors import ConflictError, NotFoundError
+from vmqos.intent.nova.flavor import MAX_INT
 from vmqos.store.models import Aggregate, Flavor, Keypair, Server, utcnow
 
 __all__ = [
@@ -83,7 +84,10 @@ def get_flavor(session: Session, flavor_id: str, *, lock: bool = False) -> Flavo
 
 def list_flavors(session: Session, *, is_public: bool | None = True, min_ram: int = 0,
                  min_disk: int = 0) -> Sequence[Flavor]:
-    query = sa.select(Flavor).where(Flavor.ram >= min_ram, Flavor.disk >= min_disk)
+    # No flavor holds more than Nova's MAX_INT: a larger minimum matches none, and is clamped
+    # because the database cannot bind an integer past 64 bits (minRam=2**70 answered 500).
+    query = sa.select(Flavor).where(Flavor.ram >= min(min_ram, MAX_INT + 1),
+                                    Flavor.disk >= min(min_disk, MAX_INT + 1))
     if is_public is not None:
         query = query.where(Flavor.is_public == is_public)
     # Nova's default sort: flavorid ascending.

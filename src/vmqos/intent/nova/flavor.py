@@ -27,8 +27,12 @@ from vmqos.libvirt_types import FLAVOR_DISK_FIELDS, IotuneAverages
 from vmqos.model import Direction
 from vmqos.units import KBytesPerSec, KiB, Microseconds
 
-__all__ = ["DISK_QUOTA_KEYS", "DiskQuota", "Flavor", "FlavorQuota", "VifQuota",
+__all__ = ["DISK_QUOTA_KEYS", "MAX_INT", "DiskQuota", "Flavor", "FlavorQuota", "VifQuota",
            "parse_flavor_quota"]
+
+# nova/db/constants.py MAX_INT: the largest ram, disk, vcpus, swap or ephemeral a flavor holds
+# (the API schema's maximum, a 32-bit signed database column).
+MAX_INT = 2**31 - 1
 
 
 @dataclass(frozen=True, slots=True)
