@@ -181,3 +181,11 @@ def test_a_flavor_filter_past_any_flavor_matches_none(admin: httpx.Client, flavo
         assert admin.get(path, params={param: str(2**70)}).json() == {"flavors": []}
         listed = admin.get(path, params={param: "0"}).json()["flavors"]
         assert flavor_id in [f["id"] for f in listed]
+
+
+@pytest.mark.parametrize(("param", "text"), [("minRam", "x"), ("minDisk", "1.5")])
+def test_a_flavor_filter_that_is_no_integer_is_novas_400(admin: httpx.Client, param: str,
+                                                         text: str) -> None:
+    response = admin.get(f"{NOVA}/flavors/detail", params={param: text})
+    assert (response.status_code, response.json()) == (400, {"badRequest": {
+        "code": 400, "message": f"Invalid {param} filter [{text}]"}})

@@ -119,23 +119,37 @@ class FlavorUpdateBody(BaseModel):
     flavor: FlavorUpdate
 
 
+def _min_filter(name: str, text: str | None) -> int:
+    """A ``minRam``/``minDisk`` filter as Nova reads it (nova/api/openstack/compute/flavors.py
+    ``_get_flavors``: ``int()`` of the parameter, its own message when that fails)."""
+    if text is None:
+        return 0
+    try:
+        return int(text)
+    except ValueError:
+        raise ApiError(400, f"Invalid {name} filter [{text}]") from None
+
+
 @router.get("/flavors", summary="List flavors", response_model_exclude_unset=True)
 def list_flavors(request: Request, who: Caller, mv: Version, is_public: str | None = None,
-                 minRam: int = 0, minDisk: int = 0) -> schemas.FlavorSummaryList:
+                 minRam: str | None = None, minDisk: str | None = None,
+                 ) -> schemas.FlavorSummaryList:
     with app_state(request).db.read() as session:
         rows = compute.list_flavors(session, is_public=_is_public_filter(is_public, who),
-                                    min_ram=minRam, min_disk=minDisk)
+                                    min_ram=_min_filter("minRam", minRam),
+                                    min_disk=_min_filter("minDisk", minDisk))
         return schemas.FlavorSummaryList(flavors=[_summary(f, mv, request) for f in rows])
 
 
 @router.get("/flavors/detail", summary="List flavors with details",
             response_model_exclude_unset=True)
 def list_flavors_detail(request: Request, who: Caller, mv: Version,
-                        is_public: str | None = None, minRam: int = 0,
-                        minDisk: int = 0) -> schemas.FlavorList:
+                        is_public: str | None = None, minRam: str | None = None,
+                        minDisk: str | None = None) -> schemas.FlavorList:
     with app_state(request).db.read() as session:
         rows = compute.list_flavors(session, is_public=_is_public_filter(is_public, who),
-                                    min_ram=minRam, min_disk=minDisk)
+                                    min_ram=_min_filter("minRam", minRam),
+                                    min_disk=_min_filter("minDisk", minDisk))
         return schemas.FlavorList(flavors=[flavor_view(f, mv, request) for f in rows])
 
 
