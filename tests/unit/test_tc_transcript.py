@@ -53,7 +53,8 @@ def test_the_seed_note_is_read_as_two_devices_with_three_listings_each() -> None
     assert diff_tc(PLANNED, resquota.observed, KINDS, style="rhel7") == []
 
 
-@pytest.mark.parametrize("prompt", ["# ", "$ ", "", "[root@comp-1 ~]# ", "root@c:~# "[9:]])
+@pytest.mark.parametrize("prompt", ["# ", "$ ", "", "[root@comp-1 ~]# ", "root@comp-1:~# ",
+                                    "user@host:/tmp$ "])
 def test_prompts_options_and_abbreviations(prompt: str) -> None:
     text = (f"```\n{prompt}tc -s -d qd ls dev tap0\nqdisc noqueue 0: root refcnt 2\n"
             " Sent 0 bytes 0 pkt (dropped 0, overlimits 0 requeues 0)\n```\nsome prose\n"

@@ -9,7 +9,8 @@ vmqos cannot run, the commands the seed note ran, and pastes the session::
     ...
     [root@comp-1 ~]# tc filter show dev tapbb8410ad-a0 parent ffff:
 
-A command line is ``tc`` after an optional shell prompt (``[user@host dir]#``, ``#``, ``$``);
+A command line is ``tc`` after an optional shell prompt (``[user@host dir]#``,
+``user@host:dir#``, ``#``, ``$``);
 its output is every line up to the next command, a Markdown code fence or the end. tc's global
 options (``-s``, ``-d``, ``-j``, ``-p``, ``-iec``, ...) are allowed; the object may be
 abbreviated as tc allows (``q``, ``cl``, ``f``); the verb is ``show``, ``list`` or ``ls`` (or
@@ -32,7 +33,7 @@ from vmqos.observe.tc_text import parse_classes, parse_filters, parse_qdiscs
 
 __all__ = ["DeviceListing", "parse_transcript"]
 
-_COMMAND_RE = re.compile(r"^\s*(?:\[[^\]]*\]\s*)?(?:[#$]\s*)?tc(?:\s+(?P<args>.*))?$")
+_COMMAND_RE = re.compile(r"^\s*(?:\[[^\]]*\]\s*)?(?:\S*[#$]\s*)?tc(?:\s+(?P<args>.*))?$")
 _FENCE = "```"
 _OBJECTS = ("qdisc", "class", "filter")
 _VERBS = ("show", "list", "ls")
