@@ -12,7 +12,7 @@ import click
 
 from vmqos.cli.console import dump_json, make_console, to_jsonable
 from vmqos.cli.lab import require_root
-from vmqos.cli.options import format_option, profile_option
+from vmqos.cli.options import format_option, profile_option, scenario_profile
 from vmqos.cli.scenario_io import load_scenario, select_servers
 from vmqos.errors import ValidationError, VerificationError
 from vmqos.host.state import SandboxConfig
@@ -24,7 +24,6 @@ from vmqos.ops.audit import (
     audit_servers,
     audit_transcript,
 )
-from vmqos.profile import get_profile
 
 __all__ = ["audit"]
 
@@ -81,7 +80,7 @@ def audit(scenario: str | None, server_name: str | None, profile: str | None,
         _audit_transcript(loaded, servers, profile, from_text, fmt)
         return
     require_root("vmqos audit")
-    audits = audit_servers(loaded, servers, get_profile(profile or loaded.profile),
+    audits = audit_servers(loaded, servers, scenario_profile(loaded, profile),
                            SandboxConfig.from_env(), fix=fix)
     if fmt == "json":
         click.echo(dump_json({"servers": [
@@ -102,7 +101,7 @@ def audit(scenario: str | None, server_name: str | None, profile: str | None,
 
 def _audit_transcript(loaded: Scenario, servers: Sequence[Server], profile: str | None,
                       source: TextIO, fmt: str) -> None:
-    audits, unknown = audit_transcript(loaded, servers, get_profile(profile or loaded.profile),
+    audits, unknown = audit_transcript(loaded, servers, scenario_profile(loaded, profile),
                                        source.read(), source=source.name)
     if fmt == "json":
         click.echo(dump_json({"servers": [

@@ -9,23 +9,17 @@ from typing import TYPE_CHECKING
 import click
 
 from vmqos.cli.console import dump_json, make_console
-from vmqos.cli.options import format_option, profile_option
+from vmqos.cli.options import format_option, profile_option, scenario_profile
 from vmqos.cli.output import explanation_json, print_explanation
 from vmqos.cli.scenario_io import load_scenario, select_servers
-from vmqos.intent.scenario import Scenario
 from vmqos.plan.explain.explain import explain_scenario
 from vmqos.plan.server_plan import compile_server_plan, render_server_plan_text
-from vmqos.profile import Profile, get_profile
 from vmqos.store.cloud_reader import read_cloud
 
 if TYPE_CHECKING:
     from vmqos.reconcile.strategy import Substitution
 
 __all__ = ["demo", "explain", "plan"]
-
-
-def _profile_for(scenario: Scenario, name: str | None) -> Profile:
-    return get_profile(name or scenario.profile)
 
 
 @click.command()
@@ -55,8 +49,8 @@ def explain(scenario: str | None, profile: str | None, fmt: str, cloud: str | No
     else:
         loaded = load_scenario(scenario)
         loaded = replace(loaded, servers=tuple(select_servers(loaded, server_name)))
-    explanation = explain_scenario(loaded, _profile_for(loaded, profile))
-    plans = [compile_server_plan(loaded, s, _profile_for(loaded, profile))
+    explanation = explain_scenario(loaded, scenario_profile(loaded, profile))
+    plans = [compile_server_plan(loaded, s, scenario_profile(loaded, profile))
              for s in loaded.servers] if server_name else []
     substitutions: dict[str, list[Substitution]] = {}
     if on_this_host:
@@ -96,7 +90,7 @@ def plan(scenario: str | None, server_name: str | None, profile: str | None, fmt
       vmqos plan examples/seed.yaml --profile modern --format json
     """
     loaded = load_scenario(scenario)
-    chosen = _profile_for(loaded, profile)
+    chosen = scenario_profile(loaded, profile)
     servers = select_servers(loaded, server_name)
     plans = [compile_server_plan(loaded, s, chosen) for s in servers]
     if fmt == "json":
@@ -117,7 +111,7 @@ def demo(profile: str | None) -> None:
       vmqos demo --profile modern      the same lab on a current compute node
     """
     scenario = load_scenario(None)
-    chosen = _profile_for(scenario, profile)
+    chosen = scenario_profile(scenario, profile)
     console = make_console()
     console.rule("[bold]vmqos explain[/] — the seed lab (examples/seed.yaml)")
     print_explanation(console, explain_scenario(scenario, chosen))

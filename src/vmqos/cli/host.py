@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from vmqos.cli.console import dump_json, to_jsonable
-from vmqos.cli.options import format_option, profile_option
+from vmqos.cli.options import format_option, profile_option, scenario_profile
 from vmqos.cli.scenario_io import load_scenario, select_servers
 from vmqos.errors import HostError, PermanentHostError
 from vmqos.host.apply import ApplyResult, apply_host_plan
@@ -25,7 +25,6 @@ from vmqos.host.facts import observe_host_facts
 from vmqos.host.sandbox import Instance, ensure_instance, remove_all
 from vmqos.host.state import SandboxConfig
 from vmqos.intent.scenario import Scenario, Server
-from vmqos.profile import get_profile
 from vmqos.reconcile.diff import reconcile, render_actions
 from vmqos.reconcile.facts import FULL_FACTS, HostFacts
 from vmqos.reconcile.host_plan import HostPlan, SandboxLayout, compile_host_plan
@@ -135,7 +134,7 @@ def _dry_plans(loaded: Scenario, servers: list[Server], profile: str | None,
     facts = replace(observe_host_facts(probe=False), qdiscs=FULL_FACTS.qdiscs,
                     classifiers=FULL_FACTS.classifiers, actions=FULL_FACTS.actions,
                     link_kinds=FULL_FACTS.link_kinds)
-    chosen = get_profile(profile or loaded.profile)
+    chosen = scenario_profile(loaded, profile)
     plans = []
     for server in servers:
         taps = tuple(loaded.port(p).tap for p in server.ports)
@@ -176,7 +175,7 @@ def apply(scenario: str | None, server_name: str | None, profile: str | None,
         raise PermanentHostError(f"not applied: vmqos apply needs {NEEDS_ROOT}")
     config = SandboxConfig.from_env()
     facts = observe_host_facts()
-    chosen = get_profile(profile or loaded.profile)
+    chosen = scenario_profile(loaded, profile)
     records: list[dict[str, Any]] = []
     failures: list[HostError] = []
     for server in servers:
@@ -246,7 +245,7 @@ def host_substitutions(loaded: Scenario, profile: str | None) -> dict[str, list[
     if os.geteuid() != 0:
         raise PermanentHostError(f"--on-this-host probes the kernel and needs {NEEDS_ROOT}")
     facts = observe_host_facts()
-    chosen = get_profile(profile or loaded.profile)
+    chosen = scenario_profile(loaded, profile)
     config = SandboxConfig.from_env()
     out: dict[str, list[Substitution]] = {}
     for server in loaded.servers:

@@ -21,7 +21,7 @@ from rich.text import Text
 
 from vmqos.cli.console import dump_json, make_console
 from vmqos.cli.host import print_dry_run
-from vmqos.cli.options import format_option, profile_option
+from vmqos.cli.options import format_option, profile_option, scenario_profile
 from vmqos.cli.scenario_io import load_scenario, select_servers
 from vmqos.errors import PermanentHostError, ValidationError, VerificationError
 from vmqos.host.facts import observe_host_facts
@@ -37,7 +37,6 @@ from vmqos.ops.lab import (
     verification_steps,
 )
 from vmqos.ops.plans import host_plans
-from vmqos.profile import get_profile
 from vmqos.reconcile.facts import HostFacts
 from vmqos.reconcile.host_plan import HostPlan
 from vmqos.verify.judge import Outcome
@@ -125,7 +124,7 @@ def _verify_and_report(instances: list[Instance], plans: list[HostPlan], host_ne
 
 def _plans(loaded: Scenario, servers: Sequence[Server], profile: str | None, facts: HostFacts,
            instances: Sequence[Instance]) -> list[HostPlan]:
-    return host_plans(loaded, servers, get_profile(profile or loaded.profile), facts, instances)
+    return host_plans(loaded, servers, scenario_profile(loaded, profile), facts, instances)
 
 
 def require_root(what: str) -> None:
@@ -181,7 +180,7 @@ def _build_apply_verify(loaded: Scenario, profile: str | None, config: SandboxCo
                         console: Console, fmt: str) -> Verification:
     """The lab's work, always followed by its cleanup (unless ``keep``)."""
     try:
-        built = build_and_apply(loaded, loaded.servers, get_profile(profile or loaded.profile),
+        built = build_and_apply(loaded, loaded.servers, scenario_profile(loaded, profile),
                                 config, facts)
         for plan, changes in built.applied:
             console.print(f"[bold]{plan.instance}[/] ({plan.flavor}): {changes} change(s) applied")

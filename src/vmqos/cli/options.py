@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from vmqos.errors import ValidationError
 from vmqos.model import VifType
-from vmqos.profile import PRESETS
+from vmqos.profile import PRESETS, Profile, get_profile
 
-__all__ = ["FORMATS", "format_option", "parse_properties", "profile_option", "vif_type_option"]
+if TYPE_CHECKING:  # validate must not load the scenario model (and Neutron's intent with it)
+    from vmqos.intent.scenario import Scenario
+
+__all__ = ["FORMATS", "format_option", "parse_properties", "profile_option", "scenario_profile",
+           "vif_type_option"]
 
 FORMATS = ("text", "json")
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -55,3 +59,9 @@ def parse_properties(values: Sequence[str]) -> dict[str, str]:
                 key="--property", value=item, allowed="KEY=VALUE")
         specs[key] = value
     return specs
+
+
+def scenario_profile(scenario: Scenario, name: str | None) -> Profile:
+    """The profile a command uses for ``scenario``: the ``--profile`` it was given, else the
+    one the scenario names."""
+    return get_profile(name or scenario.profile)
