@@ -62,6 +62,12 @@ class Section:
     def drifted(self) -> bool:
         return self.status is AuditStatus.DRIFTED
 
+    @classmethod
+    def judged(cls, differences: Sequence[str], *, detail: str = "") -> Section:
+        """Drifted when anything differs from the plan, else in sync."""
+        return cls(AuditStatus.DRIFTED if differences else AuditStatus.IN_SYNC,
+                   tuple(differences), detail)
+
 
 @dataclass(frozen=True, slots=True)
 class ServerAudit:
@@ -142,8 +148,7 @@ def _audit_libvirt(scenario: Scenario, server: Server, profile: Profile) -> Sect
     if live is not None:
         differences += diff_enforced(plan.domain, live)
     state = live.state if live is not None else "shut off: XML only"
-    return Section(AuditStatus.DRIFTED if differences else AuditStatus.IN_SYNC,
-                   tuple(differences), detail=f"domain {name}, {state}")
+    return Section.judged(differences, detail=f"domain {name}, {state}")
 
 
 # --- a pasted transcript --------------------------------------------------------------------
@@ -186,11 +191,10 @@ def audit_transcript(scenario: Scenario, servers: Sequence[Server], profile: Pro
                 ports.append(PortAudit(dev, Section(AuditStatus.NOT_AUDITED,
                                                     detail=f"not in {source}")))
                 continue
-            differences = tuple(diff_tc(parse_tc_show(show), listing.observed, listing.shown,
-                                        style=profile.iproute2))
-            ports.append(PortAudit(dev, Section(
-                AuditStatus.DRIFTED if differences else AuditStatus.IN_SYNC, differences,
-                detail=", ".join(k for k in SHOW_KINDS if k in listing.shown))))
+            differences = diff_tc(parse_tc_show(show), listing.observed, listing.shown,
+                                  style=profile.iproute2)
+            ports.append(PortAudit(dev, Section.judged(
+                differences, detail=", ".join(k for k in SHOW_KINDS if k in listing.shown))))
         audits.append(TranscriptAudit(server.name, tuple(ports)))
     known = {p.device for a in audits for p in a.ports}
     if not known & set(listings):
