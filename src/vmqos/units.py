@@ -207,7 +207,7 @@ def kbit_per_sec_to_bytes_per_sec(rate: KbitPerSec) -> BytesPerSec:
     ``int(max_kbps * 1000 / 8)`` (neutron/agent/linux/tc_lib.py) and OVS's reading of a queue's
     bit/s ``max-rate`` (lib/netdev-linux.c htb_parse_class_details__, ``/ 8``) agree for
     every integer rate."""
-    return BytesPerSec(rate * 1000 // 8)
+    return bits_per_sec_to_bytes(kbit_per_sec_to_bits(rate))
 
 
 def bytes_to_bits(size: Bytes) -> Bits:

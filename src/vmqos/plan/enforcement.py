@@ -38,7 +38,7 @@ from vmqos.plan.nova.compile import compile_bandwidth
 from vmqos.plan.render.ovs_libvirt import ovs_libvirt_limits
 from vmqos.plan.render.tc import FRAME_BYTES, tc_limits
 from vmqos.profile import Profile
-from vmqos.units import format_bits_per_sec, format_bytes
+from vmqos.units import bits_per_sec_to_bytes, format_bits_per_sec, format_bytes
 
 __all__ = [
     "MIN_BURST_SECONDS",
@@ -218,7 +218,8 @@ def combine_layers(
         rule = (f"stricter of {len(capped)} layers in series: "
                 + ", ".join(_describe(s) for s in capped))
     if effective is not None and effective.rate and effective.burst is not None:
-        floor = max(2 * FRAME_BYTES, int(effective.rate / 8 * MIN_BURST_SECONDS))
+        floor = max(2 * FRAME_BYTES,
+                    int(bits_per_sec_to_bytes(effective.rate) * MIN_BURST_SECONDS))
         if effective.burst < floor and effective.mechanism.small_burst_drops_tcp:
             findings.append(Finding(
                 code="burst-too-small-for-tcp",
