@@ -23,6 +23,7 @@ Each difference is one line naming the object, the field, the planned and the fo
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from typing import Any, TypeVar
 
 from vmqos.observe.tc_observed import (
@@ -54,7 +55,7 @@ def diff_tc(planned: ObservedTc, found: ObservedTc, kinds: Iterable[str], *,
             style: str) -> list[str]:
     """The differences in the listed ``kinds`` (``qdisc``, ``class``, ``filter``,
     ``ingress_filter``); rates are printed in iproute2 ``style`` (``modern``/``rhel7``)."""
-    show = _Printer(style)
+    show = partial(_show, style=style)
     out: list[str] = []
     shown = set(kinds)
     if "qdisc" in shown:
@@ -72,18 +73,15 @@ def diff_tc(planned: ObservedTc, found: ObservedTc, kinds: Iterable[str], *,
     return out
 
 
-class _Printer:
-    def __init__(self, style: str) -> None:
-        self.style = style
-
-    def __call__(self, field: str, value: Any) -> str:
-        if value is None:
-            return "none"
-        if field in _RATES:
-            return format_rate(value, style=self.style)
-        if field in _SIZES:
-            return format_size(value)
-        return str(value)
+def _show(field: str, value: Any, *, style: str) -> str:
+    """A value as tc prints it: rates in ``style``, sizes as ``sprint_size`` does."""
+    if value is None:
+        return "none"
+    if field in _RATES:
+        return format_rate(value, style=style)
+    if field in _SIZES:
+        return format_size(value)
+    return str(value)
 
 
 def _qdisc_key(q: ObservedQdisc) -> str:
