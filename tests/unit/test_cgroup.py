@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from support import seed
 from vmqos.errors import UnsupportedError, ValidationError
 from vmqos.libvirt_types import CpuTune
+from vmqos.plan.kernel.cgroup import CPU_QUOTA_MAX
 from vmqos.plan.render.cgroup import (
-    CPU_QUOTA_MAX,
     CPU_UNLIMITED,
     CgroupAction,
     CgroupWrite,

@@ -25,7 +25,8 @@ from vmqos.observe.tc_observed import (
 )
 from vmqos.observe.tc_text import parse_classes, parse_filters, parse_qdiscs, parse_tc_show
 from vmqos.plan.kernel.psched import htb_buffer_roundtrip, htb_default_buffer
-from vmqos.plan.render.tc import police_burst, tc_limits
+from vmqos.plan.render.bandwidth_sides import police_burst
+from vmqos.plan.render.tc import tc_limits
 from vmqos.plan.render.tc_show import format_rate, format_size, render_tc_show
 from vmqos.units import (
     KBytesPerSec,

@@ -33,10 +33,11 @@ from vmqos.intent.nova.flavor import FlavorQuota
 from vmqos.libvirt_types import Bandwidth
 from vmqos.limits import Limit
 from vmqos.model import Direction, Enforcer, NeutronBackend, VifType, host_view
+from vmqos.plan.kernel.ethernet import FRAME_BYTES
 from vmqos.plan.neutron.registry import PortContext, neutron_limits
 from vmqos.plan.nova.compile import compile_bandwidth
 from vmqos.plan.render.ovs_libvirt import ovs_libvirt_limits
-from vmqos.plan.render.tc import FRAME_BYTES, tc_limits
+from vmqos.plan.render.tc import tc_limits
 from vmqos.profile import Profile
 from vmqos.units import bits_per_sec_to_bytes, format_bits_per_sec, format_bytes
 

@@ -36,13 +36,11 @@ from vmqos.libvirt_types import CpuTune, IoTune
 from vmqos.limits import Limit
 from vmqos.model import Direction, Enforcer, VifType, host_view
 from vmqos.plan.enforcement import PortEnforcement, enforce_port
+from vmqos.plan.kernel.cgroup import PERIOD_DEFAULT, SHARES_DEFAULT, WEIGHT_DEFAULT
 from vmqos.plan.kernel.psched import Psched
 from vmqos.plan.nova.compile import compile_cputune, compile_flavor_iotune
 from vmqos.plan.render.cgroup import (
     CPU_UNLIMITED,
-    PERIOD_DEFAULT,
-    SHARES_DEFAULT,
-    WEIGHT_DEFAULT,
     domain_cpu_weight,
     validate_cputune,
     vcpu_bandwidth,

@@ -41,22 +41,21 @@ from vmqos.libvirt_types import Bandwidth, BandwidthSide
 from vmqos.limits import Limit
 from vmqos.mechanism import Mechanism, MechanismKind
 from vmqos.model import Direction, Enforcer
+from vmqos.plan.kernel.ethernet import ETH_HEADER
 from vmqos.plan.kernel.psched import (
     Psched,
     htb_buffer_roundtrip,
     htb_default_buffer,
     tc_calc_xmittime,
 )
-from vmqos.plan.render.tc import (
-    ETH_HEADER,
+from vmqos.plan.render.bandwidth_sides import (
     POLICE_MTU,
     htb_side,
     police_burst,
     police_side,
-    quantum,
     shaped_direction,
-    validate_bandwidth,
 )
+from vmqos.plan.render.tc import quantum, validate_bandwidth
 from vmqos.reconcile.facts import HostFacts
 from vmqos.reconcile.state import (
     INGRESS_AUTO_PRIO,

@@ -40,7 +40,7 @@ from enum import Enum
 
 from vmqos.errors import ValidationError
 from vmqos.limits import Limit
-from vmqos.plan.render.tc import ETH_HEADER  # what a qdisc counts on top of the IP packet
+from vmqos.plan.kernel.ethernet import ETH_HEADER  # what a qdisc counts on top of the IP packet
 
 __all__ = [
     "CPU_SHARE",

@@ -30,13 +30,9 @@ from vmqos.limits import Limit
 from vmqos.model import Direction, NeutronBackend, VifType
 from vmqos.plan.enforcement import DirectionEnforcement, PortEnforcement, enforce_port
 from vmqos.plan.explain.lint import lint_flavor_quota
+from vmqos.plan.kernel.cgroup import PERIOD_DEFAULT, SHARES_DEFAULT, WEIGHT_DEFAULT
 from vmqos.plan.nova.compile import compile_cputune
-from vmqos.plan.render.cgroup import (
-    PERIOD_DEFAULT,
-    SHARES_DEFAULT,
-    WEIGHT_DEFAULT,
-    shares_to_weight,
-)
+from vmqos.plan.render.cgroup import shares_to_weight
 from vmqos.profile import CgroupVersion, Profile
 
 __all__ = [

@@ -25,8 +25,9 @@ from vmqos.errors import ValidationError
 from vmqos.intent.findings import Finding, Severity
 from vmqos.intent.nova.flavor import FlavorQuota, VifQuota
 from vmqos.intent.nova.volume_qos import iotune_problems
+from vmqos.libvirt_types import BandwidthSide
 from vmqos.model import Direction, VifType
-from vmqos.plan.render.cgroup import (
+from vmqos.plan.kernel.cgroup import (
     CPU_QUOTA_MAX,
     PERIOD_DEFAULT,
     PERIOD_MAX,
@@ -38,16 +39,11 @@ from vmqos.plan.render.cgroup import (
     WEIGHT_DEFAULT,
     WEIGHT_MAX,
 )
-from vmqos.plan.render.tc import (
-    FRAME_BYTES,
-    POLICE_BURST_MAX_KIB,
-    POLICE_MTU,
-    shaped_direction,
-)
+from vmqos.plan.kernel.ethernet import FRAME_BYTES
+from vmqos.plan.render.bandwidth_sides import POLICE_MTU, police_burst, shaped_direction
 from vmqos.profile import CgroupVersion
 from vmqos.units import (
     KBytesPerSec,
-    KiB,
     format_bits_per_sec,
     format_bytes,
     kbytes_per_sec_to_bits,
@@ -349,7 +345,7 @@ def _lint_vif_burst(
         # burst 0 or absent: libvirt omits it (HTB keeps tc's ~1 frame minimum); the tc
         # policer instead gets min(average, 4194303) KiB (virnetdevbandwidth.c).
         if tc_police:
-            default = KiB(min(avg, POLICE_BURST_MAX_KIB))
+            default = police_burst(BandwidthSide(average=avg))
             size = kib_to_bytes(default)
             out.append(_info(
                 "vif-police-default-burst", prefix + "average", avg,

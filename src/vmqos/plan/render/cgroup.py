@@ -30,22 +30,24 @@ from dataclasses import dataclass
 
 from vmqos.errors import UnsupportedError, ValidationError
 from vmqos.libvirt_types import CpuTune
+from vmqos.plan.kernel.cgroup import (
+    CPU_QUOTA_MAX,
+    PERIOD_DEFAULT,
+    PERIOD_MAX,
+    PERIOD_MIN,
+    QUOTA_MIN,
+    SHARES_DEFAULT,
+    SHARES_MAX,
+    SHARES_MIN,
+    WEIGHT_DEFAULT,
+    WEIGHT_MAX,
+    WEIGHT_MIN,
+)
 from vmqos.profile import CgroupVersion, Profile, SharesPolicy
 from vmqos.units import Microseconds
 
 __all__ = [
-    "CPU_QUOTA_MAX",
     "CPU_UNLIMITED",
-    "PERIOD_DEFAULT",
-    "PERIOD_MAX",
-    "PERIOD_MIN",
-    "QUOTA_MIN",
-    "SHARES_DEFAULT",
-    "SHARES_MAX",
-    "SHARES_MIN",
-    "WEIGHT_DEFAULT",
-    "WEIGHT_MAX",
-    "WEIGHT_MIN",
     "CgroupAction",
     "CgroupLayout",
     "CgroupWrite",
@@ -64,14 +66,6 @@ __all__ = [
     "validate_cputune",
     "vcpu_bandwidth",
 ]
-
-# src/util/vircgroup.h ranges and the kernel defaults (kernel defaults: v1 shares 1024, v2 weight
-# 100 per cgroup-v2.rst).
-SHARES_MIN, SHARES_MAX, SHARES_DEFAULT = 2, 262144, 1024
-WEIGHT_MIN, WEIGHT_MAX, WEIGHT_DEFAULT = 1, 10000, 100
-CPU_QUOTA_MAX = 17592186044415          # VIR_CGROUP_CPU_QUOTA_MAX = 2^44 - 1, kernel MAX_BW
-PERIOD_MIN, PERIOD_MAX, QUOTA_MIN = 1000, 1000000, 1000
-PERIOD_DEFAULT = 100000                 # kernel default cfs period, microseconds
 
 _RUNC = (SharesPolicy.RUNC_OLD, SharesPolicy.RUNC_NEW)
 _MACHINE_NAME_MAX = 64

@@ -27,13 +27,8 @@ from vmqos.libvirt_types import Bandwidth, BandwidthSide
 from vmqos.limits import Limit
 from vmqos.mechanism import Mechanism, MechanismKind
 from vmqos.model import Direction, Enforcer
-from vmqos.plan.render.tc import (
-    htb_side,
-    police_side,
-    render_command,
-    shaped_direction,
-    validate_bandwidth,
-)
+from vmqos.plan.render.bandwidth_sides import htb_side, police_side, shaped_direction
+from vmqos.plan.render.tc import render_command, validate_bandwidth
 from vmqos.units import (
     Kbit,
     bits_to_bytes,

@@ -9,11 +9,11 @@ Invariants:
 
 * Commands are frozen values; ``argv()`` has no leading ``tc`` and ``render()`` is the exact
   line libvirt logs (``virCommandToString`` quoting).
-* ``swapped`` is libvirt's flag (true for tap/bridge/ethernet, false for macvtap): the HTB side
-  is the VM's *inbound* when swapped, *outbound* otherwise; the other side is policed.
+* ``swapped`` is libvirt's flag (true for tap/bridge/ethernet, false for macvtap): which side
+  is shaped and which policed is :mod:`vmqos.plan.render.bandwidth_sides`' answer.
 * The kernel's view of a size (bytes after tc's tick round trip, iproute2 tc_core.c
-tc_calc_xmittime) is computed here,
-  from :class:`Psched`, so that limits and ``tc show`` text agree by construction.
+  tc_calc_xmittime) is computed here, from :class:`Psched`, so that limits and ``tc show``
+  text agree by construction.
 """
 
 from __future__ import annotations
@@ -26,39 +26,37 @@ from vmqos.libvirt_types import Bandwidth, BandwidthSide
 from vmqos.limits import Limit
 from vmqos.mechanism import Mechanism, MechanismKind
 from vmqos.model import Direction, Enforcer
+from vmqos.plan.kernel.ethernet import ETH_HEADER
 from vmqos.plan.kernel.psched import (
     DEFAULT_PSCHED,
     Psched,
     htb_buffer_roundtrip,
     htb_default_buffer,
 )
+from vmqos.plan.render.bandwidth_sides import (
+    POLICE_BURST_MAX_KIB,
+    htb_side,
+    police_burst,
+    police_side,
+    shaped_direction,
+)
 from vmqos.units import (
     Bytes,
     KBytesPerSec,
-    KiB,
     kbytes_per_sec_to_bits,
     kbytes_per_sec_to_bytes,
     kib_to_bytes,
 )
 
 __all__ = [
-    "ETH_HEADER", "FRAME_BYTES", "POLICE_BURST_MAX_KIB", "POLICE_MTU",
     "ClassAdd", "FilterAdd", "QdiscAdd", "QdiscDel", "TcCommand",
-    "compile_libvirt_tc", "htb_side",
-    "libvirt_quote", "police_burst", "police_side", "quantum", "render_command",
-    "render_tc_program", "shaped_direction", "tc_limits",
+    "compile_libvirt_tc", "libvirt_quote", "quantum", "render_command",
+    "render_tc_program", "tc_limits",
     "validate_bandwidth",
 ]
 
 _U32 = 0xFFFF_FFFF
 _U64 = (1 << 64) - 1
-# libvirt's police burst fallback: tc keeps bursts as u32 bytes, libvirt writes KiB.
-POLICE_BURST_MAX_KIB = KiB(_U32 // 1024)  # 4194303
-# libvirt's police ``mtu 64kb``: packets up to 64 KiB (the largest GSO packet a virtio-net
-# guest hands its tap) are measured, not dropped outright.
-POLICE_MTU = Bytes(65536)
-ETH_HEADER = Bytes(14)                       # the Ethernet hard header on top of the MTU
-FRAME_BYTES = Bytes(1500 + ETH_HEADER)       # one full-size frame at the default MTU 1500
 # virBufferEscapeShell: an argument is single-quoted only if it holds one of these.
 _SHELL_META = frozenset("\r\t\n !\"#$&'()*;<>?[\\]^`{|}~")
 
@@ -167,33 +165,6 @@ class FilterAdd(_TcCommandBase):
 
 
 TcCommand = QdiscDel | QdiscAdd | ClassAdd | FilterAdd
-
-
-# --- which side is shaped, which is policed --------------------------------------------
-
-
-def shaped_direction(*, swapped: bool) -> Direction:
-    """The VM direction libvirt shapes with HTB on the device's egress (virNetDevBandwidthSet
-    ``swapped``)."""
-    return Direction.INBOUND if swapped else Direction.OUTBOUND
-
-
-def htb_side(bandwidth: Bandwidth, *, swapped: bool) -> BandwidthSide | None:
-    """libvirt's ``tx && tx->average``: the side that gets the HTB tree, if any."""
-    side = bandwidth.inbound if swapped else bandwidth.outbound
-    return side if side is not None and side.average else None
-
-
-def police_side(bandwidth: Bandwidth, *, swapped: bool) -> BandwidthSide | None:
-    """libvirt's ``rx``: the policed side. No ``average != 0`` test (virNetDevBandwidthSet)."""
-    return bandwidth.outbound if swapped else bandwidth.inbound
-
-
-def police_burst(side: BandwidthSide) -> KiB:
-    """The police ``burst``: the given burst, else ``min(average, UINT_MAX / 1024)`` KiB."""
-    if side.burst:
-        return side.burst
-    return KiB(min(side.average, POLICE_BURST_MAX_KIB))
 
 
 def quantum(average: KBytesPerSec) -> int:

@@ -30,7 +30,7 @@ from vmqos.plan.kernel.psched import (
     htb_buffer_roundtrip,
     htb_default_buffer,
 )
-from vmqos.plan.render.tc import POLICE_MTU, htb_side, police_burst, police_side
+from vmqos.plan.render.bandwidth_sides import POLICE_MTU, htb_side, police_burst, police_side
 from vmqos.profile import Iproute2Style
 from vmqos.units import KBytesPerSec, KiB, kbytes_per_sec_to_bytes, kib_to_bytes
 

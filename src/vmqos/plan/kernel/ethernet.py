@@ -1,0 +1,12 @@
+"""The Ethernet frame a qdisc counts: the IP packet (up to the MTU) plus the 14-byte hard
+header (include/uapi/linux/if_ether.h ``ETH_HLEN``); tc's rate tables and policers measure
+``skb->len``, which on a tap or veth includes that header. Changes with a kernel."""
+
+from __future__ import annotations
+
+from vmqos.units import Bytes
+
+__all__ = ["ETH_HEADER", "FRAME_BYTES"]
+
+ETH_HEADER = Bytes(14)                       # the Ethernet hard header on top of the MTU
+FRAME_BYTES = Bytes(1500 + ETH_HEADER)       # one full-size frame at the default MTU 1500
