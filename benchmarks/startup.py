@@ -17,10 +17,11 @@ else as ``python -m vmqos.cli.main``: the same entry point, one interpreter star
 first run of each command is discarded (it may compile byte code).
 
 Why these two: ``--help`` is the first thing a newcomer types and loads only click;
-``validate`` is what a script calls in a loop over flavors and loads Nova's and Neutron's
-validators, the lint and rich (its findings are a table). Both once took about 2.2 s here,
-because every command imported matplotlib, FastAPI and the host layer; each command now loads
-only what it uses (vmqos.cli.main.COMMANDS).
+``validate`` is what a script calls in a loop over flavors and loads Nova's validators and
+the lint (its findings print as plain diagnostics, without rich; Neutron's validators load
+for ``--rule`` only). Both once took about 2.2 s here, because every command imported
+matplotlib, FastAPI and the host layer; each command now loads only what it uses
+(vmqos.cli.main.COMMANDS).
 """
 
 from __future__ import annotations

@@ -12,6 +12,9 @@ from collections.abc import Callable
 
 import pytest
 
+from vmqos.cli.console import findings_text
+from vmqos.intent.findings import Finding, Severity
+
 from .conftest import Outcome, assert_user_error, props
 
 Run = Callable[..., Outcome]
@@ -70,6 +73,42 @@ def test_host_level_findings_do_not_fail(vmqos: Run) -> None:
     assert out.code == 0
     assert "quota:cpu_shares" in out.stdout
     assert "cpu.weight=2048" in out.stdout
+
+
+def test_findings_print_as_diagnostics_through_the_real_process(run_vmqos: Proc) -> None:
+    """Piped, the findings are plain lines (no colour codes, no table frame), each severity and
+    ``key = value`` on its own line with the reason and the advice indented beneath, wrapped at
+    100 columns without splitting a word."""
+    proc = run_vmqos("validate", *props("quota:cpu_shares=512", "quota:vif_inbound_average=100",
+                                        "quota:vif_inbound_burst=1"))
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert proc.stdout == """\
+valid: 3 properties, 0 rules
+host-level findings (Nova accepts these):
+  info     quota:cpu_shares = 512
+           On cgroup v2 libvirt writes cpu.weight=512 unchanged, against the default weight 100 of
+           every unconfigured cgroup: that is 5.12× the CPU share, not the 0.5× Nova's description
+           (relative to 1024) promises.
+           → For 0.5× of a default guest on cgroup v2 set quota:cpu_shares=50.
+
+  warning  quota:vif_inbound_burst = 1
+           burst=1 KiB (1024 B) is smaller than one 1514-byte frame: the inbound HTB class on OVS
+           hybrid (tap) ports goes into deficit on every full-size frame and can never burst; this
+           is most often a bytes/KiB mix-up.
+           → Set quota:vif_inbound_burst in KiB (e.g. 64 or more), or remove it.
+"""
+    assert max(len(line) for line in proc.stdout.splitlines()) <= 100
+
+
+def test_findings_text_says_each_finding_once_and_keeps_words_whole() -> None:
+    finding = Finding("code-x", Severity.ERROR, "quota:k", "7", "a " * 40 + "cpu.weight=2048",
+                      "do-not-split-this-hyphenated-advice")
+    text = findings_text([finding, finding], "title", width=40)
+    assert text.count("quota:k = 7") == 1
+    assert "cpu.weight=2048" in text.split()
+    assert "→ do-not-split-this-hyphenated-advice" in text
+    assert text.startswith("title:\n  error    quota:k = 7\n")
+    assert findings_text([], "title") == ""
 
 
 # Neutron's rule validation (400s): None = accepted (201).

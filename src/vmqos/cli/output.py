@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from vmqos.cli.console import print_findings
+from vmqos.intent.findings import Finding, Severity, distinct
 from vmqos.jsonable import to_jsonable
 from vmqos.limits import Limit
 from vmqos.model import Direction, host_view
@@ -21,6 +21,8 @@ from vmqos.plan.explain.explain import (
 from vmqos.units import format_bits_per_sec, format_bytes
 
 __all__ = ["explanation_json", "print_explanation"]
+
+_SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
 
 def _limit_json(limit: Limit, port: PortExplanation) -> dict[str, Any]:
@@ -148,6 +150,24 @@ def print_explanation(console: Console, explanation: ScenarioExplanation) -> Non
             console.print(f"  disk {disk.target_dev} ({disk.kind}): {limits} — "
                           f"{disk.enforced_by}")
         console.print(_server_table(server))
-        print_findings(console, [*server.findings,
-                                 *(f for p in server.ports for f in p.findings)],
-                       f"{server.name}: findings")
+        _print_findings(console, [*server.findings,
+                                  *(f for p in server.ports for f in p.findings)],
+                        f"{server.name}: findings")
+
+
+def _print_findings(console: Console, findings: list[Finding], title: str) -> None:
+    """A server's findings as a table beside its limits (``vmqos validate`` prints the same
+    findings as diagnostics: :func:`vmqos.cli.console.findings_text`)."""
+    unique = distinct(findings)
+    if not unique:
+        return
+    table = Table(title=title, title_justify="left", show_lines=True)
+    table.add_column("severity")
+    table.add_column("key = value")
+    table.add_column("what happens / what to do")
+    for finding in unique:
+        body = Text(finding.reason)
+        body.append(f"\n→ {finding.advice}", style="italic")
+        table.add_row(Text(finding.severity.value, style=_SEVERITY_STYLE[finding.severity]),
+                      f"{finding.key}\n= {finding.value}", body)
+    console.print(table)

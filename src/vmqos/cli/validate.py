@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from vmqos.cli.console import dump_json, make_console, print_findings
+from vmqos.cli.console import dump_json, echo_findings
 from vmqos.cli.options import format_option, parse_properties
 from vmqos.errors import ValidationError
 from vmqos.intent.nova.flavor import parse_flavor_quota
@@ -62,7 +62,7 @@ def validate(properties: tuple[str, ...], rules: tuple[str, ...], vcpus: int, cg
         return
     click.echo(f"valid: {len(specs)} propert{'y' if len(specs) == 1 else 'ies'}, "
                f"{len(checked)} rule{'' if len(checked) == 1 else 's'}")
-    print_findings(make_console(), findings, "host-level findings (Nova accepts these)")
+    echo_findings(findings, "host-level findings (Nova accepts these)")
 
 
 def _neutron_rules(texts: tuple[str, ...]) -> list[dict[str, Any]]:

@@ -6,10 +6,11 @@ data so that ``validate``, ``explain`` and the API can all show them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
-__all__ = ["Finding", "Severity"]
+__all__ = ["Finding", "Severity", "distinct"]
 
 
 class Severity(Enum):
@@ -29,3 +30,13 @@ class Finding:
 
     def __str__(self) -> str:
         return f"{self.severity.value}: {self.key}={self.value}: {self.reason} {self.advice}"
+
+
+def distinct(findings: Iterable[Finding]) -> list[Finding]:
+    """The findings in their order, each said once: a server's findings and its ports' repeat
+    the flavor's (one flavor, several ports), and the same key, value and reason is one thing
+    to fix."""
+    unique: dict[tuple[str, str, str, str], Finding] = {}
+    for finding in findings:
+        unique.setdefault((finding.code, finding.key, finding.value, finding.reason), finding)
+    return list(unique.values())
