@@ -33,6 +33,7 @@ from vmqos.intent.nova.flavor import FlavorQuota
 from vmqos.libvirt_types import Bandwidth
 from vmqos.limits import Limit
 from vmqos.model import Direction, Enforcer, NeutronBackend, VifType, host_view
+from vmqos.plan.kernel.burst import tcp_burst_floor
 from vmqos.plan.kernel.ethernet import FRAME_BYTES
 from vmqos.plan.neutron.registry import PortContext, neutron_limits
 from vmqos.plan.nova.compile import compile_bandwidth
@@ -42,7 +43,6 @@ from vmqos.profile import Profile
 from vmqos.units import bits_per_sec_to_bytes, format_bits_per_sec, format_bytes
 
 __all__ = [
-    "MIN_BURST_SECONDS",
     "DirectionEnforcement",
     "LibvirtPort",
     "PortEnforcement",
@@ -54,9 +54,6 @@ __all__ = [
 
 # Enforcers that run in the Neutron agent, i.e. write after libvirt and re-assert on resync.
 _AGENT_WRITERS = frozenset({Enforcer.OVS_AGENT, Enforcer.LINUXBRIDGE})
-# Below this much burst a policer starves TCP (Neutron's 80 % default exists for this reason,
-# LP #1572670); a burst under 10 ms of the rate or two full frames is flagged.
-MIN_BURST_SECONDS = 0.010
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,8 +216,7 @@ def combine_layers(
         rule = (f"stricter of {len(capped)} layers in series: "
                 + ", ".join(_describe(s) for s in capped))
     if effective is not None and effective.rate and effective.burst is not None:
-        floor = max(2 * FRAME_BYTES,
-                    int(bits_per_sec_to_bytes(effective.rate) * MIN_BURST_SECONDS))
+        floor = tcp_burst_floor(bits_per_sec_to_bytes(effective.rate))
         if effective.burst < floor and effective.mechanism.small_burst_drops_tcp:
             findings.append(Finding(
                 code="burst-too-small-for-tcp",

@@ -41,6 +41,7 @@ from vmqos.libvirt_types import Bandwidth, BandwidthSide
 from vmqos.limits import Limit
 from vmqos.mechanism import Mechanism, MechanismKind
 from vmqos.model import Direction, Enforcer
+from vmqos.plan.kernel.burst import tcp_burst_floor
 from vmqos.plan.kernel.ethernet import ETH_HEADER
 from vmqos.plan.kernel.psched import (
     Psched,
@@ -156,17 +157,9 @@ def ifb_name(dev: str) -> str:
 
 
 def derive_burst(rate: int, mtu: int) -> Bytes:
-    """The burst vmqos sets when the intent gives none, in bytes.
-
-    10 ms of the rate — the tc-tbf rule of thumb (burst >= rate/HZ) for a HZ=100 kernel; 4 ms
-    already gives TCP 95.6 % at 1 Gbit (observed here, kernel 6.18, HTB at 1 Gbit), while bursts of
-    a second or more defeat
-    the limit (k8s #90838) — and at least two full frames, since a bucket below one frame
-    stalls every full-size packet. From about 52 Mbit/s up, 10 ms exceeds the 64 KiB of a GSO
-    packet; below that no 64 KiB floor is needed because HTB (the only qdisc vmqos gives a
-    derived burst) sends a packet larger than its bucket by going into token debt, unlike TBF.
-    """
-    return Bytes(min(max(rate // 100, 2 * (mtu + ETH_HEADER)), _U32))
+    """The burst vmqos sets when the intent gives none, in bytes: the bucket TCP needs
+    (:func:`~vmqos.plan.kernel.burst.tcp_burst_floor`), within tc's 32-bit byte count."""
+    return Bytes(min(tcp_burst_floor(BytesPerSec(rate), Bytes(mtu)), _U32))
 
 
 def _sub(code: str, subject: str, text: str) -> Substitution:

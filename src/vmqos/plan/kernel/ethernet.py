@@ -6,7 +6,15 @@ from __future__ import annotations
 
 from vmqos.units import Bytes
 
-__all__ = ["ETH_HEADER", "FRAME_BYTES"]
+__all__ = ["ETH_HEADER", "FRAME_BYTES", "MTU_DEFAULT", "frame_bytes"]
 
 ETH_HEADER = Bytes(14)                       # the Ethernet hard header on top of the MTU
-FRAME_BYTES = Bytes(1500 + ETH_HEADER)       # one full-size frame at the default MTU 1500
+MTU_DEFAULT = Bytes(1500)
+
+
+def frame_bytes(mtu: Bytes) -> Bytes:
+    """One full-size frame at ``mtu``, as a qdisc counts it."""
+    return Bytes(mtu + ETH_HEADER)
+
+
+FRAME_BYTES = frame_bytes(MTU_DEFAULT)       # 1514
