@@ -77,7 +77,8 @@ _NOVA_FAULTS = {400: "badRequest", 401: "unauthorized", 403: "forbidden", 404: "
                 503: "serviceUnavailable"}
 # webob exception class names, which Neutron reports as the type of plain HTTP errors.
 _NEUTRON_TYPES = {400: "HTTPBadRequest", 403: "HTTPForbidden", 404: "HTTPNotFound",
-                  405: "HTTPMethodNotAllowed", 409: "HTTPConflict", 500: "HTTPInternalServerError"}
+                  405: "HTTPMethodNotAllowed", 409: "HTTPConflict", 500: "HTTPInternalServerError",
+                  503: "HTTPServiceUnavailable"}
 
 
 _SHOWN = 64  # characters of a bad value an error message quotes

@@ -9,12 +9,19 @@
   locked" when it upgrades a read lock (SQLite's deferred transactions cannot wait for that).
   WAL mode lets readers run while one writer writes. On PostgreSQL, rows that must be updated
   one writer at a time are locked with ``SELECT ... FOR UPDATE`` by the repositories.
-* Errors: a database that cannot be reached or opened is a :class:`PermanentHostError`;
-  ``IntegrityError`` is left to the repositories, which know which conflict it means.
+* Errors: a database URL that cannot be used, or a schema that cannot be migrated, is a
+  :class:`PermanentHostError`. A database that goes away while vmqos runs (PostgreSQL
+  restarted, the network to it down, SQLite's lock held past ``busy_timeout``) makes the
+  transaction in flight a :class:`TemporaryHostError` (HTTP 503): it was rolled back, or its
+  commit never reached the database. The pool checks a connection before it hands it out
+  (``pool_pre_ping``), so the first transaction after the database is back succeeds without a
+  restart of vmqos. ``IntegrityError`` is left to the repositories, which know which conflict
+  it means.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from importlib import resources
@@ -28,9 +35,11 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from vmqos.errors import PermanentHostError
+from vmqos.errors import PermanentHostError, TemporaryHostError
 
 __all__ = ["Database", "filtered", "sqlite_url"]
+
+_log = logging.getLogger(__name__)
 
 # How long a SQLite writer waits for the lock before giving up (seconds).
 _SQLITE_BUSY_TIMEOUT = 30
@@ -105,13 +114,26 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        with self._reader() as session, session.begin():
+        with self._reachable(), self._reader() as session, session.begin():
             yield session
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        with self._writer() as session, session.begin():
+        with self._reachable(), self._writer() as session, session.begin():
             yield session
+
+    @contextmanager
+    def _reachable(self) -> Iterator[None]:
+        """Turn a lost database into a :class:`TemporaryHostError`. SQLAlchemy reports a refused
+        or broken connection as ``OperationalError`` (``InterfaceError`` when the driver notices
+        first); a bug in a statement is a ``ProgrammingError`` and stays a bug."""
+        try:
+            yield
+        except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+            # The driver's text names the database's address: it goes to the log, not to the
+            # client.
+            _log.warning("database %s unavailable: %s", self.safe_url, exc.orig)
+            raise TemporaryHostError("The database is unavailable; retry the request.") from exc
 
     def dispose(self) -> None:
         self.engine.dispose()
