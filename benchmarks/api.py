@@ -33,10 +33,7 @@ import argparse
 import json
 import os
 import platform
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -53,51 +50,13 @@ _SRC = _ROOT / "src"
 if _SRC.is_dir() and str(_SRC) not in sys.path:
     sys.path.insert(0, str(_SRC))
 
+import serve_process  # noqa: E402  (beside this script)
+
 from vmqos.intent.scenario_parse import parse_scenario  # noqa: E402
 from vmqos.plan.server_plan import compile_server_plan  # noqa: E402
 from vmqos.profile import get_profile  # noqa: E402
 
-PASSWORD = "bench-admin"
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHgbVTA/TUMS8s8gRLu4cmRBZfzUhg4N7WFjfhReru9U b@h"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _vmqos(*args: str) -> list[str]:
-    return [sys.executable, "-m", "vmqos.cli.main", *args]
-
-
-def _start(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    env = {**os.environ, "PYTHONPATH": str(_SRC)}
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    subprocess.run(_vmqos("bootstrap", "--data-dir", str(data_dir), "--url", url,
-                          "--password", PASSWORD, "--output", "openrc"), env=env, check=True,
-                   capture_output=True, timeout=60)
-    process = subprocess.Popen(_vmqos("serve", "--data-dir", str(data_dir), "--port",
-                                      str(port)), env=env)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{url}/compute/v2.1").status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline or process.poll() is not None:
-            raise SystemExit("vmqos serve did not start")
-        time.sleep(0.1)
-
-
-def _token(url: str) -> str:
-    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
-        "name": "admin", "domain": {"name": "Default"}, "password": PASSWORD}}},
-        "scope": {"project": {"name": "admin", "domain": {"name": "Default"}}}}}
-    return httpx.post(f"{url}/identity/v3/auth/tokens", json=body).headers["X-Subject-Token"]
 
 
 def _world(url: str, headers: dict[str, str]) -> dict[str, str]:
@@ -178,9 +137,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="vmqos-bench-") as tmp:
-        process, url = _start(Path(tmp))
+        process, url = serve_process.start(Path(tmp))
         try:
-            headers = {"X-Auth-Token": _token(url), "OpenStack-API-Version": "compute 2.61"}
+            headers = {"X-Auth-Token": serve_process.token(url),
+                       "OpenStack-API-Version": "compute 2.61"}
             world = _world(url, headers)
             flavor_url = f"/compute/v2.1/flavors/{world['flavor']}"
             _run(url, headers, args.clients, seconds=1.0, count=None,
@@ -203,11 +163,7 @@ def main(argv: list[str] | None = None) -> int:
                     args.seconds),
             }
         finally:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            serve_process.stop(process)
     machine = {"python": platform.python_version(), "cpus": os.cpu_count(),
                "load_avg": [round(x, 2) for x in os.getloadavg()], "clients": args.clients,
                "database": "SQLite (WAL)"}
