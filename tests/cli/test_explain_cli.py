@@ -485,6 +485,13 @@ def test_help_shows_an_example(vmqos: Run, command: str) -> None:
     assert re.search(rf"^\s+vmqos {command}(\s|$)", out.stdout, re.MULTILINE), out.stdout
 
 
+def test_explain_help_teaches_keep_going_and_strict(vmqos: Run) -> None:
+    out = vmqos("explain", "--help")
+    for flag in ("--keep-going", "--strict"):
+        assert re.search(rf"^\s+vmqos explain .*{flag}", out.stdout, re.MULTILINE), flag
+        assert re.search(rf"^\s+{flag}\s", out.stdout, re.MULTILINE), flag
+
+
 def test_unknown_command_exits_2(vmqos: Run) -> None:
     out = vmqos("nope")
     assert out.code == 2

@@ -59,7 +59,7 @@ def explain(scenario: str | None, profile: str | None, fmt: str, cloud: str | No
       vmqos explain examples/seed.yaml
       vmqos explain examples/seed.yaml --profile modern --format json | jq .
       vmqos explain --cloud vmqos --server vm_resquota   a cloud from clouds.yaml
-      vmqos explain --cloud vmqos --strict               exit 1 if anything is set aside
+      vmqos explain --cloud vmqos --strict               exit 1 on any error finding
       vmqos explain my.yaml --keep-going --format json | jq .set_aside
     """
     if cloud:
