@@ -13,7 +13,7 @@ from vmqos.cli.options import format_option, profile_option, scenario_profile
 from vmqos.cli.output import explanation_json, print_explanation
 from vmqos.cli.scenario_io import load_scenario, select_servers
 from vmqos.errors import FindingsError
-from vmqos.intent.findings import Severity
+from vmqos.intent.findings import Severity, distinct
 from vmqos.plan.explain.explain import ScenarioExplanation, explain_scenario
 from vmqos.plan.server_plan import compile_server_plan, render_server_plan_text
 from vmqos.store.cloud_reader import read_cloud
@@ -97,7 +97,7 @@ def explain(scenario: str | None, profile: str | None, fmt: str, cloud: str | No
 def _exit_if_errors(explanation: ScenarioExplanation) -> None:
     """``--strict``: exit 1 (one line on stderr, after the output) when any finding is an
     error."""
-    errors = [f for f in explanation.findings() if f.severity is Severity.ERROR]
+    errors = [f for f in distinct(explanation.findings()) if f.severity is Severity.ERROR]
     if errors:
         raise FindingsError(f"--strict: {len(errors)} error-severity finding(s), "
                             f"{len(explanation.set_aside)} element(s) set aside")

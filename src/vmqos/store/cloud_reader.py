@@ -114,6 +114,7 @@ class _Reader:
         self.ports: dict[str, Port] = {}
         self.flavors: dict[str, Flavor] = {}        # by the id a server refers to it with
         self.flavor_refs: dict[str, str] = {}       # distinct embedded flavor -> that id
+        self.flavor_names: set[str] = set()         # of every one, set aside or not
         self.names: dict[str, str] = {}
 
     def network(self, network_id: str) -> Network:
@@ -155,9 +156,10 @@ class _Reader:
         # One flavor value per distinct embedded flavor: the same name may have changed since.
         key = f"{name}@{sorted(specs.items())}"
         if key not in self.flavor_refs:
-            taken = any(ref.partition("#")[0] == name for ref in self.flavor_refs.values())
+            taken = name in self.flavor_names
             ident = flavor_id or (f"{name}#{len(self.flavor_refs)}" if taken else name)
             self.flavor_refs[key] = ident
+            self.flavor_names.add(name)
             # Building the Flavor validates and parses its quota:* specs (Nova's messages).
             flavor = self.triage.flavor(name, ident, specs, lambda kept: Flavor(
                 name=name, vcpus=int(data["vcpus"]), ram=int(data["ram"]),
