@@ -12,7 +12,9 @@ is shown as a traceback (CLI exit 70), never swallowed::
     ├── HostError                   the host misbehaved (HTTP 503)
     │   ├── TemporaryHostError      retry may succeed
     │   └── PermanentHostError      it will not
-    └── VerificationError           applied, but the measurement is outside tolerance
+    ├── VerificationError           applied, but the measurement is outside tolerance
+    └── FindingsError               valid, but --strict was asked for and findings of
+                                    severity error exist (CLI exit 1)
 
 User errors carry the offending ``key``, the ``value`` and what is ``allowed`` so that the CLI,
 the API and the explain output can all say what to change without re-parsing a message.
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 __all__ = [
     "ConflictError",
+    "FindingsError",
     "HostError",
     "IntentError",
     "NotFoundError",
@@ -132,5 +135,12 @@ class PermanentHostError(HostError):
 
 class VerificationError(VmqosError):
     """The plan was applied but a measurement fell outside the stated tolerance."""
+
+    exit_code = 1
+
+
+class FindingsError(VmqosError):
+    """``--strict``: the input could be read, and the output was printed, but it holds
+    findings of severity error (a flavor set aside, a limit that is not applied ...)."""
 
     exit_code = 1

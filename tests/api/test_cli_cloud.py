@@ -1,5 +1,6 @@
-"""The command line around the API: ``vmqos bootstrap``, ``vmqos explain --cloud/--server``,
-and the reader role (reads, never writes) seen through the real ``openstack`` client."""
+"""The command line around the API: ``vmqos bootstrap``, ``vmqos explain --cloud/--server``
+(which keeps going past what Nova stored unchecked below microversion 2.86), and the reader
+role (reads, never writes) seen through the real ``openstack`` client."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from support.proc import vmqos_exe
 
-from .conftest import OPENSTACK, Cloud, free_port
+from .conftest import ADMIN_PASSWORD, OPENSTACK, Cloud, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -124,3 +125,76 @@ def test_explain_cloud_as_a_member(cloud: Cloud, tmp_path: Path) -> None:
     assert [s["name"] for s in data["servers"]] == ["ms"]
     assert data["neutron_backend"] == "ovs"
     assert [p["vif_type"] for p in data["servers"][0]["ports"]] == ["bridge"]
+
+
+def _admin_clouds_env(tmp_path: Path, cloud: Cloud) -> dict[str, str]:
+    return _clouds_env(tmp_path, f"""clouds:
+  c:
+    auth: {{auth_url: "{cloud.url}/identity/v3", username: admin, password: {ADMIN_PASSWORD},
+            project_name: admin, user_domain_name: Default, project_domain_name: Default}}
+""")
+
+
+def test_explain_cloud_sets_aside_a_flavor_nova_stored_unchecked(
+        new_server: Callable[..., Cloud], tmp_path: Path) -> None:
+    """The real client creates flavors at microversion 2.61 (openstacksdk's flavor maximum),
+    below 2.86 where Nova starts checking extra specs, so quota:cpu_shares=abc is stored; the
+    server booted with it is ERROR. `explain --cloud` explains the good server, sets the bad
+    flavor and its server aside with findings, and exits 0; --strict exits 1."""
+    cloud = new_server()  # its own: the servers listed must be this test's alone
+    cloud.openstack("flavor", "create", "--ram", "1", "--vcpus", "1", "--disk", "1",
+                    "--property", "quota:cpu_shares=abc", "kg-bad")
+    with cloud.client() as admin:
+        good = admin.post("/compute/v2.1/flavors", json={"flavor": {
+            "name": "kg-good", "ram": 1, "vcpus": 2, "disk": 1}}).json()["flavor"]["id"]
+        flavors = {f["name"]: f["id"] for f in admin.get("/compute/v2.1/flavors").json()[
+            "flavors"]}
+        image = admin.post("/image/v2/images", json={"name": "ki", "visibility": "public"}
+                           ).json()["id"]
+        admin.put(f"/image/v2/images/{image}/file", content=b"x",
+                  headers={"Content-Type": "application/octet-stream"})
+        network = admin.post("/network/v2.0/networks", json={"network": {"name": "kn"}}
+                             ).json()["network"]["id"]
+        for name, flavor in (("vm-bad", flavors["kg-bad"]), ("vm-good", good)):
+            created = admin.post("/compute/v2.1/servers", json={"server": {
+                "name": name, "imageRef": image, "flavorRef": flavor,
+                "networks": [{"uuid": network}]}})
+            assert created.status_code == 202, created.text
+        statuses = {s["name"]: s["status"] for s in admin.get(
+            "/compute/v2.1/servers/detail").json()["servers"]}
+    assert statuses == {"vm-bad": "ERROR", "vm-good": "ACTIVE"}
+    env = _admin_clouds_env(tmp_path, cloud)
+
+    done = _run("explain", "--cloud", "c", "--format", "json", env=env)
+    assert (done.returncode, done.stderr) == (0, "")
+    data = json.loads(done.stdout)
+    assert [s["name"] for s in data["servers"]] == ["vm-good"]
+    assert data["servers"][0]["cpu"]["shares"] is None  # modern: no default shares
+    entries = [(e["element"], e["name"], e["finding"]["code"], e["finding"]["severity"],
+                e["finding"]["key"], e["finding"]["value"]) for e in data["set_aside"]]
+    assert entries == [
+        ("flavor", "kg-bad", "flavor-fails-boot", "error", "quota:cpu_shares", "abc"),
+        ("server", "vm-bad", "server-in-error-state", "error", "status", "ERROR"),
+    ]
+    flavor_reason = data["set_aside"][0]["finding"]["reason"]
+    assert "Validation failed; 'abc' is not a valid integer value." in flavor_reason
+    assert "_update_guest_cputune" in flavor_reason
+    # The server's fault is the one the API recorded when the boot failed.
+    assert "Validation failed; 'abc' is not a valid integer value." in data["set_aside"][1][
+        "finding"]["reason"]
+
+    table = _run("explain", "--cloud", "c", env={**env, "COLUMNS": "200"})
+    assert (table.returncode, table.stderr) == (0, "")
+    assert "vm-good" in table.stdout and "set aside, not explained (2)" in table.stdout
+    assert "quota:cpu_shares" in table.stdout and "= abc" in table.stdout
+
+    strict = _run("explain", "--cloud", "c", "--strict", "--format", "json", env=env)
+    assert strict.returncode == 1
+    assert strict.stderr == ("vmqos: error: --strict: 2 error-severity finding(s), "
+                             "2 element(s) set aside\n")
+    assert json.loads(strict.stdout) == data
+
+    one = _run("explain", "--cloud", "c", "--server", "vm-bad", "--format", "json", env=env)
+    assert one.returncode == 0, one.stderr
+    assert json.loads(one.stdout)["servers"] == []
+    assert [e["name"] for e in json.loads(one.stdout)["set_aside"]] == ["kg-bad", "vm-bad"]

@@ -262,6 +262,141 @@ def test_bad_extra_spec_in_scenario_names_the_key(vmqos: Run, tmp_path: Path) ->
     assert_user_error(out.code, out.stderr, "quota:cpu_shares", "'-1'")
 
 
+def test_bad_extra_spec_in_scenario_says_what_is_allowed(vmqos: Run, tmp_path: Path) -> None:
+    path = _seed_with(tmp_path, 'quota:cpu_shares: "512"', 'quota:cpu_shares: "abc"')
+    out = vmqos("explain", path)
+    assert_user_error(out.code, out.stderr, "flavors[1].properties['quota:cpu_shares']",
+                      "Validation failed; 'abc' is not a valid integer value.",
+                      "Allowed: an integer >= 0.")
+
+
+# --------------------------------------------------------------------------------------------
+# --keep-going: each bad element is set aside with a finding, the rest is explained (exit 0;
+# --strict exits 1 on any error-severity finding).
+
+
+def _set_aside(data: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
+    return [(e["element"], e["name"], e["finding"]["code"], e["finding"]["key"],
+             e["finding"]["value"]) for e in data["set_aside"]]
+
+
+def test_keep_going_sets_aside_a_flavor_whose_spec_fails_the_boot(vmqos: Run,
+                                                                  tmp_path: Path) -> None:
+    path = _seed_with(tmp_path, 'quota:cpu_shares: "512"', 'quota:cpu_shares: "abc"')
+    data = _explain_json(vmqos, path, "--keep-going")
+    assert [s["name"] for s in data["servers"]] == ["vm_normal"]
+    assert _set_aside(data) == [
+        ("flavor", "m1.resquota", "flavor-fails-boot", "quota:cpu_shares", "abc"),
+        ("server", "vm_resquota", "server-depends-on-set-aside", "servers[1].flavor",
+         "m1.resquota"),
+    ]
+    finding = data["set_aside"][0]["finding"]
+    assert finding["severity"] == "error"
+    # What 2.86 says, verbatim, and what the libvirt driver does instead.
+    assert "(Validation failed; 'abc' is not a valid integer value.)" in finding["reason"]
+    assert ("nova/virt/libvirt/driver.py _update_guest_cputune int()s the value"
+            in finding["reason"])
+    assert "an integer >= 0" in finding["advice"]
+    # The good server is explained exactly as without the bad flavor.
+    assert data["servers"] == _explain_json(vmqos, SEED_YAML)["servers"][:1]
+
+
+def test_keep_going_explains_a_flavor_without_the_spec_libvirt_ignores(
+        vmqos: Run, tmp_path: Path) -> None:
+    """quota:disk_read_bytes_sec_max is no Nova key (2.86 refuses it); Image.disk_qos reads
+    only the six sustained disk keys, so the instance boots without it."""
+    path = _seed_with(tmp_path, 'quota:disk_read_bytes_sec: "1000000"',
+                      'quota:disk_read_bytes_sec: "1000000"\n'
+                      '      quota:disk_read_bytes_sec_max: "1"')
+    data = _explain_json(vmqos, path, "--keep-going")
+    assert _set_aside(data) == [
+        ("extra_spec", "m1.resquota", "extra-spec-ignored-by-libvirt",
+         "quota:disk_read_bytes_sec_max", "1")]
+    assert ("extra spec 'quota:disk_read_bytes_sec_max' does not appear to be a valid extra "
+            "spec." in data["set_aside"][0]["finding"]["reason"])
+    assert data["servers"] == _explain_json(vmqos, SEED_YAML)["servers"]
+    # Without --keep-going it is still Nova's 2.86 refusal.
+    out = vmqos("explain", path)
+    assert_user_error(out.code, out.stderr, "quota:disk_read_bytes_sec_max")
+
+
+def test_keep_going_explains_a_policy_without_its_bad_rule(vmqos: Run, tmp_path: Path) -> None:
+    path = _seed_with(tmp_path, "max_kbps: 3000", "max_kbps: -3")
+    data = _explain_json(vmqos, path, "--keep-going")
+    assert _set_aside(data) == [("rule", "bw-limiter", "rule-invalid", "max_kbps", "-3")]
+    assert data["set_aside"][0]["finding"]["reason"].startswith(
+        "policies[0].rules[0]: Invalid input for max_kbps. Reason: '-3' is too small - must be "
+        "at least '0'.")
+    port = _server(data, "vm_resquota")["ports"][0]
+    assert port["policy"] == "bw-limiter"  # still the ports' policy, now without a rule
+    # Without bw-limiter's rule no OVS policing is left; the flavor's tc policer is still
+    # gone (ovs-vswitchd deletes the ingress qdisc of a tap in br-int either way).
+    outbound = port["outbound"]
+    assert [x["enforcer"] for x in outbound["layers"]] == ["tc on the tap"]
+    assert [x["enforcer"] for x in outbound["overridden"]] == ["tc on the tap"]
+    assert outbound["effective"] is None
+
+
+def test_keep_going_sets_aside_what_depends_on_an_element_set_aside(
+        vmqos: Run, tmp_path: Path) -> None:
+    """A network whose policy is set aside is set aside, and so are its ports and their
+    servers: nothing is explained from a guess."""
+    path = _seed_with(tmp_path, "  - name: bw-limiter\n", "  - name: bw-limiter\n"
+                                                          "    shared: maybe\n")
+    text = path.read_text(encoding="utf-8").replace(
+        "  - name: provider_test16\n", "  - name: provider_test16\n    qos_policy: bw-limiter\n")
+    path.write_text(text, encoding="utf-8")
+    data = _explain_json(vmqos, path, "--keep-going")
+    assert data["servers"] == []
+    codes = [(e, n, c) for e, n, c, _k, _v in _set_aside(data)]
+    assert codes[:2] == [("policy", "bw-limiter", "policy-invalid"),
+                         ("network", "provider_test16", "network-depends-on-set-aside")]
+    assert ("port", "78f00f22-370b-47c2-a721-a47cbbd434d0",
+            "port-depends-on-set-aside") in codes
+    assert codes[-2:] == [("server", "vm_normal", "server-depends-on-set-aside"),
+                          ("server", "vm_resquota", "server-depends-on-set-aside")]
+
+
+def test_keep_going_sets_aside_a_server_whose_flavor_is_gone(vmqos: Run,
+                                                            tmp_path: Path) -> None:
+    path = _seed_with(tmp_path, "flavor: m1.normal", "flavor: m1.gone")
+    data = _explain_json(vmqos, path, "--keep-going")
+    assert [s["name"] for s in data["servers"]] == ["vm_resquota"]
+    assert _set_aside(data) == [("server", "vm_normal", "server-invalid", "servers[0].flavor",
+                                 "m1.gone")]
+    assert data["set_aside"][0]["finding"]["reason"].startswith(
+        "servers[0].flavor: no flavor named 'm1.gone'")
+
+
+def test_keep_going_table_and_strict(run_vmqos: Proc, tmp_path: Path) -> None:
+    path = _seed_with(tmp_path, 'quota:cpu_shares: "512"', 'quota:cpu_shares: "abc"')
+    table = run_vmqos("explain", path, "--keep-going")
+    assert (table.returncode, table.stderr) == (0, "")
+    for needle in ("vm_normal", "set aside, not explained (2)", "quota:cpu_shares", "= abc",
+                   "flavor-fails-boot"):
+        assert needle in table.stdout, needle
+    assert "### vm_resquota" not in table.stdout
+    strict = run_vmqos("explain", path, "--keep-going", "--strict")
+    assert strict.returncode == 1
+    assert strict.stdout == table.stdout  # the whole explanation, then the verdict
+    assert strict.stderr == ("vmqos: error: --strict: 2 error-severity finding(s), 2 "
+                             "element(s) set aside\n")
+
+
+def test_strict_passes_a_scenario_with_warnings_only(vmqos: Run) -> None:
+    # The seed's findings are warnings (tests above): --strict has nothing to fail on.
+    out = vmqos("explain", SEED_YAML, "--strict", "--format", "json")
+    assert (out.code, out.stderr) == (0, "")
+    assert json.loads(out.stdout)["set_aside"] == []
+
+
+def test_keep_going_server_option_names_a_server_set_aside(vmqos: Run, tmp_path: Path) -> None:
+    path = _seed_with(tmp_path, 'quota:cpu_shares: "512"', 'quota:cpu_shares: "abc"')
+    data = _explain_json(vmqos, path, "--keep-going", "--server", "vm_resquota")
+    assert data["servers"] == []
+    assert ("server", "vm_resquota") in [(e, n) for e, n, *_ in _set_aside(data)]
+
+
 def test_duplicate_rule_in_scenario_policy(vmqos: Run, tmp_path: Path) -> None:
     path = _seed_with(tmp_path, "        max_burst_kbps: 300\n",
                       "        max_burst_kbps: 300\n"
@@ -348,6 +483,13 @@ def test_help_shows_an_example(vmqos: Run, command: str) -> None:
     has `--help` with examples"; only `explain`'s help has one."""
     out = vmqos(command, "--help")
     assert re.search(rf"^\s+vmqos {command}(\s|$)", out.stdout, re.MULTILINE), out.stdout
+
+
+def test_explain_help_teaches_keep_going_and_strict(vmqos: Run) -> None:
+    out = vmqos("explain", "--help")
+    for flag in ("--keep-going", "--strict"):
+        assert re.search(rf"^\s+vmqos explain .*{flag}", out.stdout, re.MULTILINE), flag
+        assert re.search(rf"^\s+{flag}\s", out.stdout, re.MULTILINE), flag
 
 
 def test_unknown_command_exits_2(vmqos: Run) -> None:

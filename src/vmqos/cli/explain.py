@@ -12,7 +12,9 @@ from vmqos.cli.console import dump_json, make_console
 from vmqos.cli.options import format_option, profile_option, scenario_profile
 from vmqos.cli.output import explanation_json, print_explanation
 from vmqos.cli.scenario_io import load_scenario, select_servers
-from vmqos.plan.explain.explain import explain_scenario
+from vmqos.errors import FindingsError
+from vmqos.intent.findings import Severity, distinct
+from vmqos.plan.explain.explain import ScenarioExplanation, explain_scenario
 from vmqos.plan.server_plan import compile_server_plan, render_server_plan_text
 from vmqos.store.cloud_reader import read_cloud
 
@@ -32,22 +34,38 @@ __all__ = ["demo", "explain", "plan"]
 @click.option("--on-this-host", is_flag=True,
               help="also show what `vmqos apply` would substitute on this host's kernel "
                    "(probes the kernel: needs root)")
+@click.option("--keep-going", is_flag=True,
+              help="SCENARIO: set aside each bad flavor, rule, network, port or server with a "
+                   "finding and explain the rest (exit 0), instead of stopping at the first "
+                   "bad value (exit 2); --cloud always keeps going")
+@click.option("--strict", is_flag=True,
+              help="exit 1 when any finding has severity error, set-aside elements included "
+                   "(the output is printed first)")
 def explain(scenario: str | None, profile: str | None, fmt: str, cloud: str | None,
-            server_name: str | None, on_this_host: bool) -> None:
+            server_name: str | None, on_this_host: bool, keep_going: bool,
+            strict: bool) -> None:
     """Explain SCENARIO (default: the built-in seed): per server, port and direction, every
     layer that limits traffic — libvirt tc on the tap, OVS policing/queues, OVN, SR-IOV —
     in bit/s and bytes, the effective limit, the rule that decides it, and the traps.
 
+    A cloud may hold what Nova stored unchecked below microversion 2.86 (a flavor with
+    quota:cpu_shares=abc), servers in ERROR, rules Neutron refuses today: each is set aside
+    with a finding (what Nova or libvirt does with it; JSON: the top-level "set_aside" list)
+    and everything else is explained. --keep-going does the same for SCENARIO; --strict
+    makes any error-severity finding exit 1.
+
     \b
-    Example:
+    Examples:
       vmqos explain examples/seed.yaml
       vmqos explain examples/seed.yaml --profile modern --format json | jq .
       vmqos explain --cloud vmqos --server vm_resquota   a cloud from clouds.yaml
+      vmqos explain --cloud vmqos --strict               exit 1 on any error finding
+      vmqos explain my.yaml --keep-going --format json | jq .set_aside
     """
     if cloud:
         loaded = read_cloud(cloud, profile=profile or "modern", server=server_name)
     else:
-        loaded = load_scenario(scenario)
+        loaded = load_scenario(scenario, keep_going=keep_going)
         loaded = replace(loaded, servers=tuple(select_servers(loaded, server_name)))
     explanation = explain_scenario(loaded, scenario_profile(loaded, profile))
     plans = [compile_server_plan(loaded, s, scenario_profile(loaded, profile))
@@ -72,6 +90,17 @@ def explain(scenario: str | None, profile: str | None, fmt: str, cloud: str | No
                        f"{len(subs)} substitution(s):")
             click.echo("".join(f"  {s.subject} [{s.code}] {s.text}\n" for s in subs), nl=False)
         click.echo("".join(render_server_plan_text(p) for p in plans), nl=False)
+    if strict:
+        _exit_if_errors(explanation)
+
+
+def _exit_if_errors(explanation: ScenarioExplanation) -> None:
+    """``--strict``: exit 1 (one line on stderr, after the output) when any finding is an
+    error."""
+    errors = [f for f in distinct(explanation.findings()) if f.severity is Severity.ERROR]
+    if errors:
+        raise FindingsError(f"--strict: {len(errors)} error-severity finding(s), "
+                            f"{len(explanation.set_aside)} element(s) set aside")
 
 
 @click.command()

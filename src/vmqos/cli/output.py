@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from vmqos.intent.findings import Finding, Severity, distinct
+from vmqos.intent.set_aside import SetAside
 from vmqos.jsonable import to_jsonable
 from vmqos.limits import Limit
 from vmqos.model import Direction, host_view
@@ -33,7 +34,8 @@ def _limit_json(limit: Limit, port: PortExplanation) -> dict[str, Any]:
 
 
 def explanation_json(explanation: ScenarioExplanation) -> dict[str, Any]:
-    """The explain JSON document: stable keys, both direction views on every layer."""
+    """The explain JSON document: stable keys, both direction views on every layer, and the
+    elements the reader set aside (``set_aside``, empty when there are none)."""
 
     def direction(d: DirectionExplanation, p: PortExplanation) -> dict[str, Any]:
         return {
@@ -72,6 +74,8 @@ def explanation_json(explanation: ScenarioExplanation) -> dict[str, Any]:
         "profile": explanation.profile,
         "neutron_backend": explanation.neutron_backend,
         "servers": [server(s) for s in explanation.servers],
+        # Always present: each element left out, as {element, name, id, finding}.
+        "set_aside": to_jsonable(explanation.set_aside),
     }
 
 
@@ -153,6 +157,28 @@ def print_explanation(console: Console, explanation: ScenarioExplanation) -> Non
         _print_findings(console, [*server.findings,
                                   *(f for p in server.ports for f in p.findings)],
                         f"{server.name}: findings")
+    _print_set_aside(console, explanation.set_aside)
+
+
+def _print_set_aside(console: Console, entries: tuple[SetAside, ...]) -> None:
+    """The elements left out of the explanation, after everything that was explained."""
+    if not entries:
+        return
+    table = Table(title=f"set aside, not explained ({len(entries)})", title_justify="left",
+                  show_lines=True)
+    table.add_column("severity")
+    table.add_column("element")
+    table.add_column("key = value")
+    table.add_column("what happens / what to do")
+    for entry in entries:
+        finding = entry.finding
+        body = Text(finding.reason)
+        body.append(f"\n→ {finding.advice}", style="italic")
+        body.append(f"\n[{finding.code}]", style="dim")
+        table.add_row(Text(finding.severity.value, style=_SEVERITY_STYLE[finding.severity]),
+                      f"{entry.element.value}\n{entry.name}",
+                      f"{finding.key}\n= {finding.value}", body)
+    console.print(table)
 
 
 def _print_findings(console: Console, findings: list[Finding], title: str) -> None:

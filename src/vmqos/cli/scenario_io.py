@@ -11,12 +11,15 @@ import yaml
 from vmqos.errors import ValidationError
 from vmqos.intent.scenario import Scenario, Server
 from vmqos.intent.scenario_parse import parse_scenario
+from vmqos.intent.set_aside import Element
 
 __all__ = ["load_scenario", "select_servers"]
 
 
-def load_scenario(path: str | None) -> Scenario:
-    """Read and validate a scenario file; ``None`` is the embedded seed scenario."""
+def load_scenario(path: str | None, *, keep_going: bool = False) -> Scenario:
+    """Read and validate a scenario file; ``None`` is the embedded seed scenario.
+    ``keep_going`` sets aside each bad element instead of stopping at the first
+    (:func:`vmqos.intent.scenario_parse.parse_scenario`)."""
     if path is None:
         text = resources.files("vmqos.scenarios").joinpath("seed.yaml").read_text()
         source = "the built-in seed scenario"
@@ -38,13 +41,16 @@ def load_scenario(path: str | None) -> Scenario:
         raise ValidationError(f"{source} is not valid YAML: {exc}".replace("\n", " "),
                               key="SCENARIO", value=path,
                               allowed="a YAML or JSON document") from exc
-    return parse_scenario(data)
+    return parse_scenario(data, keep_going=keep_going)
 
 
 def select_servers(scenario: Scenario, name: str | None) -> list[Server]:
-    """All servers, or the one named (by name or id); an unknown name is a user error."""
+    """All servers, or the one named (by name or id); an unknown name is a user error, a
+    server the reader set aside is none (its entry says why)."""
     servers: Sequence[Server] = [s for s in scenario.servers if name in (None, s.name, s.id)]
-    if name is not None and not servers:
+    set_aside = any(e.element is Element.SERVER and name in (e.name, e.id)
+                    for e in scenario.set_aside)
+    if name is not None and not servers and not set_aside:
         known = ", ".join(s.name for s in scenario.servers)
         raise ValidationError(f"--server: no server named {name!r}; known: {known}",
                               key="--server", value=name, allowed=known)

@@ -2,7 +2,9 @@
 
 This is what ``vmqos explain SCENARIO.yaml`` reads and what the API stores. The types here are
 plain data; :mod:`vmqos.intent.scenario_parse` turns a loaded YAML/JSON mapping into them with
-the same validation Nova and Neutron apply.
+the same validation Nova and Neutron apply. A scenario read while keeping going
+(:class:`vmqos.intent.set_aside.Triage`) holds only elements that can be explained, and in
+``set_aside`` each element it left out, with its finding.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass, field
 from vmqos.intent.neutron.model import QosPolicy
 from vmqos.intent.neutron.network import Network, Port
 from vmqos.intent.nova.flavor import Flavor
+from vmqos.intent.set_aside import SetAside
 from vmqos.model import NeutronBackend
 
 __all__ = ["Scenario", "Server", "Volume"]
@@ -53,6 +56,7 @@ class Scenario:
     servers: tuple[Server, ...] = ()
     neutron_backend: NeutronBackend = NeutronBackend.OVS
     profile: str = "modern"              # a vmqos.profile preset name
+    set_aside: tuple[SetAside, ...] = ()  # elements left out, in the order they were read
 
     def __post_init__(self) -> None:
         # A caller that built the scenario by hand may name the backend ("ovs"); parsed

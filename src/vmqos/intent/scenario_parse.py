@@ -5,6 +5,12 @@ Every value goes through the same validation as Nova (flavor extra specs, microv
 flavor and ports, a policy name) must resolve. Errors name the path into the document
 (``servers[1].flavor``) so a user can find the line to fix. Missing ids are derived
 deterministically from names, so the same file always yields the same plan.
+
+Every flavor, policy, rule, network, port and server is built through one
+:class:`~vmqos.intent.set_aside.Triage`: by default the first error propagates; with
+``keep_going`` the element is set aside with a finding, elements referring to it are set aside
+in turn, and the rest is parsed as usual. The document's own shape (a mapping, its top-level
+keys, the backend) is never set aside: without it there is nothing to explain.
 """
 
 from __future__ import annotations
@@ -19,8 +25,10 @@ from vmqos.intent.neutron.model import QosPolicy
 from vmqos.intent.neutron.network import Network, Port
 from vmqos.intent.neutron.policy import add_rule
 from vmqos.intent.neutron.rules import parse_rule
+from vmqos.intent.nova.extra_specs import QUOTA_SPECS
 from vmqos.intent.nova.flavor import Flavor
 from vmqos.intent.scenario import Scenario, Server, Volume
+from vmqos.intent.set_aside import Element, Triage
 from vmqos.model import NeutronBackend, VifType
 
 __all__ = ["parse_scenario"]
@@ -109,7 +117,20 @@ class _Doc:
                 for k, v in value.items()}
 
 
-def _lookup(items: Mapping[str, _T], ref: str, path: str, kind: str) -> _T:
+def _label(raw: object, key: str, default: str) -> str:
+    """An element's ``key`` (its name or id) for a set-aside entry, before it is validated;
+    ``default`` (its path) when it has none."""
+    value = raw.get(key) if isinstance(raw, Mapping) else None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return default
+    return str(value)
+
+
+def _lookup(items: Mapping[str, _T], ref: str, path: str, kind: str,
+            refers_to: tuple[Triage, Element] | None = None) -> _T:
+    if refers_to is not None:
+        triage, element = refers_to
+        triage.require(element, ref, key=path)
     try:
         return items[ref]
     except KeyError:
@@ -128,7 +149,7 @@ def _prefixed(path: str, parse: Callable[[], _T]) -> _T:
         raise
 
 
-def _parse_flavor(path: str, raw: object) -> Flavor:
+def _parse_flavor(path: str, raw: object, triage: Triage) -> Flavor | None:
     doc = _Doc(raw, path)
     doc.check_keys(("name", "id", "vcpus", "ram", "disk", "ephemeral", "swap", "is_public",
                     "properties"))
@@ -141,18 +162,33 @@ def _parse_flavor(path: str, raw: object) -> Flavor:
     ephemeral = doc.get_int("ephemeral", 0)
     swap = doc.get_int("swap", 0)
     is_public = doc.get_bool("is_public", True)
-    try:
+
+    def build(kept: Mapping[str, str]) -> Flavor:
         # Building the Flavor validates and parses its quota:* specs, once.
         return Flavor(name=name, id=flavor_id, vcpus=vcpus, ram=ram, disk=disk,
-                      ephemeral=ephemeral, swap=swap, is_public=is_public, extra_specs=specs)
+                      ephemeral=ephemeral, swap=swap, is_public=is_public, extra_specs=kept)
+
+    try:
+        return triage.flavor(name, flavor_id, specs, build)
     except IntentError as exc:
-        # Name the offending key: a flavor may carry a dozen quota:* specs.
-        exc.message = f"{path}.properties[{exc.key!r}]: {exc.message}"
+        # Name the offending key (a flavor may carry a dozen quota:* specs) and, for a key
+        # Nova knows, what it takes (Nova's own message does not always say).
+        allowed = f" Allowed: {exc.allowed}." if exc.key in QUOTA_SPECS and exc.allowed else ""
+        exc.message = f"{path}.properties[{exc.key!r}]: {exc.message}{allowed}"
         exc.args = (exc.message,)
         raise
 
 
-def _parse_policy(path: str, raw: object) -> QosPolicy:
+def _add_rule(policy: QosPolicy, rule_path: str, raw_rule: object) -> QosPolicy:
+    rule_doc = _Doc(raw_rule, rule_path)
+    rule_type = rule_doc.get_str("type").replace("-", "_")
+    body = {k: v for k, v in rule_doc.data.items() if k != "type"}
+    rule_id = str(body.pop("id", _derived_id("rule", f"{policy.name}:{rule_path}")))
+    rule = _prefixed(rule_path, partial(parse_rule, rule_type, body, rule_id=rule_id))
+    return _prefixed(rule_path, partial(add_rule, policy, rule))
+
+
+def _parse_policy(path: str, raw: object, triage: Triage) -> QosPolicy:
     doc = _Doc(raw, path)
     doc.check_keys(("name", "id", "description", "shared", "is_default", "project_id", "rules"))
     name = doc.get_str("name")
@@ -165,17 +201,112 @@ def _parse_policy(path: str, raw: object) -> QosPolicy:
         project_id=doc.get_str("project_id", ""),
     )
     for rule_path, raw_rule in doc.get_list("rules"):
-        rule_doc = _Doc(raw_rule, rule_path)
-        rule_type = rule_doc.get_str("type").replace("-", "_")
-        body = {k: v for k, v in rule_doc.data.items() if k != "type"}
-        rule_id = str(body.pop("id", _derived_id("rule", f"{name}:{rule_path}")))
-        rule = _prefixed(rule_path, partial(parse_rule, rule_type, body, rule_id=rule_id))
-        policy = _prefixed(rule_path, partial(add_rule, policy, rule))
+        added = triage.attempt(Element.RULE, name, partial(_add_rule, policy, rule_path,
+                                                           raw_rule), id=policy.id)
+        if added is not None:  # a rule set aside leaves the policy explained without it
+            policy = added
     return policy
 
 
-def parse_scenario(data: object) -> Scenario:
-    """Validate a whole scenario document and resolve every reference in it."""
+def _parse_network(path: str, raw: object, triage: Triage,
+                   policy_ids: Mapping[str, str]) -> Network:
+    net = _Doc(raw, path)
+    net.check_keys(("name", "id", "qos_policy", "network_type", "physical_network", "mtu"))
+    name = net.get_str("name")
+    qos = net.get_opt_str("qos_policy")
+    return Network(
+        name=name,
+        id=net.get_str("id", _derived_id("network", name)),
+        qos_policy_id=None if qos is None else _lookup(
+            policy_ids, qos, f"{path}.qos_policy", "QoS policy", (triage, Element.POLICY)),
+        network_type=net.get_str("network_type", "vlan"),
+        physical_network=net.get_opt_str("physical_network"),
+        mtu=net.get_int("mtu", 1500, minimum=68),
+    )
+
+
+_VIF_TYPES = {v.value: v for v in VifType}
+
+
+def _parse_port(path: str, raw: object, triage: Triage, policy_ids: Mapping[str, str],
+                network_ids: Mapping[str, str]) -> Port:
+    port = _Doc(raw, path)
+    port.check_keys(("id", "name", "network", "mac", "device_owner", "vnic_type",
+                     "vif_type", "qos_policy", "fixed_ip"))
+    qos = port.get_opt_str("qos_policy")
+    return Port(
+        id=port.get_str("id"),
+        name=port.get_str("name", ""),
+        network_id=_lookup(network_ids, port.get_str("network"), f"{path}.network", "network",
+                           (triage, Element.NETWORK)),
+        mac=port.get_str("mac", ""),
+        device_owner=port.get_str("device_owner", "compute:nova"),
+        vnic_type=port.get_str("vnic_type", "normal"),
+        vif_type=_lookup(_VIF_TYPES, port.get_str("vif_type", VifType.OVS_HYBRID.value),
+                         f"{path}.vif_type", "VIF type"),
+        qos_policy_id=None if qos is None else _lookup(
+            policy_ids, qos, f"{path}.qos_policy", "QoS policy", (triage, Element.POLICY)),
+        fixed_ip=port.get_str("fixed_ip", ""),
+    )
+
+
+def _parse_server(index: int, path: str, raw: object, triage: Triage,
+                  port_ids: Mapping[str, str], flavor_refs: Mapping[str, str],
+                  used_ports: dict[str, str]) -> Server:
+    srv = _Doc(raw, path)
+    srv.check_keys(("name", "id", "flavor", "image", "ports", "instance_name", "domain_id",
+                    "volumes", "created", "user_id", "user_name", "project_id",
+                    "project_name", "availability_zone"))
+    name = srv.get_str("name")
+    server_ports: list[str] = []
+    for port_path, ref in srv.get_list("ports"):
+        port_id = _lookup(port_ids, str(ref), port_path, "port", (triage, Element.PORT))
+        owner = used_ports.get(port_id, name if port_id in server_ports else None)
+        if owner is not None:
+            raise ValidationError(
+                f"{port_path}: port {ref!r} is already bound to server {owner!r}",
+                key=port_path, value=ref, allowed="a port not used by another server")
+        server_ports.append(port_id)
+    volumes = []
+    for vol_path, raw_vol in srv.get_list("volumes"):
+        vol = _Doc(raw_vol, vol_path)
+        vol.check_keys(("id", "target_dev", "qos_specs"))
+        volumes.append(Volume(id=vol.get_str("id"), target_dev=vol.get_str("target_dev", "vdb"),
+                              qos_specs=vol.get_mapping("qos_specs")))
+    domain_id = srv.data.get("domain_id")
+    server = Server(
+        name=name,
+        id=srv.get_str("id", _derived_id("server", name)),
+        flavor=_lookup(flavor_refs, srv.get_str("flavor"), f"{path}.flavor", "flavor",
+                       (triage, Element.FLAVOR)),
+        ports=tuple(server_ports),
+        image_id=srv.get_opt_str("image"),
+        instance_name=srv.get_str("instance_name", f"instance-{index + 1:08x}"),
+        domain_id=None if domain_id is None else srv.get_int("domain_id", minimum=1),
+        volumes=tuple(volumes),
+        created=srv.get_str("created", "2018-04-16 12:48:40"),
+        user_id=srv.get_str("user_id", _derived_id("user", srv.get_str("user_name", "admin"))
+                            .replace("-", "")),
+        user_name=srv.get_str("user_name", "admin"),
+        project_id=srv.get_str("project_id", _derived_id("project", srv.get_str(
+            "project_name", "admin")).replace("-", "")),
+        project_name=srv.get_str("project_name", "admin"),
+        availability_zone=srv.get_str("availability_zone", "nova"),
+    )
+    # Bound only once the whole server is valid: a server set aside binds no port.
+    used_ports.update(dict.fromkeys(server_ports, name))
+    return server
+
+
+def _kept(items: list[_T | None]) -> list[_T]:
+    return [item for item in items if item is not None]
+
+
+def parse_scenario(data: object, *, keep_going: bool = False) -> Scenario:
+    """Validate a whole scenario document and resolve every reference in it; ``keep_going``
+    sets aside each element that fails (:class:`~vmqos.intent.set_aside.Triage`) instead of
+    raising the first error."""
+    triage = Triage(keep_going=keep_going)
     doc = _Doc(data, "")
     doc.check_keys(("profile", "neutron_backend", "flavors", "policies", "networks", "ports",
                     "servers"))
@@ -188,92 +319,32 @@ def parse_scenario(data: object) -> Scenario:
             f"neutron_backend: {name!r} is not a supported backend; choose one of: {allowed}",
             key="neutron_backend", value=name, allowed=allowed) from None
 
-    flavors = [_parse_flavor(p, raw) for p, raw in doc.get_list("flavors")]
-    policies = [_parse_policy(p, raw) for p, raw in doc.get_list("policies")]
+    def attempt(element: Element, key: str, path: str, raw: object,
+                build: Callable[[], _T | None]) -> _T | None:
+        return triage.attempt(element, _label(raw, key, path), build,
+                              id=_label(raw, "id", ""), refs=(_label(raw, "name", ""),))
+
+    flavors = _kept([attempt(Element.FLAVOR, "name", p, raw,
+                             partial(_parse_flavor, p, raw, triage))
+                     for p, raw in doc.get_list("flavors")])
+    policies = _kept([attempt(Element.POLICY, "name", p, raw,
+                              partial(_parse_policy, p, raw, triage))
+                      for p, raw in doc.get_list("policies")])
     policy_ids = {ref: pol.id for pol in policies for ref in (pol.name, pol.id)}
-
-    networks: list[Network] = []
-    for path, raw in doc.get_list("networks"):
-        net = _Doc(raw, path)
-        net.check_keys(("name", "id", "qos_policy", "network_type", "physical_network", "mtu"))
-        name = net.get_str("name")
-        qos = net.get_opt_str("qos_policy")
-        networks.append(Network(
-            name=name,
-            id=net.get_str("id", _derived_id("network", name)),
-            qos_policy_id=None if qos is None else _lookup(policy_ids, qos,
-                                                           f"{path}.qos_policy", "QoS policy"),
-            network_type=net.get_str("network_type", "vlan"),
-            physical_network=net.get_opt_str("physical_network"),
-            mtu=net.get_int("mtu", 1500, minimum=68),
-        ))
+    networks = _kept([attempt(Element.NETWORK, "name", p, raw,
+                              partial(_parse_network, p, raw, triage, policy_ids))
+                      for p, raw in doc.get_list("networks")])
     network_ids = {ref: n.id for n in networks for ref in (n.name, n.id)}
-
-    vif_types = {v.value: v for v in VifType}
-    ports: list[Port] = []
-    for path, raw in doc.get_list("ports"):
-        port = _Doc(raw, path)
-        port.check_keys(("id", "name", "network", "mac", "device_owner", "vnic_type",
-                         "vif_type", "qos_policy", "fixed_ip"))
-        qos = port.get_opt_str("qos_policy")
-        ports.append(Port(
-            id=port.get_str("id"),
-            name=port.get_str("name", ""),
-            network_id=_lookup(network_ids, port.get_str("network"), f"{path}.network", "network"),
-            mac=port.get_str("mac", ""),
-            device_owner=port.get_str("device_owner", "compute:nova"),
-            vnic_type=port.get_str("vnic_type", "normal"),
-            vif_type=_lookup(vif_types, port.get_str("vif_type", VifType.OVS_HYBRID.value),
-                             f"{path}.vif_type", "VIF type"),
-            qos_policy_id=None if qos is None else _lookup(policy_ids, qos,
-                                                           f"{path}.qos_policy", "QoS policy"),
-            fixed_ip=port.get_str("fixed_ip", ""),
-        ))
+    ports = _kept([attempt(Element.PORT, "id", p, raw,
+                           partial(_parse_port, p, raw, triage, policy_ids, network_ids))
+                   for p, raw in doc.get_list("ports")])
     port_ids = {ref: p.id for p in ports for ref in (p.id, p.name) if ref}
     flavor_refs = {ref: f.name for f in flavors for ref in (f.name, f.id)}
-
-    servers: list[Server] = []
     used_ports: dict[str, str] = {}
-    for index, (path, raw) in enumerate(doc.get_list("servers")):
-        srv = _Doc(raw, path)
-        srv.check_keys(("name", "id", "flavor", "image", "ports", "instance_name", "domain_id",
-                        "volumes", "created", "user_id", "user_name", "project_id",
-                        "project_name", "availability_zone"))
-        name = srv.get_str("name")
-        server_ports: list[str] = []
-        for port_path, ref in srv.get_list("ports"):
-            port_id = _lookup(port_ids, str(ref), port_path, "port")
-            if port_id in used_ports:
-                raise ValidationError(
-                    f"{port_path}: port {ref!r} is already bound to server {used_ports[port_id]!r}",
-                    key=port_path, value=ref, allowed="a port not used by another server")
-            used_ports[port_id] = name
-            server_ports.append(port_id)
-        volumes = []
-        for vol_path, raw_vol in srv.get_list("volumes"):
-            vol = _Doc(raw_vol, vol_path)
-            vol.check_keys(("id", "target_dev", "qos_specs"))
-            volumes.append(Volume(id=vol.get_str("id"), target_dev=vol.get_str("target_dev", "vdb"),
-                                  qos_specs=vol.get_mapping("qos_specs")))
-        domain_id = srv.data.get("domain_id")
-        servers.append(Server(
-            name=name,
-            id=srv.get_str("id", _derived_id("server", name)),
-            flavor=_lookup(flavor_refs, srv.get_str("flavor"), f"{path}.flavor", "flavor"),
-            ports=tuple(server_ports),
-            image_id=srv.get_opt_str("image"),
-            instance_name=srv.get_str("instance_name", f"instance-{index + 1:08x}"),
-            domain_id=None if domain_id is None else srv.get_int("domain_id", minimum=1),
-            volumes=tuple(volumes),
-            created=srv.get_str("created", "2018-04-16 12:48:40"),
-            user_id=srv.get_str("user_id", _derived_id("user", srv.get_str("user_name", "admin"))
-                            .replace("-", "")),
-            user_name=srv.get_str("user_name", "admin"),
-            project_id=srv.get_str("project_id", _derived_id("project", srv.get_str(
-                "project_name", "admin")).replace("-", "")),
-            project_name=srv.get_str("project_name", "admin"),
-            availability_zone=srv.get_str("availability_zone", "nova"),
-        ))
+    servers = _kept([attempt(Element.SERVER, "name", p, raw,
+                             partial(_parse_server, i, p, raw, triage, port_ids, flavor_refs,
+                                     used_ports))
+                     for i, (p, raw) in enumerate(doc.get_list("servers"))])
 
     return Scenario(
         flavors=tuple(flavors),
@@ -283,4 +354,5 @@ def parse_scenario(data: object) -> Scenario:
         servers=tuple(servers),
         neutron_backend=backend,
         profile=doc.get_str("profile", "modern"),
+        set_aside=triage.set_aside,
     )

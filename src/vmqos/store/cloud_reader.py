@@ -11,6 +11,12 @@ What is read, with the rights of the configured user (an admin sees every projec
   are re-validated by :func:`vmqos.intent.neutron.rules.parse_rule`;
 * the QoS backend from the rule-type details (admin only) unless given.
 
+A cloud is read to the end, always: every flavor, rule and server goes through one
+:class:`~vmqos.intent.set_aside.Triage` that keeps going, so a flavor Nova stored unchecked
+below microversion 2.86, a rule Neutron refuses today, a server in ERROR or one whose flavor or
+port is gone is set aside with a finding (``Scenario.set_aside``) and the rest is explained.
+A resource that answers 404 while it is read is a :class:`NotFoundError` for that element.
+
 openstacksdk's and keystoneauth's exceptions are translated here, once: an unknown cloud or a
 rejected credential is a :class:`ValidationError` (fix the configuration), an unreachable or
 failing cloud a :class:`TemporaryHostError`.
@@ -20,17 +26,19 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 from vmqos.errors import NotFoundError, TemporaryHostError, ValidationError
 from vmqos.intent.neutron.capabilities import BACKENDS
-from vmqos.intent.neutron.model import QosPolicy, RuleType
+from vmqos.intent.neutron.model import QosPolicy, Rule, RuleType
 from vmqos.intent.neutron.network import Network, Port
 from vmqos.intent.neutron.rules import API_ATTRIBUTES, parse_rule
 from vmqos.intent.nova.flavor import Flavor
 from vmqos.intent.scenario import Scenario, Server
+from vmqos.intent.set_aside import Element, InErrorState, Triage
 from vmqos.model import NeutronBackend
 from vmqos.store.scenario import vif_type_of
 
@@ -45,23 +53,43 @@ def _as_dict(resource: Any) -> dict[str, Any]:
 
 
 def _rule_body(rule: Mapping[str, Any]) -> dict[str, object]:
-    kind = RuleType(rule["type"])
+    try:
+        kind = RuleType(rule.get("type"))
+    except ValueError:  # parse_rule refuses the type itself, with Neutron's message
+        return {}
     names = {a.name for a in API_ATTRIBUTES[kind]}
     return {k: v for k, v in rule.items() if k in names}
 
 
-def _policies(conn: Any) -> list[QosPolicy]:
+def _policies(conn: Any, triage: Triage) -> list[QosPolicy]:
     out = []
     for raw in conn.network.qos_policies():
         data = _as_dict(raw)
-        rules = tuple(parse_rule(r["type"], _rule_body(r), rule_id=r.get("id", ""))
-                      for r in data.get("rules") or ())
-        out.append(QosPolicy(name=data.get("name") or "", id=data["id"],
+        name = data.get("name") or ""
+        parsed: list[Rule | None] = [
+            triage.attempt(Element.RULE, name, partial(parse_rule, str(r.get("type")),
+                                                       _rule_body(r), rule_id=r.get("id", "")),
+                           id=data["id"])
+            for r in data.get("rules") or ()]
+        out.append(QosPolicy(name=name, id=data["id"],
                              description=data.get("description") or "",
                              shared=bool(data.get("is_shared")),
                              is_default=bool(data.get("is_default")),
-                             project_id=data.get("project_id") or "", rules=rules))
+                             project_id=data.get("project_id") or "",
+                             rules=tuple(r for r in parsed if r is not None)))
     return out
+
+
+def _found(kind: str, ident: str, get: Callable[[], Any]) -> dict[str, Any]:
+    """``get()`` as a dict; a 404 is the element's own :class:`NotFoundError` (the server
+    that refers to it is set aside), any other failure stays the whole read's."""
+    from openstack import exceptions as sdk_exc  # noqa: PLC0415 - see read_cloud
+
+    try:
+        return _as_dict(get())
+    except sdk_exc.NotFoundException as exc:
+        raise NotFoundError(f"{kind} {ident} could not be found: {exc}", kind="NotFound",
+                            key=kind, value=ident) from exc
 
 
 def _libvirt_time(iso: str | None) -> str:
@@ -79,28 +107,33 @@ def _name_of(lookup: Any, ident: str) -> str:
 
 
 class _Reader:
-    def __init__(self, conn: Any) -> None:
+    def __init__(self, conn: Any, triage: Triage) -> None:
         self.conn = conn
+        self.triage = triage
         self.networks: dict[str, Network] = {}
         self.ports: dict[str, Port] = {}
-        self.flavors: dict[str, Flavor] = {}
+        self.flavors: dict[str, Flavor] = {}        # by the id a server refers to it with
+        self.flavor_refs: dict[str, str] = {}       # distinct embedded flavor -> that id
+        self.flavor_names: set[str] = set()         # of every one, set aside or not
         self.names: dict[str, str] = {}
 
-    def network(self, network_id: str) -> None:
+    def network(self, network_id: str) -> Network:
         if network_id in self.networks:
-            return
-        data = _as_dict(self.conn.network.get_network(network_id))
+            return self.networks[network_id]
+        data = _found("network", network_id, lambda: self.conn.network.get_network(network_id))
         self.networks[network_id] = Network(
             name=data.get("name") or network_id, id=network_id,
             qos_policy_id=data.get("qos_policy_id"),
             network_type=data.get("provider_network_type") or "vxlan",
             physical_network=data.get("provider_physical_network"),
             mtu=int(data.get("mtu") or 1500))
+        return self.networks[network_id]
 
-    def port(self, port_id: str) -> str:
-        data = _as_dict(self.conn.network.get_port(port_id))
+    def port(self, port_id: str) -> Port:
+        data = _found("port", port_id, lambda: self.conn.network.get_port(port_id))
         fixed = data.get("fixed_ips") or []
-        self.ports[port_id] = Port(
+        self.network(data["network_id"])
+        return Port(
             id=port_id, network_id=data["network_id"], mac=data.get("mac_address") or "",
             name=data.get("name") or "", device_owner=data.get("device_owner") or "",
             vnic_type=data.get("binding_vnic_type") or "normal",
@@ -108,31 +141,33 @@ class _Reader:
                                  data.get("binding_vif_details")),
             qos_policy_id=data.get("qos_policy_id"),
             fixed_ip=fixed[0].get("ip_address", "") if fixed else "")
-        self.network(data["network_id"])
-        return port_id
 
     def flavor(self, server: Mapping[str, Any]) -> str:
+        """The id the server's flavor has in the scenario; its problems are set aside once
+        per distinct flavor."""
         embedded = server.get("flavor") or {}
         if embedded.get("original_name"):
             data, name, flavor_id = embedded, embedded["original_name"], ""
         else:  # before microversion 2.47 the server only links its flavor
-            found = self.conn.compute.get_flavor(embedded["id"], get_extra_specs=True)
-            data = _as_dict(found)
+            data = _found("flavor", embedded.get("id", ""), lambda: self.conn.compute.get_flavor(
+                embedded["id"], get_extra_specs=True))
             name, flavor_id = data["name"], data["id"]
         specs = dict(data.get("extra_specs") or {})
         # One flavor value per distinct embedded flavor: the same name may have changed since.
         key = f"{name}@{sorted(specs.items())}"
-        if key not in self.flavors:
-            ident = flavor_id or (name if not any(
-                f.name == name for f in self.flavors.values())
-                else f"{name}#{len(self.flavors)}")
+        if key not in self.flavor_refs:
+            taken = name in self.flavor_names
+            ident = flavor_id or (f"{name}#{len(self.flavor_refs)}" if taken else name)
+            self.flavor_refs[key] = ident
+            self.flavor_names.add(name)
             # Building the Flavor validates and parses its quota:* specs (Nova's messages).
-            self.flavors[key] = Flavor(name=name, vcpus=int(data["vcpus"]), ram=int(data["ram"]),
-                                       disk=int(data["disk"]),
-                                       ephemeral=int(data.get("ephemeral") or 0),
-                                       swap=int(data.get("swap") or 0), id=ident,
-                                       extra_specs=specs)
-        return self.flavors[key].id
+            flavor = self.triage.flavor(name, ident, specs, lambda kept: Flavor(
+                name=name, vcpus=int(data["vcpus"]), ram=int(data["ram"]),
+                disk=int(data["disk"]), ephemeral=int(data.get("ephemeral") or 0),
+                swap=int(data.get("swap") or 0), id=ident, extra_specs=kept))
+            if flavor is not None:
+                self.flavors[ident] = flavor
+        return self.flavor_refs[key]
 
     def owner(self, kind: str, ident: str) -> str:
         if ident not in self.names:
@@ -141,16 +176,28 @@ class _Reader:
             self.names[ident] = _name_of(lookup, ident) if ident else ""
         return self.names[ident]
 
-    def server(self, raw: Any) -> Server:
+    def server(self, raw: Any) -> Server | None:
+        """The server, or ``None`` when it is set aside (with its finding)."""
         data = _as_dict(raw)
+        return self.triage.attempt(Element.SERVER, data.get("name") or data["id"],
+                                   partial(self._server, data), id=data["id"])
+
+    def _server(self, data: Mapping[str, Any]) -> Server:
+        # The flavor is read first, so that its own problems are reported even for a server
+        # in ERROR (a flavor whose spec fails the boot is why many are).
+        flavor = self.flavor(data)
+        if data.get("status") == "ERROR":
+            raise InErrorState((data.get("fault") or {}).get("message") or "")
+        self.triage.require(Element.FLAVOR, flavor, key="flavor")
         try:
             port_ids = [i.port_id for i in self.conn.compute.server_interfaces(data["id"])]
         except Exception:
             port_ids = [p.id for p in self.conn.network.ports(device_id=data["id"])]
-        ports = tuple(self.port(p) for p in port_ids)
+        ports = [self.port(p) for p in port_ids]
+        self.ports.update((p.id, p) for p in ports)  # only a server explained keeps its ports
         image = data.get("image") or {}
         return Server(
-            name=data["name"], flavor=self.flavor(data), ports=ports, id=data["id"],
+            name=data["name"], flavor=flavor, ports=tuple(p.id for p in ports), id=data["id"],
             image_id=image.get("id") or None, instance_name=data.get("instance_name") or "",
             created=_libvirt_time(data.get("created_at")), user_id=data.get("user_id") or "",
             user_name=self.owner("user", data.get("user_id") or ""),
@@ -200,16 +247,19 @@ def _read(cloud: str, *, backend: NeutronBackend | None, profile: str,
     import openstack  # noqa: PLC0415 - see read_cloud
 
     conn = openstack.connect(cloud=cloud)
-    reader = _Reader(conn)
+    triage = Triage(keep_going=True)
+    reader = _Reader(conn, triage)
     servers = [s for s in _servers(conn) if server in (None, s.name, s.id)]
     if server is not None and not servers:
         raise NotFoundError(f"--server: no server named {server!r} in cloud {cloud!r}",
                             kind="InstanceNotFound", key="--server", value=server)
-    values = tuple(reader.server(s) for s in servers)
-    return Scenario(flavors=tuple(reader.flavors.values()), policies=tuple(_policies(conn)),
+    values = tuple(v for v in map(reader.server, servers) if v is not None)
+    policies = tuple(_policies(conn, triage))
+    return Scenario(flavors=tuple(reader.flavors.values()), policies=policies,
                     networks=tuple(reader.networks.values()),
                     ports=tuple(reader.ports.values()), servers=values,
-                    neutron_backend=backend or _backend(conn), profile=profile)
+                    neutron_backend=backend or _backend(conn), profile=profile,
+                    set_aside=triage.set_aside)
 
 
 def read_cloud(cloud: str, *, backend: NeutronBackend | None = None, profile: str = "modern",

@@ -9,7 +9,8 @@ findings, the CPU and disk sections, and shares the work between ports that only
 their identity.
 
 Direction is always the VM's (``Direction.INBOUND`` = to the guest); each layer also carries
-its host-side name via :func:`vmqos.model.host_view`.
+its host-side name via :func:`vmqos.model.host_view`. What the scenario's reader set aside
+(:mod:`vmqos.intent.set_aside`) is carried through unchanged: explain never sees it otherwise.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from vmqos.intent.neutron.model import QosPolicy
 from vmqos.intent.neutron.network import Network, Port
 from vmqos.intent.nova.flavor import Flavor, FlavorQuota
 from vmqos.intent.scenario import Scenario, Server
+from vmqos.intent.set_aside import SetAside
 from vmqos.limits import Limit
 from vmqos.model import Direction, NeutronBackend, VifType
 from vmqos.plan.enforcement import DirectionEnforcement, PortEnforcement, enforce_port
@@ -122,13 +124,17 @@ class ScenarioExplanation:
     profile: str
     neutron_backend: NeutronBackend
     servers: tuple[ServerExplanation, ...]
+    # What the scenario's reader left out (a bad flavor, rule, server ...), with its finding.
+    set_aside: tuple[SetAside, ...] = ()
 
     def findings(self) -> list[Finding]:
+        """Every finding: each server's and its ports', then each set-aside element's."""
         out: list[Finding] = []
         for server in self.servers:
             out.extend(server.findings)
             for port in server.ports:
                 out.extend(port.findings)
+        out.extend(entry.finding for entry in self.set_aside)
         return out
 
 
@@ -386,4 +392,5 @@ def explain_scenario(scenario: Scenario, profile: Profile) -> ScenarioExplanatio
             neutron_backend=scenario.neutron_backend,
             servers=tuple(explain_server(scenario, s, profile, index)
                           for s in scenario.servers),
+            set_aside=scenario.set_aside,
         )
