@@ -235,3 +235,16 @@ def test_explain_restores_the_garbage_collector() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_two_flavors_of_one_name_keep_their_own_quotas() -> None:
+    """A cloud may hold two flavors called ``m1`` (one private): each server is explained with
+    the flavor its id names, not with whichever ``m1`` came last."""
+    base = one_port(specs={"quota:cpu_shares": "512"})
+    other = Flavor(name="f", id="flavor-2", vcpus=1, extra_specs={"quota:cpu_shares": "2048"})
+    first = replace(base.flavors[0], id="flavor-1")
+    servers = (replace(base.servers[0], name="a", flavor="flavor-1"),
+               replace(base.servers[0], name="b", flavor="flavor-2"))
+    scenario = replace(base, flavors=(first, other), servers=servers)
+    explained = explain_scenario(scenario, get_profile("modern")).servers
+    assert [s.cpu.shares for s in explained] == [512, 2048]

@@ -294,7 +294,6 @@ class _Index:
     ports, so every lookup must be O(1)."""
 
     flavors: dict[str, Flavor]
-    quotas: dict[str, FlavorQuota]
     ports: dict[str, Port]
     networks: dict[str, Network]
     policies: dict[str, QosPolicy]
@@ -304,10 +303,11 @@ class _Index:
 
     @classmethod
     def build(cls, scenario: Scenario) -> _Index:
-        flavors = {ref: f for f in scenario.flavors for ref in (f.name, f.id) if ref}
+        # By name and by id; a cloud may hold two flavors of one name, so an id wins.
+        flavors = {f.name: f for f in scenario.flavors} | {
+            f.id: f for f in scenario.flavors if f.id}
         return cls(
             flavors=flavors,
-            quotas={f.name: f.quota for f in scenario.flavors},
             ports={p.id: p for p in scenario.ports},
             networks={n.id: n for n in scenario.networks},
             policies={p.id: p for p in scenario.policies},
@@ -321,7 +321,7 @@ def explain_server(scenario: Scenario, server: Server, profile: Profile,
                    index: _Index | None = None) -> ServerExplanation:
     index = index or _Index.build(scenario)
     flavor = index.flavors[server.flavor]
-    quota = index.quotas[flavor.name]
+    quota = flavor.quota
     ports = []
     for port_id in server.ports:
         port = index.ports[port_id]
@@ -330,7 +330,7 @@ def explain_server(scenario: Scenario, server: Server, profile: Profile,
                                   scenario.neutron_backend, profile, index.templates))
     # CPU, local-disk and flavor findings depend on the flavor and the boot source only.
     boot_from_volume, has_volumes = server.image_id is None, bool(server.volumes)
-    key = (flavor.name, boot_from_volume, has_volumes)
+    key = (flavor.id or flavor.name, boot_from_volume, has_volumes)
     shared = index.server_parts.get(key)
     if shared is None:
         shared = (
