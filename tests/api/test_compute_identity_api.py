@@ -169,6 +169,65 @@ def test_extra_specs_validated_from_286(admin: httpx.Client, key: str, value: st
     assert admin.get(f"{NOVA}/flavors/{flavor}/os-extra_specs/{key}").json() == {key: value}
 
 
+# Nova's verdicts beyond quota: (nova/api/validation/extra_specs/hw.py, os.py, resources.py,
+# traits.py, validators.py), one per kind of check.
+NAMESPACE_REJECTED = [
+    ("hw:cpu_policy", "bogus",
+     "Validation failed; 'bogus' is not one of: dedicated, shared, mixed."),
+    ("hw:numa_nodes", "0", "Validation failed; '0' is less than the min value of '1'."),
+    ("hw:redirected_usb_ports", "16",
+     "Validation failed; '16' is greater than the max value of '15'."),
+    ("hw:boot_menu", "maybe", "Validation failed; 'maybe' is not a valid boolean-like value."),
+    ("hw:mem_page_size", "huge", "Validation failed; 'huge' is not of the format "
+     "'(large|small|any|\\d+([kKMGT]i?)?(b|bit|B)?)'."),
+    ("hw:numa_mem.1", "0", "Validation failed; '0' is less than the min value of '1'."),
+    ("hw:cpu_polcy", "dedicated",
+     "Validation failed; extra spec 'hw:cpu_polcy' does not appear to be a valid extra spec."),
+    ("os:secure_boot", "optional",
+     "Validation failed; 'optional' is not one of: disabled, required."),
+    ("resources1:VCPU", "two", "Validation failed; 'two' is not a valid integer value."),
+    ("trait2:NOT_A_TRAIT", "required", "Validation failed; extra spec 'trait2:NOT_A_TRAIT' does "
+     "not appear to be a valid extra spec."),
+]
+
+
+@pytest.mark.parametrize("version", ["2.86", "2.96"])
+@pytest.mark.parametrize(("key", "value", "message"), NAMESPACE_REJECTED,
+                         ids=[f"{k}={v}" for k, v, _ in NAMESPACE_REJECTED])
+def test_every_namespace_validated_from_286(admin: httpx.Client, version: str, key: str,
+                                            value: str, message: str) -> None:
+    flavor = _flavor(admin, f"f-ns-{version}-{key}-{value}")["id"]
+    url = f"{NOVA}/flavors/{flavor}/os-extra_specs"
+    headers = {"OpenStack-API-Version": f"compute {version}"}
+    # A valid spec rides along: a 400 saves nothing of the body.
+    response = admin.post(url, json={"extra_specs": {"quota:cpu_shares": "512", key: value}},
+                          headers=headers)
+    assert response.status_code == 400, response.text
+    assert response.json() == {"badRequest": {"code": 400, "message": message}}
+    put = admin.put(f"{url}/{key}", json={key: value}, headers=headers)
+    assert put.status_code == 400
+    assert put.json() == {"badRequest": {"code": 400, "message": message}}
+    assert admin.get(url).json() == {"extra_specs": {}}
+    # Below 2.86 Nova stores any string.
+    below = {"OpenStack-API-Version": "compute 2.85"}
+    assert admin.post(url, json={"extra_specs": {key: value}}, headers=below).status_code == 200
+    assert admin.put(f"{url}/{key}", json={key: value}, headers=below).status_code == 200
+    assert admin.get(f"{url}/{key}").json() == {key: value}
+
+
+def test_valid_specs_of_every_namespace_are_stored_at_296(admin: httpx.Client) -> None:
+    flavor = _flavor(admin, "f-ns-valid")["id"]
+    specs = {"hw:cpu_policy": "dedicated", "hw:numa_cpus.0": "0-3,^2", "hw:boot_menu": "Yes",
+             "resources1:VGPU": "1", "resources:CUSTOM_FPGA": "2",
+             "trait1:HW_CPU_X86_AVX2": "required", "trait:CUSTOM_GOLD": "forbidden",
+             "capabilities:cpu_info:arch": "x86_64", "aggregate_instance_extra_specs:ssd": "true",
+             "group_policy": "isolate", "quotas:cpu_shares": "-1", "foo": "bar"}
+    response = admin.post(f"{NOVA}/flavors/{flavor}/os-extra_specs", json={"extra_specs": specs},
+                          headers={"OpenStack-API-Version": "compute 2.96"})
+    assert response.status_code == 200, response.text
+    assert admin.get(f"{NOVA}/flavors/{flavor}/os-extra_specs").json() == {"extra_specs": specs}
+
+
 def test_extra_spec_put_and_delete(admin: httpx.Client) -> None:
     flavor = _flavor(admin, "f-put")["id"]
     url = f"{NOVA}/flavors/{flavor}/os-extra_specs"

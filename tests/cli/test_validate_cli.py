@@ -1,7 +1,8 @@
 """End-to-end tests of ``vmqos validate``: Nova's verdict on flavor properties (nova
-api/validation/extra_specs/quota.py and base.py, microversion >= 2.86) and Neutron's on QoS rules
-(neutron-lib api/definitions/qos.py validators, neutron services/qos/qos_plugin.py), with their
-exact messages, exit codes 0/2 through the real process, and ``--format json``."""
+api/validation/extra_specs/validators.py, base.py and the namespace modules, microversion
+>= 2.86) and Neutron's on QoS rules (neutron-lib api/definitions/qos.py validators, neutron
+services/qos/qos_plugin.py), with their exact messages, exit codes 0/2 through the real
+process, and ``--format json``."""
 
 from __future__ import annotations
 
@@ -37,6 +38,40 @@ NOVA_VECTORS: list[tuple[str, str | None]] = [
     ("quota:vif_inbound_floor=10", "Validation failed; extra spec 'quota:vif_inbound_floor' "
      "does not appear to be a valid extra spec."),
     ("foo=bar", None),
+    # The other namespaces Nova validates (nova/api/validation/extra_specs/hw.py, hw_rng.py,
+    # os.py, resources.py, traits.py ...), one vector per kind of check.
+    ("hw:cpu_policy=dedicated", None),
+    ("hw:cpu_policy=bogus",
+     "Validation failed; 'bogus' is not one of: dedicated, shared, mixed."),
+    ("hw:numa_nodes=0", "Validation failed; '0' is less than the min value of '1'."),
+    ("hw:redirected_usb_ports=16",
+     "Validation failed; '16' is greater than the max value of '15'."),
+    ("hw:boot_menu=yes", None),
+    ("hw:boot_menu=maybe", "Validation failed; 'maybe' is not a valid boolean-like value."),
+    ("hw:mem_page_size=huge", "Validation failed; 'huge' is not of the format "
+     "'(large|small|any|\\d+([kKMGT]i?)?(b|bit|B)?)'."),
+    ("hw:numa_cpus.1=0-3,^2", None),
+    ("hw:numa_mem.1=0", "Validation failed; '0' is less than the min value of '1'."),
+    ("hw:cpu_polcy=dedicated", "Validation failed; extra spec 'hw:cpu_polcy' does not appear to "
+     "be a valid extra spec."),
+    ("hw_rng:rate_bytes=-1", "Validation failed; '-1' is less than the min value of '0'."),
+    ("hw_video:ram_max_mb=x", "Validation failed; 'x' is not a valid integer value."),
+    ("os:secure_boot=optional",
+     "Validation failed; 'optional' is not one of: disabled, required."),
+    ("pci_passthrough:alias=gpu", "Validation failed; 'gpu' is not of the format "
+     "'[^:]+:\\d+(?:\\s*,\\s*[^:]+:\\d+)*'."),
+    ("resources1:VGPU=1", None),
+    ("resources2:CUSTOM_FPGA=x", "Validation failed; 'x' is not a valid integer value."),
+    ("resources:NOT_A_CLASS=1", "Validation failed; extra spec 'resources:NOT_A_CLASS' does "
+     "not appear to be a valid extra spec."),
+    ("trait1:HW_CPU_X86_AVX2=required", None),
+    ("trait:CUSTOM_GOLD=maybe", "Validation failed; 'maybe' is not one of: required, forbidden."),
+    ("trait:NOT_A_TRAIT=required", "Validation failed; extra spec 'trait:NOT_A_TRAIT' does not "
+     "appear to be a valid extra spec."),
+    ("group_policy=split", "Validation failed; 'split' is not one of: isolate, none."),
+    ("capabilities:cpu_info:arch=x86_64", None),
+    ("aggregate_instance_extra_specs:ssd=true", None),
+    ("quotas:cpu_shares=-1", None),                 # an unknown namespace: not validated
 ]
 
 
@@ -57,6 +92,14 @@ def test_readme_example_exit_2_through_the_real_process(run_vmqos: Proc) -> None
     proc = run_vmqos("validate", "--property", "quota:cpu_shares=-1")
     assert proc.stderr == "vmqos: error: Validation failed; '-1' is less than the min value " \
                           "of '0'.\n"
+    assert (proc.returncode, proc.stdout) == (2, "")
+
+
+def test_an_unknown_cpu_policy_exit_2_through_the_real_process(run_vmqos: Proc) -> None:
+    """Nova (hw.py, microversion >= 2.86) refuses hw:cpu_policy=bogus; so does vmqos."""
+    proc = run_vmqos("validate", *props("quota:cpu_shares=512", "hw:cpu_policy=bogus"))
+    assert proc.stderr == ("vmqos: error: Validation failed; 'bogus' is not one of: dedicated, "
+                           "shared, mixed.\n")
     assert (proc.returncode, proc.stdout) == (2, "")
 
 

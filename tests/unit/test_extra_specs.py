@@ -1,5 +1,5 @@
 """Nova quota:* extra-spec validation (nova api/validation/extra_specs/quota.py, base.py) and
-parsing."""
+parsing. The other namespaces: test_extra_spec_namespaces.py."""
 
 from __future__ import annotations
 
@@ -126,10 +126,17 @@ def test_keys_without_min_accept_negatives(key: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "key", ["hw:cpu_policy", "aggregate_instance_extra_specs:ssd", "quotas:cpu_shares",
-            "trait:CUSTOM_X", "x"])
-def test_other_namespaces_and_plain_keys_not_validated(key: str) -> None:
+    "key", ["aggregate_instance_extra_specs:ssd", "quotas:cpu_shares", "x"])
+def test_free_and_unknown_namespaces_and_plain_keys_not_validated(key: str) -> None:
     assert _accepted(key, "not-a-number") == FlavorQuota()
+
+
+@pytest.mark.parametrize("key", ["hw:cpu_policy", "trait:CUSTOM_X", "hw:nope"])
+def test_other_namespaces_are_validated_but_not_part_of_the_quota(key: str) -> None:
+    # Nova's verdicts per namespace: tests/unit/test_extra_spec_namespaces.py.
+    with pytest.raises(ValidationError):
+        validate_extra_spec(key, "not-a-number")
+    assert parse_flavor_quota({key: "not-a-number"}) == FlavorQuota()
 
 
 @pytest.mark.parametrize("key", [

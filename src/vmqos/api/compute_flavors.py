@@ -5,8 +5,9 @@ Behaviour is Nova's (``nova/api/openstack/compute/flavor_manage.py``, ``flavors.
 names and ids are unique (409); only admins create, update and delete flavors and their
 extra specs (``os_compute_api:os-flavor-manage:*``, ``os-flavor-extra-specs:*``); a
 non-admin sees public flavors only. Extra specs are validated at microversion >= 2.86 exactly
-as Nova does, by :func:`vmqos.intent.nova.extra_specs.validate_extra_spec` (Nova's messages,
-HTTP 400); below 2.86 Nova stores any string, and so does this.
+as Nova does, in every namespace Nova knows (``hw:``, ``quota:``, ``trait:`` ...), by
+:func:`vmqos.intent.nova.extra_specs.validate_extra_spec` (Nova's messages, HTTP 400, nothing
+saved); below 2.86 Nova stores any string, and so does this.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ import click
 from vmqos.cli.console import dump_json, echo_findings
 from vmqos.cli.options import format_option, parse_properties
 from vmqos.errors import ValidationError
+from vmqos.intent.nova.extra_specs import validate_extra_specs
 from vmqos.intent.nova.flavor import parse_flavor_quota
 from vmqos.model import VifType
 from vmqos.plan.explain.lint import lint_flavor_quota
@@ -42,13 +43,15 @@ def validate(properties: tuple[str, ...], rules: tuple[str, ...], vcpus: int, cg
       vmqos validate --property quota:cpu_shares=512 --property quota:vif_outbound_peak=1
       vmqos validate --rule bandwidth_limit:max_kbps=3000 --rule dscp_marking:dscp_mark=26
       vmqos validate --property quota:disk_read_bytes_sec_max=100     (exit 2)
+      vmqos validate --property hw:cpu_policy=bogus                   (exit 2)
     """
     if not properties and not rules:
         raise ValidationError("nothing to validate: give --property KEY=VALUE or --rule ...",
                               key="--property/--rule", value=None,
                               allowed="at least one --property or --rule")
     specs = parse_properties(properties)
-    quota = parse_flavor_quota(specs)  # validates as Nova does, then parses
+    validate_extra_specs(specs)  # every namespace, as Nova's API at >= 2.86
+    quota = parse_flavor_quota(specs)
     findings = lint_flavor_quota(quota, vcpus=vcpus, cgroup=CgroupVersion(cgroup),
                                  vif_types=tuple(VifType(v) for v in vif_type))
     checked = _neutron_rules(rules)

@@ -1,220 +1,172 @@
-"""Nova's ``quota:*`` flavor extra specs: the registry and the validation.
+"""Nova's flavor extra-spec validation, every namespace, exactly as the API applies it at
+microversion >= 2.86.
 
-This module mirrors ``nova/api/validation/extra_specs/quota.py`` and ``base.py`` /
-``validators.py`` (Nova master 00a030403f67, read in source) exactly as the API applies them at
-microversion >= 2.86: every value is first converted with Python ``int()`` (so ``' 12 '``,
-``'+5'`` and ``'1_000'`` pass, ``'abc'`` and ``'1.5'`` fail), then compared against ``min``; no
-quota key has a ``max``. The error messages are Nova's, verbatim.
+This module is the one validator over the one registry
+(:data:`vmqos.intent.nova.extra_spec_keys.NOVA_SPECS`). It mirrors Nova master 00a030403f67
+(read in source) ``nova/api/validation/extra_specs/validators.py`` ``validate()`` and
+``base.py`` ``ExtraSpecValidator.validate()``:
+
+1. a key equal to a registered name is checked by that spec (a registered name is the
+   template, so ``hw:numa_cpus.{num}`` typed literally fails the name check);
+2. otherwise the first spec, in registry order, whose name regex (the name with each ``{param}``
+   replaced by its pattern) matches the whole key checks it;
+3. otherwise a key without a ``:`` is accepted, and so is a key whose namespace (the part before
+   the first ``:``) matches no registered namespace (``quotas:x``, ``foo:bar``); a key in a
+   known namespace (``hw:bogus``, ``quota:vif_inbound_floor``, ``trait:NOT_A_TRAIT``, and also
+   ``traits:...`` and ``resources_x:...``, whose suffixes read as request groups) is not a
+   valid extra spec.
+
+Values: ``int`` keys go through Python ``int()`` (so ``' 12 '``, ``'+5'`` and ``'1_000'`` pass,
+``'abc'`` and ``'1.5'`` fail), then ``max``, then ``min``; ``bool`` keys accept what
+``oslo_utils.strutils.bool_from_string(strict=True)`` accepts (stripped, case-insensitive
+``1 t true on y yes 0 f false off n no``); ``str`` keys are matched against their pattern
+(``re.fullmatch``) or else their enum, or take anything. The error messages are Nova's,
+verbatim; a message quotes the *converted* integer for ``max``/``min``, as Nova's does.
 
 Invariants:
 
-* :data:`QUOTA_SPECS` holds every ``quota:*`` key Nova knows: 15 libvirt keys and 16 VMware-only
-  keys. It is the single source for validation, the parse
-  (:func:`vmqos.intent.nova.flavor.parse_flavor_quota`), lint and docs.
-* Only the ``quota`` namespace is modelled. Keys without a namespace are never validated (as in
-  Nova); keys in other namespaces (``hw:``, ``aggregate_instance_extra_specs:`` ...) are accepted
-  unvalidated here, although Nova validates the namespaces it knows.
+* Every verdict comes from :func:`validate_extra_spec`; the API (``vmqos.api.compute_flavors``)
+  and ``vmqos validate`` call it. A :class:`~vmqos.intent.nova.flavor.Flavor` checks only its
+  ``quota:`` keys (:func:`validate_quota_specs`): the rest of its specs are Nova's API's concern,
+  and a flavor stored below 2.86 boots in Nova with whatever they hold.
+* Regexes are compiled on first use and kept: the lookup of a registered name compiles one, so
+  ``vmqos validate --property quota:cpu_shares=512`` starts as fast as before.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
 
 from vmqos.errors import ValidationError
-from vmqos.libvirt_types import FLAVOR_DISK_FIELDS, IotuneField
+from vmqos.intent.nova.extra_spec_keys import NOVA_SPECS
+from vmqos.intent.nova.extra_spec_types import BOOL_STRINGS, ExtraSpec, QuotaSpec
+from vmqos.intent.nova.quota_specs import QUOTA_SPECS
 
 __all__ = [
     "QUOTA_SPECS",
+    "REGISTRY",
+    "ExtraSpec",
     "QuotaSpec",
     "validate_extra_spec",
     "validate_extra_specs",
+    "validate_quota_specs",
 ]
 
-_NAMESPACE = "quota"
+# Nova's VALIDATORS dict: keyed by the registered name, in load order; a name registered twice
+# (capabilities:vcpus_used) keeps its first place and its last spec.
+REGISTRY: Mapping[str, ExtraSpec] = MappingProxyType({s.name: s for s in NOVA_SPECS})
+
+_QUOTA_NAMESPACE = "quota"
 
 
-@dataclass(frozen=True, slots=True)
-class QuotaSpec:
-    """One ``quota:*`` key as Nova registers it (``base.ExtraSpecValidator``)."""
-
-    name: str
-    value_type: type[int] | type[str]
-    min: int | None            # None: Nova sets no minimum
-    enum: tuple[str, ...]      # allowed values of a str key; () for int keys
-    description: str           # Nova's description string, verbatim
-    libvirt: bool              # True if the libvirt driver honours the key
-    unit: str                  # short unit of the value ("" when it has none)
-
-    @property
-    def allowed(self) -> str:
-        """What values Nova accepts, in words (for error ``allowed=`` and docs)."""
-        if self.value_type is str:
-            return "one of: " + ", ".join(self.enum)
-        if self.min is None:
-            return "an integer"
-        return f"an integer >= {self.min}"
+def _name_regex(spec: ExtraSpec) -> str:
+    """``ExtraSpecValidator.__post_init__``: each ``{param}`` becomes a named group of its
+    pattern; nothing else of the name is escaped."""
+    regex = spec.name
+    for param in spec.params:
+        regex = regex.replace(f"{{{param.name}}}", f"(?P<{param.name}>{param.pattern})")
+    return regex
 
 
-_LIBVIRT = " Only supported by the libvirt virt driver."
-
-# The CPU descriptions are the exact strings of Nova master
-# nova/api/validation/extra_specs/quota.py.
-_CPU_SPECS = (
-    QuotaSpec(
-        "quota:cpu_shares", int, 0, (),
-        "The proportional weighted share for the domain. If this element is omitted, the "
-        "service defaults to the OS provided defaults. There is no unit for the value; it is a "
-        "relative measure based on the setting of other VMs. For example, a VM configured with "
-        "a value of 2048 gets twice as much CPU time as a VM configured with value 1024."
-        + _LIBVIRT,
-        True, "",
-    ),
-    QuotaSpec(
-        "quota:cpu_period", int, 0, (),
-        "Specifies the enforcement interval in microseconds. Within a period, each VCPU of the "
-        "instance is not allowed to consume more than the quota worth of runtime. The value "
-        "should be in range 1,000 - 1,000,000. A period with a value of 0 means no value."
-        + _LIBVIRT,
-        True, "µs",
-    ),
-    QuotaSpec(
-        # No min: a negative quota means "unlimited" to libvirt and the kernel.
-        "quota:cpu_quota", int, None, (),
-        "The maximum allowed bandwidth in microseconds. Can be combined with 'quota:cpu_period' "
-        "to limit an instance to a percentage of capacity of a physical CPU. The value should be "
-        "in range 1,000 - 2^64 or negative. A negative value indicates that the instance has "
-        "infinite bandwidth." + _LIBVIRT,
-        True, "µs",
-    ),
-)
-
-# Nova builds these with f-strings: "The quota {stat} {metric} for disk/VIF. Only supported
-# by the libvirt virt driver." (loop order read, write, total x bytes, iops: the order of
-# FLAVOR_DISK_FIELDS, whose names are "{stat}_{metric}_sec").
-def _disk_spec(field: IotuneField) -> QuotaSpec:
-    stat, metric, _ = field.name.split("_")
-    return QuotaSpec(f"quota:disk_{field.name}", int, 0, (),
-                     f"The quota {stat} {metric} for disk." + _LIBVIRT, True, str(field.unit))
+@functools.cache
+def _name_pattern(spec: ExtraSpec) -> re.Pattern[str]:
+    return re.compile(_name_regex(spec))
 
 
-_DISK_SPECS = tuple(map(_disk_spec, FLAVOR_DISK_FIELDS))
-
-_VIF_UNITS = {"average": "kB/s", "peak": "kB/s", "burst": "KiB"}
-_VIF_SPECS = tuple(
-    QuotaSpec(
-        f"quota:vif_{stat}_{metric}", int, 0, (),
-        f"The quota {stat} {metric} for VIF." + _LIBVIRT,
-        True, _VIF_UNITS[metric],
-    )
-    for stat in ("inbound", "outbound")
-    for metric in ("average", "peak", "burst")
-)
-
-# VMware-only keys. Their descriptions are the f-strings of
-# Nova master quota.py (00a030403f67), read in source via the code index.
-_VMWARE = " Only supported by the VMWare virt driver."
-_VMWARE_RESOURCES = (
-    ("cpu", "CPU", "MHz", "MHz"),
-    ("memory", "memory", "MB", "MB"),
-    ("disk_io", "disk IO", "I/O per second", "IOPS"),
-    ("vif", "virtual interface", "Mbps", "Mbit/s"),
-)
-_SHARES_LEVELS = ("custom", "high", "normal", "low")
+@functools.cache
+def _search_order() -> tuple[ExtraSpec, ...]:
+    """Every spec once, in Nova's order, its name regex compiled (the linear search)."""
+    for spec in REGISTRY.values():
+        _name_pattern(spec)
+    return tuple(REGISTRY.values())
 
 
-def _vmware_specs(key: str, name: str, unit: str, short: str) -> tuple[QuotaSpec, ...]:
-    return (
-        QuotaSpec(
-            f"quota:{key}_limit", int, 0, (),
-            f"The upper limit for {name} allocation in {unit}. The utilization of an instance "
-            f"will not exceed this limit, even if there are available resources. This is "
-            f"typically used to ensure a consistent performance of instances independent of "
-            f"available resources. The value ``0`` indicates that {name} usage is not limited."
-            + _VMWARE,
-            False, short,
-        ),
-        QuotaSpec(
-            # No min in Nova.
-            f"quota:{key}_reservation", int, None, (),
-            f"The guaranteed minimum {name} reservation in {unit}. This means the specified "
-            f"amount of {name} that will be guaranteed for the instance." + _VMWARE,
-            False, short,
-        ),
-        QuotaSpec(
-            f"quota:{key}_shares_level", str, None, _SHARES_LEVELS,
-            f"The allocation level for {name}. If you choose 'custom', set the number of {name} "
-            f"shares using 'quota:{key}_shares_share'." + _VMWARE,
-            False, "",
-        ),
-        QuotaSpec(
-            f"quota:{key}_shares_share", int, 0, (),
-            f"The number of shares of {name} allocated in the event that "
-            f"'quota:{key}_shares_level=custom' is used. Ignored otherwise. There is no unit for "
-            f"this value: it is a relative measure based on the settings for other instances."
-            + _VMWARE,
-            False, "",
-        ),
-    )
+@functools.cache
+def _namespaces() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """``load_validators``' NAMESPACES: the part before the first ``:`` of each name regex that
+    has one (``hw``, ``resources(?P<group>...)``), and the names registered in it."""
+    members: dict[str, list[str]] = {}
+    for spec in REGISTRY.values():
+        regex = _name_regex(spec)
+        if ":" in regex:
+            members.setdefault(regex.split(":", 1)[0], []).append(spec.name)
+    return tuple((re.compile(ns), ", ".join(sorted(names))) for ns, names in members.items())
 
 
-_VMWARE_SPECS = tuple(
-    spec for resource in _VMWARE_RESOURCES for spec in _vmware_specs(*resource)
-)
-
-QUOTA_SPECS: Mapping[str, QuotaSpec] = MappingProxyType(
-    {s.name: s for s in (*_VMWARE_SPECS, *_CPU_SPECS, *_DISK_SPECS, *_VIF_SPECS)}
-)
-
-_ALL_QUOTA_KEYS = ", ".join(sorted(QUOTA_SPECS))
+def _find_spec(key: str) -> ExtraSpec | None:
+    spec = REGISTRY.get(key)
+    if spec is not None:
+        return spec
+    return next((s for s in _search_order() if _name_pattern(s).fullmatch(key)), None)
 
 
-def _to_int(spec: QuotaSpec, value: str) -> int:
-    """``base.ExtraSpecValidator._validate_int``: Python ``int()``, then ``min``."""
+def _unknown_in_namespace(key: str) -> str | None:
+    """The names registered in ``key``'s namespace, or None if Nova does not know it."""
+    if ":" not in key:
+        return None
+    namespace = key.split(":", 1)[0]
+    return next((names for pattern, names in _namespaces() if pattern.fullmatch(namespace)),
+                None)
+
+
+def _error(message: str, spec: ExtraSpec, key: str, value: str) -> ValidationError:
+    return ValidationError(f"Validation failed; {message}", key=key, value=value,
+                           allowed=spec.allowed)
+
+
+def _check_int(spec: ExtraSpec, key: str, value: str) -> None:
+    """``ExtraSpecValidator._validate_int``: ``int()``, then ``max``, then ``min``."""
     try:
         number = int(value)
     except ValueError:
-        raise ValidationError(
-            f"Validation failed; '{value}' is not a valid integer value.",
-            key=spec.name, value=value, allowed=spec.allowed,
-        ) from None
+        raise _error(f"'{value}' is not a valid integer value.", spec, key, value) from None
+    # Nova formats the *converted* integer here, so ' -1 ' is reported as '-1'.
+    if spec.max is not None and number > spec.max:
+        raise _error(f"'{number}' is greater than the max value of '{spec.max}'.",
+                     spec, key, value)
     if spec.min is not None and number < spec.min:
-        # Nova formats the *converted* integer here, so ' -1 ' is reported as '-1'.
-        raise ValidationError(
-            f"Validation failed; '{number}' is less than the min value of '{spec.min}'.",
-            key=spec.name, value=value, allowed=spec.allowed,
-        )
-    return number
+        raise _error(f"'{number}' is less than the min value of '{spec.min}'.",
+                     spec, key, value)
+
+
+def _check_value(spec: ExtraSpec, key: str, value: str) -> None:
+    if spec.value_type is int:
+        _check_int(spec, key, value)
+    elif spec.value_type is bool:
+        # _validate_bool: strutils.bool_from_string(value, strict=True).
+        if value.strip().lower() not in BOOL_STRINGS:
+            raise _error(f"'{value}' is not a valid boolean-like value.", spec, key, value)
+    elif spec.pattern is not None:
+        # _validate_str: the pattern wins over an enum; the message quotes Nova's pattern.
+        if re.fullmatch(spec.matcher or spec.pattern, value) is None:
+            raise _error(f"'{value}' is not of the format '{spec.pattern}'.", spec, key, value)
+    elif spec.enum and value not in spec.enum:
+        raise _error(f"'{value}' is not one of: {', '.join(spec.enum)}.", spec, key, value)
 
 
 def validate_extra_spec(key: str, value: str) -> None:
     """Validate one flavor extra spec exactly as Nova's API does at microversion >= 2.86.
 
-    * a known ``quota:*`` key: Nova's type/min/enum check and message;
-    * an unknown key in the ``quota`` namespace: Nova's "does not appear to be a valid extra
-      spec" error (``quota:disk_read_bytes_sec_max``, ``quota:vif_inbound_floor`` ...);
-    * a key without a namespace (no ``:``): accepted unvalidated, as in Nova;
-    * any other namespace: accepted unvalidated — vmqos models only ``quota:``, although Nova
-      itself validates ``hw:``, ``hw_rng:`` and its other known namespaces.
+    Raises :class:`~vmqos.errors.ValidationError` with Nova's message; ``key`` and ``value``
+    are the input, ``allowed`` says what would pass (the values, or the keys of the namespace).
     """
-    spec = QUOTA_SPECS.get(key)
-    if spec is None:
-        # validators.validate(): the namespace is everything before the first colon.
-        if key.partition(":")[0] == _NAMESPACE and ":" in key:
-            raise ValidationError(
-                f"Validation failed; extra spec '{key}' does not appear to be a valid extra "
-                f"spec.",
-                key=key, value=value, allowed=_ALL_QUOTA_KEYS,
-            )
+    spec = _find_spec(key)
+    if spec is not None:
+        if _name_pattern(spec).fullmatch(key) is None:
+            # Only a registered template typed literally gets here (Nova: "mainly here for
+            # testing purposes"); the API's key schema already refuses braces.
+            raise _error(f"expected a name of format '{spec.name}' but got '{key}'.",
+                         spec, key, value)
+        _check_value(spec, key, value)
         return
-    if spec.value_type is int:
-        _to_int(spec, value)
-    elif value not in spec.enum:
-        # base.ExtraSpecValidator._validate_str, 'enum' branch (verified in Nova source).
+    names = _unknown_in_namespace(key)
+    if names is not None:
         raise ValidationError(
-            f"Validation failed; '{value}' is not one of: {', '.join(spec.enum)}.",
-            key=key, value=value, allowed=spec.allowed,
+            f"Validation failed; extra spec '{key}' does not appear to be a valid extra spec.",
+            key=key, value=value, allowed=names,
         )
 
 
@@ -222,3 +174,10 @@ def validate_extra_specs(specs: Mapping[str, str]) -> None:
     """Validate every extra spec; the first error (keys in sorted order) is raised."""
     for key in sorted(specs):
         validate_extra_spec(key, specs[key])
+
+
+def validate_quota_specs(specs: Mapping[str, str]) -> None:
+    """:func:`validate_extra_specs` restricted to the ``quota`` namespace: what a flavor's quota
+    needs to be parsed. Keys elsewhere are neither checked nor looked at."""
+    validate_extra_specs({k: v for k, v in specs.items()
+                          if ":" in k and k.split(":", 1)[0] == _QUOTA_NAMESPACE})

@@ -7,11 +7,14 @@ them once when the flavor is built, their QoS meaning after Nova's validation: a
 
 Invariants:
 
-* A :class:`Flavor` only exists with specs Nova's API (microversion >= 2.86) would accept:
-  building one with an invalid ``quota:*`` spec raises Nova's
+* A :class:`Flavor` only exists with ``quota:*`` specs Nova's API (microversion >= 2.86)
+  would accept: building one with an invalid one raises Nova's
   :class:`~vmqos.errors.ValidationError`. Below 2.86 Nova stores any string; such a flavor
   stays a stored row (:mod:`vmqos.store`) and fails, with Nova's message, where it becomes
   intent (``vmqos.store.scenario.flavor_value``). Nothing downstream re-parses the specs.
+* Specs in other namespaces (``hw:``, ``trait:`` ...) are carried, not checked: Nova's API
+  validates them when they are set (:func:`vmqos.intent.nova.extra_specs.validate_extra_spec`),
+  and a flavor stored below 2.86 still boots in Nova whatever they hold.
 * ``Flavor.quota`` is derived, so it is not an argument, takes no part in equality, and
   :func:`dataclasses.replace` with new ``extra_specs`` parses them again.
 """
@@ -22,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from vmqos.intent.nova.extra_specs import QUOTA_SPECS, validate_extra_specs
+from vmqos.intent.nova.extra_specs import QUOTA_SPECS, validate_quota_specs
 from vmqos.libvirt_types import FLAVOR_DISK_FIELDS, IotuneAverages
 from vmqos.model import Direction
 from vmqos.units import KBytesPerSec, KiB, Microseconds
@@ -116,14 +119,15 @@ _VIF_FIELD = {
 
 
 def parse_flavor_quota(specs: Mapping[str, str]) -> FlavorQuota:
-    """Validate ``specs`` (as :func:`~vmqos.intent.nova.extra_specs.validate_extra_specs`) and
-    build the :class:`FlavorQuota`.
+    """Validate the ``quota:*`` keys of ``specs``
+    (:func:`~vmqos.intent.nova.extra_specs.validate_quota_specs`) and build the
+    :class:`FlavorQuota`.
 
     Values are ``int()``-converted like Nova's validator (``'0'`` stays ``0``: Nova treats the
     string ``"0"`` as set). VMware-only keys land, sorted, in ``ignored_by_libvirt``; keys outside
     the ``quota`` namespace are not part of the quota and are skipped.
     """
-    validate_extra_specs(specs)
+    validate_quota_specs(specs)
     cpu: dict[str, int] = {}
     disk: dict[str, Any] = {}   # Any: B/s or IOPS by name (FLAVOR_DISK_FIELDS)
     vif: dict[str, dict[str, int]] = {"inbound": {}, "outbound": {}}
