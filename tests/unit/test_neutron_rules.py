@@ -14,8 +14,15 @@ from vmqos.intent.neutron.model import (
     MinimumBandwidthRule,
     MinimumPacketRateRule,
     PacketRateLimitRule,
+    Rule,
 )
-from vmqos.intent.neutron.rules import parse_rule, parse_rule_spec, rule_to_dict, update_rule
+from vmqos.intent.neutron.rules import (
+    parse_rule,
+    parse_rule_spec,
+    parse_rule_update,
+    rule_to_dict,
+    update_rule,
+)
 from vmqos.model import Direction
 
 MAX = 2147483647
@@ -164,15 +171,19 @@ def test_any_int_out_of_range_rejected(value: int) -> None:
 
 # --- PUT semantics ----------------------------------------------------------------------------
 
+def put(rule: Rule, body: dict[str, object]) -> Rule:
+    return update_rule(rule, parse_rule_update(rule.type, body))
+
+
 def test_update_changes_only_given_fields() -> None:
     rule = BandwidthLimitRule(max_kbps=3000, max_burst_kbps=300, direction=Direction.INBOUND,
                               id="r1")
-    assert update_rule(rule, {"max_kbps": "2000"}) == BandwidthLimitRule(
+    assert put(rule, {"max_kbps": "2000"}) == BandwidthLimitRule(
         max_kbps=2000, max_burst_kbps=300, direction=Direction.INBOUND, id="r1")
-    assert update_rule(rule, {}) == rule
+    assert put(rule, {}) == rule
     mpps = MinimumPacketRateRule(min_kpps=5, direction=None, id="m")
-    assert update_rule(mpps, {"min_kpps": 6}) == MinimumPacketRateRule(6, None, "m")
-    assert update_rule(mpps, {"direction": "ingress"}).direction is Direction.INBOUND
+    assert put(mpps, {"min_kpps": 6}) == MinimumPacketRateRule(6, None, "m")
+    assert put(mpps, {"direction": "ingress"}).direction is Direction.INBOUND
 
 
 @pytest.mark.parametrize(("body", "message"), [
@@ -184,7 +195,7 @@ def test_update_changes_only_given_fields() -> None:
 ])
 def test_update_validates(body: dict[str, object], message: str) -> None:
     with pytest.raises(ValidationError) as info:
-        update_rule(BandwidthLimitRule(max_kbps=1, id="r1"), body)
+        put(BandwidthLimitRule(max_kbps=1, id="r1"), body)
     assert str(info.value) == message
 
 
