@@ -87,12 +87,12 @@ class AliasCollection(StrEnum):
 
 
 def _member(body: dict[str, Any], key: str) -> dict[str, Any]:
-    if key not in body:
+    """``prepare_request_body``'s first checks of ``{"<resource>": {...}}``."""
+    inner = body.get(key)
+    if inner is None:
         raise ValidationError(f"Unable to find '{key}' in request body", key=key, value=None)
-    inner = body[key]
     if not isinstance(inner, dict):
-        raise ValidationError(f"Invalid input for {key}. Reason: '{inner}' is not a "
-                              "dictionary.", key=key, value=inner)
+        raise ValidationError(f"Object '{key}' contains invalid data", key=key, value=inner)
     return inner
 
 
