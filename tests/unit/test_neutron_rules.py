@@ -17,6 +17,7 @@ from vmqos.intent.neutron.model import (
     Rule,
 )
 from vmqos.intent.neutron.rules import (
+    RuleRoute,
     parse_rule,
     parse_rule_spec,
     parse_rule_update,
@@ -282,3 +283,22 @@ def test_parse_rule_spec_values_validated_as_the_api() -> None:
     with pytest.raises(ValidationError) as info:
         parse_rule_spec("bandwidth_limit:")
     assert str(info.value) == "Failed to parse request. Required attribute 'max_kbps' not specified"
+
+
+def test_the_bandwidth_limit_alias_converts_in_its_own_order() -> None:
+    """qos_rules_alias.py's map is max_kbps, direction, max_burst_kbps; the sub-resource's is
+    max_kbps, max_burst_kbps, then direction (qos_bw_limit_direction.py)."""
+    body = {"max_burst_kbps": -1, "direction": "up"}
+    with pytest.raises(ValidationError) as info:
+        parse_rule_update("bandwidth_limit", body)
+    assert str(info.value) == ("Invalid input for max_burst_kbps. Reason: '-1' is too small - "
+                               "must be at least '0'.")
+    with pytest.raises(ValidationError) as info:
+        parse_rule_update("bandwidth_limit", body, route=RuleRoute.ALIAS)
+    assert str(info.value) == "Invalid input for direction. Reason: up is not in valid_values."
+    update = parse_rule_update("bandwidth_limit", {"max_burst_kbps": "5", "direction": "ingress",
+                                                   "max_kbps": 9}, route=RuleRoute.ALIAS)
+    assert put(BandwidthLimitRule(max_kbps=1, id="r"), {"max_burst_kbps": "5",
+                                                        "direction": "ingress",
+                                                        "max_kbps": 9}) == \
+        update_rule(BandwidthLimitRule(max_kbps=1, id="r"), update)

@@ -114,6 +114,23 @@ _ALIAS_WITH_TENANT = frozenset((RuleType.BANDWIDTH_LIMIT, RuleType.DSCP_MARKING,
                                 RuleType.MINIMUM_BANDWIDTH))
 
 
+# qos_rules_alias.py writes its bandwidth limit map as max_kbps, direction, max_burst_kbps; the
+# sub-resource gets direction last, from the qos-bw-limit-direction extension.
+_ALIAS_ORDER: Mapping[RuleType, tuple[str, ...]] = MappingProxyType({
+    RuleType.BANDWIDTH_LIMIT: ("max_kbps", "direction", "max_burst_kbps"),
+})
+
+
+def _map_order(kind: RuleType, route: RuleRoute) -> tuple[ApiAttribute, ...]:
+    """The rule's attributes in the order ``convert_values`` meets them on ``route``."""
+    attrs = API_ATTRIBUTES[kind]
+    order = _ALIAS_ORDER.get(kind) if route is RuleRoute.ALIAS else None
+    if order is None:
+        return attrs
+    by_name = {a.name: a for a in attrs}
+    return tuple(by_name[name] for name in order)
+
+
 def _read_only(kind: RuleType, route: RuleRoute) -> tuple[str, ...]:
     """The map's attributes a body may not set, in map order (``id`` leads every map)."""
     if route is RuleRoute.ALIAS and kind in _ALIAS_WITH_TENANT:
@@ -147,10 +164,11 @@ def _check_known(kind: RuleType, body: Mapping[str, object],
                               key=names, value=body[extra[0]], allowed=allowed)
 
 
-def _convert(kind: RuleType, values: Mapping[str, object]) -> dict[str, object]:
+def _convert(kind: RuleType, values: Mapping[str, object],
+             route: RuleRoute = RuleRoute.POLICY) -> dict[str, object]:
     """``convert_values``: convert then validate each given attribute, in map order."""
     out: dict[str, object] = {}
-    for attr in API_ATTRIBUTES[kind]:
+    for attr in _map_order(kind, route):
         if attr.name not in values:
             continue
         value = values[attr.name]
@@ -248,7 +266,7 @@ def parse_rule_update(rule_type: RuleType | str, body: Mapping[str, object], *,
             raise ValidationError(f"Cannot update read-only attribute {name}", key=name,
                                   value=body[name], allowed=", ".join(
                                       a.name for a in API_ATTRIBUTES[kind]))
-    return RuleUpdate(kind, MappingProxyType(_convert(kind, body)))
+    return RuleUpdate(kind, MappingProxyType(_convert(kind, body, route)))
 
 
 def update_rule(rule: Rule, update: RuleUpdate) -> Rule:
