@@ -175,6 +175,24 @@ NEUTRON_VECTORS: list[tuple[str, str | None]] = [
        f"Invalid input for dscp_mark. Reason: {mark} is not in valid_values.")
       for mark in (2, 4, 6, 42, 50, 52, 54, 57, 63, 64)),
     *((f"dscp_marking:dscp_mark={mark}", None) for mark in (0, 8, 26, 46, 56)),
+    # The project twins (neutron_lib/api/attributes.py populate_project_info, run before
+    # verify_attributes): a rule's map has neither, so either one names both; unequal twins
+    # are refused before anything else. Neutron joins the names of a set; vmqos sorts them.
+    *((f"{rule},{twins}", message)
+      for rule in ("bandwidth_limit:max_kbps=1000", "dscp_marking:dscp_mark=26",
+                   "minimum_bandwidth:min_kbps=1000", "packet_rate_limit:max_kpps=1000",
+                   "minimum_packet_rate:min_kpps=1000")
+      for twins, message in (
+          ("tenant_id=p", "Unrecognized attribute(s) 'project_id, tenant_id'"),
+          ("project-id=p", "Unrecognized attribute(s) 'project_id, tenant_id'"),
+          ("tenant_id=p,project_id=p", "Unrecognized attribute(s) 'project_id, tenant_id'"),
+          ("tenant_id=p,project_id=q", "'project_id' and 'tenant_id' do not match"),
+          ("foo=1,tenant_id=p", "Unrecognized attribute(s) 'foo, project_id, tenant_id'"),
+          ("foo=1,tenant_id=p,project_id=q", "'project_id' and 'tenant_id' do not match"))),
+    ("bandwidth_limit:max_kbps=abc,tenant_id=p",
+     "Unrecognized attribute(s) 'project_id, tenant_id'"),
+    ("bandwidth_limit:max_kbps=abc,tenant_id=1,project_id=01",
+     "'project_id' and 'tenant_id' do not match"),
 ]
 
 

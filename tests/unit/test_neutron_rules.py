@@ -14,8 +14,16 @@ from vmqos.intent.neutron.model import (
     MinimumBandwidthRule,
     MinimumPacketRateRule,
     PacketRateLimitRule,
+    Rule,
 )
-from vmqos.intent.neutron.rules import parse_rule, parse_rule_spec, rule_to_dict, update_rule
+from vmqos.intent.neutron.rules import (
+    RuleRoute,
+    parse_rule,
+    parse_rule_spec,
+    parse_rule_update,
+    rule_to_dict,
+    update_rule,
+)
 from vmqos.model import Direction
 
 MAX = 2147483647
@@ -164,15 +172,19 @@ def test_any_int_out_of_range_rejected(value: int) -> None:
 
 # --- PUT semantics ----------------------------------------------------------------------------
 
+def put(rule: Rule, body: dict[str, object]) -> Rule:
+    return update_rule(rule, parse_rule_update(rule.type, body))
+
+
 def test_update_changes_only_given_fields() -> None:
     rule = BandwidthLimitRule(max_kbps=3000, max_burst_kbps=300, direction=Direction.INBOUND,
                               id="r1")
-    assert update_rule(rule, {"max_kbps": "2000"}) == BandwidthLimitRule(
+    assert put(rule, {"max_kbps": "2000"}) == BandwidthLimitRule(
         max_kbps=2000, max_burst_kbps=300, direction=Direction.INBOUND, id="r1")
-    assert update_rule(rule, {}) == rule
+    assert put(rule, {}) == rule
     mpps = MinimumPacketRateRule(min_kpps=5, direction=None, id="m")
-    assert update_rule(mpps, {"min_kpps": 6}) == MinimumPacketRateRule(6, None, "m")
-    assert update_rule(mpps, {"direction": "ingress"}).direction is Direction.INBOUND
+    assert put(mpps, {"min_kpps": 6}) == MinimumPacketRateRule(6, None, "m")
+    assert put(mpps, {"direction": "ingress"}).direction is Direction.INBOUND
 
 
 @pytest.mark.parametrize(("body", "message"), [
@@ -184,7 +196,7 @@ def test_update_changes_only_given_fields() -> None:
 ])
 def test_update_validates(body: dict[str, object], message: str) -> None:
     with pytest.raises(ValidationError) as info:
-        update_rule(BandwidthLimitRule(max_kbps=1, id="r1"), body)
+        put(BandwidthLimitRule(max_kbps=1, id="r1"), body)
     assert str(info.value) == message
 
 
@@ -271,3 +283,22 @@ def test_parse_rule_spec_values_validated_as_the_api() -> None:
     with pytest.raises(ValidationError) as info:
         parse_rule_spec("bandwidth_limit:")
     assert str(info.value) == "Failed to parse request. Required attribute 'max_kbps' not specified"
+
+
+def test_the_bandwidth_limit_alias_converts_in_its_own_order() -> None:
+    """qos_rules_alias.py's map is max_kbps, direction, max_burst_kbps; the sub-resource's is
+    max_kbps, max_burst_kbps, then direction (qos_bw_limit_direction.py)."""
+    body = {"max_burst_kbps": -1, "direction": "up"}
+    with pytest.raises(ValidationError) as info:
+        parse_rule_update("bandwidth_limit", body)
+    assert str(info.value) == ("Invalid input for max_burst_kbps. Reason: '-1' is too small - "
+                               "must be at least '0'.")
+    with pytest.raises(ValidationError) as info:
+        parse_rule_update("bandwidth_limit", body, route=RuleRoute.ALIAS)
+    assert str(info.value) == "Invalid input for direction. Reason: up is not in valid_values."
+    update = parse_rule_update("bandwidth_limit", {"max_burst_kbps": "5", "direction": "ingress",
+                                                   "max_kbps": 9}, route=RuleRoute.ALIAS)
+    assert put(BandwidthLimitRule(max_kbps=1, id="r"), {"max_burst_kbps": "5",
+                                                        "direction": "ingress",
+                                                        "max_kbps": 9}) == \
+        update_rule(BandwidthLimitRule(max_kbps=1, id="r"), update)

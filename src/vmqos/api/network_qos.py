@@ -1,11 +1,14 @@
 """Neutron QoS: policies, the five rule types, alias rule routes, rule types (``.../qos``).
 
 Every body goes through the core unchanged: policies through
-:func:`vmqos.intent.neutron.policy.parse_policy`/``update_policy``, rules through
-:func:`vmqos.intent.neutron.rules.parse_rule` and the conflict checks of
+:func:`vmqos.intent.neutron.policy.parse_policy`/``parse_policy_update``, rules through
+:func:`vmqos.intent.neutron.rules.parse_rule`/``parse_rule_update`` and the conflict checks of
 :mod:`vmqos.intent.neutron.policy` (400/404/409 with Neutron's messages and exception types,
 neutron_lib/api/validators, neutron qos_plugin.py), rule types through
-:mod:`vmqos.intent.neutron.capabilities`. What this
+:mod:`vmqos.intent.neutron.capabilities`. A body is validated before the object it names is
+looked up and before the caller's right to change it is checked, as Neutron's pecan hooks run
+(``BodyValidationHook`` before ``PolicyHook``): a member naming another project gets neutron-lib's
+400, one naming its own gets the policy's 403. What this
 module adds is what needs the ports: a rule the backend cannot enforce on a port that uses the
 policy is ``QosRuleNotSupported`` (409), and a minimum-bandwidth or minimum-packet-rate change
 on a policy used by a ``compute:`` port is 501 (Placement;
@@ -28,10 +31,17 @@ from vmqos.api import network_schemas as schemas
 from vmqos.api.context import app_state, caller, neutron_forbidden
 from vmqos.api.errors import ApiError
 from vmqos.api.network_views import policy_view, rule_view
+from vmqos.api.neutron_attrs import requester
 from vmqos.errors import NotFoundError, ValidationError
 from vmqos.intent.neutron.capabilities import check_rule_supported, rule_type_details, rule_types
 from vmqos.intent.neutron.model import Rule, RuleType
-from vmqos.intent.neutron.policy import QosRuleNotFound, find_rule
+from vmqos.intent.neutron.policy import (
+    QosRuleNotFound,
+    find_rule,
+    parse_policy,
+    parse_policy_update,
+)
+from vmqos.intent.neutron.rules import RuleRoute, RuleUpdate, parse_rule, parse_rule_update
 from vmqos.model import NeutronBackend
 from vmqos.store import qos
 from vmqos.store.identity import TokenInfo
@@ -77,12 +87,12 @@ class AliasCollection(StrEnum):
 
 
 def _member(body: dict[str, Any], key: str) -> dict[str, Any]:
-    if key not in body:
+    """``prepare_request_body``'s first checks of ``{"<resource>": {...}}``."""
+    inner = body.get(key)
+    if inner is None:
         raise ValidationError(f"Unable to find '{key}' in request body", key=key, value=None)
-    inner = body[key]
     if not isinstance(inner, dict):
-        raise ValidationError(f"Invalid input for {key}. Reason: '{inner}' is not a "
-                              "dictionary.", key=key, value=inner)
+        raise ValidationError(f"Object '{key}' contains invalid data", key=key, value=inner)
     return inner
 
 
@@ -120,10 +130,10 @@ def list_policies(request: Request, who: Caller, name: str | None = None,
 
 @router.post("/policies", status_code=201, summary="Create a QoS policy (admin)")
 def create_policy(body: JsonBody, request: Request, who: Caller) -> schemas.PolicyResponse:
+    value = parse_policy(_member(body, "policy"), requester=requester(who))
     _admin(who, "create_policy")
-    inner = _member(body, "policy")
     with app_state(request).db.write() as session:
-        row = qos.create_policy(session, inner, who)
+        row = qos.create_policy(session, value)
         return schemas.PolicyResponse(policy=_view(session, row))
 
 
@@ -137,11 +147,11 @@ def show_policy(policy_id: str, request: Request, who: Caller) -> schemas.Policy
 @router.put("/policies/{policy_id}", summary="Update a QoS policy (admin)")
 def update_policy(policy_id: str, body: JsonBody, request: Request,
                   who: Caller) -> schemas.PolicyResponse:
-    inner = _member(body, "policy")
+    update = parse_policy_update(_member(body, "policy"), requester=requester(who))
     with app_state(request).db.write() as session:
         row = qos.get_policy(session, policy_id, who, lock=True)
         _admin(who, "update_policy")
-        qos.update_policy(session, row, inner)
+        qos.update_policy(session, row, update)
         return schemas.PolicyResponse(policy=_view(session, row))
 
 
@@ -172,12 +182,13 @@ def list_rules(policy_id: str, collection: RuleCollection, request: Request,
 def create_rule(policy_id: str, collection: RuleCollection, body: JsonBody, request: Request,
                 who: Caller) -> dict[str, schemas.QosRule]:
     member = collection.value.removesuffix("s")
+    parsed = parse_rule(collection.rule_type.value, _member(body, member),
+                        requester=requester(who))
     state = app_state(request)
     with state.db.write() as session:
         row = qos.get_policy(session, policy_id, who, lock=True)
         _admin(who, f"create_policy_{member}")
-        rule = qos.add_policy_rule(session, row, collection.rule_type.value,
-                                   _member(body, member))
+        rule = qos.add_policy_rule(session, row, parsed)
         _check_ports(session, row, rule, state.settings.neutron_backend)
         return {member: rule_view(rule)}
 
@@ -196,10 +207,10 @@ def _rule_of(session: Session, row: QosPolicy, rule_id: str, rule_type: RuleType
     return find_rule(qos.policy_value(session, row), rule_id, rule_type)
 
 
-def _update(session: Session, row: QosPolicy, rule_id: str, rule_type: RuleType,
-            inner: dict[str, Any], who: TokenInfo, backend: NeutronBackend) -> Rule:
-    _admin(who, f"update_policy_{rule_type.value}_rule")
-    rule = qos.update_policy_rule(session, row, rule_id, inner, rule_type)
+def _update(session: Session, row: QosPolicy, rule_id: str, update: RuleUpdate,
+            who: TokenInfo, backend: NeutronBackend) -> Rule:
+    _admin(who, f"update_policy_{update.type.value}_rule")
+    rule = qos.update_policy_rule(session, row, rule_id, update)
     _check_ports(session, row, rule, backend)
     return rule
 
@@ -218,11 +229,12 @@ def _delete(session: Session, row: QosPolicy, rule_id: str, rule_type: RuleType,
 def update_rule(policy_id: str, collection: RuleCollection, rule_id: str, body: JsonBody,
                 request: Request, who: Caller) -> dict[str, schemas.QosRule]:
     member = collection.value.removesuffix("s")
+    update = parse_rule_update(collection.rule_type, _member(body, member),
+                               requester=requester(who))
     state = app_state(request)
     with state.db.write() as session:
         row = qos.get_policy(session, policy_id, who, lock=True)
-        rule = _update(session, row, rule_id, collection.rule_type, _member(body, member), who,
-                       state.settings.neutron_backend)
+        rule = _update(session, row, rule_id, update, who, state.settings.neutron_backend)
         return {member: rule_view(rule)}
 
 
@@ -297,11 +309,12 @@ def show_alias_rule(alias: AliasCollection, rule_id: str, request: Request,
 def update_alias_rule(alias: AliasCollection, rule_id: str, body: JsonBody, request: Request,
                       who: Caller) -> dict[str, schemas.QosRule]:
     member = f"alias_{alias.rule_type.value}_rule"
+    update = parse_rule_update(alias.rule_type, _member(body, member), route=RuleRoute.ALIAS,
+                               requester=requester(who))
     state = app_state(request)
     with state.db.write() as session:
         row = _alias_policy(session, rule_id, alias.rule_type, who, lock=True)
-        rule = _update(session, row, rule_id, alias.rule_type, _member(body, member), who,
-                       state.settings.neutron_backend)
+        rule = _update(session, row, rule_id, update, who, state.settings.neutron_backend)
         return {member: rule_view(rule)}
 
 

@@ -3,9 +3,12 @@
 This is ``neutron.api.v2.base.Controller.prepare_request_body`` for resources whose rules are
 not QoS (QoS bodies are the core's, :mod:`vmqos.intent.neutron.rules` and
 :mod:`vmqos.intent.neutron.policy`): unknown attributes, read-only attributes, required ones, then
-each attribute's converter and validator, with neutron-lib's messages. Attributes the default
-policy reserves for admins (``provider:*``, ``shared``, ``binding:host_id`` ...) are refused
-with Neutron's 403 ``(rule:create_network:provider:network_type) is disallowed by policy``.
+each attribute's converter and validator, with neutron-lib's messages. The project twins
+``tenant_id``/``project_id`` come first, before unknown attributes, as for every Neutron body
+(:func:`vmqos.intent.neutron.project.populate_project_id`, with the caller :func:`requester`
+makes). Attributes the default policy reserves for admins (``provider:*``, ``shared``,
+``binding:host_id`` ...) are refused with Neutron's 403
+``(rule:create_network:provider:network_type) is disallowed by policy``.
 """
 
 from __future__ import annotations
@@ -20,9 +23,18 @@ from typing import Any
 from vmqos.api.context import neutron_forbidden
 from vmqos.errors import ValidationError
 from vmqos.intent.neutron.convert import convert_to_boolean, convert_to_int, validate_string
+from vmqos.intent.neutron.project import Requester, populate_project_id
 from vmqos.store.identity import TokenInfo
 
-__all__ = ["NETWORK", "PORT", "SECURITY_GROUP", "VNIC_TYPES", "Kind", "parse_body"]
+__all__ = ["NETWORK", "PORT", "SECURITY_GROUP", "VNIC_TYPES", "Kind", "parse_body", "requester"]
+
+
+def requester(who: TokenInfo) -> Requester:
+    """The caller as neutron-lib's context sees it: ``ContextBase.can_set_project_id`` is
+    ``is_admin`` (``context_is_admin``: the ``admin`` role) or ``is_service_role`` (``service``);
+    the ``context_can_set_project_id`` rule grants it to no one else by default."""
+    return Requester(project_id=who.project_id,
+                     can_set_project_id=who.is_admin or "service" in who.roles)
 
 
 class Kind(Enum):
@@ -158,6 +170,7 @@ def _convert(attr: Attr, value: Any) -> Any:
 def parse_body(resource: str, body: Mapping[str, Any], attrs: Mapping[str, Attr], *,
                post: bool, who: TokenInfo) -> dict[str, Any]:
     """Validate the inner mapping of ``{"<resource>": {...}}``; returns converted values."""
+    body = populate_project_id(body, requester(who))
     unknown = sorted(set(body) - set(attrs))
     if unknown:
         names = ", ".join(unknown)
@@ -171,15 +184,10 @@ def parse_body(resource: str, body: Mapping[str, Any], attrs: Mapping[str, Attr]
         if post and attr.required and name not in body:
             raise ValidationError(f"Failed to parse request. Required attribute '{name}' "
                                   "not specified", key=name, value=None)
-    out = {name: _convert(attrs[name], value) for name, value in body.items()}
+    # convert_values walks the map, not the body: tenant_id is checked before its twin.
+    out = {name: _convert(attr, body[name]) for name, attr in attrs.items() if name in body}
     action = "create" if post else "update"
     for name in out:
         if attrs[name].admin and not who.is_admin:
             raise neutron_forbidden(f"{action}_{resource}:{name}")
-    for key in ("tenant_id", "project_id"):
-        if key in out and out[key] != who.project_id and not who.is_admin:
-            raise neutron_forbidden(f"{action}_{resource}")
-    if "tenant_id" in out and "project_id" in out and out["tenant_id"] != out["project_id"]:
-        raise ValidationError("'project_id' and 'tenant_id' do not match", key="project_id",
-                              value=out["project_id"])
     return out

@@ -28,7 +28,7 @@ from vmqos.intent.neutron import policy as policies
 from vmqos.intent.neutron.binding import effective_policy_id
 from vmqos.intent.neutron.model import QosPolicy as PolicyValue
 from vmqos.intent.neutron.model import Rule, RuleType
-from vmqos.intent.neutron.rules import parse_rule, rule_to_dict
+from vmqos.intent.neutron.rules import RuleUpdate, parse_rule, rule_to_dict
 from vmqos.model import NeutronBackend
 from vmqos.store.db import filtered
 from vmqos.store.identity import TokenInfo
@@ -106,10 +106,10 @@ def _project_policies(session: Session, project_id: str) -> list[PolicyValue]:
             for r in rows]
 
 
-def create_policy(session: Session, body: Mapping[str, object], who: TokenInfo) -> QosPolicy:
-    value = policies.parse_policy(body, policy_id=str(uuid.uuid4()))
-    if not value.project_id:
-        value = replace(value, project_id=who.project_id)
+def create_policy(session: Session, value: PolicyValue) -> QosPolicy:
+    """Store a policy parsed from a POST body (:func:`vmqos.intent.neutron.policy.parse_policy`,
+    which names its project); it gets a new id."""
+    value = replace(value, id=str(uuid.uuid4()))
     policies.check_default_unique(_project_policies(session, value.project_id), value)
     now = utcnow()
     row = QosPolicy(id=value.id, name=value.name, description=value.description,
@@ -126,9 +126,10 @@ def _bump(row: QosPolicy) -> None:
     row.updated_at = utcnow()
 
 
-def update_policy(session: Session, row: QosPolicy, body: Mapping[str, object]) -> QosPolicy:
+def update_policy(session: Session, row: QosPolicy,
+                  update: policies.PolicyUpdate) -> QosPolicy:
     current = policy_value(session, row)
-    new = policies.update_policy(current, body)
+    new = policies.update_policy(current, update)
     policies.check_default_unique(_project_policies(session, row.project_id), new)
     if current.shared and not new.shared:
         users = [p for p in ports_using_policy(session, row.id, NeutronBackend.OVS)
@@ -192,10 +193,9 @@ def _stored(row: QosPolicy, rule: Rule, seq: int) -> QosRule:
                    direction=rule_direction(rule), values=_values(rule))
 
 
-def add_policy_rule(session: Session, row: QosPolicy, rule_type: str,
-                    body: Mapping[str, object]) -> Rule:
-    """Parse and check a new rule (Neutron's 400/409), then store it."""
-    rule = parse_rule(rule_type, body, rule_id=str(uuid.uuid4()))
+def add_policy_rule(session: Session, row: QosPolicy, rule: Rule) -> Rule:
+    """Check a parsed rule against the policy's (Neutron's 409), then store it with a new id."""
+    rule = replace(rule, id=str(uuid.uuid4()))
     policies.add_rule(policy_value(session, row), rule)
     try:
         with session.begin_nested():  # the savepoint must precede the INSERT
@@ -221,10 +221,9 @@ def find_rule(session: Session, rule_id: str, rule_type: RuleType | None) -> Qos
 
 
 def update_policy_rule(session: Session, row: QosPolicy, rule_id: str,
-                       body: Mapping[str, object], rule_type: RuleType | None) -> Rule:
-    _, rule = policies.update_policy_rule(policy_value(session, row), rule_id, body,
-                                          rule_type=rule_type)
-    stored = find_rule(session, rule_id, rule_type)
+                       update: RuleUpdate) -> Rule:
+    _, rule = policies.update_policy_rule(policy_value(session, row), rule_id, update)
+    stored = find_rule(session, rule_id, update.type)
     stored.values = _values(rule)
     stored.direction = rule_direction(rule)
     _bump(row)

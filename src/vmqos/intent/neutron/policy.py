@@ -12,14 +12,18 @@ Mirrors the Neutron server (``qos_plugin.create_policy_rule``/``update_policy_ru
    (``QoSRulesConflict``); a rule compared with itself (same id) is not a conflict.
 
 Policies are frozen values: :func:`add_rule` and :func:`replace_rule` return new ones. Policy
-attributes are validated like the API does (``name``: ``type:name_string`` 255; ``description``:
-``type:string`` 255; ``shared``/``is_default``: ``convert_to_boolean``).
+bodies are validated like the API does (``neutron/api/v2/base.py`` ``prepare_request_body``):
+the project twins first (:mod:`vmqos.intent.neutron.project`), then unknown attributes, then
+the attributes a POST or PUT may not carry, in the order of the policies attribute map, then
+each converter and validator in that order (``name``: ``type:name_string`` 255; ``tenant_id``:
+``type:string`` 255; ``description``: ``type:string`` 255; ``shared``/``is_default``:
+``convert_to_boolean``). Rule bodies are :mod:`vmqos.intent.neutron.rules`'.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from vmqos.errors import ConflictError, NotFoundError, ValidationError
 from vmqos.intent.neutron.convert import convert_to_boolean, validate_string
@@ -32,15 +36,18 @@ from vmqos.intent.neutron.model import (
     Rule,
     RuleType,
 )
-from vmqos.intent.neutron.rules import update_rule
+from vmqos.intent.neutron.project import Requester, populate_project_id
+from vmqos.intent.neutron.rules import RuleUpdate, update_rule
 
 __all__ = [
+    "PolicyUpdate",
     "QosRuleNotFound",
     "add_rule",
     "check_default_unique",
     "check_new_rule",
     "find_rule",
     "parse_policy",
+    "parse_policy_update",
     "remove_rule",
     "replace_rule",
     "update_policy",
@@ -183,11 +190,12 @@ def replace_rule(policy: QosPolicy, rule: Rule, *,
     return replace(policy, rules=(*policy.rules[:index], rule, *policy.rules[index + 1:]))
 
 
-def update_policy_rule(policy: QosPolicy, rule_id: str, body: Mapping[str, object], *,
-                       rule_type: RuleType | None = None) -> tuple[QosPolicy, Rule]:
-    """A whole rule PUT (also the alias endpoints): validate ``body``, check, replace."""
-    rule = update_rule(policy.rules[_find(policy, rule_id, rule_type)], body)
-    return replace_rule(policy, rule, given=frozenset(body)), rule
+def update_policy_rule(policy: QosPolicy, rule_id: str,
+                       update: RuleUpdate) -> tuple[QosPolicy, Rule]:
+    """A whole rule PUT (also the alias endpoints) of a body already validated
+    (:func:`vmqos.intent.neutron.rules.parse_rule_update`): find, apply, check, replace."""
+    rule = update_rule(policy.rules[_find(policy, rule_id, update.type)], update)
+    return replace_rule(policy, rule, given=update.given), rule
 
 
 def remove_rule(policy: QosPolicy, rule_id: str, *,
@@ -198,64 +206,114 @@ def remove_rule(policy: QosPolicy, rule_id: str, *,
 
 # --- policy attributes ------------------------------------------------------------------------
 
-_WRITABLE = ("name", "shared", "tenant_id", "project_id", "description", "is_default")
-_READ_ONLY = ("id", "rules", "revision_number", "created_at", "updated_at")
-_KNOWN = frozenset((*_WRITABLE, *_READ_ONLY))
+# The policies attribute map in Neutron's order: qos.py's own attributes, those the extensions
+# add (standard attributes, qos-default), then the project_id twin populate_project_info(attr_info)
+# appends. (name, allow_post, allow_put)
+_ATTRIBUTES = (
+    ("id", False, False), ("name", True, True), ("shared", True, True),
+    ("tenant_id", True, False), ("rules", False, False), ("description", True, True),
+    ("is_default", True, True), ("revision_number", False, False),
+    ("created_at", False, False), ("updated_at", False, False), ("project_id", True, False),
+)
+_KNOWN = frozenset(name for name, _, _ in _ATTRIBUTES)
 
 
-def _check_policy_keys(body: Mapping[str, object], *, post: bool) -> None:
-    extra = sorted(set(body) - _KNOWN)
+def _allowed(post: bool) -> str:
+    return ", ".join(name for name, on_post, on_put in _ATTRIBUTES if (on_post if post else on_put))
+
+
+def _prepared(body: Mapping[str, object], requester: Requester | None, *,
+              post: bool) -> dict[str, object]:
+    """The project twins, ``verify_attributes``, then ``fill_post_defaults``' refusals (POST) or
+    the read-only check (PUT), walking the map in order; the body with both twins or neither."""
+    values = populate_project_id(body, requester)
+    extra = sorted(set(values) - _KNOWN)
     if extra:
         names = ", ".join(extra)
         raise ValidationError(f"Unrecognized attribute(s) '{names}'", key=names,
-                              value=body[extra[0]], allowed=", ".join(_WRITABLE))
-    for key in _READ_ONLY:
-        if key in body:
+                              value=values[extra[0]], allowed=_allowed(post))
+    for key, on_post, on_put in _ATTRIBUTES:
+        if key in values and not (on_post if post else on_put):
             message = (f"Attribute '{key}' not allowed in POST" if post
                        else f"Cannot update read-only attribute {key}")
-            raise ValidationError(message, key=key, value=body[key],
-                                  allowed=", ".join(_WRITABLE))
+            raise ValidationError(message, key=key, value=values[key], allowed=_allowed(post))
+    return values
 
 
-def _converted(body: Mapping[str, object], policy: QosPolicy) -> QosPolicy:
-    """``convert_values`` over the given attributes, in the attribute map's order."""
+def _converted(values: Mapping[str, object], policy: QosPolicy) -> QosPolicy:
+    """``convert_values`` over the given attributes, in the attribute map's order (tenant_id
+    before its twin, which holds the same value)."""
     name = policy.name
-    if "name" in body:
-        name = validate_string("name", body["name"], _NAME_FIELD_SIZE, name_string=True)
-    shared = convert_to_boolean("shared", body["shared"]) if "shared" in body else policy.shared
+    if "name" in values:
+        name = validate_string("name", values["name"], _NAME_FIELD_SIZE, name_string=True)
+    shared = convert_to_boolean("shared", values["shared"]) if "shared" in values \
+        else policy.shared
     project_id = policy.project_id
-    for key in ("tenant_id", "project_id"):
-        if key in body:
-            project_id = validate_string(key, body[key], _PROJECT_ID_FIELD_SIZE)
+    if "tenant_id" in values:
+        project_id = validate_string("tenant_id", values["tenant_id"], _PROJECT_ID_FIELD_SIZE)
     description = policy.description
-    if "description" in body:
-        description = validate_string("description", body["description"], _DESCRIPTION_FIELD_SIZE)
+    if "description" in values:
+        description = validate_string("description", values["description"],
+                                      _DESCRIPTION_FIELD_SIZE)
     is_default = policy.is_default
-    if "is_default" in body:
-        is_default = convert_to_boolean("is_default", body["is_default"])
+    if "is_default" in values:
+        is_default = convert_to_boolean("is_default", values["is_default"])
     return replace(policy, name=name, shared=shared, project_id=project_id,
                    description=description, is_default=is_default)
 
 
-def parse_policy(body: Mapping[str, object], *, policy_id: str = "") -> QosPolicy:
-    """Validate a ``POST /v2.0/qos/policies`` body (defaults: ``''``, ``false``, ``false``)."""
-    _check_policy_keys(body, post=True)
-    # populate_project_info: both spellings may be given, but must agree.
-    if "tenant_id" in body and "project_id" in body and body["tenant_id"] != body["project_id"]:
-        raise ValidationError("'project_id' and 'tenant_id' do not match", key="project_id",
-                              value=body["project_id"], allowed=f"{body['tenant_id']}")
-    return _converted(body, QosPolicy(name="", id=policy_id))
+def parse_policy(body: Mapping[str, object], *, policy_id: str = "",
+                 requester: Requester | None = None) -> QosPolicy:
+    """Validate a ``POST /v2.0/qos/policies`` body (defaults: ``''``, ``false``, ``false``).
+
+    The project is the body's, else the requester's (``AttributeInfo.populate_project_id``);
+    with neither it stays ``''`` for the caller to fill. An empty project given is refused as
+    ``QoSPlugin.create_policy`` (neutron/services/qos/qos_plugin.py) refuses it, with its
+    misnamed attribute.
+    """
+    values = _prepared(body, requester, post=True)
+    if requester is not None and "project_id" not in values:
+        values["tenant_id"] = values["project_id"] = requester.project_id
+    policy = _converted(values, QosPolicy(name="", id=policy_id))
+    if "project_id" in values and not policy.project_id:
+        raise ValidationError('Bad QoS policy request: Must have "policy_id".',
+                              key="project_id", value="", allowed="a project id")
+    return policy
 
 
-def update_policy(policy: QosPolicy, body: Mapping[str, object]) -> QosPolicy:
-    """Validate a ``PUT`` body; the project cannot change (``allow_put: False``)."""
-    _check_policy_keys(body, post=False)
-    for key in ("tenant_id", "project_id"):
-        if key in body:
-            raise ValidationError(f"Cannot update read-only attribute {key}", key=key,
-                                  value=body[key], allowed="name, description, shared, "
-                                  "is_default")
-    return _converted(body, policy)
+@dataclass(frozen=True, slots=True)
+class PolicyUpdate:
+    """A validated ``PUT`` body: the attributes it changes (``None``: not given)."""
+
+    name: str | None = None
+    shared: bool | None = None
+    description: str | None = None
+    is_default: bool | None = None
+
+
+def parse_policy_update(body: Mapping[str, object], *,
+                        requester: Requester | None = None) -> PolicyUpdate:
+    """Validate a ``PUT`` body as Neutron does before it looks the policy up; the project
+    cannot change (``allow_put: False``), and either twin is reported as ``tenant_id``."""
+    values = _prepared(body, requester, post=False)
+    # Every attribute left is writable: convert through the same validators as a POST.
+    blank = QosPolicy(name="")
+    done = _converted(values, blank)
+    return PolicyUpdate(
+        name=done.name if "name" in values else None,
+        shared=done.shared if "shared" in values else None,
+        description=done.description if "description" in values else None,
+        is_default=done.is_default if "is_default" in values else None)
+
+
+def update_policy(policy: QosPolicy, update: PolicyUpdate) -> QosPolicy:
+    """The policy with the attributes ``update`` gives changed."""
+    return replace(
+        policy,
+        name=policy.name if update.name is None else update.name,
+        shared=policy.shared if update.shared is None else update.shared,
+        description=policy.description if update.description is None else update.description,
+        is_default=policy.is_default if update.is_default is None else update.is_default)
 
 
 def check_default_unique(policies: Iterable[QosPolicy], candidate: QosPolicy) -> None:

@@ -1,11 +1,22 @@
 """Neutron QoS rule bodies, parsed and validated exactly as the Neutron API does.
 
 This mirrors ``neutron.api.v2.base.Controller.prepare_request_body`` for the five rule
-sub-resources: unknown attributes first (``verify_attributes``), then read-only and required
-attributes with defaults (``fill_post_defaults``; on PUT, read-only attributes), then each
-attribute's converter and validator in the attribute map's order (``convert_values``). Messages
-are neutron-lib's, verbatim. Values may be ``str`` or ``int`` because the API converts
-``"10000"`` with Python's ``int()``.
+sub-resources and the alias routes: the project twins first
+(:func:`vmqos.intent.neutron.project.populate_project_id`), unknown attributes next
+(``verify_attributes``), then read-only and required attributes with defaults
+(``fill_post_defaults``; on PUT, read-only attributes), then each attribute's converter and
+validator in the attribute map's order (``convert_values``). Messages are neutron-lib's,
+verbatim. Values may be ``str`` or ``int`` because the API converts ``"10000"`` with Python's
+``int()``.
+
+Which map a body meets depends on its route (:class:`RuleRoute`). The sub-resource maps
+(``neutron_lib/api/definitions/qos.py`` ``SUB_RESOURCE_ATTRIBUTE_MAP`` ``parameters`` and the
+extensions that add to them) hold ``id`` and the rule's parameters only, so ``tenant_id`` or
+``project_id`` is an unrecognized attribute there — both named, since the twin is added first.
+The alias maps of ``qos_rules_alias.py`` (bandwidth limit, DSCP marking, minimum bandwidth) hold
+a read-only ``tenant_id``: there a twin is ``Cannot update read-only attribute tenant_id``;
+``qos_pps_minimum_rule_alias.py`` builds its map from ``qos._QOS_RULE_COMMON_FIELDS`` (``id``
+only), like the sub-resources.
 
 The ranges and choices come from :mod:`vmqos.intent.neutron.capabilities` (one table for the API,
 the
@@ -17,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import Enum
 from types import MappingProxyType
 
 from vmqos.errors import ValidationError
@@ -31,14 +43,18 @@ from vmqos.intent.neutron.model import (
     Rule,
     RuleType,
 )
+from vmqos.intent.neutron.project import PROJECT_FIELDS, Requester, populate_project_id
 from vmqos.model import Direction
 from vmqos.units import Kbit, KbitPerSec, Kpps
 
 __all__ = [
     "API_ATTRIBUTES",
     "ApiAttribute",
+    "RuleRoute",
+    "RuleUpdate",
     "parse_rule",
     "parse_rule_spec",
+    "parse_rule_update",
     "rule_to_dict",
     "update_rule",
 ]
@@ -84,9 +100,44 @@ API_ATTRIBUTES: Mapping[RuleType, tuple[ApiAttribute, ...]] = MappingProxyType({
         ApiAttribute(caps.DIRECTION_OR_ANY, default=_EGRESS, convert_to_int=False),
     ),
 })
-_ATTR_NAMES: Mapping[RuleType, frozenset[str]] = {
-    kind: frozenset(("id", *(a.name for a in attrs))) for kind, attrs in API_ATTRIBUTES.items()
-}
+
+
+class RuleRoute(Enum):
+    """The URL a rule body came by, which decides the attribute map it is checked against."""
+
+    POLICY = "policy"    # /qos/policies/{policy_id}/<type>_rules[/{rule_id}]
+    ALIAS = "alias"      # /qos/alias_<type>_rules/{rule_id} (PUT only)
+
+
+# qos_rules_alias.py _QOS_RULE_COMMON_FIELDS: id and a read-only tenant_id.
+_ALIAS_WITH_TENANT = frozenset((RuleType.BANDWIDTH_LIMIT, RuleType.DSCP_MARKING,
+                                RuleType.MINIMUM_BANDWIDTH))
+
+
+# qos_rules_alias.py writes its bandwidth limit map as max_kbps, direction, max_burst_kbps; the
+# sub-resource gets direction last, from the qos-bw-limit-direction extension.
+_ALIAS_ORDER: Mapping[RuleType, tuple[str, ...]] = MappingProxyType({
+    RuleType.BANDWIDTH_LIMIT: ("max_kbps", "direction", "max_burst_kbps"),
+})
+
+
+def _map_order(kind: RuleType, route: RuleRoute) -> tuple[ApiAttribute, ...]:
+    """The rule's attributes in the order ``convert_values`` meets them on ``route``."""
+    attrs = API_ATTRIBUTES[kind]
+    order = _ALIAS_ORDER.get(kind) if route is RuleRoute.ALIAS else None
+    if order is None:
+        return attrs
+    by_name = {a.name: a for a in attrs}
+    return tuple(by_name[name] for name in order)
+
+
+def _read_only(kind: RuleType, route: RuleRoute) -> tuple[str, ...]:
+    """The map's attributes a body may not set, in map order (``id`` leads every map)."""
+    if route is RuleRoute.ALIAS and kind in _ALIAS_WITH_TENANT:
+        return ("id", *PROJECT_FIELDS)
+    return ("id",)
+
+
 _VALID_TYPES = ", ".join(t.value for t in RuleType)
 
 
@@ -101,9 +152,11 @@ def _rule_type(rule_type: str) -> RuleType:
 
 
 
-def _check_known(kind: RuleType, body: Mapping[str, object]) -> None:
+def _check_known(kind: RuleType, body: Mapping[str, object],
+                 route: RuleRoute = RuleRoute.POLICY) -> None:
     """``verify_attributes``; Neutron joins a set (arbitrary order), sorted here."""
-    extra = sorted(set(body) - _ATTR_NAMES[kind])
+    known = {*_read_only(kind, route), *(a.name for a in API_ATTRIBUTES[kind])}
+    extra = sorted(set(body) - known)
     if extra:
         names = ", ".join(extra)
         allowed = ", ".join(a.name for a in API_ATTRIBUTES[kind])
@@ -111,10 +164,11 @@ def _check_known(kind: RuleType, body: Mapping[str, object]) -> None:
                               key=names, value=body[extra[0]], allowed=allowed)
 
 
-def _convert(kind: RuleType, values: Mapping[str, object]) -> dict[str, object]:
+def _convert(kind: RuleType, values: Mapping[str, object],
+             route: RuleRoute = RuleRoute.POLICY) -> dict[str, object]:
     """``convert_values``: convert then validate each given attribute, in map order."""
     out: dict[str, object] = {}
-    for attr in API_ATTRIBUTES[kind]:
+    for attr in _map_order(kind, route):
         if attr.name not in values:
             continue
         value = values[attr.name]
@@ -162,9 +216,13 @@ def _build(kind: RuleType, v: Mapping[str, object], rule_id: str) -> Rule:
                                  direction=_direction(v["direction"]), id=rule_id)
 
 
-def parse_rule(rule_type: str, body: Mapping[str, object], *, rule_id: str = "") -> Rule:
-    """Validate a POST body (``{"max_kbps": "10000"}``) of ``rule_type`` into a rule value."""
+def parse_rule(rule_type: str, body: Mapping[str, object], *, rule_id: str = "",
+               requester: Requester | None = None) -> Rule:
+    """Validate a POST body (``{"max_kbps": "10000"}``) of ``rule_type`` into a rule value.
+
+    ``requester``: the caller, for ``_validate_privileges`` (``None``: answered as an admin)."""
     kind = _rule_type(rule_type)
+    body = populate_project_id(body, requester)
     _check_known(kind, body)
     # fill_post_defaults walks the map in order, and ``id`` (allow_post False) comes first.
     if "id" in body:
@@ -183,16 +241,41 @@ def parse_rule(rule_type: str, body: Mapping[str, object], *, rule_id: str = "")
     return _build(kind, _convert(kind, filled), rule_id)
 
 
-def update_rule(rule: Rule, body: Mapping[str, object]) -> Rule:
-    """Apply a PUT body: only the given attributes change, validated as on POST."""
-    kind = rule.type
-    _check_known(kind, body)
-    if "id" in body:
-        raise ValidationError("Cannot update read-only attribute id", key="id",
-                              value=body["id"], allowed="no id")
-    current = {a.name: caps.rule_param_value(rule, a.name) for a in API_ATTRIBUTES[kind]}
-    current.update(_convert(kind, body))
-    return _build(kind, current, rule.id)
+@dataclass(frozen=True, slots=True)
+class RuleUpdate:
+    """A validated PUT body of one rule type: the attributes it sets, converted."""
+
+    type: RuleType
+    values: Mapping[str, object]
+
+    @property
+    def given(self) -> frozenset[str]:
+        return frozenset(self.values)
+
+
+def parse_rule_update(rule_type: RuleType | str, body: Mapping[str, object], *,
+                      route: RuleRoute = RuleRoute.POLICY,
+                      requester: Requester | None = None) -> RuleUpdate:
+    """Validate a PUT body as ``prepare_request_body`` does, before Neutron looks the rule up
+    (see :class:`RuleRoute` for the maps; ``requester`` as for :func:`parse_rule`)."""
+    kind = rule_type if isinstance(rule_type, RuleType) else _rule_type(rule_type)
+    body = populate_project_id(body, requester)
+    _check_known(kind, body, route)
+    for name in _read_only(kind, route):
+        if name in body:
+            raise ValidationError(f"Cannot update read-only attribute {name}", key=name,
+                                  value=body[name], allowed=", ".join(
+                                      a.name for a in API_ATTRIBUTES[kind]))
+    return RuleUpdate(kind, MappingProxyType(_convert(kind, body, route)))
+
+
+def update_rule(rule: Rule, update: RuleUpdate) -> Rule:
+    """Apply a validated PUT body: only the given attributes change."""
+    if update.type is not rule.type:
+        raise ValueError(f"a {update.type.value} update cannot apply to a {rule.type.value} rule")
+    current = {a.name: caps.rule_param_value(rule, a.name) for a in API_ATTRIBUTES[rule.type]}
+    current.update(update.values)
+    return _build(rule.type, current, rule.id)
 
 
 def rule_to_dict(rule: Rule, *, with_type: bool = False,
