@@ -8,10 +8,10 @@ Neutron runs these on every request body before any QoS-specific check: ``conver
 
 from __future__ import annotations
 
-import unicodedata
 from typing import SupportsIndex, SupportsInt
 
 from vmqos.errors import ValidationError
+from vmqos.intent.printable import is_valid_name
 
 __all__ = ["convert_to_boolean", "convert_to_int", "validate_string"]
 
@@ -34,38 +34,17 @@ def convert_to_boolean(name: str, data: object) -> bool:
                           "boolean.", key=name, value=data, allowed="true or false")
 
 
-def _printable(char: str) -> bool:
-    """neutron-lib ``_is_printable``; its regex only spans U+0000..U+FFFE."""
-    category = unicodedata.category(char)
-    return (ord(char) < 0xFFFF and category[0] != "C"
-            and (category[0] != "Z" or category == "Zs"))
-
-
-def _name_ok(name: str) -> bool:
-    """``valid_name_regex``: printable characters, none non-printable or blank at either end.
-
-    Python's ``$`` also matches before one final newline, so Neutron accepts ``"abc\\n"``.
-    """
-    if not name:
-        return True
-    core = name[:-1] if name.endswith("\n") else name
-    if not core:
-        return False
-    edge_ok = (_printable(core[0]) and unicodedata.category(core[0]) != "Zs"
-               and _printable(core[-1]) and unicodedata.category(core[-1]) != "Zs")
-    return edge_ok and all(_printable(c) for c in core)
-
-
 def validate_string(name: str, data: object, max_len: int, *,
                     name_string: bool = False) -> str:
-    """neutron-lib ``validate_string`` (``name_string``: ``validate_string_or_none`` with
-    ``valid_name_regex``, for ``name``) of attribute ``name``."""
+    """neutron-lib ``validate_string`` (``name_string``: ``validate_name_string``, which
+    adds ``valid_name_regex`` (:mod:`vmqos.intent.printable`), for ``name``) of attribute
+    ``name``."""
     reason = None
     if not isinstance(data, str):
         reason = f"'{data}' is not a valid string"
     elif len(data) > max_len:
         reason = f"'{data}' exceeds maximum length of {max_len}"
-    elif name_string and not _name_ok(data):
+    elif name_string and not is_valid_name(data):
         reason = f"'{data}' is not a valid string"
     if reason is not None:
         raise ValidationError(f"Invalid input for {name}. Reason: {reason}.", key=name,
