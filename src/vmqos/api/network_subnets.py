@@ -34,7 +34,7 @@ router = APIRouter(prefix="/network/v2.0", tags=["network"])
 Caller = Annotated[TokenInfo, Depends(caller)]
 
 SUBNET = {a.name: a for a in (
-    Attr("id", Kind.STRING, post=False, put=False), Attr("name", Kind.STRING),
+    Attr("id", Kind.STRING, post=False, put=False), Attr("name", Kind.NAME),
     Attr("description", Kind.STRING), Attr("tenant_id", Kind.STRING, put=False),
     Attr("project_id", Kind.STRING, put=False),
     Attr("network_id", Kind.UUID_OR_NONE, required=True, put=False),

@@ -38,7 +38,8 @@ def requester(who: TokenInfo) -> Requester:
 
 
 class Kind(Enum):
-    STRING = "string"
+    STRING = "string"            # neutron-lib's type:string
+    NAME = "name"                # neutron-lib's type:name_string (vmqos.intent.printable)
     BOOL = "bool"
     INT = "int"
     UUID_OR_NONE = "uuid-or-none"
@@ -73,15 +74,19 @@ VNIC_TYPES = ("normal", "direct", "macvtap", "baremetal", "direct-physical",
               "virtio-forwarder", "smart-nic", "vdpa", "accelerator-direct",
               "accelerator-direct-physical", "remote-managed")
 
+# Names are type:name_string for networks, ports and subnets (neutron-lib
+# api/definitions/network.py, port.py, subnet.py), but only type:name_not_default, a plain
+# string, for security groups (neutron/extensions/securitygroup.py): Neutron stores control
+# characters in a security group's name, and in every description (type:string).
 _COMMON = (
-    _ro("id"), Attr("name", Kind.STRING),
+    _ro("id"),
     Attr("description", Kind.STRING), Attr("tenant_id", Kind.STRING, put=False),
     Attr("project_id", Kind.STRING, put=False),
     *(_ro(a) for a in ("created_at", "updated_at", "revision_number",
                                              "tags", "status")),
 )
 NETWORK: Mapping[str, Attr] = {a.name: a for a in (
-    *_COMMON,
+    *_COMMON, Attr("name", Kind.NAME),
     Attr("admin_state_up", Kind.BOOL), Attr("shared", Kind.BOOL, admin=True),
     Attr("qos_policy_id", Kind.UUID_OR_NONE), Attr("mtu", Kind.INT, low=68, high=65535),
     Attr("port_security_enabled", Kind.BOOL), Attr("router:external", Kind.BOOL, admin=True),
@@ -94,7 +99,7 @@ NETWORK: Mapping[str, Attr] = {a.name: a for a in (
                                              "l2_adjacency")),
 )}
 PORT: Mapping[str, Attr] = {a.name: a for a in (
-    *_COMMON,
+    *_COMMON, Attr("name", Kind.NAME),
     Attr("network_id", Kind.UUID_OR_NONE, required=True, put=False),
     Attr("admin_state_up", Kind.BOOL), Attr("mac_address", Kind.MAC, put=False),
     Attr("fixed_ips", Kind.LIST), Attr("device_id", Kind.STRING),
@@ -110,7 +115,7 @@ PORT: Mapping[str, Attr] = {a.name: a for a in (
                                              "dns_assignment")),
 )}
 SECURITY_GROUP: Mapping[str, Attr] = {a.name: a for a in (
-    *_COMMON, Attr("stateful", Kind.BOOL),
+    *_COMMON, Attr("name", Kind.STRING), Attr("stateful", Kind.BOOL),
     _ro("security_group_rules"),
 )}
 
@@ -134,8 +139,8 @@ def _uuid(attr: Attr, value: object) -> str:
 
 def _convert(attr: Attr, value: Any) -> Any:
     kind = attr.kind
-    if kind is Kind.STRING:
-        return validate_string(attr.name, value, attr.max_len)
+    if kind is Kind.STRING or kind is Kind.NAME:
+        return validate_string(attr.name, value, attr.max_len, name_string=kind is Kind.NAME)
     if kind is Kind.BOOL:
         return convert_to_boolean(attr.name, value)
     if kind is Kind.INT:
