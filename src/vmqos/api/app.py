@@ -28,6 +28,7 @@ from vmqos.api import (
 from vmqos.api.context import AppState
 from vmqos.api.errors import install_error_handlers
 from vmqos.api.guard import RequestGuard
+from vmqos.api.nova_names import name_fields
 from vmqos.api.settings import Settings
 from vmqos.store.db import Database
 
@@ -64,7 +65,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   lifespan=lifespan)
     app.state.vmqos = AppState(settings=settings, db=db)
     install_error_handlers(app)
-    app.add_middleware(RequestGuard)
+    # The guard leaves Nova's name fields to the routes that check them (vmqos.api.nova_names).
+    app.add_middleware(RequestGuard, deferred=name_fields(
+        route for router in ROUTERS for route in router.routes))
     for router in ROUTERS:
         app.include_router(router)
     return app

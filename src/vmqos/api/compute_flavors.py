@@ -2,12 +2,13 @@
 
 Behaviour is Nova's (``nova/api/openstack/compute/flavor_manage.py``, ``flavors.py``,
 ``flavors_extraspecs.py``): the server generates the id when the request's ``id`` is null;
-names and ids are unique (409); only admins create, update and delete flavors and their
-extra specs (``os_compute_api:os-flavor-manage:*``, ``os-flavor-extra-specs:*``); a
-non-admin sees public flavors only. Extra specs are validated at microversion >= 2.86 exactly
-as Nova does, in every namespace Nova knows (``hw:``, ``quota:``, ``trait:`` ...), by
-:func:`vmqos.intent.nova.extra_specs.validate_extra_spec` (Nova's messages, HTTP 400, nothing
-saved); below 2.86 Nova stores any string, and so does this.
+names are Nova's (:mod:`vmqos.api.nova_names`); names and ids are unique (409); only admins
+create, update and delete flavors and their extra specs (``os_compute_api:os-flavor-manage:*``,
+``os-flavor-extra-specs:*``); a non-admin sees public flavors only. Extra specs are validated
+at microversion >= 2.86 exactly as Nova does, in every namespace Nova knows (``hw:``,
+``quota:``, ``trait:`` ...), by :func:`vmqos.intent.nova.extra_specs.validate_extra_spec`
+(Nova's messages, HTTP 400, nothing saved); below 2.86 Nova stores any string, and so does
+this.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from vmqos.api.context import app_state, caller, nova_forbidden
 from vmqos.api.errors import ApiError
 from vmqos.api.identity import root_url
 from vmqos.api.microversion import Microversion, nova_microversion
+from vmqos.api.nova_names import NovaName
 from vmqos.intent.nova.extra_specs import validate_extra_spec
 from vmqos.intent.nova.flavor import MAX_INT
 from vmqos.store import compute
@@ -33,7 +35,6 @@ __all__ = ["flavor_view", "router"]
 
 router = APIRouter(prefix="/compute/v2.1", tags=["compute"])
 
-_NAME = r"^(?![\s])[\S\s]*(?<![\s])$"   # no leading or trailing whitespace
 _FLAVOR_ID = r"^(?! )[a-zA-Z0-9. _-]+(?<! )$"
 _SPEC_KEY = r"^[a-zA-Z0-9-_:. /]{1,255}$"
 
@@ -92,14 +93,16 @@ def _is_public_filter(text: str | None, who: TokenInfo) -> bool | None:
 
 
 class FlavorCreate(BaseModel):
+    # Fields in the order of Nova's schema (schemas/flavors.py create): the first failing
+    # one is the one reported.
     model_config = ConfigDict(extra="forbid", populate_by_name=True, regex_engine="python-re")
-    name: str = Field(min_length=1, max_length=255, pattern=_NAME)
+    name: NovaName
     id: str | None = Field(default=None, min_length=1, max_length=255, pattern=_FLAVOR_ID)
     ram: int = Field(ge=1, le=MAX_INT)
     vcpus: int = Field(ge=1, le=MAX_INT)
     disk: int = Field(ge=0, le=MAX_INT)
-    swap: int = Field(default=0, ge=0, le=MAX_INT)
     ephemeral: int = Field(default=0, ge=0, le=MAX_INT, alias="OS-FLV-EXT-DATA:ephemeral")
+    swap: int = Field(default=0, ge=0, le=MAX_INT)
     rxtx_factor: float = Field(default=1.0, gt=0, le=3.40282e38)
     is_public: bool = Field(default=True, alias="os-flavor-access:is_public")
     description: str | None = Field(default=None, max_length=65535)

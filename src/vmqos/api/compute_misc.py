@@ -1,9 +1,11 @@
 """Nova key pairs, availability zones and host aggregates: what ``server create`` refers to.
 
 * ``--key-name`` is passed through by the client without a lookup (OSC server.py CreateServer);
-Nova checks it
-  (400 "Invalid key_name provided."). Key pairs carry the caller's public key: from 2.92 Nova
-  no longer generates keys, and the client generates one locally when none is given.
+  Nova checks it (400 "Invalid key_name provided."). Key pairs carry the caller's public key:
+  from 2.92 Nova no longer generates keys, and the client generates one locally when none is
+  given. Their names are Nova's ``name`` and a pattern that admits ``@`` and ``.`` from 2.92
+  (:func:`vmqos.intent.nova.names.validate_keypair_name`). Aggregates' names and zones follow
+  Nova's rules too (:mod:`vmqos.api.nova_names`).
 * ``--availability-zone`` must name ``nova`` or the zone of a host aggregate (``openstack
   aggregate create --zone az_vlan agg``); vmqos has one compute host, which is in every zone.
 """
@@ -23,7 +25,9 @@ from vmqos.api import compute_schemas as schemas
 from vmqos.api.context import app_state, caller, nova_forbidden
 from vmqos.api.errors import ApiError
 from vmqos.api.microversion import Microversion, nova_microversion
+from vmqos.api.nova_names import AzNameOrNone, NovaName
 from vmqos.api.server_views import iso
+from vmqos.intent.nova.names import validate_keypair_name
 from vmqos.store import compute
 from vmqos.store.identity import TokenInfo
 from vmqos.store.models import Aggregate, Keypair
@@ -33,8 +37,6 @@ __all__ = ["router"]
 router = APIRouter(prefix="/compute/v2.1", tags=["compute"])
 Caller = Annotated[TokenInfo, Depends(caller)]
 Version = Annotated[Microversion, Depends(nova_microversion)]
-
-_KEY_NAME = r"^[a-zA-Z0-9 _.@-]+$"
 
 
 def _fingerprint(public_key: str) -> str:
@@ -63,7 +65,8 @@ def _keypair_view(keypair: Keypair, mv: Microversion, *, full: bool) -> schemas.
 
 class KeypairCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=255, pattern=_KEY_NAME)
+    # Nova's name rule here; its pattern, which depends on the microversion, in the route.
+    name: NovaName
     public_key: str = Field(min_length=1, max_length=16384)
     type: str = Field(default="ssh", pattern="^(ssh|x509)$")
     user_id: str | None = None
@@ -86,6 +89,7 @@ def list_keypairs(request: Request, who: Caller, mv: Version) -> schemas.Keypair
 def create_keypair(body: KeypairBody, request: Request, response: Response, who: Caller,
                    mv: Version) -> schemas.KeypairResponse:
     data = body.keypair
+    validate_keypair_name(data.name, "name", at_2_92=mv.at_least("2.92"))
     user_id = who.user_id
     if data.user_id is not None and data.user_id != who.user_id:
         if not who.is_admin:
@@ -160,8 +164,8 @@ def _aggregate_view(row: Aggregate, mv: Microversion) -> schemas.Aggregate:
 
 class AggregateCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=255)
-    availability_zone: str | None = Field(default=None, min_length=1, max_length=255)
+    name: NovaName
+    availability_zone: AzNameOrNone = None
 
 
 class AggregateBody(BaseModel):

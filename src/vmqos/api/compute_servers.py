@@ -1,13 +1,14 @@
 """Nova servers (``/compute/v2.1/servers``), and each server's plan (``.../vmqos-plan``).
 
 Creating a server does in one transaction what Nova, Neutron and the compute node would do:
-check the flavor, image, key pair, availability zone and security groups (Nova's 400/409
-messages); create a port per requested network (``device_owner`` ``compute:<zone>``) or bind
-the requested ports; bind them as the ML2 mechanism driver would (``binding:vif_type`` from
-``VMQOS_VIF_TYPE``, or ``hw_veb`` for SR-IOV vnic types); then compile the server's plan with
-the core. A plan that compiles makes the server ``ACTIVE`` at once (``--wait`` returns on its
-first poll); a flavor Nova accepted below microversion 2.86 that the compute node cannot use
-makes it ``ERROR`` with the validation message as its fault, as a failed spawn does.
+check the names (Nova's rule, :mod:`vmqos.api.nova_names`), the flavor, image, key pair,
+availability zone and security groups (Nova's 400/409 messages); create a port per requested
+network (``device_owner`` ``compute:<zone>``) or bind the requested ports; bind them as the ML2
+mechanism driver would (``binding:vif_type`` from ``VMQOS_VIF_TYPE``, or ``hw_veb`` for SR-IOV
+vnic types); then compile the server's plan with the core. A plan that compiles makes the
+server ``ACTIVE`` at once (``--wait`` returns on its first poll); a flavor Nova accepted below
+microversion 2.86 that the compute node cannot use makes it ``ERROR`` with the validation
+message as its fault, as a failed spawn does.
 
 Policies: ``member`` creates and deletes in its own project; readers read; another project's
 servers are "not found"; admins see all (``all_tenants`` lists them).
@@ -32,6 +33,7 @@ from vmqos.api.context import app_state, caller, nova_forbidden, require_member
 from vmqos.api.errors import ApiError
 from vmqos.api.identity import root_url
 from vmqos.api.microversion import Microversion, nova_microversion
+from vmqos.api.nova_names import NovaName, OptionalNovaName
 from vmqos.api.plan_view import plan_json, server_plan
 from vmqos.api.server_views import POWER_RUNNING, links, server_view
 from vmqos.api.settings import Settings
@@ -48,30 +50,35 @@ router = APIRouter(prefix="/compute/v2.1", tags=["compute"])
 Caller = Annotated[TokenInfo, Depends(caller)]
 Version = Annotated[Microversion, Depends(nova_microversion)]
 
-_NAME = r"^(?![\s])[\S\s]*(?<![\s])$"
+
+class SecurityGroupRef(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: OptionalNovaName = None   # a group's name or id (Nova passes either to Neutron)
 
 
 class ServerCreate(BaseModel):
+    # Fields in the order of Nova's schema (schemas/servers.py create and its microversion
+    # additions): the first failing one is the one reported.
     model_config = ConfigDict(extra="forbid", populate_by_name=True, regex_engine="python-re")
-    name: str = Field(min_length=1, max_length=255, pattern=_NAME)
+    name: NovaName
     imageRef: str = ""
     flavorRef: str | int
-    networks: list[dict[str, Any]] | str | None = None
-    key_name: str | None = Field(default=None, max_length=255)
-    availability_zone: str | None = Field(default=None, max_length=255)
-    security_groups: list[dict[str, str]] | None = None
-    min_count: int = Field(default=1, ge=1, le=1)
-    max_count: int = Field(default=1, ge=1, le=1)
-    block_device_mapping_v2: list[dict[str, Any]] | None = None
-    metadata: dict[str, str] | None = None
-    user_data: str | None = None
-    config_drive: bool | str | None = None
     adminPass: str | None = None
-    description: str | None = Field(default=None, max_length=255)
-    return_reservation_id: bool | None = None
+    metadata: dict[str, str] | None = None
+    networks: list[dict[str, Any]] | str | None = None
     disk_config: str | None = Field(default=None, alias="OS-DCF:diskConfig")
     accessIPv4: str | None = None
     accessIPv6: str | None = None
+    availability_zone: OptionalNovaName = None
+    block_device_mapping_v2: list[dict[str, Any]] | None = None
+    config_drive: bool | str | None = None
+    key_name: OptionalNovaName = None
+    min_count: int = Field(default=1, ge=1, le=1)
+    max_count: int = Field(default=1, ge=1, le=1)
+    return_reservation_id: bool | None = None
+    security_groups: list[SecurityGroupRef] | None = None
+    user_data: str | None = None
+    description: str | None = Field(default=None, max_length=255)
     tags: list[str] | None = None
     hostname: str | None = None
 
@@ -87,12 +94,12 @@ def _last_segment(ref: str | int) -> str:
 
 
 def _security_groups(session: Session, who: TokenInfo,
-                     refs: list[dict[str, str]] | None) -> list[SecurityGroup]:
+                     refs: list[SecurityGroupRef] | None) -> list[SecurityGroup]:
     if not refs:
         return [network.default_security_group(session, who.project_id)]
     groups = []
     for ref in refs:
-        name = ref.get("name", "")
+        name = ref.name or ""
         group = session.scalar(sa.select(SecurityGroup).where(
             SecurityGroup.project_id == who.project_id,
             sa.or_(SecurityGroup.id == name, SecurityGroup.name == name)))

@@ -17,7 +17,9 @@ a real cloud, whose 401 body is Keystone's shape for every service; so it is her
 
 The translation from :mod:`vmqos.errors` is made once, here: ``ValidationError`` 400,
 ``ConflictError`` 409 (its ``kind`` is Neutron's exception type), ``NotFoundError`` 404,
-``UnsupportedError`` 409. FastAPI's request validation errors become 400, unknown routes 404,
+``UnsupportedError`` 409. FastAPI's request validation errors become 400 (the first error's;
+one a validator wrote in the upstream service's words, :data:`UPSTREAM_MESSAGE`, is
+answered as written), unknown routes 404,
 wrong methods 405, anything else 500 — a bug, logged with its traceback.
 """
 
@@ -34,12 +36,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vmqos.errors import ConflictError, NotFoundError, ValidationError, VmqosError
 
-__all__ = ["ApiError", "Service", "install_error_handlers", "render_error", "service_of",
-           "shown_value"]
+__all__ = ["UPSTREAM_MESSAGE", "ApiError", "Service", "encodable", "install_error_handlers",
+           "render_error", "service_of", "shown_value"]
 
 _log = logging.getLogger("vmqos.api")
 
 UNAUTHENTICATED = "The request you have made requires authentication."
+# The type of a request-model validation error whose message is already the upstream
+# service's, word for word (vmqos.api.nova_names): answered as it is.
+UPSTREAM_MESSAGE = "upstream_message"
 
 
 class Service(Enum):
@@ -98,11 +103,16 @@ def _title(status: int) -> str:
         return "Error"
 
 
+def encodable(message: str) -> str:
+    """A message that may quote what the client sent, with whatever UTF-8 cannot encode (a
+    lone surrogate) written as its escape, so that the answer always encodes."""
+    return message.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def render_error(service: Service, status: int, message: str, *, kind: str | None = None,
                  headers: dict[str, str] | None = None) -> Response:
     headers = dict(headers or {})
-    # A message may quote what the client sent; whatever it holds, the answer must encode.
-    message = message.encode("utf-8", "backslashreplace").decode("utf-8")
+    message = encodable(message)
     if status == 401 or service in (Service.IDENTITY, Service.ROOT):
         body: object = {"error": {"code": status, "title": _title(status), "message": message}}
         return JSONResponse(body, status_code=status, headers=headers)
@@ -126,6 +136,8 @@ def _validation_message(exc: RequestValidationError) -> str:
     if not errors:
         return "Invalid input."
     first = errors[0]
+    if first.get("type") == UPSTREAM_MESSAGE:
+        return str(first["msg"])
     loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
     if first.get("type") == "extra_forbidden" and loc:
         # jsonschema's wording, which Nova's validator reports for additionalProperties.

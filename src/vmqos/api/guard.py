@@ -13,31 +13,41 @@ closed rather than its instances:
 * in a JSON body, any string — key or value, at any depth — holding a lone UTF-16 surrogate
   (``"\\ud800"`` is valid JSON but not text: UTF-8 cannot encode it, so neither SQLite nor
   PostgreSQL nor the JSON answer can carry it) or a NUL character (PostgreSQL's text cannot
-  hold it; Nova and Neutron refuse control characters in names), and any integer outside the
-  64-bit range a database column can store: 400, naming the field, a bounded prefix of the
-  value and what is allowed;
+  hold it, though the services themselves take it wherever they take control characters:
+  Glance's and Keystone's names, Neutron's descriptions and security group names, Nova's
+  metadata), and any integer outside the 64-bit range a database column can store: 400,
+  naming the field, a bounded prefix of the value and what is allowed;
 * the same for NUL characters in query parameters.
 
 Everything else passes through untouched: the routes' own validation (Nova's and Neutron's
-rules and messages) is theirs.
+rules and messages) is theirs. So are the strings at the body paths a route declares it
+checks itself (``deferred``: Nova's names, :func:`vmqos.api.nova_names.name_fields`), where
+the upstream service refuses these characters with a message of its own, which the route
+gives.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl
 
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vmqos.api.errors import render_error, service_of, shown_value
 
-__all__ = ["MAX_REQUEST_BODY", "RequestGuard"]
+__all__ = ["MAX_REQUEST_BODY", "DeferredFields", "RequestGuard"]
 
 MAX_REQUEST_BODY = 114688  # oslo.middleware sizelimit: max_request_body_size default
 INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
 _TOO_LARGE = "Request is too large."  # oslo_middleware/sizelimit.py LimitingReader
+_INDEX = re.compile(r"\[\d+\]")
+
+# Per route, the body paths (``[]`` for any list index) whose strings the route checks itself.
+DeferredFields = tuple[tuple[BaseRoute, frozenset[str]], ...]
 
 
 def _is_upload(scope: Scope) -> bool:
@@ -54,12 +64,13 @@ def _bad_text(text: str) -> str | None:
     return None
 
 
-def _problems(value: Any, path: str) -> Iterator[tuple[str, object, str]]:
+def _problems(value: Any, path: str,
+              deferred: frozenset[str]) -> Iterator[tuple[str, object, str]]:
     """``(field path, value, reason)`` for everything in a decoded JSON value no route may
-    receive, depth first."""
+    receive, depth first; strings at a ``deferred`` path are the route's to judge."""
     if isinstance(value, str):
         reason = _bad_text(value)
-        if reason:
+        if reason and not (deferred and _INDEX.sub("[]", path) in deferred):
             yield path, value, reason
     elif isinstance(value, bool) or value is None or isinstance(value, float):
         return
@@ -72,18 +83,18 @@ def _problems(value: Any, path: str) -> Iterator[tuple[str, object, str]]:
             reason = _bad_text(key)
             if reason:
                 yield where, key, f"the key: {reason}"
-            yield from _problems(item, where)
+            yield from _problems(item, where, deferred)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _problems(item, f"{path}[{index}]")
+            yield from _problems(item, f"{path}[{index}]", deferred)
 
 
-def _json_problem(body: bytes) -> tuple[str, object, str] | None:
+def _json_problem(body: bytes, deferred: frozenset[str]) -> tuple[str, object, str] | None:
     try:
         decoded = json.loads(body)
     except (ValueError, RecursionError):
         return None  # not JSON: the route's own parser answers it, in its own words
-    return next(_problems(decoded, ""), None)
+    return next(_problems(decoded, "", deferred), None)
 
 
 def _query_problem(query: bytes) -> tuple[str, object, str] | None:
@@ -98,9 +109,17 @@ class RequestGuard:
     """ASGI middleware refusing, in the called service's error shape, what no route may
     receive (see the module docstring). The body is read once and handed on unchanged."""
 
-    def __init__(self, app: ASGIApp, *, max_body: int = MAX_REQUEST_BODY) -> None:
+    def __init__(self, app: ASGIApp, *, max_body: int = MAX_REQUEST_BODY,
+                 deferred: DeferredFields = ()) -> None:
         self.app = app
         self.max_body = max_body
+        self.deferred = deferred
+
+    def _deferred_paths(self, scope: Scope) -> frozenset[str]:
+        for route, paths in self.deferred:
+            if route.matches(scope)[0] is Match.FULL:
+                return paths
+        return frozenset()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or _is_upload(scope):
@@ -127,7 +146,7 @@ class RequestGuard:
             more = message.get("more_body", False)
         body = b"".join(chunks)
         problem = _query_problem(scope.get("query_string", b"")) or (
-            _json_problem(body) if body else None)
+            _json_problem(body, self._deferred_paths(scope)) if body else None)
         if problem is not None:
             field, value, reason = problem
             await render_error(service, 400, f"Invalid input for field/attribute {field}. "
