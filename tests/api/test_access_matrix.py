@@ -396,6 +396,8 @@ ROWS: tuple[Row, ...] = (
         url=lambda w, c: f"/image/v2/images/{w.new_image(w.alice)}"),
     Row("PUT", "/image/v2/images/{image_id}/file", (204, 204, 404, 401),
         url=lambda w, c: f"/image/v2/images/{w.new_image(w.alice)}/file", content=b"data"),
+    Row("GET", "/image/v2/images/{image_id}/file", (204, 204, 404, 401),
+        url=lambda w, c: f"/image/v2/images/{w.new_image(w.alice)}/file"),
 )
 
 

@@ -31,6 +31,7 @@ from vmqos.api.guard import RequestGuard
 from vmqos.api.nova_names import name_fields
 from vmqos.api.settings import Settings
 from vmqos.store.db import Database
+from vmqos.store.image_data import ImageDataStore
 
 __all__ = ["ROUTERS", "create_app"]
 
@@ -63,7 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="vmqos", version=__version__, description=_DESCRIPTION,
                   lifespan=lifespan)
-    app.state.vmqos = AppState(settings=settings, db=db)
+    app.state.vmqos = AppState(settings=settings, db=db,
+                               image_data=ImageDataStore(settings.data_dir / "images"))
     install_error_handlers(app)
     # The guard leaves Nova's name fields to the routes that check them (vmqos.api.nova_names).
     app.add_middleware(RequestGuard, deferred=name_fields(

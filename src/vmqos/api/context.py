@@ -25,6 +25,7 @@ from vmqos.api.errors import UNAUTHENTICATED, ApiError
 from vmqos.api.settings import Settings
 from vmqos.store.db import Database
 from vmqos.store.identity import TokenInfo, validate_token
+from vmqos.store.image_data import ImageDataStore
 
 __all__ = [
     "AppState",
@@ -76,6 +77,7 @@ class TokenCache:
 class AppState:
     settings: Settings
     db: Database
+    image_data: ImageDataStore
     tokens: TokenCache = field(default_factory=TokenCache)
 
 

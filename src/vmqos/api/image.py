@@ -1,27 +1,41 @@
-"""A minimal Glance v2 (``/image/v2``): register an image, upload its data, list and show it.
+"""A minimal Glance v2 (``/image/v2``): register, list, show and delete images; upload and
+download their data.
 
 ``server create`` needs an active image it can find by name (openstacksdk Resource.find: ``GET
 /v2/images/rhel7``
 404, then ``GET /v2/images?name=rhel7``) and shows its name from ``GET /v2/images/{id}``, which
-returns the bare image record. An upload (``PUT .../file``) is hashed and counted — vmqos never
-boots the image — and makes the image ``active``. Only admins may create ``public`` images
-(Glance's ``publicize_image``).
+returns the bare image record. Only admins may create ``public`` images (Glance's
+``publicize_image``); only the owner's members (and admins) change or delete one.
+
+Data is Glance's (``glance/api/v2/image_data.py``): an upload (``PUT .../file``) moves the
+image from ``queued`` to ``saving`` (a second upload meanwhile is 409), is counted, hashed
+(MD5 ``checksum``, SHA-512 ``os_hash_value``) and kept (:mod:`vmqos.store.image_data`), and
+makes the image ``active``; a failed one returns it to ``queued``. A download (``GET
+.../file``, ``openstack image save``) is 204 with no body while the image has no data, else
+200 with the bytes, ``Content-MD5`` and ``Content-Length`` (``ResponseSerializer.download``);
+the client checks the bytes against the record's hash. ``Range`` is not served: the whole
+image is sent.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Body, Depends, Request, Response
+from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from vmqos.api import image_schemas as schemas
 from vmqos.api.context import AppState, app_state, caller, require_member
 from vmqos.api.errors import ApiError
 from vmqos.api.network_views import timestamp
+from vmqos.errors import NotFoundError
 from vmqos.store import images
 from vmqos.store.identity import TokenInfo
+from vmqos.store.image_data import Staged, read_chunks
 from vmqos.store.models import Image, utcnow
 
 __all__ = ["router"]
@@ -35,6 +49,10 @@ _CONTAINER_FORMATS = ("ami", "ari", "aki", "bare", "ovf", "ova", "docker", "comp
 _VISIBILITY = ("public", "private", "shared", "community")
 _CORE = ("id", "name", "disk_format", "container_format", "visibility", "min_disk", "min_ram",
          "protected", "tags")
+# Glance's image schema: ``id`` (glance/api/v2/images.py get_base_properties). Matched whole:
+# an id also names the image's file.
+_ID = re.compile(r"([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}"
+                 r"-([0-9a-fA-F]){12}")
 
 
 def _forbidden(message: str) -> ApiError:
@@ -79,7 +97,7 @@ def _check(values: dict[str, Any]) -> dict[str, Any]:
     if "tags" in core and not (isinstance(core["tags"], list)
                                and all(isinstance(t, str) for t in core["tags"])):
         raise ApiError(400, "Invalid value for tags: a list of strings")
-    if "id" in core and not isinstance(core["id"], str):
+    if "id" in core and not (isinstance(core["id"], str) and _ID.fullmatch(core["id"])):
         raise ApiError(400, "Invalid value for id: a UUID string")
     for key, value in extra.items():
         if not isinstance(value, str) or len(key) > 255:
@@ -135,6 +153,7 @@ def delete_image(image_id: str, request: Request, who: Caller) -> Response:
         if row.protected:
             raise _forbidden(f"Image {image_id} is protected and cannot be deleted.")
         session.delete(row)
+    app_state(request).image_data.delete(image_id)
     return Response(status_code=204)
 
 
@@ -142,33 +161,90 @@ def delete_image(image_id: str, request: Request, who: Caller) -> Response:
             openapi_extra={"requestBody": {"content": {"application/octet-stream": {
                 "schema": {"type": "string", "format": "binary"}}}}})
 async def upload_image(image_id: str, request: Request, who: Caller) -> Response:
-    # async to stream the body; the two short transactions run in the thread pool.
+    # async to stream the body; the short transactions and the writes run in the thread pool.
     state = app_state(request)
-    await run_in_threadpool(_check_upload, state, image_id, who)
+    await run_in_threadpool(_begin_upload, state, image_id, who)
     md5 = hashlib.md5(usedforsecurity=False)
     sha512 = hashlib.sha512()
     size = 0
-    async for chunk in request.stream():
-        md5.update(chunk)
-        sha512.update(chunk)
-        size += len(chunk)
-    await run_in_threadpool(_finish_upload, state, image_id, who, size, md5.hexdigest(),
-                            sha512.hexdigest())
+    staged: Staged | None = None
+    try:
+        staged = await run_in_threadpool(state.image_data.stage, image_id)
+        async for chunk in request.stream():
+            md5.update(chunk)
+            sha512.update(chunk)
+            size += len(chunk)
+            await run_in_threadpool(staged.write, chunk)
+        await run_in_threadpool(_finish_upload, state, image_id, who, staged, size,
+                                md5.hexdigest(), sha512.hexdigest())
+    except BaseException:
+        # A broken upload (the client went away) leaves the image queued, as Glance's
+        # ImageDataController._restore does, and no data behind; shielded, so that a
+        # cancelled request still cleans up.
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(_abandon_upload, state, image_id, who, staged)
+        raise
     return Response(status_code=204)
 
 
-def _check_upload(state: AppState, image_id: str, who: TokenInfo) -> None:
-    with state.db.read() as session:
+def _begin_upload(state: AppState, image_id: str, who: TokenInfo) -> None:
+    with state.db.write() as session:
         row = images.get_image(session, image_id, who)
         _owned(row, who, "upload_image")
         if row.status != "queued":
             raise ApiError(409, f"Image status transition from {row.status} to saving is not "
                                 "allowed")
+        row.status, row.updated_at = "saving", utcnow()
 
 
-def _finish_upload(state: AppState, image_id: str, who: TokenInfo, size: int, md5: str,
-                   sha512: str) -> None:
+def _finish_upload(state: AppState, image_id: str, who: TokenInfo, staged: Staged, size: int,
+                   md5: str, sha512: str) -> None:
     with state.db.write() as session:
-        row = images.get_image(session, image_id, who)
+        try:
+            row = images.get_image(session, image_id, who)
+        except NotFoundError:
+            row = None
+        if row is None or row.status != "saving":
+            raise ApiError(410, f"Image {image_id} could not be found after upload. The image "
+                                "may have been deleted during the upload, cleaning up the "
+                                "chunks uploaded.")
         row.size, row.checksum, row.os_hash_value = size, md5, sha512
         row.status, row.updated_at = "active", utcnow()
+        state.image_data.commit(staged, image_id)
+
+
+def _abandon_upload(state: AppState, image_id: str, who: TokenInfo,
+                    staged: Staged | None) -> None:
+    if staged is not None:
+        state.image_data.discard(staged)
+    with state.db.write() as session:
+        try:
+            row = images.get_image(session, image_id, who)
+        except NotFoundError:
+            return
+        if row.status == "saving":
+            row.status, row.updated_at = "queued", utcnow()
+
+
+@router.get("/images/{image_id}/file", summary="Download image data",
+            response_class=Response, responses={
+                200: {"content": {"application/octet-stream": {
+                    "schema": {"type": "string", "format": "binary"}}},
+                      "description": "the image's data"},
+                204: {"description": "the image has no data"}})
+def download_image(image_id: str, request: Request, who: Caller) -> Response:
+    state = app_state(request)
+    with state.db.read() as session:
+        row = images.get_image(session, image_id, who)
+        # Opened while the record says active: a file renamed or removed after this still
+        # reads whole (vmqos.store.image_data).
+        data = state.image_data.open(image_id) if row.status == "active" else None
+        checksum, size = row.checksum, row.size
+    if data is None:
+        # Glance: no location to read from is glance_store.NotFound, answered 204.
+        return Response(status_code=204)
+    headers = {"Content-Length": str(size)}
+    if checksum:
+        headers["Content-MD5"] = checksum
+    return StreamingResponse(read_chunks(data), media_type="application/octet-stream",
+                             headers=headers)

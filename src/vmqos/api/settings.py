@@ -7,7 +7,7 @@ sets them from its options.
 =========================  ===================================================  ==============
 variable                   meaning                                              default
 =========================  ===================================================  ==============
-``VMQOS_DATA_DIR``         directory of the SQLite database                     ``./vmqos-data``
+``VMQOS_DATA_DIR``         directory of the SQLite database and of image data   ``./vmqos-data``
 ``VMQOS_DATABASE_URL``     SQLAlchemy URL (``postgresql+psycopg://...``)         SQLite in data dir
 ``VMQOS_TOKEN_TTL``        token lifetime, seconds                              ``3600``
 ``VMQOS_PROFILE``          compute-node profile for server plans                ``modern``

@@ -37,7 +37,7 @@ _db_option = click.option("--db", "db", metavar="URL",
                                "(default: SQLite in --data-dir)")
 _data_dir_option = click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
                                 default=Path("vmqos-data"), show_default=True,
-                                help="directory of the default SQLite database")
+                                help="directory of the default SQLite database and of image data")
 
 
 @click.command()

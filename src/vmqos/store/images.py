@@ -1,8 +1,9 @@
 """Glance's data: image records and what their upload measured (size, checksums).
 
-vmqos never boots an image, so an upload is hashed and counted, not kept. Visibility is
-Glance's: ``public`` and ``community`` images are seen by everyone, ``shared`` and
-``private`` ones by their owner (and admins).
+The bytes themselves are files (:mod:`vmqos.store.image_data`), as in Glance's filesystem
+store; vmqos never boots an image, but ``openstack image save`` gets back what was uploaded.
+Visibility is Glance's: ``public`` and ``community`` images are seen by everyone, ``shared``
+and ``private`` ones by their owner (and admins).
 """
 
 from __future__ import annotations
