@@ -398,6 +398,14 @@ ROWS: tuple[Row, ...] = (
         url=lambda w, c: f"/image/v2/images/{w.new_image(w.alice)}/file", content=b"data"),
     Row("GET", "/image/v2/images/{image_id}/file", (204, 204, 404, 401),
         url=lambda w, c: f"/image/v2/images/{w.new_image(w.alice)}/file"),
+    Row("PATCH", "/image/v2/images/{image_id}", (200, 200, 404, 401),
+        url=lambda w, c: f"/image/v2/images/{w.new_image(w.alice)}", content=b"[]",
+        headers=lambda w, c: {
+            "Content-Type": "application/openstack-images-v2.1-json-patch"}),
+    Row("PUT", "/image/v2/images/{image_id}/tags/{tag}", (204, 204, 404, 401),
+        url=lambda w, c: f"/image/v2/images/{w.new_image(w.alice)}/tags/t"),
+    Row("DELETE", "/image/v2/images/{image_id}/tags/{tag}", (204, 204, 404, 401),
+        url=lambda w, c: f"/image/v2/images/{w.new_image(w.alice, tags=['t'])}/tags/t"),
 )
 
 

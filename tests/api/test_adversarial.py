@@ -69,10 +69,10 @@ def world(cloud: Cloud) -> dict[str, Any]:
             "port": port, "rule": rule}
 
 
-ROUTE_COUNT = 26  # len(_routes(...)), which needs the world's ids; the coverage test holds it
+ROUTE_COUNT = 27  # len(_routes(...)), which needs the world's ids; the coverage test holds it
 
 
-def _routes(world: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+def _routes(world: dict[str, Any]) -> list[tuple[str, str, Any]]:
     return [
         ("POST", f"{NOVA}/flavors", {"flavor": {"name": "f", "ram": 1, "vcpus": 1, "disk": 1,
                                                 "swap": 0, "rxtx_factor": 1.0}}),
@@ -129,6 +129,9 @@ def _routes(world: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
                 f"{world['rule']}", {"dscp_marking_rule": {"dscp_mark": 10}}),
         ("PUT", f"{NEUTRON}/qos/alias_dscp_marking_rules/{world['rule']}",
          {"dscp_marking_rule": {"dscp_mark": 12}}),
+        ("PATCH", f"/image/v2/images/{world['image']}", [
+            {"op": "replace", "path": "/name", "value": "i"},
+            {"op": "add", "path": "/custom", "value": "c"}]),
     ]
 
 
@@ -177,10 +180,16 @@ def _replaced(body: Any, path: tuple[Any, ...], new: object) -> Any:
     return copy
 
 
+def _media_type(method: str) -> str:
+    """JSON, or Glance's JSON patch for the one PATCH route (an image update)."""
+    return ("application/openstack-images-v2.1-json-patch" if method == "PATCH"
+            else "application/json")
+
+
 def _send(client: httpx.Client, method: str, path: str, body: Any) -> httpx.Response:
     # ensure_ascii: a lone surrogate leaves as the JSON escape "\ud800", as an attacker sends it
     return client.request(method, path, content=json.dumps(body, ensure_ascii=True).encode(),
-                          headers={"Content-Type": "application/json"})
+                          headers={"Content-Type": _media_type(method)})
 
 
 def test_no_field_of_any_route_gives_a_5xx_or_breaks_a_listing(
@@ -254,7 +263,7 @@ def _send_any(client: httpx.Client, method: str, path: str, body: Any) -> httpx.
     # allow_nan: NaN and Infinity leave as the bare words, which no JSON parser should accept
     return client.request(method, path, content=json.dumps(
         body, ensure_ascii=True, allow_nan=True).encode(),
-        headers={"Content-Type": "application/json"})
+        headers={"Content-Type": _media_type(method)})
 
 
 @pytest.mark.parametrize("index", range(ROUTE_COUNT))

@@ -1,5 +1,6 @@
-"""Glance image data: the real ``openstack`` client saves what it uploaded; direct HTTP checks
-the status codes, headers and messages Glance gives (``glance/api/v2/image_data.py``).
+"""Glance image data and image updates: the real ``openstack`` client saves what it uploaded
+and changes names, properties and tags; direct HTTP checks the status codes, headers and
+messages Glance gives (``glance/api/v2/image_data.py``, ``images.py``, ``image_tags.py``).
 
 ``openstack image save`` used to report a checksum mismatch: ``GET .../file`` was not served,
 and openstacksdk hashed the 405 error body it got instead of image data.
@@ -8,6 +9,7 @@ and openstacksdk hashed the 405 error body it got instead of image data.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import socket
 import time
@@ -22,6 +24,7 @@ import pytest
 from .conftest import Cloud
 
 GLANCE = "/image/v2/images"
+PATCH = {"Content-Type": "application/openstack-images-v2.1-json-patch"}
 OCTETS = {"Content-Type": "application/octet-stream"}
 
 
@@ -70,6 +73,22 @@ def test_image_save_of_an_image_without_data_writes_an_empty_file(
     saved = tmp_path / "empty.img"
     cloud.openstack("image", "save", "--file", str(saved), "cli-empty")
     assert saved.read_bytes() == b""
+
+
+def test_image_set_and_unset_change_name_properties_and_tags(cloud: Cloud,
+                                                             admin: httpx.Client) -> None:
+    image = _image(admin, name="cli-before")
+    cloud.openstack("image", "set", "--name", "cli-after", "--property", "hw_disk_bus=scsi",
+                    "--property", "os_distro=rhel", "--tag", "gold", "--tag", "qos", "cli-before")
+    shown = json.loads(cloud.openstack("image", "show", "cli-after", "-f", "json").stdout)
+    assert shown["id"] == image
+    assert (shown["properties"]["hw_disk_bus"], shown["properties"]["os_distro"]) == (
+        "scsi", "rhel")
+    assert sorted(shown["tags"]) == ["gold", "qos"]
+    cloud.openstack("image", "unset", "--property", "hw_disk_bus", "--tag", "gold", "cli-after")
+    record = admin.get(f"{GLANCE}/{image}").json()
+    assert "hw_disk_bus" not in record and record["os_distro"] == "rhel"
+    assert record["tags"] == ["qos"]
 
 
 # --- download ---------------------------------------------------------------------------------
@@ -143,3 +162,117 @@ def test_an_upload_cut_short_leaves_the_image_queued_and_no_data(cloud: Cloud,
     assert admin.put(f"{GLANCE}/{image}/file", content=b"whole", headers=OCTETS
                      ).status_code == 204
     assert admin.get(f"{GLANCE}/{image}/file").content == b"whole"
+
+
+# --- update -----------------------------------------------------------------------------------
+
+
+def test_a_patch_answers_the_updated_image(admin: httpx.Client) -> None:
+    image = _image(admin, name="p1", tags=["a"])
+    response = admin.patch(f"{GLANCE}/{image}", headers=PATCH, content=json.dumps([
+        {"op": "replace", "path": "/name", "value": "p2"},
+        {"op": "add", "path": "/hw_vif_model", "value": "virtio"},
+        {"op": "replace", "path": "/tags", "value": ["b", "c"]},
+        {"op": "replace", "path": "/min_ram", "value": 512}]))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["name"], body["hw_vif_model"], body["tags"], body["min_ram"]) == (
+        "p2", "virtio", ["b", "c"], 512)
+    assert admin.get(f"{GLANCE}/{image}").json() == body
+
+
+def test_the_v2_0_media_type_names_the_operation_by_its_key(admin: httpx.Client) -> None:
+    image = _image(admin, name="d4", custom="x")
+    headers = {"Content-Type": "application/openstack-images-v2.0-json-patch"}
+    replaced = admin.patch(f"{GLANCE}/{image}", headers=headers,
+                           content=json.dumps([{"replace": "/name", "value": "d4-new"}]))
+    assert replaced.status_code == 200 and replaced.json()["name"] == "d4-new"
+    added = admin.patch(f"{GLANCE}/{image}", headers=headers,
+                        content=json.dumps([{"add": "/custom", "value": "y"}]))
+    assert (added.status_code, added.text) == (409, _glance_text(
+        "409 Conflict", "Property custom already present."))
+
+
+def test_a_patch_of_another_media_type_is_415_with_accept_patch(admin: httpx.Client) -> None:
+    image = _image(admin, name="media")
+    response = admin.patch(f"{GLANCE}/{image}", json=[])
+    allowed = ("application/openstack-images-v2.0-json-patch, "
+               "application/openstack-images-v2.1-json-patch")
+    assert (response.status_code, response.text) == (415, _glance_text(
+        "415 Unsupported Media Type", f"Image PATCH expects Content-Type one of: {allowed}"))
+    assert response.headers["accept-patch"] == allowed
+
+
+@pytest.mark.parametrize(("body", "status", "message"), [
+    ("{", "400 Bad Request", "Malformed JSON in request body."),
+    ('{"op": "add"}', "400 Bad Request",
+     "Request body must be a JSON array of operation objects."),
+    ('["x"]', "400 Bad Request", "Operations must be JSON objects."),
+    ('[{"path": "/name", "value": "x"}]', "400 Bad Request",
+     "Unable to find `op` in JSON Schema change. It must be one of the following: add, "
+     "remove, replace."),
+    ('[{"op": "move", "path": "/name"}]', "400 Bad Request",
+     "Invalid operation: `move`. It must be one of the following: add, remove, replace."),
+    ('[{"op": "add", "path": "name", "value": "x"}]', "400 Bad Request",
+     'Pointer `name` does not start with "/".'),
+    ('[{"op": "add", "path": "/tags/-", "value": "x"}]', "400 Bad Request",
+     "Invalid JSON pointer for this resource: '/tags/-'"),
+    ('[{"op": "replace", "path": "/name"}]', "400 Bad Request",
+     'Operation "replace" requires a member named "value".'),
+    ('[{"op": "replace", "path": "/status", "value": "active"}]', "403 Forbidden",
+     "Attribute 'status' is read-only."),
+    ('[{"op": "add", "path": "/os_glance_import_task", "value": "x"}]', "403 Forbidden",
+     "Attribute 'os_glance_import_task' is reserved."),
+    ('[{"op": "remove", "path": "/name"}]', "403 Forbidden", "Property name may not be removed."),
+    ('[{"op": "remove", "path": "/nope"}]', "409 Conflict", "Property nope does not exist."),
+    ('[{"op": "replace", "path": "/nope", "value": "x"}]', "409 Conflict",
+     "Property nope does not exist."),
+    ('[{"op": "add", "path": "/owner", "value": "someone"}]', "403 Forbidden",
+     "Owner can't be updated by non admin."),
+    ('[{"op": "replace", "path": "/visibility", "value": "public"}]', "403 Forbidden",
+     "You are not authorized to complete publicize_image action."),
+])
+def test_a_bad_patch_gets_glances_answer_and_changes_nothing(
+        member: httpx.Client, body: str, status: str, message: str) -> None:
+    image = _image(member, name="unchanged")
+    before = member.get(f"{GLANCE}/{image}").json()
+    response = member.patch(f"{GLANCE}/{image}", headers=PATCH, content=body)
+    assert (response.status_code, response.text) == (int(status[:3]),
+                                                     _glance_text(status, message))
+    assert member.get(f"{GLANCE}/{image}").json() == before
+
+
+def test_the_formats_of_an_image_with_data_are_fixed(admin: httpx.Client) -> None:
+    image = _image(admin, name="fixed")
+    admin.put(f"{GLANCE}/{image}/file", content=b"x", headers=OCTETS)
+    response = admin.patch(f"{GLANCE}/{image}", headers=PATCH, content=json.dumps([
+        {"op": "replace", "path": "/disk_format", "value": "qcow2"}]))
+    assert (response.status_code, response.text) == (403, _glance_text(
+        "403 Forbidden", "Attribute disk_format can be only replaced for a queued image."))
+
+
+def test_only_the_owners_members_change_an_image(admin: httpx.Client,
+                                                member: httpx.Client) -> None:
+    public = _image(admin, name="public", visibility="public")
+    response = member.patch(f"{GLANCE}/{public}", headers=PATCH, content=json.dumps([
+        {"op": "replace", "path": "/name", "value": "mine"}]))
+    assert (response.status_code, response.text) == (403, _glance_text(
+        "403 Forbidden", "You are not authorized to complete modify_image action."))
+    private = _image(admin, name="private")
+    hidden = member.patch(f"{GLANCE}/{private}", headers=PATCH, content="[]")
+    assert hidden.status_code == 404
+
+
+def test_tags_are_added_and_removed_one_at_a_time(admin: httpx.Client) -> None:
+    image = _image(admin, name="tags")
+    for _ in range(2):  # a set: adding twice keeps one
+        assert admin.put(f"{GLANCE}/{image}/tags/gold").status_code == 204
+    assert admin.get(f"{GLANCE}/{image}").json()["tags"] == ["gold"]
+    assert admin.delete(f"{GLANCE}/{image}/tags/gold").status_code == 204
+    assert admin.get(f"{GLANCE}/{image}").json()["tags"] == []
+    gone = admin.delete(f"{GLANCE}/{image}/tags/gold")
+    assert (gone.status_code, gone.text) == (404, _glance_text(
+        "404 Not Found", "The resource could not be found."))
+    missing = admin.put(f"{GLANCE}/00000000-0000-0000-0000-000000000000/tags/x")
+    assert (missing.status_code, missing.text) == (404, _glance_text(
+        "404 Not Found", "Image 00000000-0000-0000-0000-000000000000 not found."))

@@ -1,5 +1,5 @@
-"""A minimal Glance v2 (``/image/v2``): register, list, show and delete images; upload and
-download their data.
+"""A minimal Glance v2 (``/image/v2``): register, update, list, show and delete images;
+upload and download their data.
 
 ``server create`` needs an active image it can find by name (openstacksdk Resource.find: ``GET
 /v2/images/rhel7``
@@ -14,7 +14,9 @@ makes the image ``active``; a failed one returns it to ``queued``. A download (`
 .../file``, ``openstack image save``) is 204 with no body while the image has no data, else
 200 with the bytes, ``Content-MD5`` and ``Content-Length`` (``ResponseSerializer.download``);
 the client checks the bytes against the record's hash. ``Range`` is not served: the whole
-image is sent.
+image is sent. ``PATCH`` (``openstack image set``) applies a JSON patch
+(:mod:`vmqos.api.image_patch`) as ``ImagesController.update`` does; ``PUT`` and ``DELETE
+.../tags/{tag}`` (``openstack image unset --tag``) add and remove one tag.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from starlette.concurrency import run_in_threadpool
 from vmqos.api import image_schemas as schemas
 from vmqos.api.context import AppState, app_state, caller, require_member
 from vmqos.api.errors import ApiError
+from vmqos.api.image_patch import PATCH_MEDIA_TYPES, Change, parse_patch
 from vmqos.api.network_views import timestamp
 from vmqos.errors import NotFoundError
 from vmqos.store import images
@@ -53,6 +56,11 @@ _CORE = ("id", "name", "disk_format", "container_format", "visibility", "min_dis
 # an id also names the image's file.
 _ID = re.compile(r"([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}"
                  r"-([0-9a-fA-F]){12}")
+# What an update may change of the image itself (the domain Image's writable attributes);
+# any other attribute is an extra property. The formats only while the image is queued.
+_WRITABLE = ("name", "disk_format", "container_format", "visibility", "min_disk", "min_ram",
+             "protected", "tags", "owner")
+_FORMATS = ("disk_format", "container_format")
 
 
 def _forbidden(message: str) -> ApiError:
@@ -94,9 +102,10 @@ def _check(values: dict[str, Any]) -> dict[str, Any]:
             raise ApiError(400, f"Invalid value for {key}: an integer >= 0")
     if "protected" in core and not isinstance(core["protected"], bool):
         raise ApiError(400, "Invalid value for protected: true or false")
-    if "tags" in core and not (isinstance(core["tags"], list)
-                               and all(isinstance(t, str) for t in core["tags"])):
-        raise ApiError(400, "Invalid value for tags: a list of strings")
+    if "tags" in core and not (isinstance(core["tags"], list) and all(
+            isinstance(t, str) and len(t) <= 255 for t in core["tags"])):
+        raise ApiError(400, "Invalid value for tags: a list of strings of at most 255 "
+                            "characters")
     if "id" in core and not (isinstance(core["id"], str) and _ID.fullmatch(core["id"])):
         raise ApiError(400, "Invalid value for id: a UUID string")
     for key, value in extra.items():
@@ -248,3 +257,92 @@ def download_image(image_id: str, request: Request, who: Caller) -> Response:
         headers["Content-MD5"] = checksum
     return StreamingResponse(read_chunks(data), media_type="application/octet-stream",
                              headers=headers)
+
+
+@router.patch("/images/{image_id}", summary="Update an image (JSON patch)",
+              openapi_extra={"requestBody": {"content": {media: {"schema": {
+                  "type": "array", "items": {"type": "object"}}}
+                  for media in PATCH_MEDIA_TYPES}}})
+async def update_image(image_id: str, request: Request, who: Caller) -> schemas.Image:
+    # async only to read the raw body (its media type is Glance's, not JSON's).
+    changes = parse_patch(request.headers.get("content-type"), await request.body())
+    for change in changes:
+        if change.op != "remove":  # Glance validates {attribute: value} against its schema
+            _check({change.attribute: change.value})
+    return await run_in_threadpool(_update, app_state(request), image_id, who, changes)
+
+
+def _update(state: AppState, image_id: str, who: TokenInfo,
+            changes: list[Change]) -> schemas.Image:
+    with state.db.write() as session:
+        row = images.get_image(session, image_id, who)
+        _owned(row, who, "modify_image")
+        properties = dict(row.properties)
+        for change in changes:
+            _apply(row, properties, change, who)
+        row.properties = properties
+        if changes:
+            row.updated_at = utcnow()
+        return image_view(row)
+
+
+def _apply(row: Image, properties: dict[str, Any], change: Change, who: TokenInfo) -> None:
+    """``ImagesController._do_replace`` / ``_do_add`` / ``_do_remove`` on one attribute."""
+    name, value = change.attribute, change.value
+    core = name in _WRITABLE
+    if change.op == "remove":
+        if core or name in _CORE:
+            raise _forbidden(f"Property {name} may not be removed.")
+        if name not in properties:
+            raise ApiError(409, f"Property {name} does not exist.")
+        del properties[name]
+        return
+    if change.op == "replace" and not core and name not in properties:
+        raise ApiError(409, f"Property {name} does not exist.")
+    if change.op == "add" and change.draft == 4 and (core or name in properties):
+        raise ApiError(409, f"Property {name} already present.")
+    # Glance checks this in _do_replace only; openstacksdk sends every change of `image set`
+    # (--project included) as "add", so here it holds for both.
+    if name == "owner" and not who.is_admin:
+        raise _forbidden("Owner can't be updated by non admin.")
+    if name == "visibility" and value == "public" and not who.is_admin:
+        raise _forbidden("You are not authorized to complete publicize_image action.")
+    if name in _FORMATS and row.status != "queued":
+        raise _forbidden(f"Attribute {name} can be only replaced for a queued image.")
+    if core:
+        setattr(row, name, list(value) if name == "tags" else value)
+    else:
+        properties[name] = value
+
+
+def _tagged(state: AppState, image_id: str, who: TokenInfo, tag: str, *, add: bool) -> None:
+    """``glance/api/v2/image_tags.py`` ``Controller.update`` / ``delete``: tags are a set."""
+    with state.db.write() as session:
+        try:
+            row = images.get_image(session, image_id, who)
+        except NotFoundError:
+            raise ApiError(404, f"Image {image_id} not found.") from None
+        _owned(row, who, "modify_image")
+        tags = list(row.tags)
+        if add and tag not in tags:
+            tags.append(tag)
+        elif not add:
+            if tag not in tags:
+                raise ApiError(404, "The resource could not be found.")
+            tags.remove(tag)
+        row.tags, row.updated_at = tags, utcnow()
+
+
+@router.put("/images/{image_id}/tags/{tag}", status_code=204, response_class=Response,
+            summary="Add a tag to an image")
+def add_tag(image_id: str, tag: str, request: Request, who: Caller) -> Response:
+    _check({"tags": [tag]})
+    _tagged(app_state(request), image_id, who, tag, add=True)
+    return Response(status_code=204)
+
+
+@router.delete("/images/{image_id}/tags/{tag}", status_code=204, response_class=Response,
+               summary="Remove a tag from an image")
+def delete_tag(image_id: str, tag: str, request: Request, who: Caller) -> Response:
+    _tagged(app_state(request), image_id, who, tag, add=False)
+    return Response(status_code=204)
