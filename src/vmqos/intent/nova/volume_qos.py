@@ -30,6 +30,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from vmqos.errors import ValidationError
+from vmqos.libvirt_numbers import iotune_number_error, parse_ullp
 from vmqos.libvirt_types import (
     IOTUNE_BUCKETS,
     IOTUNE_FIELDS,
@@ -51,8 +52,6 @@ __all__ = [
 
 GROUP_NAME_KEY = "group_name"
 
-_ULLONG_MAX = (1 << 64) - 1
-_C_SPACE = " \t\n\v\f\r"  # C isspace() in the "C" locale, skipped by strtoull
 _NUMERIC_KEYS = frozenset(f.name for f in IOTUNE_FIELDS)
 
 
@@ -99,20 +98,17 @@ class IotuneProblem:
 
 
 def _parse_ull(key: str, text: str) -> int | None:
-    """libvirt ``virXPathULongLong`` + ``virStrToLong_ullp``: strtoull base 10, leading
-    whitespace and ``+`` allowed, no sign ``-``, nothing after the digits, at most 2^64-1.
-    An empty string counts as absent (the XPath returns -1, "not found")."""
+    """libvirt ``virXPathULongLong`` (:func:`vmqos.libvirt_numbers.parse_ullp`). An empty
+    string counts as absent (the XPath returns -1, "not found")."""
     if text == "":
         return None
-    body = text.lstrip(_C_SPACE)
-    if body.startswith("+"):
-        body = body[1:]
-    if not body.isascii() or not body.isdigit() or int(body) > _ULLONG_MAX:
+    number = parse_ullp(text)
+    if number is None:
         raise ValidationError(
-            f"disk iotune field '{key}' must be an integer",
+            iotune_number_error(key),
             key=key, value=text, allowed="an unsigned 64-bit decimal integer",
         )
-    return int(body)
+    return number
 
 
 def iotune_problems(
