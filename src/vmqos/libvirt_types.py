@@ -9,10 +9,15 @@ I/O operations/s, cputune period/quota in microseconds.
 key, Cinder key, libvirt element, QEMU option and QMP key), its unit, and its place in each
 upstream order. Every other list of them (intent's, the renderers', the parsers') is a view
 of it.
+
+:class:`Verbatim` carries Nova's own spelling of the numbers it writes into ``<bandwidth>`` and
+``<iotune>`` without converting them: Nova's XML is made of those strings, libvirt stores the
+numbers it parses from them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from enum import StrEnum
 
@@ -24,6 +29,7 @@ __all__ = [
     "IOTUNE_BASE_KEYS",
     "IOTUNE_BUCKETS",
     "IOTUNE_FIELDS",
+    "IOTUNE_KEYS",
     "IOTUNE_LENGTHS",
     "IOTUNE_LENGTH_KEYS",
     "IOTUNE_LIMITS",
@@ -41,6 +47,7 @@ __all__ = [
     "IotuneField",
     "IotuneUnit",
     "NovaMetadata",
+    "Verbatim",
     "XmlForm",
 ]
 
@@ -50,6 +57,53 @@ class XmlForm(StrEnum):
 
     NOVA = "nova"            # Nova's config objects through lxml (nova/virt/libvirt/config.py)
     LIBVIRT = "libvirt"      # what ``virsh dumpxml`` prints (libvirt src/conf/domain_conf.c)
+
+
+class Verbatim(Mapping[str, str]):
+    """The strings Nova writes for some numeric fields, by field name: immutable, hashable.
+
+    Nova's libvirt driver copies the ``quota:vif_*`` and ``quota:disk_*`` extra specs and a
+    volume's Cinder ``qos_specs`` into its config objects as the strings they are
+    (nova/virt/libvirt/designer.py ``set_vif_bandwidth_config``, imagebackend.py
+    ``Image.disk_qos``, volume/volume.py ``LibvirtBaseVolumeDriver.get_config``) and
+    ``LibvirtConfigGuestInterface.format_dom`` / ``LibvirtConfigGuestDisk._format_iotune``
+    write ``str()`` of them, so ``quota:vif_inbound_average=007`` becomes ``average="007"``.
+    The typed field holds the number (Python ``int()``'s, as Nova's API validated it); this
+    holds the text, only where it is not that number's plain decimal, so a canonical flavor
+    carries an empty one.
+    """
+
+    __slots__ = ("_texts",)
+
+    def __init__(self, texts: Mapping[str, str] | Iterable[tuple[str, str]] = ()) -> None:
+        self._texts: tuple[tuple[str, str], ...] = tuple(sorted(dict(texts).items()))
+
+    def __getitem__(self, name: str) -> str:
+        for key, text in self._texts:
+            if key == name:
+                return text
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return (key for key, _ in self._texts)
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+    def __hash__(self) -> int:
+        return hash(self._texts)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Verbatim):
+            return self._texts == other._texts
+        return super().__eq__(other)
+
+    def __repr__(self) -> str:
+        return f"Verbatim({dict(self._texts)!r})"
+
+    def text(self, name: str, value: object) -> str:
+        """What Nova writes for field ``name`` whose number is ``value``."""
+        return self.get(name, str(value))
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,11 +120,13 @@ class CpuTune:
 
 @dataclass(frozen=True, slots=True)
 class BandwidthSide:
-    """One ``<inbound>``/``<outbound>`` element; ``peak``/``burst`` ``None`` = attribute absent."""
+    """One ``<inbound>``/``<outbound>`` element; ``peak``/``burst`` ``None`` = attribute absent.
+    ``verbatim``: Nova's text of ``average``/``peak``/``burst`` where it is not the number's."""
 
     average: KBytesPerSec
     peak: KBytesPerSec | None = None
     burst: KiB | None = None
+    verbatim: Verbatim = Verbatim()
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,9 +256,10 @@ class IotuneAverages:
 class IoTune(IotuneAverages):
     """``<iotune>``: QEMU block throttling for one disk. ``None`` = not set.
 
-    The fields are :data:`IOTUNE_FIELDS` in Nova's order (:data:`IOTUNE_BASE_KEYS`: the six
-    averages first), then ``group_name``, then the lengths; mypy needs them spelled out, and
-    tests/unit/test_iotune_fields.py keeps them equal to the table.
+    The value fields (:data:`IOTUNE_KEYS`) are :data:`IOTUNE_FIELDS` in Nova's order
+    (:data:`IOTUNE_BASE_KEYS`: the six averages first), then ``group_name``, then the lengths;
+    mypy needs them spelled out, and tests/unit/test_iotune_fields.py keeps them equal to the
+    table. ``verbatim`` is Nova's text of a value where it is not the number's.
     """
 
     read_bytes_sec_max: BytesPerSec | None = None
@@ -219,9 +276,14 @@ class IoTune(IotuneAverages):
     total_iops_sec_max_length: Seconds | None = None
     read_iops_sec_max_length: Seconds | None = None
     write_iops_sec_max_length: Seconds | None = None
+    verbatim: Verbatim = Verbatim()
 
     def is_empty(self) -> bool:
-        return all(getattr(self, f.name) is None for f in fields(IoTune))
+        return all(getattr(self, name) is None for name in IOTUNE_KEYS)
+
+
+# IoTune's value fields, in its order: every field but ``verbatim``.
+IOTUNE_KEYS: tuple[str, ...] = tuple(f.name for f in fields(IoTune) if f.name != "verbatim")
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from libvirt_tool import URI, virsh
+from libvirt_tool import URI, runnable_here, virsh
 
 KVM = Path("/dev/kvm")
 
@@ -105,34 +105,6 @@ def _kvm_as_udev_leaves_it() -> tuple[int, int, int] | None:
     os.chown(KVM, 0, group)
     KVM.chmod(0o660)
     return stat.S_IMODE(before.st_mode), before.st_uid, before.st_gid
-
-
-def runnable_here(nova_xml: str, disk: Path, *, start: bool) -> str:
-    """Nova's domain XML made definable on this machine, QoS elements untouched: TCG instead
-    of KVM, QEMU's generic machine and CPU, the disk at ``disk``. A domain that is started
-    also gets bare tap interfaces that libvirt names itself (OVS is not running here) and
-    loses ``<bandwidth>``, because libvirt's own tc program needs sfq, which this kernel
-    lacks."""
-    domain = ET.fromstring(nova_xml)
-    domain.set("type", "qemu")
-    os_type = domain.find("os/type")
-    assert os_type is not None
-    os_type.set("machine", "pc")
-    for cpu in domain.findall("cpu"):
-        domain.remove(cpu)
-    devices = domain.find("devices")
-    assert devices is not None
-    for source in devices.findall("disk/source"):
-        source.set("file", str(disk))
-    for iface in devices.findall("interface") if start else ():
-        iface.set("type", "ethernet")
-        for tag in ("source", "virtualport", "target", "bandwidth"):
-            for child in iface.findall(tag):
-                iface.remove(child)
-    for tag in ("serial", "graphics", "video", "input"):
-        for child in devices.findall(tag):
-            devices.remove(child)
-    return ET.tostring(domain, encoding="unicode")
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from vmqos.intent.nova.extra_specs import (
     validate_extra_specs,
 )
 from vmqos.intent.nova.flavor import DiskQuota, FlavorQuota, VifQuota, parse_flavor_quota
+from vmqos.libvirt_types import Verbatim
 from vmqos.units import KBytesPerSec, KiB
 
 # --- Nova's verdicts, literal (microversion >= 2.86) ---------------------------------------
@@ -286,8 +287,10 @@ def test_parse_all_keys_and_vmware_ignored_sorted() -> None:
     assert (quota.cpu_shares, quota.cpu_period, quota.cpu_quota) == (0, 100000, -1)
     assert quota.disk == DiskQuota(read_iops_sec=5, write_iops_sec=6, total_bytes_sec=7,
                                    total_iops_sec=0)
-    assert quota.vif_inbound == VifQuota(burst=KiB(9))
-    assert quota.vif_outbound == VifQuota(average=KBytesPerSec(0))
+    # Nova's libvirt driver writes these two strings as they are: the quota keeps them.
+    assert quota.vif_inbound == VifQuota(burst=KiB(9), verbatim=Verbatim({"burst": " 9 "}))
+    assert quota.vif_outbound == VifQuota(average=KBytesPerSec(0),
+                                          verbatim=Verbatim({"average": "+0"}))
     assert quota.ignored_by_libvirt == (
         "quota:cpu_limit", "quota:memory_reservation", "quota:vif_shares_level")
 

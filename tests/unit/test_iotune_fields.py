@@ -12,6 +12,7 @@ from vmqos.libvirt_types import (
     IOTUNE_BASE_KEYS,
     IOTUNE_BUCKETS,
     IOTUNE_FIELDS,
+    IOTUNE_KEYS,
     IOTUNE_LENGTH_KEYS,
     IOTUNE_TOTAL_FAMILIES,
     NOVA_TUNE_OPTS,
@@ -53,12 +54,14 @@ def test_table_is_libvirt_order_and_views_are_upstream_orders() -> None:
 
 
 def test_iotune_fields_mirror_the_table() -> None:
-    assert [f.name for f in fields(IoTune)] == [*NOVA_CONFIG_ORDER, "group_name",
-                                               *LIBVIRT_ORDER[13:]]
+    # The values, then Nova's spelling of them.
+    assert list(IOTUNE_KEYS) == [*NOVA_CONFIG_ORDER, "group_name", *LIBVIRT_ORDER[13:]]
+    assert [f.name for f in fields(IoTune)] == [*IOTUNE_KEYS, "verbatim"]
 
 
 def test_flavor_keys_mirror_the_table() -> None:
-    assert [f.name for f in fields(DiskQuota)] == list(DISK_QUOTA_KEYS) == NOVA_CONFIG_ORDER[:6]
+    assert [f.name for f in fields(DiskQuota)] == [*DISK_QUOTA_KEYS, "verbatim"]
+    assert list(DISK_QUOTA_KEYS) == NOVA_CONFIG_ORDER[:6]
     assert issubclass(DiskQuota, IotuneAverages)
     assert issubclass(IoTune, IotuneAverages)
     assert not issubclass(DiskQuota, IoTune)

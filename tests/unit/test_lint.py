@@ -115,6 +115,10 @@ CASES: list[tuple[dict[str, str], dict[str, Any], str, Severity, str, str]] = [
      "total and read/write iops_sec cannot be set at the same time"),
     ({"quota:cpu_limit": "1000"}, {}, "vmware-only-key", I, "quota:cpu_limit",
      "read only by the VMware driver"),
+    ({"quota:vif_inbound_average": "12 "}, {}, "verbatim-number-refused", E,
+     "quota:vif_inbound_average",
+     "Nova stores this; the instance will fail to spawn with \"unsupported configuration: "
+     "could not convert bandwidth average value '12 '\""),
 ]
 
 
@@ -211,3 +215,152 @@ def test_unknown_cgroup_version_rejected() -> None:
         lint_flavor_quota(FlavorQuota(), vcpus=1, cgroup="v3")
     assert exc.value.key == "cgroup"
     assert "v3" in str(exc.value)
+
+
+# --- the strings Nova writes verbatim (designer.set_vif_bandwidth_config, Image.disk_qos) -----
+
+# libvirt 9.0's error for each key Nova copies verbatim, for the string S (virsh define;
+# tests/libvirt/test_nova_verbatim_libvirt.py checks every one on the real libvirtd).
+REFUSED_BY_LIBVIRT = {
+    "quota:vif_inbound_average": "unsupported configuration: could not convert bandwidth "
+                                 "average value 'S'",
+    "quota:vif_inbound_peak": "unsupported configuration: could not convert bandwidth peak "
+                              "value 'S'",
+    "quota:vif_inbound_burst": "unsupported configuration: could not convert bandwidth burst "
+                               "value 'S'",
+    "quota:vif_outbound_average": "unsupported configuration: could not convert bandwidth "
+                                  "average value 'S'",
+    "quota:vif_outbound_peak": "unsupported configuration: could not convert bandwidth peak "
+                               "value 'S'",
+    "quota:vif_outbound_burst": "unsupported configuration: could not convert bandwidth burst "
+                                "value 'S'",
+    "quota:disk_read_bytes_sec": "XML error: disk iotune field 'read_bytes_sec' must be an "
+                                 "integer",
+    "quota:disk_read_iops_sec": "XML error: disk iotune field 'read_iops_sec' must be an "
+                                "integer",
+    "quota:disk_write_bytes_sec": "XML error: disk iotune field 'write_bytes_sec' must be an "
+                                  "integer",
+    "quota:disk_write_iops_sec": "XML error: disk iotune field 'write_iops_sec' must be an "
+                                 "integer",
+    "quota:disk_total_bytes_sec": "XML error: disk iotune field 'total_bytes_sec' must be an "
+                                  "integer",
+    "quota:disk_total_iops_sec": "XML error: disk iotune field 'total_iops_sec' must be an "
+                                 "integer",
+}
+# Strings Python's int() (so Nova's API) takes and libvirt's virStrToLong_ullp does not.
+REFUSED = ["12 ", " 12 ", "1_000", "\u0661\u0662", "\uff11\uff12", "\u00a012", "-0",
+           "18446744073709551616"]
+# Strings libvirt takes too (leading C whitespace, one '+', leading zeros).
+ACCEPTED = ["007", " 12", "\t12", "\n12", "+5", "+0", "18446744073709551615"]
+
+
+def _with_average(key: str, text: str) -> dict[str, str]:
+    """``key`` = ``text``, plus its side's average when ``key`` is a peak or burst (Nova
+    writes a side's peak and burst only with its average)."""
+    specs = {key: text}
+    if key.startswith("quota:vif_") and not key.endswith("_average"):
+        specs[key.rsplit("_", 1)[0] + "_average"] = "1000"
+    return specs
+
+
+def _verbatim(findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if f.code == "verbatim-number-refused"]
+
+
+@pytest.mark.parametrize("key", list(REFUSED_BY_LIBVIRT))
+@pytest.mark.parametrize("text", REFUSED)
+def test_a_string_libvirt_refuses_is_an_error_quoting_libvirt(key: str, text: str) -> None:
+    [finding] = _verbatim(_lint(_with_average(key, text)))
+    error = REFUSED_BY_LIBVIRT[key].replace("S", text)
+    assert finding.severity is E
+    assert (finding.key, finding.value) == (key, text)
+    assert finding.reason.startswith(
+        f"Nova stores this; the instance will fail to spawn with \"{error}\": Nova's API "
+        f"reads {text!r} as {int(text)} (Python int()), but its libvirt driver writes the "
+        f"string unconverted (")
+    assert "libvirt's virStrToLong_ullp takes nothing but ASCII digits" in finding.reason
+
+
+def test_the_whole_finding_for_a_bandwidth_and_an_iotune_value() -> None:
+    [vif] = _verbatim(_lint({"quota:vif_outbound_average": "1_000"}))
+    assert str(vif) == (
+        "error: quota:vif_outbound_average=1_000: Nova stores this; the instance will fail to "
+        "spawn with \"unsupported configuration: could not convert bandwidth average value "
+        "'1_000'\": Nova's API reads '1_000' as 1000 (Python int()), but its libvirt driver "
+        "writes the string unconverted (average=\"1_000\" in <bandwidth><outbound>) and "
+        "libvirt's virStrToLong_ullp takes nothing but ASCII digits after optional leading "
+        "whitespace and '+', up to 18446744073709551615. Set quota:vif_outbound_average to the "
+        "plain decimal 1000 (digits only: no spaces, sign, '_' or non-ASCII digits).")
+    [disk] = _verbatim(_lint({"quota:disk_total_iops_sec": "\u0661\u0662"}))
+    assert str(disk) == (
+        "error: quota:disk_total_iops_sec=\u0661\u0662: Nova stores this; the instance will "
+        "fail to spawn with \"XML error: disk iotune field 'total_iops_sec' must be an "
+        "integer\": Nova's API reads '\u0661\u0662' as 12 (Python int()), but its libvirt "
+        "driver writes the string unconverted (<total_iops_sec>\u0661\u0662</total_iops_sec> "
+        "in <iotune>) and libvirt's virStrToLong_ullp takes nothing but ASCII digits after "
+        "optional leading whitespace and '+', up to 18446744073709551615. Set "
+        "quota:disk_total_iops_sec to the plain decimal 12 (digits only: no spaces, sign, '_' "
+        "or non-ASCII digits).")
+
+
+def test_a_number_past_64_bits_cannot_be_fixed_by_spelling() -> None:
+    for text in ("18_446_744_073_709_551_616", "18446744073709551616"):
+        [finding] = _verbatim(_lint({"quota:vif_inbound_burst": text,
+                                     "quota:vif_inbound_average": "1"}))
+        assert finding.advice == (
+            "Set quota:vif_inbound_burst to a plain decimal of at most 18446744073709551615 "
+            "(digits only: no spaces, sign, '_' or non-ASCII digits).")
+    # libvirt's parse fails before QEMU's limit is looked at.
+    assert _codes(_lint({"quota:disk_read_bytes_sec": "18446744073709551616"})) == [
+        ("verbatim-number-refused", "quota:disk_read_bytes_sec")]
+    assert _codes(_lint({"quota:disk_read_bytes_sec": "18446744073709551615"})) == [
+        ("disk-iotune-over-qemu-max", "quota:disk_read_bytes_sec")]
+
+
+@pytest.mark.parametrize("key", list(REFUSED_BY_LIBVIRT))
+@pytest.mark.parametrize("text", ACCEPTED)
+def test_a_string_libvirt_takes_is_no_finding(key: str, text: str) -> None:
+    assert _verbatim(_lint(_with_average(key, text))) == []
+
+
+@pytest.mark.parametrize("text", ["\v12", "12\f"])
+def test_a_string_lxml_refuses_is_nova_failing_before_libvirt(text: str) -> None:
+    for key in ("quota:vif_inbound_peak", "quota:disk_write_bytes_sec"):
+        [finding] = _verbatim(_lint(_with_average(key, text)))
+        assert finding.reason.startswith(
+            "Nova stores this; the instance will fail to spawn with \"ValueError: All strings "
+            "must be XML compatible: Unicode or ASCII, no NULL bytes or control characters\": "
+            f"Nova's API reads {text!r} as 12 (Python int()), but its libvirt driver hands the "
+            "string unconverted to lxml")
+
+
+def test_strings_nova_never_writes_are_no_finding() -> None:
+    # CPU keys go through int() (_update_guest_cputune); a peak without its side's average is
+    # not written (format_dom); vhost-user and hostdev ports get no <bandwidth> (vif.py).
+    assert _verbatim(_lint({"quota:cpu_shares": "1_024", "quota:cpu_period": "100000 ",
+                            "quota:cpu_quota": "-0"})) == []
+    assert _codes(_lint({"quota:vif_inbound_peak": "12 "})) == [
+        ("vif-peak-burst-without-average", "quota:vif_inbound_peak")]
+    assert _verbatim(_lint({"quota:vif_inbound_average": "12 "},
+                           vif_types=(VifType.VHOSTUSER, VifType.HOSTDEV))) == []
+    assert len(_verbatim(_lint({"quota:vif_inbound_average": "12 "},
+                               vif_types=(VifType.VHOSTUSER, VifType.OVS_BRIDGE)))) == 1
+
+
+def test_refusals_come_first_and_the_number_is_still_linted() -> None:
+    findings = _lint({"quota:vif_outbound_average": "1000", "quota:vif_outbound_burst": "0_1",
+                      "quota:disk_read_bytes_sec": " 0 "}, vif_types=TAP)
+    assert _codes(findings) == [
+        ("verbatim-number-refused", "quota:vif_outbound_burst"),
+        ("vif-police-burst-below-frame", "quota:vif_outbound_burst"),
+        ("verbatim-number-refused", "quota:disk_read_bytes_sec"),
+        ("disk-quota-zero", "quota:disk_read_bytes_sec"),
+    ]
+
+
+def test_a_volume_booted_instance_fails_only_with_a_local_disk() -> None:
+    [finding] = _verbatim(_lint({"quota:disk_read_bytes_sec": "1_000"}, boot_from_volume=True))
+    assert finding.reason.startswith(
+        "Nova stores this; the instance will fail to spawn (if it has an ephemeral, swap or "
+        "config-drive disk) with \"XML error: disk iotune field 'read_bytes_sec' must be an "
+        "integer\"")

@@ -34,7 +34,8 @@ def test_field_names_match_plan_iotune() -> None:
     assert len(NOVA_TUNE_OPTS) == 13
     assert issubclass(VolumeQos, IoTune)
     assert VolumeQos().as_forwarded_by_nova().items() == []
-    assert own[14:] == list(IOTUNE_LENGTH_KEYS)
+    assert own[14:20] == list(IOTUNE_LENGTH_KEYS)
+    assert own[20:] == ["verbatim"]
 
 
 def test_vector_full_set_with_group_and_lengths() -> None:

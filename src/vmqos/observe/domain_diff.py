@@ -14,9 +14,7 @@ the XML when someone writes the cgroup or sends QMP directly.
 
 from __future__ import annotations
 
-from dataclasses import fields
-
-from vmqos.libvirt_types import Bandwidth, CpuTune, DomainSpec, IoTune
+from vmqos.libvirt_types import IOTUNE_KEYS, Bandwidth, CpuTune, DomainSpec, IoTune
 from vmqos.observe.virsh import LiveDomain
 from vmqos.plan.render.domain_xml_parse import ParsedDomain
 from vmqos.plan.render.qemu import reported_iotune
@@ -40,11 +38,12 @@ def _cputune(want: CpuTune | None, got: CpuTune | None) -> list[str]:
 
 def _iotune(dev: str, want: IoTune | None, got: IoTune | None) -> list[str]:
     out = []
-    for field in fields(IoTune):
-        w = _z(getattr(want, field.name) if want else None)
-        g = _z(getattr(got, field.name) if got else None)
+    # The values only: Nova's spelling of them (verbatim) is not what libvirt keeps.
+    for name in IOTUNE_KEYS:
+        w = _z(getattr(want, name) if want else None)
+        g = _z(getattr(got, name) if got else None)
         if w != g:
-            out.append(f"disk {dev} <iotune><{field.name}>: want {_shown(w)}, running "
+            out.append(f"disk {dev} <iotune><{name}>: want {_shown(w)}, running "
                        f"{_shown(g)}")
     return out
 
@@ -114,9 +113,9 @@ def diff_enforced(desired: DomainSpec, live: LiveDomain) -> list[str]:
         if enforced is None:
             continue
         expected = reported_iotune(disk.iotune or IoTune())
-        for f in fields(IoTune):
-            w, g = _z(getattr(expected, f.name)), _z(getattr(enforced, f.name))
+        for name in IOTUNE_KEYS:
+            w, g = _z(getattr(expected, name)), _z(getattr(enforced, name))
             if w != g:
-                drift.append(f"disk {disk.target_dev} QEMU throttle {f.name} (virsh "
+                drift.append(f"disk {disk.target_dev} QEMU throttle {name} (virsh "
                              f"blkdeviotune): want {_shown(w)}, enforced {_shown(g)}")
     return drift

@@ -5,6 +5,14 @@ them once when the flavor is built, their QoS meaning after Nova's validation: a
 :class:`FlavorQuota` (:func:`parse_flavor_quota`). Values keep Nova's units: the VIF
 ``average``/``peak`` are libvirt kilobytes/s and ``burst`` is KiB.
 
+Numbers are Python ``int()``'s, as Nova's API validates them and as
+``LibvirtDriver._update_guest_cputune`` converts the CPU keys. The VIF and disk keys Nova's
+libvirt driver never converts: it writes their strings into ``<bandwidth>`` and ``<iotune>``
+(nova/virt/libvirt/designer.py ``set_vif_bandwidth_config``, imagebackend.py
+``Image.disk_qos``), so :class:`VifQuota` and :class:`DiskQuota` carry those strings too, as a
+:class:`~vmqos.libvirt_types.Verbatim` next to the numbers (only where the string is not the
+number's plain decimal: ``007``, `` 12``, ``+5``, ``1_000``, ``١٢``).
+
 Invariants:
 
 * A :class:`Flavor` only exists with ``quota:*`` specs Nova's API (microversion >= 2.86)
@@ -26,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vmqos.intent.nova.extra_specs import QUOTA_SPECS, validate_quota_specs
-from vmqos.libvirt_types import FLAVOR_DISK_FIELDS, IotuneAverages
+from vmqos.libvirt_types import FLAVOR_DISK_FIELDS, IotuneAverages, Verbatim
 from vmqos.model import Direction
 from vmqos.units import KBytesPerSec, KiB, Microseconds
 
@@ -64,12 +72,14 @@ class VifQuota:
     """One direction of ``quota:vif_<direction>_{average,peak,burst}``; ``None`` = key absent.
 
     Absent and ``0`` differ: Nova treats the *string* ``"0"`` as set (truthy), so
-    ``average=0`` still produces a ``<bandwidth>`` element.
+    ``average=0`` still produces a ``<bandwidth>`` element. ``verbatim``: the extra specs'
+    strings (by ``average``/``peak``/``burst``) where they are not the numbers' decimals.
     """
 
     average: KBytesPerSec | None = None
     peak: KBytesPerSec | None = None
     burst: KiB | None = None
+    verbatim: Verbatim = Verbatim()
 
 
 # The six flavor disk keys, in Nova's order (vmqos.libvirt_types.FLAVOR_DISK_FIELDS).
@@ -79,7 +89,10 @@ DISK_QUOTA_KEYS: tuple[str, ...] = tuple(f.name for f in FLAVOR_DISK_FIELDS)
 @dataclass(frozen=True, slots=True)
 class DiskQuota(IotuneAverages):
     """``quota:disk_*`` — bytes/s and I/O operations/s, for image-backed local disks only:
-    the six sustained ``<iotune>`` limits, :data:`DISK_QUOTA_KEYS`."""
+    the six sustained ``<iotune>`` limits, :data:`DISK_QUOTA_KEYS`; ``verbatim`` as for
+    :class:`VifQuota`, by ``<iotune>`` name."""
+
+    verbatim: Verbatim = Verbatim()
 
     def items(self) -> list[tuple[str, int]]:
         """The set keys, in Nova's ``<iotune>`` order."""
@@ -124,13 +137,17 @@ def parse_flavor_quota(specs: Mapping[str, str]) -> FlavorQuota:
     :class:`FlavorQuota`.
 
     Values are ``int()``-converted like Nova's validator (``'0'`` stays ``0``: Nova treats the
-    string ``"0"`` as set). VMware-only keys land, sorted, in ``ignored_by_libvirt``; keys outside
-    the ``quota`` namespace are not part of the quota and are skipped.
+    string ``"0"`` as set); a VIF or disk value whose string is not its number's decimal keeps
+    the string in its quota's ``verbatim``. VMware-only keys land, sorted, in
+    ``ignored_by_libvirt``; keys outside the ``quota`` namespace are not part of the quota and
+    are skipped.
     """
     validate_quota_specs(specs)
     cpu: dict[str, int] = {}
     disk: dict[str, Any] = {}   # Any: B/s or IOPS by name (FLAVOR_DISK_FIELDS)
+    disk_texts: dict[str, str] = {}
     vif: dict[str, dict[str, int]] = {"inbound": {}, "outbound": {}}
+    vif_texts: dict[str, dict[str, str]] = {"inbound": {}, "outbound": {}}
     ignored: list[str] = []
     for key, value in specs.items():
         spec = QUOTA_SPECS.get(key)
@@ -138,29 +155,37 @@ def parse_flavor_quota(specs: Mapping[str, str]) -> FlavorQuota:
             continue
         if not spec.libvirt:
             ignored.append(key)
-        elif key in _DISK_FIELD:
-            disk[_DISK_FIELD[key]] = int(value)
         elif key in _CPU_FIELD:
             cpu[_CPU_FIELD[key]] = int(value)
+        elif key in _DISK_FIELD:
+            _keep(disk, disk_texts, _DISK_FIELD[key], value)
         else:
             direction, metric = _VIF_FIELD[key]
-            vif[direction][metric] = int(value)
+            _keep(vif[direction], vif_texts[direction], metric, value)
     return FlavorQuota(
         cpu_shares=cpu.get("cpu_shares"),
         cpu_period=_microseconds(cpu.get("cpu_period")),
         cpu_quota=_microseconds(cpu.get("cpu_quota")),
-        disk=DiskQuota(**disk) if disk else DiskQuota(),
-        vif_inbound=_vif_quota(vif["inbound"]),
-        vif_outbound=_vif_quota(vif["outbound"]),
+        disk=DiskQuota(**disk, verbatim=Verbatim(disk_texts)) if disk else DiskQuota(),
+        vif_inbound=_vif_quota(vif["inbound"], vif_texts["inbound"]),
+        vif_outbound=_vif_quota(vif["outbound"], vif_texts["outbound"]),
         ignored_by_libvirt=tuple(sorted(ignored)),
     )
+
+
+def _keep(numbers: dict[str, Any], texts: dict[str, str], name: str, value: str) -> None:
+    """The number of a key Nova copies verbatim, and its string if that is not the number's."""
+    number = int(value)
+    numbers[name] = number
+    if value != str(number):
+        texts[name] = value
 
 
 def _microseconds(value: int | None) -> Microseconds | None:
     return None if value is None else Microseconds(value)
 
 
-def _vif_quota(values: Mapping[str, int]) -> VifQuota:
+def _vif_quota(values: Mapping[str, int], texts: Mapping[str, str]) -> VifQuota:
     if not values:
         return VifQuota()
     average = values.get("average")
@@ -170,4 +195,5 @@ def _vif_quota(values: Mapping[str, int]) -> VifQuota:
         average=None if average is None else KBytesPerSec(average),
         peak=None if peak is None else KBytesPerSec(peak),
         burst=None if burst is None else KiB(burst),
+        verbatim=Verbatim(texts),
     )

@@ -3,7 +3,8 @@
 Cinder hands the volume type's front-end QoS specs to Nova in
 ``connection_info['data']['qos_specs']``; ``LibvirtBaseVolumeDriver.get_config()``
 (nova/virt/libvirt/volume/volume.py) copies the 13 keys of its ``tune_opts`` verbatim (raw
-strings, no validation) onto the disk's ``<iotune>`` and silently ignores every other key. libvirt
+strings, no validation) onto the disk's ``<iotune>`` and silently ignores every other key; a
+string that is not its number's plain decimal (`` 12``, ``+5``) is kept in ``verbatim``. libvirt
 then parses and validates them at define time, and QEMU's ``throttle_is_valid()`` checks them
 again when ``block_set_io_throttle`` runs at start.
 
@@ -26,18 +27,21 @@ Invariants:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from vmqos.errors import ValidationError
+from vmqos.libvirt_numbers import iotune_number_error, parse_ullp
 from vmqos.libvirt_types import (
     IOTUNE_BUCKETS,
     IOTUNE_FIELDS,
+    IOTUNE_KEYS,
     IOTUNE_LENGTH_KEYS,
     IOTUNE_TOTAL_FAMILIES,
     NOVA_TUNE_OPTS,
     QEMU_BLOCK_IOTUNE_MAX,
     IoTune,
+    Verbatim,
 )
 
 __all__ = [
@@ -51,8 +55,6 @@ __all__ = [
 
 GROUP_NAME_KEY = "group_name"
 
-_ULLONG_MAX = (1 << 64) - 1
-_C_SPACE = " \t\n\v\f\r"  # C isspace() in the "C" locale, skipped by strtoull
 _NUMERIC_KEYS = frozenset(f.name for f in IOTUNE_FIELDS)
 
 
@@ -70,10 +72,10 @@ class VolumeQos(IoTune):
     def items(self) -> list[tuple[str, int | str]]:
         """The set ``<iotune>`` values, in the order of IoTune's fields."""
         out: list[tuple[str, int | str]] = []
-        for f in fields(IoTune):
-            value = getattr(self, f.name)
+        for name in IOTUNE_KEYS:
+            value = getattr(self, name)
             if value is not None:
-                out.append((f.name, value))
+                out.append((name, value))
         return out
 
     def as_forwarded_by_nova(self) -> VolumeQos:
@@ -81,6 +83,7 @@ class VolumeQos(IoTune):
         return replace(
             self,
             group_name=None,
+            verbatim=Verbatim((k, v) for k, v in self.verbatim.items() if k in NOVA_TUNE_OPTS),
             **dict.fromkeys(IOTUNE_LENGTH_KEYS),  # type: ignore[arg-type]
         )
 
@@ -99,20 +102,17 @@ class IotuneProblem:
 
 
 def _parse_ull(key: str, text: str) -> int | None:
-    """libvirt ``virXPathULongLong`` + ``virStrToLong_ullp``: strtoull base 10, leading
-    whitespace and ``+`` allowed, no sign ``-``, nothing after the digits, at most 2^64-1.
-    An empty string counts as absent (the XPath returns -1, "not found")."""
+    """libvirt ``virXPathULongLong`` (:func:`vmqos.libvirt_numbers.parse_ullp`). An empty
+    string counts as absent (the XPath returns -1, "not found")."""
     if text == "":
         return None
-    body = text.lstrip(_C_SPACE)
-    if body.startswith("+"):
-        body = body[1:]
-    if not body.isascii() or not body.isdigit() or int(body) > _ULLONG_MAX:
+    number = parse_ullp(text)
+    if number is None:
         raise ValidationError(
-            f"disk iotune field '{key}' must be an integer",
+            iotune_number_error(key),
             key=key, value=text, allowed="an unsigned 64-bit decimal integer",
         )
-    return int(body)
+    return number
 
 
 def iotune_problems(
@@ -179,6 +179,7 @@ def parse_volume_qos(specs: Mapping[str, str]) -> VolumeQos:
     values would produce. Keys Nova does not copy are returned in ``ignored``.
     """
     numbers: dict[str, int] = {}
+    texts: dict[str, str] = {}      # Nova copies the strings: ' 12' is written as ' 12'
     group_name: str | None = None
     ignored: list[str] = []
     notes: list[str] = []
@@ -188,6 +189,8 @@ def parse_volume_qos(specs: Mapping[str, str]) -> VolumeQos:
             number = _parse_ull(key, text)
             if number is not None:
                 numbers[key] = number
+                if text != str(number):
+                    texts[key] = text
         elif key == GROUP_NAME_KEY:
             # virXPathString returns NULL for an empty string: "" is no group.
             group_name = text or None
@@ -210,6 +213,7 @@ def parse_volume_qos(specs: Mapping[str, str]) -> VolumeQos:
     return VolumeQos(
         **limits,
         group_name=group_name,
+        verbatim=Verbatim(texts),
         ignored=tuple(ignored),
         notes=tuple(notes),
     )

@@ -12,7 +12,12 @@ Invariants:
   value, and its reason quotes the libvirt/QEMU/kernel behaviour (nova vif.py
   _get_config_os_vif; libvirt virNetDevBandwidthSet, domain_validate.c, vircgroup.h; the
   kernel's cgroup-v2.rst cpu.weight) with the numbers of this flavor.
-* Findings come out in a fixed order: CPU, VIF (inbound, then outbound), disk, VMware keys.
+* A VIF or disk value whose string Nova writes verbatim (:class:`~vmqos.libvirt_types.Verbatim`)
+  is judged by the string, the way libvirt parses it (:mod:`vmqos.libvirt_numbers`) or lxml
+  serialises it (:func:`~vmqos.plan.render.domain_xml.lxml_refuses`); every other finding by
+  the number Nova's API read.
+* Findings come out in a fixed order: CPU, VIF (inbound, then outbound), disk, VMware keys;
+  within a VIF direction and within disk, the strings libvirt refuses come first.
 * An empty ``vif_types`` means "not known": the lint then assumes Nova's common tap attachment
   (OVS hybrid plug) for the VIF findings and reports nothing VIF-type specific beyond that.
 """
@@ -25,7 +30,15 @@ from vmqos.errors import ValidationError
 from vmqos.intent.findings import Finding, Severity
 from vmqos.intent.nova.flavor import FlavorQuota, VifQuota
 from vmqos.intent.nova.volume_qos import iotune_problems
-from vmqos.libvirt_types import BandwidthSide
+from vmqos.libvirt_numbers import (
+    CONFIG_UNSUPPORTED,
+    ULLONG_MAX,
+    XML_ERROR,
+    bandwidth_number_error,
+    iotune_number_error,
+    parse_ullp,
+)
+from vmqos.libvirt_types import BandwidthSide, Verbatim
 from vmqos.model import Direction, VifType
 from vmqos.plan.kernel.cgroup import (
     CPU_QUOTA_MAX,
@@ -41,6 +54,7 @@ from vmqos.plan.kernel.cgroup import (
 )
 from vmqos.plan.kernel.ethernet import FRAME_BYTES
 from vmqos.plan.render.bandwidth_sides import POLICE_MTU, police_burst, shaped_direction
+from vmqos.plan.render.domain_xml import LXML_INCOMPATIBLE, lxml_refuses
 from vmqos.profile import CgroupVersion
 from vmqos.units import (
     KBytesPerSec,
@@ -64,6 +78,9 @@ FINDING_CODES: tuple[str, ...] = (
     "vif-htb-burst-below-frame", "vif-burst-over-one-second", "vif-police-default-burst",
     "disk-quota-not-on-boot-volume", "disk-quota-not-on-volumes", "disk-quota-zero",
     "disk-iotune-over-qemu-max", "disk-iotune-total-and-read-write", "vmware-only-key",
+    # A quota:vif_*/quota:disk_* string Nova writes as it is and libvirt's parser (or lxml)
+    # refuses.
+    "verbatim-number-refused",
 )
 
 # The ranges and defaults are libvirt's and the kernel's, kept where vmqos renders them:
@@ -270,7 +287,13 @@ def _lint_vif(quota: FlavorQuota, types: tuple[VifType, ...], out: list[Finding]
             "Limit these ports with a Neutron QoS policy enforced by their backend instead."))
     shaped = [t for t in types if t.nova_sets_bandwidth]
     for d in Direction:
-        _lint_vif_direction(quota.vif(d), d, shaped, out)
+        q = quota.vif(d)
+        # LibvirtConfigGuestInterface.format_dom writes a side's strings only with its average.
+        if shaped and q.average is not None:
+            for metric in ("average", "peak", "burst"):
+                _lint_verbatim(f"quota:vif_{d.value}_{metric}", q.verbatim, metric,
+                               getattr(q, metric), d, out)
+        _lint_vif_direction(q, d, shaped, out)
 
 
 def _lint_vif_direction(
@@ -402,6 +425,43 @@ def _lint_vif_burst(
         f"(e.g. {max(1, avg // 10)} KiB ≈ 100 ms)."))
 
 
+# --- the strings Nova writes verbatim --------------------------------------------------------
+
+
+def _lint_verbatim(key: str, verbatim: Verbatim, name: str, number: int | None,
+                   side: Direction | None, out: list[Finding], *, only_if: str = "") -> None:
+    """``key``'s string, if Nova's XML cannot carry it to libvirt: lxml refuses to serialise
+    it, or libvirt's number parser refuses it at define (in ``<bandwidth><side>`` or, for
+    ``side=None``, in ``<iotune>``). A plain decimal is judged too: past 2^64-1 it is
+    refused as well."""
+    if number is None:
+        return
+    text = verbatim.text(name, number)
+    if lxml_refuses(text):
+        error = f"ValueError: {LXML_INCOMPATIBLE}"
+        how = ("its libvirt driver hands the string unconverted to lxml, which refuses the "
+               "vertical tab or form feed while building the domain XML")
+    elif parse_ullp(text) is None:
+        if side is not None:
+            error = CONFIG_UNSUPPORTED + bandwidth_number_error(name, text)
+            written = f'{name}="{text}" in <bandwidth><{side.value}>'
+        else:
+            error = XML_ERROR + iotune_number_error(name)
+            written = f"<{name}>{text}</{name}> in <iotune>"
+        how = (f"its libvirt driver writes the string unconverted ({written}) and libvirt's "
+               f"virStrToLong_ullp takes nothing but ASCII digits after optional leading "
+               f"whitespace and '+', up to {ULLONG_MAX}")
+    else:
+        return
+    plain = (f"the plain decimal {number}" if 0 <= number <= ULLONG_MAX
+             else f"a plain decimal of at most {ULLONG_MAX}")
+    out.append(_error(
+        "verbatim-number-refused", key, text,
+        f"Nova stores this; the instance will fail to spawn{only_if} with \"{error}\": "
+        f"Nova's API reads {text!r} as {number} (Python int()), but {how}.",
+        f"Set {key} to {plain} (digits only: no spaces, sign, '_' or non-ASCII digits)."))
+
+
 # --- disk -----------------------------------------------------------------------------------
 
 
@@ -411,6 +471,13 @@ def _lint_disk(
     items = quota.disk.items()
     if not items:
         return
+    # Image.disk_qos copies the strings onto every image-backed local disk; a volume-booted
+    # instance has one only with ephemeral, swap or a config drive.
+    only_if = (" (if it has an ephemeral, swap or config-drive disk)" if boot_from_volume
+               else "")
+    for name, value in items:
+        _lint_verbatim(f"quota:disk_{name}", quota.disk.verbatim, name, value, None, out,
+                       only_if=only_if)
     key0, value0 = f"quota:disk_{items[0][0]}", items[0][1]
     if boot_from_volume:
         out.append(_warning(
@@ -430,7 +497,8 @@ def _lint_disk(
                 "disk-quota-zero", f"quota:disk_{name}", 0,
                 "0 means 'no limit' to libvirt and QEMU, so this key throttles nothing.",
                 f"Remove quota:disk_{name} or give it a real limit."))
-    values = dict(items)
+    # A value past 2^64-1 never reaches QEMU's checks: libvirt's parse refuses it first.
+    values = {name: value for name, value in items if value <= ULLONG_MAX}
     for problem in iotune_problems(values):
         key = f"quota:disk_{problem.key}"
         if problem.code == "iotune-total-and-read-write":

@@ -12,6 +12,9 @@ Invariants (each encodes Nova behaviour in nova/virt/libvirt/{driver,config,desi
 * ``<iotune>`` from the six ``quota:disk_*`` keys lands on image-backed local disks only (root
   ``disk`` when the server boots from an image, ``disk.local``, ``disk.swap``). Cinder volumes,
   boot-from-volume root included, get only ``volume_iotunes[volume.id]`` — never the flavor's.
+* ``<iotune>`` and ``<bandwidth>`` keep Nova's strings (``verbatim``): neither
+  ``Image.disk_qos`` nor ``set_vif_bandwidth_config`` converts them; ``<cputune>`` gets
+  ``int()``'s numbers (``_update_guest_cputune``).
 * ``<bandwidth>`` follows ``designer.set_vif_bandwidth_config`` + ``LibvirtConfigGuestInterface``:
   present only if an inbound or outbound ``average`` is set (``0`` counts: Nova copies the string
   ``"0"``, which is truthy), a side's peak/burst only with that side's average, and never for
@@ -22,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import fields
 
 from vmqos.intent.neutron.network import Network, Port, tap_name
 from vmqos.intent.nova.flavor import Flavor, FlavorQuota, VifQuota
@@ -35,7 +37,6 @@ from vmqos.libvirt_types import (
     DomainSpec,
     InterfaceDevice,
     IoTune,
-    IotuneAverages,
     NovaMetadata,
 )
 from vmqos.model import VifType
@@ -82,7 +83,9 @@ def _side(quota: VifQuota) -> BandwidthSide | None:
     # side's peak/burst are attributes of that element, so without an average they vanish.
     if quota.average is None:
         return None
-    return BandwidthSide(average=quota.average, peak=quota.peak, burst=quota.burst)
+    # Nova's strings go along: set_vif_bandwidth_config copies them unconverted.
+    return BandwidthSide(average=quota.average, peak=quota.peak, burst=quota.burst,
+                         verbatim=quota.verbatim)
 
 
 def compile_cputune(quota: FlavorQuota, vcpus: int, profile: Profile) -> CpuTune | None:
@@ -98,10 +101,13 @@ def compile_cputune(quota: FlavorQuota, vcpus: int, profile: Profile) -> CpuTune
 
 
 def compile_flavor_iotune(quota: FlavorQuota) -> IoTune | None:
-    """``Image.disk_qos``: the six flavor disk keys (``tune_items``), nothing else."""
-    # IoTune starts with the six averages a DiskQuota holds (both are IotuneAverages).
+    """``Image.disk_qos``: the six flavor disk keys (``tune_items``), nothing else, as the
+    strings they are (``verbatim``)."""
     disk = quota.disk
-    tune = IoTune(*(getattr(disk, f.name) for f in fields(IotuneAverages)))
+    tune = IoTune(read_bytes_sec=disk.read_bytes_sec, read_iops_sec=disk.read_iops_sec,
+                  write_bytes_sec=disk.write_bytes_sec, write_iops_sec=disk.write_iops_sec,
+                  total_bytes_sec=disk.total_bytes_sec, total_iops_sec=disk.total_iops_sec,
+                  verbatim=disk.verbatim)
     return None if tune.is_empty() else tune
 
 

@@ -6,7 +6,12 @@ Two forms of one domain (:class:`~vmqos.libvirt_types.XmlForm`):
   pass to ``virDomainDefineXML``: double-quoted attributes, Nova's element order (``<interface>``:
   mac, model, source, mtu, target, virtualport, ``<bandwidth>`` last; ``<cputune>``: shares,
   quota, period; ``<iotune>``: the 13 keys of ``LibvirtConfigGuestDisk._format_iotune``), and
-  every value that is set is written, ``0`` included.
+  every value that is set is written, ``0`` included. ``<bandwidth>`` and ``<iotune>`` values
+  are written as the flavor's strings (their :class:`~vmqos.libvirt_types.Verbatim`): Nova
+  copies those extra specs unconverted, so ``quota:vif_inbound_average=007`` is
+  ``average="007"``; ``<cputune>`` has ``int()``'s numbers. A string lxml cannot serialise
+  (the ``\v`` and ``\f`` ``int()`` strips) is Nova failing to build the XML at all:
+  :class:`~vmqos.errors.ValidationError` with lxml's message (:func:`lxml_refuses`).
 * ``libvirt`` — what ``virsh dumpxml`` prints for the domain: single quotes, two-space indent,
   libvirt's order (``<interface>``: mac, source, virtualport, bandwidth, target, model, mtu,
   alias, address; ``<cputune>``: shares, period, quota; ``<iotune>``: total/read/write bytes,
@@ -15,7 +20,10 @@ Two forms of one domain (:class:`~vmqos.libvirt_types.XmlForm`):
   (``virNetDevBandwidthRateFormat``), so ``average='0'`` leaves an empty ``<bandwidth>``.
   A spec with ``domain_id`` is a running domain: ``id=``, aliases, the backing chain, pty
   paths and dynamic security labels appear. PCI addresses follow libvirt's i440fx
-  auto-assignment (slot 1 PIIX3/USB, 2 video, then NICs, virtio disks, balloon).
+  auto-assignment (slot 1 PIIX3/USB, 2 video, then NICs, virtio disks, balloon). Values are
+  the numbers libvirt parses from Nova's strings (``007`` is stored as ``7``); a string libvirt
+  refuses (``12 ``, ``1_000``) has no libvirt form — the domain is never defined — and is
+  reported by :func:`vmqos.plan.explain.lint.lint_flavor_quota`, not here.
 
 Shape: each element has one function, shared by both forms; what differs between the forms
 (quoting and escaping, which values are printed, the order of children, how an element without
@@ -46,13 +54,16 @@ from vmqos.libvirt_types import (
     InterfaceDevice,
     IoTune,
     NovaMetadata,
+    Verbatim,
     XmlForm,
 )
 from vmqos.model import VifType
 
 __all__ = [
+    "LXML_INCOMPATIBLE",
     "NOVA_NS",
     "HostDetails",
+    "lxml_refuses",
     "render_bandwidth",
     "render_cputune",
     "render_disk",
@@ -70,6 +81,10 @@ _LXML_ATTR = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;
 _LXML_TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
 _LIBVIRT_ESC = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
                               "'": "&apos;"})
+# lxml's ValueError for a string with a character XML 1.0 cannot hold (lxml apihelpers.pxi
+# _utf8 / _is_valid_xml_utf8), raised while Nova's config objects build the domain XML.
+LXML_INCOMPATIBLE = ("All strings must be XML compatible: Unicode or ASCII, no NULL bytes or "
+                     "control characters")
 _HAS_TARGET = frozenset({"bridge", "ethernet", "vhostuser"})  # Nova sets target_dev for these
 _HAS_MTU = frozenset({"bridge", "ethernet"})                  # format_dom writes <mtu> for these
 
@@ -123,6 +138,8 @@ class _Form:
     # libvirt's formatters skip zeros (virDomainCputuneDefFormat, virDomainDiskDefFormatIotune,
     # virNetDevBandwidthRateFormat).
     prints: Callable[[object], bool]
+    # The text of a <bandwidth>/<iotune> value: Nova's string, or libvirt's number.
+    spell: Callable[[Verbatim, str, object], str]
     cputune_children: tuple[str, ...]
     # lxml writes a <cputune> without children as <cputune/>; virXMLFormatElement omits it.
     empty_cputune: bool
@@ -135,6 +152,35 @@ class _Form:
     macvtap_target: bool
     disk_children: tuple[_DiskChild, ...]
     document: Callable[[_Out, DomainSpec, HostDetails], None]
+
+
+def _xml_char(code: int) -> bool:
+    """XML 1.0's Char production: what lxml lets into a text or attribute value."""
+    return (code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD
+            or 0x10000 <= code <= 0x10FFFF)
+
+
+def lxml_refuses(text: str) -> bool:
+    """True if lxml raises :data:`LXML_INCOMPATIBLE` for ``text`` as a value: of the strings
+    Nova's API takes as integers, those with a vertical tab or form feed (``int()`` strips
+    them as whitespace, XML 1.0 has no such characters)."""
+    return not all(_xml_char(ord(char)) for char in text)
+
+
+def _nova_text(verbatim: Verbatim, name: str, value: object) -> str:
+    # str() of the extra spec as Nova copied it (LibvirtConfigObject._text_node, and the
+    # str(...) attribute values of LibvirtConfigGuestInterface.format_dom).
+    text = verbatim.text(name, value)
+    if lxml_refuses(text):
+        raise ValidationError(
+            f"Nova cannot write this domain: lxml refuses {name}={text!r}: {LXML_INCOMPATIBLE}",
+            key=name, value=text, allowed="a value without vertical tabs or form feeds")
+    return text
+
+
+def _libvirt_text(verbatim: Verbatim, name: str, value: object) -> str:
+    # libvirt formats the number it parsed (%llu), whatever Nova's string looked like.
+    return str(value)
 
 
 def _form(form: XmlForm | str) -> _Form:
@@ -195,8 +241,8 @@ def _cputune(out: _Out, pad: str, tune: CpuTune) -> None:
 
 def _iotune(out: _Out, pad: str, tune: IoTune) -> None:
     form, inner = out.form, pad + out.step
-    lines = [f"{inner}<{k}>{out.text(str(v))}</{k}>" for k in form.iotune_children
-             if form.prints(v := getattr(tune, k))]
+    lines = [f"{inner}<{k}>{out.text(form.spell(tune.verbatim, k, v))}</{k}>"
+             for k in form.iotune_children if form.prints(v := getattr(tune, k))]
     if lines:
         out.lines.append(f"{pad}<iotune>")
         out.lines.extend(lines)
@@ -209,11 +255,12 @@ def _bandwidth(out: _Out, pad: str, bw: Bandwidth) -> None:
     for name, side in (("inbound", bw.inbound), ("outbound", bw.outbound)):
         if side is None or not form.prints(side.average):
             continue
-        text = f"{inner}<{name}{attr('average', side.average)}"
+        spell, verbatim = form.spell, side.verbatim
+        text = f"{inner}<{name}{attr('average', spell(verbatim, 'average', side.average))}"
         if form.prints(side.peak):
-            text += attr("peak", side.peak)
+            text += attr("peak", spell(verbatim, "peak", side.peak))
         if form.prints(side.burst):
-            text += attr("burst", side.burst)
+            text += attr("burst", spell(verbatim, "burst", side.burst))
         lines.append(text + "/>")
     if not lines and not form.empty_bandwidth:
         return
@@ -644,6 +691,7 @@ _FORMS: dict[XmlForm, _Form] = {
         attr_table=_LXML_ATTR,
         text_table=_LXML_TEXT,
         prints=_is_set,
+        spell=_nova_text,
         cputune_children=("shares", "quota", "period"),
         empty_cputune=True,
         # Nova's config object has only the 13 base keys; group and lengths cannot be written.
@@ -662,6 +710,7 @@ _FORMS: dict[XmlForm, _Form] = {
         attr_table=_LIBVIRT_ESC,
         text_table=_LIBVIRT_ESC,
         prints=_is_nonzero,
+        spell=_libvirt_text,
         cputune_children=("shares", "period", "quota"),
         empty_cputune=False,
         iotune_children=(*(f.name for f in IOTUNE_LIMITS), "group_name", *IOTUNE_LENGTH_KEYS),

@@ -2,7 +2,7 @@
 
 :func:`parse_domain_xml` applies libvirt's own parse rules for ``<bandwidth>``
 (src/conf/netdev_bandwidth_conf.c: inbound/outbound need ``average`` or ``floor``; ``peak`` and
-``burst`` need ``average``) and its unsigned 64-bit number parsing, raising
+``burst`` need ``average``) and its number parsing (:mod:`vmqos.libvirt_numbers`), raising
 :class:`~vmqos.errors.ValidationError` with libvirt's message text. Rendering lives in
 :mod:`vmqos.plan.render.domain_xml`.
 """
@@ -13,6 +13,12 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 from vmqos.errors import UnsupportedError, ValidationError
+from vmqos.libvirt_numbers import (
+    bandwidth_number_error,
+    iotune_number_error,
+    parse_ll,
+    parse_ullp,
+)
 from vmqos.libvirt_types import (
     IOTUNE_BASE_KEYS,
     IOTUNE_LENGTH_KEYS,
@@ -25,8 +31,6 @@ from vmqos.units import KBytesPerSec, KiB, Microseconds
 
 __all__ = ["ParsedDisk", "ParsedDomain", "ParsedInterface", "parse_domain_xml"]
 
-_ULL_MAX = (1 << 64) - 1
-_LL_MIN, _LL_MAX = -(1 << 63), (1 << 63) - 1
 
 @dataclass(frozen=True, slots=True)
 class ParsedDisk:
@@ -61,30 +65,6 @@ class ParsedDomain:
     domain_id: int | None = None
 
 
-_SPACE = " \t\n\v\f\r"
-
-
-def _ull(text: str) -> int | None:
-    """libvirt's virStrToLong_ullp: optional leading space and '+', decimal digits, < 2**64."""
-    digits = text.lstrip(_SPACE).removeprefix("+")
-    if not digits.isascii() or not digits.isdigit():
-        return None
-    value = int(digits)
-    return value if value <= _ULL_MAX else None
-
-
-def _ll(text: str) -> int | None:
-    """virStrToLong_ll: optional leading space, one sign, decimal digits, within 64 bits."""
-    digits = text.lstrip(_SPACE)
-    negative = digits.startswith("-")
-    if digits[:1] in ("+", "-"):
-        digits = digits[1:]
-    if not digits.isascii() or not digits.isdigit():
-        return None
-    value = -int(digits) if negative else int(digits)
-    return value if _LL_MIN <= value <= _LL_MAX else None
-
-
 def _invalid(message: str, key: str, value: object, allowed: str) -> ValidationError:
     return ValidationError(message, key=key, value=value, allowed=allowed)
 
@@ -95,9 +75,9 @@ def _unmodelled(direction: str) -> UnsupportedError:
 
 
 def _rate_value(text: str, name: str, direction: str) -> int:
-    value = _ull(text)
+    value = parse_ullp(text)
     if value is None:
-        raise _invalid(f"could not convert bandwidth {name} value '{text}'",
+        raise _invalid(bandwidth_number_error(name, text),
                        f"bandwidth.{direction}.{name}", text, "an unsigned 64-bit decimal")
     return value
 
@@ -146,7 +126,7 @@ def _bandwidth_node(node: ET.Element, iface_type: str) -> Bandwidth | None:
 
 def _cputune_node(node: ET.Element) -> CpuTune:
     values: dict[str, int | None] = {}
-    for name, conv in (("shares", _ull), ("period", _ull), ("quota", _ll)):
+    for name, conv in (("shares", parse_ullp), ("period", parse_ullp), ("quota", parse_ll)):
         text = node.findtext(name)
         value = None if text is None else conv(text)
         if text is not None and value is None:
@@ -165,9 +145,9 @@ def _iotune_node(node: ET.Element) -> IoTune | None:
     for key in (*IOTUNE_BASE_KEYS, *IOTUNE_LENGTH_KEYS):
         text = node.findtext(key)
         if text is not None:
-            value = _ull(text)
+            value = parse_ullp(text)
             if value is None:
-                raise _invalid(f"disk iotune field '{key}' must be an integer", f"iotune.{key}",
+                raise _invalid(iotune_number_error(key), f"iotune.{key}",
                                text, "an unsigned 64-bit decimal")
             values[key] = value
     group = node.findtext("group_name")
@@ -201,7 +181,7 @@ def _interface_node(node: ET.Element) -> ParsedInterface:
         source=source,
         interfaceid=_attr(node, "virtualport/parameters", "interfaceid"),
         bandwidth=None if bandwidth is None else _bandwidth_node(bandwidth, kind),
-        mtu=None if mtu is None else _ull(mtu),
+        mtu=None if mtu is None else parse_ullp(mtu),
         alias=_attr(node, "alias", "name"),
     )
 
@@ -230,7 +210,7 @@ def _memory_kib(node: ET.Element | None) -> int:
         return 0
     unit = node.get("unit", "KiB")
     scale = _SCALE.get(unit.lower())
-    value = _ull(node.text or "")
+    value = parse_ullp(node.text or "")
     if scale is None or value is None:
         raise _invalid(f"unknown suffix '{unit}'" if scale is None else
                        f"could not parse memory value '{node.text}'", "memory",
@@ -252,7 +232,7 @@ def parse_domain_xml(text: str) -> ParsedDomain:
     if not name:
         raise _invalid("missing name information", "name", None, "a <name> element")
     vcpu = root.findtext("vcpu")
-    vcpus = 1 if vcpu is None else _ull(vcpu)
+    vcpus = 1 if vcpu is None else parse_ullp(vcpu)
     if vcpus is None:
         raise _invalid("maximum vcpus count must be an integer", "vcpu", vcpu, "an integer")
     cputune = root.find("cputune")
@@ -268,5 +248,5 @@ def parse_domain_xml(text: str) -> ParsedDomain:
         interfaces=() if devices is None else tuple(
             map(_interface_node, devices.iterfind("interface"))),
         domain_type=root.get("type", ""),
-        domain_id=None if domain_id is None else _ll(domain_id),
+        domain_id=None if domain_id is None else parse_ll(domain_id),
     )
