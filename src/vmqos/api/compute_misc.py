@@ -4,6 +4,8 @@
 Nova checks it
   (400 "Invalid key_name provided."). Key pairs carry the caller's public key: from 2.92 Nova
   no longer generates keys, and the client generates one locally when none is given.
+* A user has at most the project's ``key_pairs`` quota of key pairs (403 "Quota exceeded,
+  too many key pairs.", :func:`vmqos.api.compute_quotas.enforce_keypair`).
 * ``--availability-zone`` must name ``nova`` or the zone of a host aggregate (``openstack
   aggregate create --zone az_vlan agg``); vmqos has one compute host, which is in every zone.
 """
@@ -20,6 +22,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from vmqos.api import compute_schemas as schemas
+from vmqos.api.compute_quotas import enforce_keypair
 from vmqos.api.context import app_state, caller, nova_forbidden
 from vmqos.api.errors import ApiError
 from vmqos.api.microversion import Microversion, nova_microversion
@@ -92,9 +95,11 @@ def create_keypair(body: KeypairBody, request: Request, response: Response, who:
             raise nova_forbidden("os_compute_api:os-keypairs:create")
         user_id = data.user_id
     key_type = data.type if data.type == "x509" else "ssh"
-    fingerprint = _fingerprint(data.public_key) if key_type == "ssh" else hashlib.sha1(
-        data.public_key.encode(), usedforsecurity=False).hexdigest()
     with app_state(request).db.write() as session:
+        # KeypairAPI.import_key_pair: the quota (403) before the key's fingerprint (400).
+        enforce_keypair(session, who, user_id)
+        fingerprint = _fingerprint(data.public_key) if key_type == "ssh" else hashlib.sha1(
+            data.public_key.encode(), usedforsecurity=False).hexdigest()
         keypair = compute.create_keypair(session, user_id=user_id, name=data.name,
                                          public_key=data.public_key, fingerprint=fingerprint,
                                          key_type=key_type)
