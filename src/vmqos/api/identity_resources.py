@@ -21,6 +21,7 @@ Behaviour is Keystone's (``keystone/api/projects.py``, ``users.py``, ``keystone/
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Annotated, Any
 
@@ -150,6 +151,22 @@ def _tags(value: object) -> list[str]:
     return list(value)
 
 
+def _extras(given: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
+    """The attributes kept in ``extra``: any JSON value, but JSON has no NaN or infinity
+    (Python's parser reads them, no JSON answer can carry them back)."""
+    def finite(name: str, value: object) -> None:
+        if isinstance(value, float) and not math.isfinite(value):
+            raise _invalid(name, value, f"{value!r} is not a JSON number")
+        for item in (value.values() if isinstance(value, dict)
+                     else value if isinstance(value, list) else ()):
+            finite(name, item)
+
+    out = {k: v for k, v in given.items() if k not in known}
+    for name, value in out.items():
+        finite(name, value)
+    return out
+
+
 def _member(body: Mapping[str, Any], key: str, *, required: bool) -> dict[str, Any]:
     unexpected = sorted(set(body) - {key})
     if unexpected:
@@ -193,7 +210,7 @@ class ProjectBody(BaseModel):
 
 
 def _extra(data: BaseModel, known: frozenset[str]) -> dict[str, Any]:
-    return {k: v for k, v in (data.model_extra or {}).items() if k not in known}
+    return _extras(data.model_extra or {}, known)
 
 
 @router.get("/identity/v3/projects", summary="List projects")
@@ -240,7 +257,7 @@ def _project_changes(given: Mapping[str, Any]) -> dict[str, Any]:
         changes["enabled"] = _boolean("enabled", given["enabled"])
     if "tags" in given:
         changes["tags"] = _tags(given["tags"])
-    changes["extra"] = {k: v for k, v in given.items() if k not in _PROJECT_FIELDS}
+    changes["extra"] = _extras(given, _PROJECT_FIELDS)
     return changes
 
 
@@ -340,7 +357,7 @@ def _user_changes(given: Mapping[str, Any]) -> dict[str, Any]:
                                                          given["default_project_id"])
     if "description" in given:
         _nullable_string("description", given["description"])
-    changes["extra"] = {k: v for k, v in given.items() if k not in _USER_FIELDS}
+    changes["extra"] = _extras(given, _USER_FIELDS)
     return changes
 
 

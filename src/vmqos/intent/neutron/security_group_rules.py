@@ -17,7 +17,9 @@ A rule that passes is a :class:`RuleSpec`; :func:`RuleSpec.key` is ``_rule_to_ke
 identity two rules of a group may not share (``SecurityGroupRuleExists``): protocol names and
 numbers compare equal, and ``0.0.0.0/0``, ``::/0`` and no prefix are the same remote. Every
 error is a :class:`~vmqos.errors.ValidationError` carrying Neutron's exception name as its
-``kind`` and neutron's message.
+``kind`` and neutron's message. One departure: a protocol that is neither a string nor an
+integer (a JSON ``true``, which Neutron's ``int()`` reads as 1 and then stores as ``"True"``)
+is refused as an unsupported protocol.
 """
 
 from __future__ import annotations
