@@ -247,7 +247,8 @@ _USED = {"totalRAMUsed": "ram", "totalCoresUsed": "cores", "totalInstancesUsed":
          "totalServerGroupsUsed": "server_groups"}
 
 
-@router.get("/limits", summary="The project's absolute limits and usage")
+@router.get("/limits", summary="The project's absolute limits and usage",
+            response_model_exclude_unset=True)
 def show_limits(request: Request, who: Caller, mv: Version) -> schemas.LimitsResponse:
     _query_checked(request, mv, ("tenant_id",))
     project_id = who.project_id
