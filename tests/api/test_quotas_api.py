@@ -174,6 +174,8 @@ def test_quota_sets_answer_as_nova(cloud: Cloud, admin: httpx.Client, member: ht
                 "Policy doesn't allow os_compute_api:os-quota-sets:delete to be performed.")
     _nova_error(admin.get(f"{NOVA}/os-quota-sets/nowhere"), 400,
                 "Project ID nowhere is not a valid project.")
+    # Keystone tells a member nothing about another project, which Nova takes as valid.
+    assert member.get(f"{NOVA}/os-quota-sets/nowhere/defaults").status_code == 200
     _nova_error(admin.get(f"{NOVA}/os-quota-sets/{other}", params={"fields": "x"}), 400,
                 "Additional properties are not allowed ('fields' was unexpected)")
 

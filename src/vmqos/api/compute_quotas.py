@@ -85,8 +85,11 @@ def _admin(who: TokenInfo, action: str) -> None:
         raise nova_forbidden(_POLICY.format(action))
 
 
-def _verified(session: Session, project_id: str) -> None:
-    if session.get(Project, project_id) is None:
+def _verified(session: Session, project_id: str, who: TokenInfo) -> None:
+    """``verify_project_id`` asks Keystone with the caller's token: only a 404 refuses, and
+    Keystone answers another project's member 403 whether it exists or not."""
+    if (who.is_admin or project_id == who.project_id) and session.get(
+            Project, project_id) is None:
         raise ApiError(400, f"Project ID {project_id} is not a valid project.")
 
 
@@ -105,7 +108,7 @@ def show_quota_set(tenant_id: str, request: Request, who: Caller,
     _query_checked(request, mv, ("user_id",))
     _may_read(who, tenant_id, "show")
     with app_state(request).db.read() as session:
-        _verified(session, tenant_id)
+        _verified(session, tenant_id, who)
         limits = quotas.limits(session, "compute", tenant_id)
     return schemas.QuotaSetResponse(quota_set=schemas.QuotaSet.model_validate(
         {"id": tenant_id, **{r: limits[r] for r in _shown(mv)}}))
@@ -116,7 +119,7 @@ def show_quota_set(tenant_id: str, request: Request, who: Caller,
 def show_quota_defaults(tenant_id: str, request: Request, who: Caller,
                         mv: Version) -> schemas.QuotaSetResponse:
     with app_state(request).db.read() as session:
-        _verified(session, tenant_id)
+        _verified(session, tenant_id, who)
     return schemas.QuotaSetResponse(quota_set=schemas.QuotaSet.model_validate(
         {"id": tenant_id, **{r: NOVA_DEFAULTS[r] for r in _shown(mv)}}))
 
@@ -128,7 +131,7 @@ def show_quota_detail(tenant_id: str, request: Request, who: Caller,
     _query_checked(request, mv, ("user_id",))
     _may_read(who, tenant_id, "detail")
     with app_state(request).db.read() as session:
-        _verified(session, tenant_id)
+        _verified(session, tenant_id, who)
         limits = quotas.limits(session, "compute", tenant_id)
         used = _usage(session, tenant_id)
     return schemas.QuotaSetDetailResponse(quota_set=schemas.QuotaSetDetail.model_validate(
@@ -205,7 +208,7 @@ def update_quota_set(tenant_id: str, request: Request, who: Caller, mv: Version,
     if "user_id" in request.query_params:
         raise ApiError(400, "vmqos keeps no per-user quotas: set the project's.")
     with app_state(request).db.write() as session:
-        _verified(session, tenant_id)
+        _verified(session, tenant_id, who)
         if not force:
             used = _usage(session, tenant_id)
             for name, limit in values.items():
