@@ -72,7 +72,23 @@ class IntentError(VmqosError):
 
 
 class ValidationError(IntentError):
-    """A value rejected with the exact message Nova or Neutron would give."""
+    """A value rejected with the exact message Nova or Neutron would give.
+
+    ``kind``, when given, is the upstream exception class name (Neutron's
+    ``SecurityGroupInvalidPortRange`` ...) for the API's error body.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        key: str | None = None,
+        value: object = None,
+        allowed: str | None = None,
+        kind: str | None = None,
+    ) -> None:
+        super().__init__(message, key=key, value=value, allowed=allowed)
+        self.kind = kind
 
 
 class ConflictError(IntentError):

@@ -69,6 +69,7 @@ class World:
         self.subnet_a = self.new_subnet()
         self.port_a = self.new_port()
         self.sg_a = self.new_sg()
+        self.sg_rule_a = self.new_sg_rule()
         self.policy_a = self.new_policy()
         self.rule_a = self.new_rule(self.policy_a)
         self.server_a = self.new_server()
@@ -124,6 +125,34 @@ class World:
         sg: str = self.alice.post("/network/v2.0/security-groups", json={"security_group": {
             "name": _unique("sg")}}).json()["security_group"]["id"]
         return sg
+
+    def new_sg_rule(self) -> str:
+        response = self.alice.post("/network/v2.0/security-group-rules", json={
+            "security_group_rule": sg_rule_body(self.sg_a)})
+        assert response.status_code == 201, response.text
+        rule: str = response.json()["security_group_rule"]["id"]
+        return rule
+
+    def new_project(self) -> str:
+        response = self.admin.post("/identity/v3/projects", json={"project": {
+            "name": _unique("p")}})
+        assert response.status_code == 201, response.text
+        project: str = response.json()["project"]["id"]
+        return project
+
+    def new_user(self) -> str:
+        response = self.admin.post("/identity/v3/users", json={"user": {
+            "name": _unique("u"), "password": "x"}})
+        assert response.status_code == 201, response.text
+        user: str = response.json()["user"]["id"]
+        return user
+
+    def new_network_quota(self) -> str:
+        """A project (Neutron does not ask Keystone) with a network limit set."""
+        project = uuid.uuid4().hex
+        assert self.admin.put(f"/network/v2.0/quotas/{project}", json={"quota": {
+            "network": 5}}).status_code == 200
+        return project
 
     def new_policy(self) -> str:
         policy: str = self.admin.post("/network/v2.0/qos/policies", json={"policy": {
@@ -233,6 +262,16 @@ def _keypair_to_delete(world: World, caller: str) -> str:
     return f"{NOVA}/os-keypairs/{name}"
 
 
+_PORTS = itertools.count(1000)
+
+
+def sg_rule_body(sg_id: str) -> dict[str, Any]:
+    """A rule no other in the group equals (each asks for a port of its own)."""
+    port = next(_PORTS)
+    return {"security_group_id": sg_id, "direction": "ingress", "protocol": "tcp",
+            "port_range_min": port, "port_range_max": port}
+
+
 def _rule_url_prefix(world: World) -> str:
     return f"{QOS}/policies/{world._last_policy}/bandwidth_limit_rules"
 
@@ -275,6 +314,15 @@ ROWS: tuple[Row, ...] = (
         body=_body(lambda: {"user": {"name": _unique("u"), "password": "x"}})),
     Row("GET", f"{ID}/users/{{user_id}}", (200, 200, 403, 401),
         url=_u(f"{ID}/users/{{alice_id}}")),
+    Row("PATCH", f"{ID}/projects/{{project_id}}", (200, 403, 403, 401),
+        url=_u(f"{ID}/projects/{{new_project}}"),
+        body=_body({"project": {"description": "d"}})),
+    Row("DELETE", f"{ID}/projects/{{project_id}}", (204, 403, 403, 401),
+        url=_u(f"{ID}/projects/{{new_project}}")),
+    Row("PATCH", f"{ID}/users/{{user_id}}", (200, 403, 403, 401),
+        url=_u(f"{ID}/users/{{new_user}}"), body=_body({"user": {"email": "u@example.org"}})),
+    Row("DELETE", f"{ID}/users/{{user_id}}", (204, 403, 403, 401),
+        url=_u(f"{ID}/users/{{new_user}}")),
     Row("GET", f"{ID}/roles", ADMIN_ONLY),
     Row("PUT", f"{ID}/projects/{{project_id}}/users/{{user_id}}/roles/{{role_id}}",
         (204, 403, 403, 401), url=lambda w, c: f"{ID}/projects/{w.project_a}/users/"
@@ -324,6 +372,30 @@ ROWS: tuple[Row, ...] = (
     Row("GET", f"{NOVA}/os-aggregates", ADMIN_ONLY),
     Row("POST", f"{NOVA}/os-aggregates", ADMIN_ONLY,
         body=_body(lambda: {"aggregate": {"name": _unique("a"), "availability_zone": "z"}})),
+    # quotas and limits (project A's; Nova asks Keystone whether the project exists)
+    Row("GET", f"{NOVA}/os-quota-sets/{{tenant_id}}", (200, 200, 403, 401),
+        url=_u(f"{NOVA}/os-quota-sets/{{project_a}}")),
+    Row("GET", f"{NOVA}/os-quota-sets/{{tenant_id}}/defaults", OK3,
+        url=_u(f"{NOVA}/os-quota-sets/{{project_a}}/defaults")),
+    Row("GET", f"{NOVA}/os-quota-sets/{{tenant_id}}/detail", (200, 200, 403, 401),
+        url=_u(f"{NOVA}/os-quota-sets/{{project_a}}/detail")),
+    Row("PUT", f"{NOVA}/os-quota-sets/{{tenant_id}}", ADMIN_ONLY,
+        url=_u(f"{NOVA}/os-quota-sets/{{project_a}}"),
+        body=_body({"quota_set": {"metadata_items": 128}})),
+    Row("DELETE", f"{NOVA}/os-quota-sets/{{tenant_id}}", (202, 403, 403, 401),
+        url=_u(f"{NOVA}/os-quota-sets/{{new_project}}")),
+    Row("GET", f"{NOVA}/limits", OK3),
+    Row("GET", f"{NET}/quotas", ADMIN_ONLY),
+    Row("GET", f"{NET}/quotas/{{project_id}}", (200, 200, 403, 401),
+        url=_u(f"{NET}/quotas/{{project_a}}")),
+    Row("GET", f"{NET}/quotas/{{project_id}}/default", (200, 200, 403, 401),
+        url=_u(f"{NET}/quotas/{{project_a}}/default")),
+    Row("GET", f"{NET}/quotas/{{project_id}}/details", (200, 200, 403, 401),
+        url=_u(f"{NET}/quotas/{{project_a}}/details")),
+    Row("PUT", f"{NET}/quotas/{{project_id}}", ADMIN_ONLY, url=_u(f"{NET}/quotas/{{project_a}}"),
+        body=_body({"quota": {"network": 100}})),
+    Row("DELETE", f"{NET}/quotas/{{project_id}}", (204, 403, 403, 401),
+        url=_u(f"{NET}/quotas/{{new_network_quota}}")),
     # networks, ports, security groups, extensions
     Row("GET", f"{NET}/networks", OK3),
     Row("POST", f"{NET}/networks", (201, 201, 201, 401), body=_body({"network": {"name": "x"}})),
@@ -354,6 +426,12 @@ ROWS: tuple[Row, ...] = (
     Row("DELETE", f"{NET}/security-groups/{{sg_id}}", (204, 204, 404, 401),
         url=_u(f"{NET}/security-groups/{{new_sg}}")),
     Row("GET", f"{NET}/security-group-rules", OK3),
+    Row("POST", f"{NET}/security-group-rules", (201, 201, 403, 401),
+        body=lambda w, c: {"security_group_rule": sg_rule_body(w.sg_a)}),
+    Row("GET", f"{NET}/security-group-rules/{{rule_id}}", OWNED,
+        url=_u(f"{NET}/security-group-rules/{{sg_rule_a}}")),
+    Row("DELETE", f"{NET}/security-group-rules/{{rule_id}}", (204, 204, 404, 401),
+        url=_u(f"{NET}/security-group-rules/{{new_sg_rule}}")),
     Row("GET", f"{NET}/extensions", OK3),
     Row("GET", f"{NET}/extensions/{{alias}}", OK3, url=_u(f"{NET}/extensions/qos")),
     # QoS (policy_a belongs to project A, made by an admin)

@@ -42,8 +42,9 @@ ADVERSARIAL: tuple[object, ...] = (
     {}, "1",
 )
 LISTINGS = (f"{NOVA}/flavors/detail", f"{NOVA}/servers/detail", f"{NOVA}/os-keypairs",
-            f"{NEUTRON}/networks", f"{NEUTRON}/ports", f"{NEUTRON}/subnets",
-            f"{NEUTRON}/security-groups", f"{NEUTRON}/qos/policies", "/image/v2/images")
+            f"{NOVA}/limits", f"{NEUTRON}/networks", f"{NEUTRON}/ports", f"{NEUTRON}/subnets",
+            f"{NEUTRON}/security-groups", f"{NEUTRON}/security-group-rules",
+            f"{NEUTRON}/qos/policies", "/image/v2/images")
 
 
 @pytest.fixture(scope="module")
@@ -65,11 +66,22 @@ def world(cloud: Cloud) -> dict[str, Any]:
             "network_id": network, "name": "adv"}}).json()["port"]["id"]
         rule = admin.post(f"{NEUTRON}/qos/policies/{policy}/dscp_marking_rules", json={
             "dscp_marking_rule": {"dscp_mark": 8}}).json()["dscp_marking_rule"]["id"]
+        group = admin.post(f"{NEUTRON}/security-groups", json={"security_group": {
+            "name": "adv"}}).json()["security_group"]["id"]
+        # What the identity and quota updates change: their own project and user, so that
+        # the member's token and quotas stay as they are.
+        target = admin.post("/identity/v3/projects", json={"project": {
+            "name": "adv-target"}}).json()["project"]["id"]
+        user = admin.post("/identity/v3/users", json={"user": {
+            "name": "adv-target", "password": "pw"}}).json()["user"]["id"]
+        member = admin.get("/identity/v3/projects", params={"name": "adv-project"}).json()[
+            "projects"][0]["id"]
     return {"flavor": flavor, "network": network, "policy": policy, "image": image,
-            "port": port, "rule": rule}
+            "port": port, "rule": rule, "group": group, "target": target, "user": user,
+            "member_project": member}
 
 
-ROUTE_COUNT = 27  # len(_routes(...)), which needs the world's ids; the coverage test holds it
+ROUTE_COUNT = 32  # len(_routes(...)), which needs the world's ids; the coverage test holds it
 
 
 def _routes(world: dict[str, Any]) -> list[tuple[str, str, Any]]:
@@ -132,6 +144,20 @@ def _routes(world: dict[str, Any]) -> list[tuple[str, str, Any]]:
         ("PATCH", f"/image/v2/images/{world['image']}", [
             {"op": "replace", "path": "/name", "value": "i"},
             {"op": "add", "path": "/custom", "value": "c"}]),
+        ("POST", f"{NEUTRON}/security-group-rules", {"security_group_rule": {
+            "security_group_id": world["group"], "direction": "ingress", "protocol": "tcp",
+            "port_range_min": 22, "port_range_max": 22, "ethertype": "IPv4",
+            "remote_ip_prefix": "10.0.0.0/8", "description": "d"}}),
+        ("PATCH", f"/identity/v3/projects/{world['target']}", {"project": {
+            "name": "adv-target", "description": "d", "enabled": True, "tags": ["t"],
+            "k": "v"}}),
+        ("PATCH", f"/identity/v3/users/{world['user']}", {"user": {
+            "name": "adv-target", "password": "pw", "email": "e@example.org",
+            "enabled": True}}),
+        ("PUT", f"{NOVA}/os-quota-sets/{world['target']}", {"quota_set": {
+            "instances": 10, "cores": "20", "force": True}}),
+        ("PUT", f"{NEUTRON}/quotas/{world['target']}", {"quota": {
+            "network": 100, "port": "500", "force": True}}),
     ]
 
 
@@ -145,18 +171,23 @@ _LISTING_OF = {"flavors": f"{NOVA}/flavors/detail", "os-aggregates": f"{NOVA}/os
                "os-keypairs": f"{NOVA}/os-keypairs", "servers": f"{NOVA}/servers/detail",
                "networks": f"{NEUTRON}/networks", "ports": f"{NEUTRON}/ports",
                "subnets": f"{NEUTRON}/subnets", "security-groups": f"{NEUTRON}/security-groups",
+               "security-group-rules": f"{NEUTRON}/security-group-rules",
                "qos": f"{NEUTRON}/qos/policies", "images": "/image/v2/images"}
 _IDENTITY = {"projects": "/identity/v3/projects", "users": "/identity/v3/users",
              "auth": "/identity/v3/projects"}
 
 
-def _listings(path: str) -> tuple[str, str]:
+def _listings(path: str, world: dict[str, Any]) -> tuple[str, str]:
     """(the admin's, the member's) listing of what a request to ``path`` writes."""
     kind = path.strip("/").split("/")[2]
     if kind in _IDENTITY:
         return _IDENTITY[kind], "/identity/v3/auth/catalog"
     if kind == "os-aggregates":  # aggregates are the admin's alone; a member sees zones
         return _LISTING_OF[kind], f"{NOVA}/os-availability-zone"
+    if kind == "os-quota-sets":  # a member reads its own project's limits
+        return f"{NOVA}/os-quota-sets/{world['target']}", f"{NOVA}/limits"
+    if kind == "quotas":
+        return f"{NEUTRON}/quotas", f"{NEUTRON}/quotas/{world['member_project']}"
     return _LISTING_OF[kind], _LISTING_OF[kind]
 
 
@@ -281,6 +312,6 @@ def test_generated_values_in_any_field_give_no_5xx_and_break_no_listing(
         response = _send_any(admin if as_admin else member, method, path,
                              _replaced(body, leaf, value))
         assert response.status_code < 500, (method, path, leaf, response.text[:300])
-        for client, listed in zip((admin, member), _listings(path), strict=True):
+        for client, listed in zip((admin, member), _listings(path, world), strict=True):
             listing = client.get(listed)
             assert listing.status_code == 200, (listing.request.url, listing.text[:300])

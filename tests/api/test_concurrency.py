@@ -74,6 +74,12 @@ def test_200_server_creates(cloud_db: Cloud) -> None:
             "network_id": network, "cidr": "10.0.0.0/23", "ip_version": 4}}).status_code == 201
         flavor = admin.post("/compute/v2.1/flavors", json={"flavor": {
             "name": "srv", "ram": 1, "vcpus": 1, "disk": 1}}).json()["flavor"]["id"]
+        # 200 servers are past Nova's default quota (10 instances, 20 cores): lift it, as an
+        # operator would.
+        project = admin.get("/identity/v3/auth/tokens", headers={
+            "X-Subject-Token": cloud_db.token()}).json()["token"]["project"]["id"]
+        assert admin.put(f"/compute/v2.1/os-quota-sets/{project}", json={"quota_set": {
+            "instances": -1, "cores": -1, "ram": -1}}).status_code == 200
 
     def create(client: httpx.Client, i: int) -> httpx.Response:
         return client.post("/compute/v2.1/servers", json={"server": {
@@ -122,3 +128,34 @@ def test_racing_creates_have_one_winner(cloud_db: Cloud) -> None:
             "name": f"v{i}", "provider:network_type": "vlan",
             "provider:physical_network": "phys", "provider:segmentation_id": 100}})))
     assert {e["NeutronError"]["type"] for e in errors} == {"VlanIdInUse"}
+
+
+def test_racing_rules_and_the_last_free_quota_unit(cloud_db: Cloud) -> None:
+    """The same security group rule 32 times at once: one rule, 31 Neutron 409s naming it.
+    32 networks at once with 5 left in the project's quota: exactly 5 are made."""
+    with cloud_db.client() as admin:
+        group = admin.post("/network/v2.0/security-groups", json={"security_group": {
+            "name": "race"}}).json()["security_group"]["id"]
+    responses = _in_parallel(cloud_db, 32, lambda c, i: c.post(
+        "/network/v2.0/security-group-rules", json={"security_group_rule": {
+            "security_group_id": group, "direction": "ingress", "protocol": "tcp",
+            "port_range_min": 8080, "port_range_max": 8080}}))
+    winner = next(r for r in responses if r.status_code == 201).json()["security_group_rule"]
+    errors = _one_winner(responses)
+    assert {e["NeutronError"]["message"] for e in errors} == {
+        f"Security group rule already exists. Rule id is {winner['id']}."}
+
+    with cloud_db.client() as admin:
+        project = admin.get("/identity/v3/auth/tokens", headers={
+            "X-Subject-Token": cloud_db.token()}).json()["token"]["project"]["id"]
+        used = len([n for n in admin.get("/network/v2.0/networks").json()["networks"]
+                    if n["project_id"] == project])
+        assert admin.put(f"/network/v2.0/quotas/{project}", json={"quota": {
+            "network": used + 5}}).status_code == 200
+    responses = _in_parallel(cloud_db, 32, lambda c, i: c.post(
+        "/network/v2.0/networks", json={"network": {"name": f"q{i}"}}))
+    assert Counter(r.status_code for r in responses) == {201: 5, 409: 27}
+    assert {r.json()["NeutronError"]["type"] for r in responses if r.status_code == 409} == {
+        "OverQuota"}
+    with cloud_db.client() as admin:
+        admin.put(f"/network/v2.0/quotas/{project}", json={"quota": {"network": -1}})

@@ -16,13 +16,17 @@ from vmqos import __version__
 from vmqos.api import (
     compute_flavors,
     compute_misc,
+    compute_quotas,
     compute_servers,
     discovery,
     identity,
+    identity_resources,
     image,
     network_core,
+    network_group_rules,
     network_groups,
     network_qos,
+    network_quotas,
     network_subnets,
 )
 from vmqos.api.context import AppState
@@ -38,8 +42,9 @@ __all__ = ["ROUTERS", "create_app"]
 # Every route the service has: create_app mounts these, and the access-matrix test checks
 # that each of their routes has a row.
 ROUTERS = tuple(module.router for module in (
-    identity, discovery, compute_flavors, compute_servers, compute_misc, network_core,
-    network_groups, network_subnets, network_qos, image))
+    identity, identity_resources, discovery, compute_flavors, compute_servers, compute_misc,
+    compute_quotas, network_core, network_groups, network_group_rules, network_subnets,
+    network_qos, network_quotas, image))
 
 _DESCRIPTION = """\
 OpenStack-compatible subsets of Keystone (`/identity/v3`), Nova (`/compute/v2.1`), Neutron

@@ -6,6 +6,8 @@
   given. Their names are Nova's ``name`` and a pattern that admits ``@`` and ``.`` from 2.92
   (:func:`vmqos.intent.nova.names.validate_keypair_name`). Aggregates' names and zones follow
   Nova's rules too (:mod:`vmqos.api.nova_names`).
+* A user has at most the project's ``key_pairs`` quota of key pairs (403 "Quota exceeded,
+  too many key pairs.", :func:`vmqos.api.compute_quotas.enforce_keypair`).
 * ``--availability-zone`` must name ``nova`` or the zone of a host aggregate (``openstack
   aggregate create --zone az_vlan agg``); vmqos has one compute host, which is in every zone.
 """
@@ -22,6 +24,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from vmqos.api import compute_schemas as schemas
+from vmqos.api.compute_quotas import enforce_keypair
 from vmqos.api.context import app_state, caller, nova_forbidden
 from vmqos.api.errors import ApiError
 from vmqos.api.microversion import Microversion, nova_microversion
@@ -96,9 +99,11 @@ def create_keypair(body: KeypairBody, request: Request, response: Response, who:
             raise nova_forbidden("os_compute_api:os-keypairs:create")
         user_id = data.user_id
     key_type = data.type if data.type == "x509" else "ssh"
-    fingerprint = _fingerprint(data.public_key) if key_type == "ssh" else hashlib.sha1(
-        data.public_key.encode(), usedforsecurity=False).hexdigest()
     with app_state(request).db.write() as session:
+        # KeypairAPI.import_key_pair: the quota (403) before the key's fingerprint (400).
+        enforce_keypair(session, who, user_id)
+        fingerprint = _fingerprint(data.public_key) if key_type == "ssh" else hashlib.sha1(
+            data.public_key.encode(), usedforsecurity=False).hexdigest()
         keypair = compute.create_keypair(session, user_id=user_id, name=data.name,
                                          public_key=data.public_key, fingerprint=fingerprint,
                                          key_type=key_type)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -71,6 +72,13 @@ class TokenCache:
     def drop(self, token: str) -> None:
         with self._lock:
             self._items.pop(token, None)
+
+    def drop_where(self, stale: Callable[[TokenInfo], bool]) -> None:
+        """Forget every cached token ``stale`` says no longer holds (a user disabled or
+        deleted, a project disabled or deleted): the next request reads the store."""
+        with self._lock:
+            for token in [t for t, info in self._items.items() if stale(info)]:
+                del self._items[token]
 
 
 @dataclass

@@ -166,8 +166,8 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, ConflictError | NotFoundError):
             kind = exc.kind
         elif isinstance(exc, ValidationError):
-            kind = "InvalidInput" if exc.message.startswith("Invalid input for operation") \
-                else "HTTPBadRequest"
+            kind = exc.kind or ("InvalidInput" if exc.message.startswith(
+                "Invalid input for operation") else "HTTPBadRequest")
         status = exc.http_status
         if status >= 500:
             _log.error("host error on %s %s: %s", request.method, request.url.path, exc)

@@ -1,11 +1,14 @@
-"""Keystone v3 subset: version discovery, password/token authentication, projects, users, roles.
+"""Keystone v3 subset: version discovery, password/token authentication, the catalog.
 
 What the client needs (keystone api-ref v3 authenticate-v3.inc): ``GET /identity/v3`` without a
 token, and
 ``POST /identity/v3/auth/tokens`` answering 201 with ``X-Subject-Token`` and a body carrying
 ``expires_at`` and a catalog that lists ``identity``, ``compute``, ``network`` and ``image`` —
 all four pointing back at this server's own prefixes. A request without a scope is scoped to
-the user's default project (Keystone does the same); the one domain is ``default``.
+the user's default project (Keystone does the same); the one domain is ``default``. A disabled
+user, or a disabled project, gets no token (401, as ``keystone/auth/plugins/core.py`` turns
+``assert_user_enabled``'s refusal into ``Unauthorized``). Projects, users and roles are
+:mod:`vmqos.api.identity_resources`.
 """
 
 from __future__ import annotations
@@ -15,14 +18,13 @@ from typing import Annotated, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Header, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
 from vmqos.api import discovery_schemas
 from vmqos.api import identity_schemas as schemas
 from vmqos.api.context import (
     app_state,
     caller,
-    keystone_forbidden,
     unauthenticated,
 )
 from vmqos.api.errors import ApiError
@@ -31,7 +33,7 @@ from vmqos.store import identity as ident
 from vmqos.store.identity import DEFAULT_DOMAIN_ID, DEFAULT_DOMAIN_NAME, ROLES, TokenInfo
 from vmqos.store.models import Project, User
 
-__all__ = ["catalog", "router"]
+__all__ = ["ROLE_IDS", "catalog", "root_url", "router"]
 
 router = APIRouter(tags=["identity"])
 Caller = Annotated[TokenInfo, Depends(caller)]
@@ -228,144 +230,3 @@ def revoke_token(request: Request, x_subject_token: Annotated[str, Header()],
 @router.get("/identity/v3/auth/catalog", summary="The service catalog")
 def get_catalog(request: Request, _who: Caller) -> schemas.Catalog:
     return schemas.Catalog(catalog=catalog(request, app_state(request).settings.region))
-
-
-# --- projects, users, roles -----------------------------------------------------------------
-
-
-def _project_view(project: Project) -> schemas.Project:
-    return schemas.Project(id=project.id, name=project.name, description=project.description,
-                           enabled=project.enabled, domain_id=DEFAULT_DOMAIN_ID,
-                           is_domain=False, parent_id=DEFAULT_DOMAIN_ID, tags=[], options={})
-
-
-def _user_view(user: User) -> schemas.User:
-    return schemas.User(id=user.id, name=user.name, enabled=user.enabled,
-                        domain_id=DEFAULT_DOMAIN_ID,
-                        default_project_id=user.default_project_id,
-                        password_expires_at=None, options={})
-
-
-def _admin(who: TokenInfo, action: str) -> None:
-    if not who.is_admin:
-        raise keystone_forbidden(action)
-
-
-class ProjectCreate(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    name: str = Field(min_length=1, max_length=64)
-    description: str = ""
-    domain_id: str = DEFAULT_DOMAIN_ID
-    enabled: bool = True
-
-
-class ProjectBody(BaseModel):
-    project: ProjectCreate
-
-
-@router.get("/identity/v3/projects", summary="List projects")
-def list_projects(request: Request, who: Caller,
-                  name: str | None = None) -> schemas.ProjectList:
-    _admin(who, "identity:list_projects")
-    with app_state(request).db.read() as session:
-        query = sa.select(Project).order_by(Project.name)
-        if name is not None:
-            query = query.where(Project.name == name)
-        return schemas.ProjectList(projects=[_project_view(p) for p in session.scalars(query)])
-
-
-@router.post("/identity/v3/projects", status_code=201, summary="Create a project")
-def create_project(body: ProjectBody, request: Request,
-                   who: Caller) -> schemas.ProjectResponse:
-    _admin(who, "identity:create_project")
-    if body.project.domain_id != DEFAULT_DOMAIN_ID:
-        raise ApiError(400, f"Could not find domain: {body.project.domain_id}.")
-    with app_state(request).db.write() as session:
-        project = ident.create_project(session, body.project.name, body.project.description)
-        return schemas.ProjectResponse(project=_project_view(project))
-
-
-@router.get("/identity/v3/projects/{project_id}", summary="Show a project")
-def show_project(project_id: str, request: Request,
-                 who: Caller) -> schemas.ProjectResponse:
-    if not who.is_admin and project_id != who.project_id:
-        raise keystone_forbidden("identity:get_project")
-    with app_state(request).db.read() as session:
-        project = session.get(Project, project_id)
-        if project is None:
-            raise ApiError(404, f"Could not find project: {project_id}.")
-        return schemas.ProjectResponse(project=_project_view(project))
-
-
-class UserCreate(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    name: str = Field(min_length=1, max_length=255)
-    password: str = Field(min_length=1, max_length=4096)
-    default_project_id: str | None = None
-    domain_id: str = DEFAULT_DOMAIN_ID
-    enabled: bool = True
-
-
-class UserBody(BaseModel):
-    user: UserCreate
-
-
-@router.get("/identity/v3/users", summary="List users")
-def list_users(request: Request, who: Caller,
-               name: str | None = None) -> schemas.UserList:
-    _admin(who, "identity:list_users")
-    with app_state(request).db.read() as session:
-        query = sa.select(User).order_by(User.name)
-        if name is not None:
-            query = query.where(User.name == name)
-        return schemas.UserList(users=[_user_view(u) for u in session.scalars(query)])
-
-
-@router.post("/identity/v3/users", status_code=201, summary="Create a user")
-def create_user(body: UserBody, request: Request,
-                who: Caller) -> schemas.UserResponse:
-    _admin(who, "identity:create_user")
-    data = body.user
-    with app_state(request).db.write() as session:
-        if data.default_project_id and session.get(Project, data.default_project_id) is None:
-            raise ApiError(400, f"Could not find project: {data.default_project_id}.")
-        user = ident.create_user(session, data.name, data.password, data.default_project_id)
-        return schemas.UserResponse(user=_user_view(user))
-
-
-@router.get("/identity/v3/users/{user_id}", summary="Show a user")
-def show_user(user_id: str, request: Request,
-              who: Caller) -> schemas.UserResponse:
-    if not who.is_admin and user_id != who.user_id:
-        raise keystone_forbidden("identity:get_user")
-    with app_state(request).db.read() as session:
-        user = session.get(User, user_id)
-        if user is None:
-            raise ApiError(404, f"Could not find user: {user_id}.")
-        return schemas.UserResponse(user=_user_view(user))
-
-
-@router.get("/identity/v3/roles", summary="List roles")
-def list_roles(who: Caller, name: str | None = None) -> schemas.RoleList:
-    _admin(who, "identity:list_roles")
-    return schemas.RoleList(roles=[
-        schemas.Role(id=ROLE_IDS[r], name=r, domain_id=None, description=None, options={})
-        for r in ROLES if name in (None, r)])
-
-
-@router.put("/identity/v3/projects/{project_id}/users/{user_id}/roles/{role_id}",
-            status_code=204, summary="Grant a role on a project")
-def grant_role(project_id: str, user_id: str, role_id: str, request: Request,
-               who: Caller) -> Response:
-    _admin(who, "identity:create_grant")
-    names = {v: k for k, v in ROLE_IDS.items()}
-    role = names.get(role_id, role_id)
-    with app_state(request).db.write() as session:
-        if session.get(Project, project_id) is None:
-            raise ApiError(404, f"Could not find project: {project_id}.")
-        if session.get(User, user_id) is None:
-            raise ApiError(404, f"Could not find user: {user_id}.")
-        if role not in ROLES:
-            raise ApiError(404, f"Could not find role: {role_id}.")
-        ident.assign_role(session, user_id, project_id, role)
-    return Response(status_code=204)

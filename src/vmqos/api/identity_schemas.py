@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import JsonValue
+from pydantic import ConfigDict, JsonValue
 
 from vmqos.api.responses import ResponseModel
 
@@ -90,6 +90,9 @@ class TokenResponse(ResponseModel):
 
 
 class Project(ResponseModel):
+    """Keystone's project; the attributes it keeps in ``extra`` are further properties."""
+
+    model_config = ConfigDict(strict=True, validate_assignment=True, extra="allow")
     id: str
     name: str
     description: str
@@ -110,6 +113,10 @@ class ProjectList(ResponseModel):
 
 
 class User(ResponseModel):
+    """Keystone's user; ``email``, ``description`` and any other attribute it keeps in
+    ``extra`` are further properties."""
+
+    model_config = ConfigDict(strict=True, validate_assignment=True, extra="allow")
     id: str
     name: str
     enabled: bool

@@ -4,6 +4,8 @@
   VXLAN); provider attributes (VLAN/flat on a physical network, as the seed's
   ``mplane_vlan11``) are admin-only. A network created without ``qos_policy_id`` gets the
   project's default QoS policy (``qos-default``).
+* Both count against the project's Neutron quota (409 ``OverQuota``,
+  :func:`vmqos.api.network_quotas.enforce`), after the body and the policy are checked.
 * Ports: ``qos_policy_id`` must name a policy the caller can see (else 404
   ``QosPolicyNotFound``) whose rules the backend's driver accepts (else 409
   ``QosRuleNotSupported``, :func:`vmqos.intent.neutron.capabilities.check_rule_supported`);
@@ -24,6 +26,7 @@ from sqlalchemy.orm import Session
 from vmqos.api import network_schemas as schemas
 from vmqos.api.context import app_state, caller, neutron_forbidden, require_member
 from vmqos.api.errors import ApiError
+from vmqos.api.network_quotas import enforce
 from vmqos.api.network_views import network_view, port_view
 from vmqos.api.neutron_attrs import NETWORK, PORT, parse_body
 from vmqos.errors import ConflictError, NotFoundError, ValidationError
@@ -155,6 +158,7 @@ def create_network(body: NetworkBody, request: Request, who: Caller) -> schemas.
     project_id = values.pop("project_id", None) or values.pop("tenant_id", None) \
         or who.project_id
     with state.db.write() as session:
+        enforce(session, project_id, network=1)
         if values.get("qos_policy_id"):
             qos.get_policy(session, values["qos_policy_id"], who)  # 404 before any write
         else:
@@ -268,6 +272,7 @@ def create_port(body: PortBody, request: Request, who: Caller) -> schemas.PortRe
                                   value=None)
         project_id = values.pop("project_id", None) or values.pop("tenant_id", None) \
             or who.project_id
+        enforce(session, project_id, port=1)
         security = values.get("port_security_enabled", net.port_security_enabled)
         groups = _port_groups(session, who, project_id, values.pop("security_groups", None)) \
             if security else []

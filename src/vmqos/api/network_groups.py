@@ -1,8 +1,13 @@
 """Neutron security groups and API extensions (``/network/v2.0``).
 
 * Security groups: each project has a ``default`` group, made on first use (Neutron does the
-  same); a new group carries Neutron's two egress rules. ``server create --security-group``
-  looks a group up here by name (OSC server.py CreateServer: find_security_group) and sends its id.
+  same); a new group carries Neutron's two egress rules. A new group counts against the
+  ``security_group`` quota, and its two rules against ``security_group_rule``, as
+  ``neutron/db/securitygroups_db.py`` ``create_security_group`` checks them; no other group
+  may be named ``default`` in any case (``_validate_name_not_default``).
+  ``server create --security-group`` looks a group up here by name (OSC server.py
+  CreateServer: find_security_group) and sends its id. Rules are
+  :mod:`vmqos.api.network_group_rules`.
 * ``GET /v2.0/extensions`` must answer 200 for ``port create`` (OSC network/v2/port.py CreatePort:
 find_extension); it lists the QoS
   aliases of neutron ``QoSPlugin.supported_extension_aliases``.
@@ -10,22 +15,26 @@ find_extension); it lists the QoS
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from vmqos.api import network_schemas as schemas
 from vmqos.api.context import app_state, caller, neutron_forbidden, require_member
 from vmqos.api.errors import ApiError
 from vmqos.api.network_core import filters_of, owned
-from vmqos.api.network_views import security_group_rule_view, security_group_view
+from vmqos.api.network_quotas import enforce
+from vmqos.api.network_views import security_group_view
 from vmqos.api.neutron_attrs import SECURITY_GROUP, parse_body
 from vmqos.errors import ConflictError
 from vmqos.store import network
 from vmqos.store.identity import TokenInfo
-from vmqos.store.models import Port
+from vmqos.store.models import Port, SecurityGroup
+from vmqos.store.security_group_rules import rules_by_group
 
 __all__ = ["EXTENSIONS", "router"]
 
@@ -33,7 +42,8 @@ router = APIRouter(prefix="/network/v2.0", tags=["network"])
 Caller = Annotated[TokenInfo, Depends(caller)]
 
 EXTENSIONS = ("binding", "external-net", "network-mtu", "port-security", "project-id",
-              "provider", "security-group", "standard-attr-description",
+              "provider", "quotas", "quota_details", "security-group",
+              "standard-attr-description",
               "standard-attr-revisions", "standard-attr-timestamp",
               "qos", "qos-bw-limit-direction", "qos-default", "qos-rule-type-details",
               "qos-rule-type-filter", "port-resource-request", "port-resource-request-groups",
@@ -48,12 +58,17 @@ class SecurityGroupBody(BaseModel):
 # --- security groups --------------------------------------------------------------------------
 
 
+def _views(session: Session, groups: Sequence[SecurityGroup]) -> list[schemas.SecurityGroup]:
+    rules = rules_by_group(session, [g.id for g in groups])
+    return [security_group_view(g, rules[g.id]) for g in groups]
+
+
 @router.get("/security-groups", summary="List security groups")
 def list_security_groups(request: Request, who: Caller) -> schemas.SecurityGroupList:
     filters = filters_of(request, ("id", "name", "project_id"))
     with app_state(request).db.write() as session:
-        return schemas.SecurityGroupList(security_groups=[
-            security_group_view(g) for g in network.list_security_groups(session, who, filters)])
+        return schemas.SecurityGroupList(security_groups=_views(
+            session, network.list_security_groups(session, who, filters)))
 
 
 @router.post("/security-groups", status_code=201, summary="Create a security group")
@@ -63,24 +78,26 @@ def create_security_group(body: SecurityGroupBody, request: Request,
     values = parse_body("security_group", body.security_group, SECURITY_GROUP, post=True,
                         who=who)
     project_id = values.get("project_id") or values.get("tenant_id") or who.project_id
-    if values.get("name") == "default":
+    if values.get("name", "").lower() == "default":
         raise ConflictError("Default security group already exists.",
                             kind="SecurityGroupDefaultAlreadyExists", key="name",
-                            value="default")
+                            value=values["name"])
     with app_state(request).db.write() as session:
+        enforce(session, project_id, security_group=1)
         network.default_security_group(session, project_id)
+        enforce(session, project_id, security_group_rule=2)  # the two egress rules
         row = network.create_security_group(session, project_id=project_id,
                                             name=values.get("name", ""),
                                             description=values.get("description", ""))
-        return schemas.SecurityGroupResponse(security_group=security_group_view(row))
+        return schemas.SecurityGroupResponse(security_group=_views(session, [row])[0])
 
 
 @router.get("/security-groups/{sg_id}", summary="Show a security group")
 def show_security_group(sg_id: str, request: Request,
                         who: Caller) -> schemas.SecurityGroupResponse:
     with app_state(request).db.read() as session:
-        return schemas.SecurityGroupResponse(security_group=security_group_view(
-            network.get_security_group(session, sg_id, who)))
+        return schemas.SecurityGroupResponse(security_group=_views(
+            session, [network.get_security_group(session, sg_id, who)])[0])
 
 
 @router.delete("/security-groups/{sg_id}", status_code=204, summary="Delete a security group")
@@ -99,14 +116,6 @@ def delete_security_group(sg_id: str, request: Request, who: Caller) -> Response
                                 key="security_group_id", value=row.id)
         session.delete(row)
     return Response(status_code=204)
-
-
-@router.get("/security-group-rules", summary="List security group rules")
-def list_security_group_rules(request: Request, who: Caller) -> schemas.SecurityGroupRuleList:
-    with app_state(request).db.write() as session:
-        groups = network.list_security_groups(session, who, {})
-        return schemas.SecurityGroupRuleList(security_group_rules=[
-            security_group_rule_view(r) for g in groups for r in g.rules])
 
 
 # --- extensions -------------------------------------------------------------------------------

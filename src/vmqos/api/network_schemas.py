@@ -60,6 +60,7 @@ __all__ = [
     "SecurityGroupResponse",
     "SecurityGroupRule",
     "SecurityGroupRuleList",
+    "SecurityGroupRuleResponse",
     "Subnet",
     "SubnetList",
     "SubnetResponse",
@@ -199,6 +200,10 @@ class SecurityGroupRule(ResponseModel):
     created_at: str
     updated_at: str
     revision_number: int
+
+
+class SecurityGroupRuleResponse(ResponseModel):
+    security_group_rule: SecurityGroupRule
 
 
 class SecurityGroupRuleList(ResponseModel):

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from vmqos.api import network_schemas as schemas
 from vmqos.api.context import app_state, caller, neutron_forbidden, require_member
 from vmqos.api.network_core import filters_of, owned
+from vmqos.api.network_quotas import enforce
 from vmqos.api.network_views import subnet_view
 from vmqos.api.neutron_attrs import Attr, Kind, parse_body
 from vmqos.errors import ConflictError, ValidationError
@@ -114,8 +115,10 @@ def create_subnet(body: SubnetBody, request: Request, who: Caller) -> schemas.Su
     with app_state(request).db.write() as session:
         parent = network.get_network(session, values["network_id"], who)
         owned(parent, who, "create_subnet")
+        project_id = values.get("project_id") or parent.project_id
+        enforce(session, project_id, subnet=1)
         row = subnets.create_subnet(
-            session, network=parent, project_id=values.get("project_id") or parent.project_id,
+            session, network=parent, project_id=project_id,
             cidr=str(net), ip_version=net.version, values={
                 "name": values.get("name", ""), "description": values.get("description", ""),
                 "gateway_ip": gateway, "allocation_pools": pools,

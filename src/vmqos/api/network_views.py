@@ -7,16 +7,17 @@ and neutron-lib api-ref/source/v2/qos.inc). Attributes the default policy shows 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import TypedDict
 
 from vmqos.api import network_schemas as schemas
 from vmqos.intent.neutron.model import QosPolicy as PolicyValue
 from vmqos.intent.neutron.model import Rule
 from vmqos.intent.neutron.rules import rule_to_dict
 from vmqos.store.identity import TokenInfo
-from vmqos.store.models import Network, Port, QosPolicy, SecurityGroup, Subnet
+from vmqos.store.models import Network, Port, QosPolicy, SecurityGroup, SecurityGroupRule, Subnet
+from vmqos.store.security_group_rules import spec_of
 
 __all__ = ["network_view", "policy_view", "port_view", "rule_view", "security_group_rule_view",
            "security_group_view", "subnet_view", "timestamp"]
@@ -87,16 +88,26 @@ def port_view(row: Port, who: TokenInfo, network_policy_id: str | None) -> schem
     return view
 
 
-def security_group_view(row: SecurityGroup) -> schemas.SecurityGroup:
+def security_group_view(row: SecurityGroup,
+                        rules: Sequence[SecurityGroupRule]) -> schemas.SecurityGroup:
     return schemas.SecurityGroup(
         **_standard(row),
-        security_group_rules=[security_group_rule_view(r) for r in row.rules],
+        security_group_rules=[security_group_rule_view(r) for r in rules],
         stateful=True, shared=False)
 
 
-def security_group_rule_view(rule: Mapping[str, Any]) -> schemas.SecurityGroupRule:
-    """A rule as the store keeps it (:func:`vmqos.store.network.create_security_group`)."""
-    return schemas.SecurityGroupRule.model_validate(rule)
+def security_group_rule_view(row: SecurityGroupRule) -> schemas.SecurityGroupRule:
+    """A rule as ``neutron/db/securitygroups_db.py`` ``_make_security_group_rule_dict``
+    shows it, with its standard attributes."""
+    return schemas.SecurityGroupRule.model_validate({
+        "id": row.id, "security_group_id": row.security_group_id, "project_id": row.project_id,
+        "tenant_id": row.project_id, "direction": row.direction, "ethertype": row.ethertype,
+        "protocol": row.protocol, "port_range_min": row.port_range_min,
+        "port_range_max": row.port_range_max, "remote_ip_prefix": row.remote_ip_prefix,
+        "remote_address_group_id": None, "normalized_cidr": spec_of(row).normalized_cidr,
+        "remote_group_id": row.remote_group_id, "description": row.description, "tags": [],
+        "created_at": timestamp(row.created_at), "updated_at": timestamp(row.updated_at),
+        "revision_number": row.revision_number})
 
 
 def rule_view(rule: Rule, *, policy_id: str | None = None) -> schemas.QosRule:

@@ -24,9 +24,16 @@ from vmqos.api.context import neutron_forbidden
 from vmqos.errors import ValidationError
 from vmqos.intent.neutron.convert import convert_to_boolean, convert_to_int, validate_string
 from vmqos.intent.neutron.project import Requester, populate_project_id
+from vmqos.intent.neutron.security_group_rules import (
+    convert_ethertype,
+    convert_ip_prefix,
+    convert_port,
+    convert_protocol,
+)
 from vmqos.store.identity import TokenInfo
 
-__all__ = ["NETWORK", "PORT", "SECURITY_GROUP", "VNIC_TYPES", "Kind", "parse_body", "requester"]
+__all__ = ["NETWORK", "PORT", "SECURITY_GROUP", "SECURITY_GROUP_RULE", "VNIC_TYPES", "Kind",
+           "parse_body", "requester"]
 
 
 def requester(who: TokenInfo) -> Requester:
@@ -48,6 +55,11 @@ class Kind(Enum):
     LIST = "list"
     DICT = "dict"
     CHOICE = "choice"
+    ANY = "any"              # no converter or validator in Neutron's map either
+    PROTOCOL = "protocol"    # a security group rule's: vmqos.intent.neutron.security_group_rules
+    PORT = "port"
+    ETHERTYPE = "ethertype"
+    IP_PREFIX = "ip-prefix"
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +130,24 @@ SECURITY_GROUP: Mapping[str, Attr] = {a.name: a for a in (
     *_COMMON, Attr("name", Kind.STRING), Attr("stateful", Kind.BOOL),
     _ro("security_group_rules"),
 )}
+# neutron/extensions/securitygroup.py RESOURCE_ATTRIBUTE_MAP's rules, in its order, then what
+# the extensions vmqos lists add (the description, the read-only standard attributes).
+SECURITY_GROUP_RULE: Mapping[str, Attr] = {a.name: a for a in (
+    _ro("id"),
+    Attr("security_group_id", Kind.STRING, put=False, required=True, max_len=36),
+    Attr("remote_group_id", Kind.ANY, put=False),
+    Attr("direction", Kind.CHOICE, put=False, required=True, choices=("ingress", "egress")),
+    Attr("protocol", Kind.PROTOCOL, put=False),
+    Attr("port_range_min", Kind.PORT, put=False),
+    Attr("port_range_max", Kind.PORT, put=False),
+    Attr("ethertype", Kind.ETHERTYPE, put=False),
+    Attr("remote_ip_prefix", Kind.IP_PREFIX, put=False),
+    Attr("tenant_id", Kind.STRING, put=False),
+    Attr("project_id", Kind.STRING, put=False),
+    Attr("description", Kind.STRING),
+    *(_ro(a) for a in ("normalized_cidr", "created_at", "updated_at", "revision_number",
+                       "tags")),
+)}
 
 _MAC = re.compile(r"^([0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}$")
 
@@ -167,6 +197,16 @@ def _convert(attr: Attr, value: Any) -> Any:
         if not isinstance(value, dict):
             raise _invalid(attr.name, f"'{value}' is not a dictionary", value)
         return value
+    if kind is Kind.ANY:
+        return value
+    if kind is Kind.PROTOCOL:
+        return convert_protocol(value)
+    if kind is Kind.PORT:
+        return convert_port(attr.name, value)
+    if kind is Kind.ETHERTYPE:
+        return convert_ethertype(value)
+    if kind is Kind.IP_PREFIX:
+        return convert_ip_prefix(value)
     if value not in attr.choices:
         raise _invalid(attr.name, f"{value} is not in valid_values", value)
     return value

@@ -8,6 +8,11 @@
 * Roles are Keystone's default three, implied downwards: ``admin`` ⊃ ``member`` ⊃ ``reader``
   (keystone's bootstrap creates exactly these implied roles).
 * One domain, ``default`` (name ``Default``), as in a fresh Keystone.
+* A token is valid while it has not expired, its user and project exist and both are enabled
+  (``keystone/models/token_model.py`` ``_validate_token_user`` / ``_validate_token_resources``).
+  Disabling a user, changing their password or deleting them revokes their tokens
+  (``keystone/identity/core.py`` ``update_user`` persists a revocation event for the user);
+  a disabled project's tokens fail while it is disabled, a deleted project's are gone.
 """
 
 from __future__ import annotations
@@ -17,8 +22,10 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -37,12 +44,17 @@ __all__ = [
     "authenticate",
     "create_project",
     "create_user",
+    "delete_project",
+    "delete_user",
     "ensure_admin",
     "hash_password",
     "issue_token",
     "project_by_name",
     "revoke_token",
+    "revoke_user_tokens",
     "roles_of",
+    "update_project",
+    "update_user",
     "validate_token",
     "verify_password",
 ]
@@ -86,10 +98,12 @@ def _duplicate(kind: str, name: str) -> ConflictError:
                          kind="Conflict", key="name", value=name)
 
 
-def create_project(session: Session, name: str, description: str = "") -> Project:
+def create_project(session: Session, name: str, description: str = "", *, enabled: bool = True,
+                   tags: Sequence[str] = (), extra: Mapping[str, Any] | None = None) -> Project:
     if session.scalar(sa.select(Project).where(Project.name == name)) is not None:
         raise _duplicate("project", name)
-    project = Project(id=_new_id(), name=name, description=description, enabled=True)
+    project = Project(id=_new_id(), name=name, description=description, enabled=enabled,
+                      tags=list(tags), extra=dict(extra or {}))
     try:
         with session.begin_nested():  # the savepoint must precede the INSERT
             session.add(project)
@@ -100,11 +114,13 @@ def create_project(session: Session, name: str, description: str = "") -> Projec
 
 
 def create_user(session: Session, name: str, password: str,
-                default_project_id: str | None = None) -> User:
+                default_project_id: str | None = None, *, enabled: bool = True,
+                extra: Mapping[str, Any] | None = None) -> User:
     if session.scalar(sa.select(User).where(User.name == name)) is not None:
         raise _duplicate("user", name)
     user = User(id=_new_id(), name=name, password_hash=hash_password(password),
-                enabled=True, default_project_id=default_project_id)
+                enabled=enabled, default_project_id=default_project_id,
+                extra=dict(extra or {}))
     try:
         with session.begin_nested():  # the savepoint must precede the INSERT
             session.add(user)
@@ -112,6 +128,81 @@ def create_user(session: Session, name: str, password: str,
     except IntegrityError as exc:
         raise _duplicate("user", name) from exc
     return user
+
+
+def _renamed(session: Session, row: Project | User, name: str,
+             conflict: ConflictError) -> None:
+    model = type(row)
+    if session.scalar(sa.select(model.id).where(model.name == name, model.id != row.id)):
+        raise conflict
+    row.name = name
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:  # a parallel create or rename took the name
+        raise conflict from exc
+
+
+def update_project(session: Session, project: Project, changes: Mapping[str, Any]) -> None:
+    """``changes``: new ``name``, ``description``, ``enabled``, ``tags``, ``extra`` (merged).
+
+    A name another project has is Keystone's ``Conflict`` as
+    ``keystone/resource/core.py`` ``_generate_project_name_conflict_msg`` words it.
+    """
+    if "name" in changes and changes["name"] != project.name:
+        _renamed(session, project, changes["name"], ConflictError(
+            "Conflict occurred attempting to store project - it is not permitted to have two "
+            "projects with either the same name or same id in the same domain: name is "
+            f"{changes['name']}, project id {project.id}.", kind="Conflict", key="name",
+            value=changes["name"]))
+    for column in ("description", "enabled", "tags"):
+        if column in changes:
+            setattr(project, column, changes[column])
+    if changes.get("extra"):
+        project.extra = {**project.extra, **changes["extra"]}
+    session.flush()
+
+
+def update_user(session: Session, user: User, changes: Mapping[str, Any], *,
+                domain_given: bool = False) -> None:
+    """``changes``: new ``name``, ``password`` (None: none any more), ``enabled``,
+    ``default_project_id``, ``extra`` (merged). Disabling the user or setting a password
+    revokes their tokens. A taken name is ``handle_conflicts``' message, which names the
+    domain only when the body did."""
+    if "name" in changes and changes["name"] != user.name:
+        where = f" at domain ID {DEFAULT_DOMAIN_ID}" if domain_given else ""
+        _renamed(session, user, changes["name"], ConflictError(
+            "Conflict occurred attempting to store user - Duplicate entry found with name "
+            f"{changes['name']}{where}.", kind="Conflict", key="name", value=changes["name"]))
+    revoke = False
+    if "password" in changes:
+        # No password: a hash no password verifies (Keystone then refuses password auth).
+        user.password_hash = ("!" if changes["password"] is None
+                              else hash_password(changes["password"]))
+        revoke = changes["password"] is not None
+    if "enabled" in changes:
+        revoke = revoke or (user.enabled and not changes["enabled"])
+        user.enabled = changes["enabled"]
+    if "default_project_id" in changes:
+        user.default_project_id = changes["default_project_id"]
+    if changes.get("extra"):
+        user.extra = {**user.extra, **changes["extra"]}
+    if revoke:
+        revoke_user_tokens(session, user.id)
+    session.flush()
+
+
+def delete_project(session: Session, project: Project) -> None:
+    """The project, its role assignments and its tokens; what it owns in the other services
+    stays (Keystone tells nobody)."""
+    session.delete(project)
+    session.flush()
+
+
+def delete_user(session: Session, user: User) -> None:
+    """The user, their role assignments and tokens (their key pairs and servers stay)."""
+    session.delete(user)
+    session.flush()
 
 
 def assign_role(session: Session, user_id: str, project_id: str, role: str) -> None:
@@ -211,13 +302,15 @@ def issue_token(session: Session, user: User, project: Project, roles: tuple[str
 
 def validate_token(session: Session, token: str) -> TokenInfo | None:
     row = session.execute(
-        sa.select(Token, User.name, Project.name)
+        sa.select(Token, User.name, Project.name, User.enabled, Project.enabled)
         .join(User, User.id == Token.user_id).join(Project, Project.id == Token.project_id)
         .where(Token.digest == _digest(token))).first()
     if row is None:
         return None
-    tok, user_name, project_name = row
+    tok, user_name, project_name, user_enabled, project_enabled = row
     if tok.expires_at <= datetime.now(UTC).replace(tzinfo=None):
+        return None
+    if not (user_enabled and project_enabled):
         return None
     return TokenInfo(tok.user_id, user_name, tok.project_id, project_name,
                      tuple(tok.roles.split(",")), tok.issued_at, tok.expires_at, tok.audit_id)
@@ -226,3 +319,8 @@ def validate_token(session: Session, token: str) -> TokenInfo | None:
 def revoke_token(session: Session, token: str) -> bool:
     result = session.execute(sa.delete(Token).where(Token.digest == _digest(token)))
     return bool(getattr(result, "rowcount", 0))
+
+
+def revoke_user_tokens(session: Session, user_id: str) -> None:
+    """Every token of the user stops working (Keystone's revocation event for a user)."""
+    session.execute(sa.delete(Token).where(Token.user_id == user_id))

@@ -9,7 +9,13 @@ itself guarantees, so that parallel writers cannot break them:
   per policy — as Neutron's ``qos_*_rules0qos_policy_id0direction`` unique constraints;
 * unique MAC per network (``MacAddressInUse``), unique (physnet, VLAN) segment, an IP
   address of a subnet allocated to one port only;
-* a server's ``seq`` is the autoincrement Nova turns into ``instance-%08x``.
+* a server's ``seq`` is the autoincrement Nova turns into ``instance-%08x``;
+* one rule per (security group, matching attributes): a rule's ``rule_key`` is Neutron's
+  ``_rule_to_key`` (:meth:`vmqos.intent.neutron.security_group_rules.RuleSpec.key`), unique in
+  its group (``SecurityGroupRuleExists``); a group's rules, and the rules naming it as their
+  remote group, go with it;
+* one limit per (service, project, resource) in ``quota_limits``, where only the limits an
+  admin set are stored (the others are the services' defaults).
 
 Timestamps are naive UTC. The migration in ``migrations/versions`` creates exactly these
 tables; a test compares the two.
@@ -46,8 +52,10 @@ __all__ = [
     "Project",
     "QosPolicy",
     "QosRule",
+    "QuotaLimit",
     "RoleAssignment",
     "SecurityGroup",
+    "SecurityGroupRule",
     "Server",
     "Subnet",
     "Token",
@@ -74,6 +82,9 @@ class Project(Base):
     name: Mapped[str] = mapped_column(String(64), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    tags: Mapped[list[Any]] = mapped_column(default=list)
+    # Attributes Keystone keeps without a column of their own (``--property k=v``).
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class User(Base):
@@ -83,6 +94,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     default_project_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Keystone's ``extra``: ``email``, ``description`` and any other attribute given.
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class RoleAssignment(Base):
@@ -261,8 +274,31 @@ class SecurityGroup(Base):
     name: Mapped[str] = mapped_column(String(255), default="", index=True)
     description: Mapped[str] = mapped_column(String(255), default="")
     project_id: Mapped[str] = mapped_column(String(255), index=True)
-    rules: Mapped[list[Any]] = mapped_column(default=list)
     revision_number: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class SecurityGroupRule(Base):
+    __tablename__ = "security_group_rules"
+    __table_args__ = (UniqueConstraint("security_group_id", "rule_key",
+                                       name="uq_security_group_rules_key"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, default=0)     # insertion order
+    security_group_id: Mapped[str] = mapped_column(
+        ForeignKey("security_groups.id", ondelete="CASCADE"), index=True)
+    project_id: Mapped[str] = mapped_column(String(255), index=True)
+    direction: Mapped[str] = mapped_column(String(16))
+    ethertype: Mapped[str] = mapped_column(String(40))
+    protocol: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    port_range_min: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    port_range_max: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    remote_ip_prefix: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    remote_group_id: Mapped[str | None] = mapped_column(
+        ForeignKey("security_groups.id", ondelete="CASCADE"), nullable=True, index=True)
+    description: Mapped[str] = mapped_column(String(255), default="")
+    rule_key: Mapped[str] = mapped_column(String(512))
+    revision_number: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
@@ -295,6 +331,19 @@ class Port(Base):
     revision_number: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# --- quotas (Nova's and Neutron's) ------------------------------------------------------------
+
+
+class QuotaLimit(Base):
+    """A limit an admin set (``quota set``); ``service`` is ``compute`` or ``network``."""
+
+    __tablename__ = "quota_limits"
+    service: Mapped[str] = mapped_column(String(16), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    resource: Mapped[str] = mapped_column(String(255), primary_key=True)
+    hard_limit: Mapped[int] = mapped_column(Integer)
 
 
 # --- image (Glance) -----------------------------------------------------------------------------

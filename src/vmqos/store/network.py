@@ -1,4 +1,5 @@
-"""Neutron's data: networks (with their segment), ports, security groups.
+"""Neutron's data: networks (with their segment), ports, security groups (their rules are
+:mod:`vmqos.store.security_group_rules`).
 
 Repository functions over a caller's session. Visibility is Neutron's: an admin sees
 everything, a project its own objects and shared networks; anything else is "not found"
@@ -26,6 +27,7 @@ from vmqos.errors import ConflictError, NotFoundError, ValidationError
 from vmqos.store.db import filtered
 from vmqos.store.identity import TokenInfo
 from vmqos.store.models import Network, Port, SecurityGroup, utcnow
+from vmqos.store.security_group_rules import add_template_rules
 from vmqos.store.subnets import allocate_ips
 
 __all__ = [
@@ -209,30 +211,17 @@ def create_port(session: Session, *, network: Network, project_id: str,
 _SG_NAMESPACE = uuid.UUID("0d8b36a4-0a53-4f4e-8f1c-9a3c2f0e5b11")
 
 
-def _rule(sg_id: str, project_id: str, direction: str, ethertype: str,
-          remote_group_id: str | None = None) -> dict[str, Any]:
-    now = utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
-    return {"id": str(uuid.uuid4()), "security_group_id": sg_id, "project_id": project_id,
-            "tenant_id": project_id, "direction": direction, "ethertype": ethertype,
-            "protocol": None, "port_range_min": None, "port_range_max": None,
-            "remote_ip_prefix": None, "remote_address_group_id": None, "normalized_cidr": None,
-            "remote_group_id": remote_group_id, "description": "", "tags": [],
-            "created_at": now, "updated_at": now, "revision_number": 0}
-
-
 def create_security_group(session: Session, *, project_id: str, name: str,
                           description: str = "", sg_id: str | None = None) -> SecurityGroup:
-    """A group with Neutron's two default egress rules (IPv4 and IPv6, anything)."""
-    sg_id = sg_id or str(uuid.uuid4())
-    rules = [_rule(sg_id, project_id, "egress", "IPv4"), _rule(sg_id, project_id, "egress", "IPv6")]
-    if name == "default":
-        rules += [_rule(sg_id, project_id, "ingress", "IPv4", sg_id),
-                  _rule(sg_id, project_id, "ingress", "IPv6", sg_id)]
+    """A group with Neutron's default rules (:func:`vmqos.store.security_group_rules.
+    add_template_rules`); the ``default`` group's when ``name`` is ``default``."""
     now = utcnow()
-    group = SecurityGroup(id=sg_id, name=name, description=description, project_id=project_id,
-                          rules=rules, revision_number=1, created_at=now, updated_at=now)
+    group = SecurityGroup(id=sg_id or str(uuid.uuid4()), name=name, description=description,
+                          project_id=project_id, revision_number=1, created_at=now,
+                          updated_at=now)
     session.add(group)
     session.flush()
+    add_template_rules(session, group, default=name == "default")
     return group
 
 
