@@ -4,17 +4,20 @@ Behaviour is Nova's (``nova/api/openstack/compute/flavor_manage.py``, ``flavors.
 ``flavors_extraspecs.py``): the server generates the id when the request's ``id`` is null;
 names are Nova's (:mod:`vmqos.api.nova_names`); names and ids are unique (409); only admins
 create, update and delete flavors and their extra specs (``os_compute_api:os-flavor-manage:*``,
-``os-flavor-extra-specs:*``); a non-admin sees public flavors only. Extra specs are validated
-at microversion >= 2.86 exactly as Nova does, in every namespace Nova knows (``hw:``,
-``quota:``, ``trait:`` ...), by :func:`vmqos.intent.nova.extra_specs.validate_extra_spec`
-(Nova's messages, HTTP 400, nothing saved); below 2.86 Nova stores any string, and so does
-this.
+``os-flavor-extra-specs:*``); a non-admin sees public flavors only.
+
+An ``os-extra_specs`` body goes through Nova's steps, in Nova's order
+(:mod:`vmqos.intent.nova.extra_specs_body`): Nova's body schema at every microversion (keys of
+``^[a-zA-Z0-9-_:. ]{1,255}$``, string values of at most 255 characters or JSON numbers; a
+boolean or null is refused), then the policy, then each spec in the body's order — validated
+at microversion >= 2.86 in every namespace Nova knows (``hw:``, ``quota:``, ``trait:`` ...) by
+:func:`vmqos.intent.nova.extra_specs.validate_extra_spec`; below 2.86 Nova stores any string,
+and so does this. A failure is Nova's message, HTTP 400, and nothing of the body is saved.
 """
 
 from __future__ import annotations
 
-import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -25,7 +28,13 @@ from vmqos.api.errors import ApiError
 from vmqos.api.identity import root_url
 from vmqos.api.microversion import Microversion, nova_microversion
 from vmqos.api.nova_names import NovaName
-from vmqos.intent.nova.extra_specs import validate_extra_spec
+from vmqos.intent.nova.extra_specs_body import (
+    EXTRA_SPECS_CREATE,
+    EXTRA_SPECS_UPDATE,
+    extra_spec_values,
+    validate_extra_specs_create_body,
+    validate_extra_specs_update_body,
+)
 from vmqos.intent.nova.flavor import MAX_INT
 from vmqos.store import compute
 from vmqos.store.identity import TokenInfo
@@ -36,7 +45,6 @@ __all__ = ["flavor_view", "router"]
 router = APIRouter(prefix="/compute/v2.1", tags=["compute"])
 
 _FLAVOR_ID = r"^(?! )[a-zA-Z0-9. _-]+(?<! )$"
-_SPEC_KEY = r"^[a-zA-Z0-9-_:. /]{1,255}$"
 
 Caller = Annotated[TokenInfo, Depends(caller)]
 Version = Annotated[Microversion, Depends(nova_microversion)]
@@ -219,33 +227,10 @@ def flavor_access(flavor_id: str, request: Request, who: Caller,
 
 # --- extra specs ------------------------------------------------------------------------------
 
-SpecValue = str | int | float | bool
-
-
-def _spec_text(value: SpecValue) -> str:
-    return str(value)
-
-
-def _check_specs(specs: dict[str, SpecValue], mv: Microversion) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for key, value in specs.items():
-        if not re.match(_SPEC_KEY, key):
-            raise ApiError(400, f"Invalid input for field/attribute extra_specs. Value: "
-                                f"{specs}. Additional properties are not allowed ('{key}' was "
-                                "unexpected)")
-        text = _spec_text(value)
-        if len(text) > 255:
-            raise ApiError(400, f"Invalid input for field/attribute extra_specs. Value: {text}."
-                                f" '{text}' is too long")
-        if mv.at_least("2.86"):
-            validate_extra_spec(key, text)
-        out[key] = text
-    return out
-
-
-class ExtraSpecsBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    extra_specs: dict[str, SpecValue]
+# The raw JSON body: Nova's schema judges it, in its words, before anything else does
+# (vmqos.intent.nova.extra_specs_body); the OpenAPI document shows that schema.
+CreateSpecsBody = Annotated[Any, Body(json_schema_extra=dict(EXTRA_SPECS_CREATE))]
+UpdateSpecBody = Annotated[Any, Body(json_schema_extra=dict(EXTRA_SPECS_UPDATE))]
 
 
 @router.get("/flavors/{flavor_id}/os-extra_specs", summary="List a flavor's extra specs")
@@ -258,14 +243,18 @@ def list_extra_specs(flavor_id: str, request: Request, who: Caller,
 
 @router.post("/flavors/{flavor_id}/os-extra_specs",
              summary="Create or update extra specs (admin)")
-def set_extra_specs(flavor_id: str, body: ExtraSpecsBody, request: Request, who: Caller,
-                    mv: Version) -> schemas.ExtraSpecs:
+def set_extra_specs(flavor_id: str, body: CreateSpecsBody, request: Request, who: Caller,
+                    mv: Version) -> schemas.ExtraSpecsSet:
+    """``FlavorExtraSpecsController.create``: the schema, the policy, the values in the body's
+    order (Nova's validators from 2.86), then the flavor (404) and the save. The answer is
+    the body's specs as sent."""
+    specs = validate_extra_specs_create_body(body)
     if not who.is_admin:
         raise nova_forbidden("os_compute_api:os-flavor-extra-specs:create")
-    specs = _check_specs(body.extra_specs, mv)
+    texts = extra_spec_values(specs, validators=mv.at_least("2.86"))
     with app_state(request).db.write() as session:
-        compute.set_extra_specs(session, flavor_id, specs)
-    return schemas.ExtraSpecs(extra_specs=specs)
+        compute.set_extra_specs(session, flavor_id, texts)
+    return schemas.ExtraSpecsSet(extra_specs=specs)
 
 
 @router.get("/flavors/{flavor_id}/os-extra_specs/{key}", summary="Show one extra spec")
@@ -280,17 +269,18 @@ def show_extra_spec(flavor_id: str, key: str, request: Request, who: Caller,
 
 @router.put("/flavors/{flavor_id}/os-extra_specs/{key}",
             summary="Update one extra spec (admin)")
-def update_extra_spec(flavor_id: str, key: str, request: Request, who: Caller, mv: Version,
-                      body: Annotated[dict[str, SpecValue], Body()]) -> dict[str, str]:
+def update_extra_spec(flavor_id: str, key: str, body: UpdateSpecBody, request: Request,
+                      who: Caller, mv: Version) -> dict[str, str | int | float]:
+    """``FlavorExtraSpecsController.update``: the schema (one spec), the policy, the value,
+    and only then whether the body names the URI's key. The answer is the body as sent."""
+    specs = validate_extra_specs_update_body(body)
     if not who.is_admin:
         raise nova_forbidden("os_compute_api:os-flavor-extra-specs:update")
-    if key not in body:
+    texts = extra_spec_values(specs, validators=mv.at_least("2.86"))
+    if key not in texts:
         raise ApiError(400, "Request body and URI mismatch")
-    if len(body) > 1:
-        raise ApiError(400, "Request body contains too many items")
-    specs = _check_specs(body, mv)
     with app_state(request).db.write() as session:
-        compute.set_extra_specs(session, flavor_id, specs)
+        compute.set_extra_specs(session, flavor_id, texts)
     return specs
 
 
