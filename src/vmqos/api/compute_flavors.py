@@ -35,7 +35,11 @@ from vmqos.intent.nova.extra_specs_body import (
     validate_extra_specs_create_body,
     validate_extra_specs_update_body,
 )
-from vmqos.intent.nova.flavor import MAX_INT
+from vmqos.intent.nova.flavor_body import (
+    new_flavor,
+    validate_flavor_create_body,
+    validate_flavor_update_body,
+)
 from vmqos.store import compute
 from vmqos.store.identity import TokenInfo
 from vmqos.store.models import Flavor
@@ -44,7 +48,6 @@ __all__ = ["flavor_view", "router"]
 
 router = APIRouter(prefix="/compute/v2.1", tags=["compute"])
 
-_FLAVOR_ID = r"^(?! )[a-zA-Z0-9. _-]+(?<! )$"
 
 Caller = Annotated[TokenInfo, Depends(caller)]
 Version = Annotated[Microversion, Depends(nova_microversion)]
@@ -100,20 +103,21 @@ def _is_public_filter(text: str | None, who: TokenInfo) -> bool | None:
     raise ApiError(400, f"Invalid is_public filter [{text}]")
 
 
+# Nova's schema (vmqos.intent.nova.flavor_body) judges the raw body first, in its words; the
+# model then only types what passed it (Nova's JSON types, loose) for the OpenAPI document and
+# declares the Nova name field the request guard leaves to the route (vmqos.api.nova_names).
 class FlavorCreate(BaseModel):
-    # Fields in the order of Nova's schema (schemas/flavors.py create): the first failing
-    # one is the one reported.
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, regex_engine="python-re")
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
     name: NovaName
-    id: str | None = Field(default=None, min_length=1, max_length=255, pattern=_FLAVOR_ID)
-    ram: int = Field(ge=1, le=MAX_INT)
-    vcpus: int = Field(ge=1, le=MAX_INT)
-    disk: int = Field(ge=0, le=MAX_INT)
-    ephemeral: int = Field(default=0, ge=0, le=MAX_INT, alias="OS-FLV-EXT-DATA:ephemeral")
-    swap: int = Field(default=0, ge=0, le=MAX_INT)
-    rxtx_factor: float = Field(default=1.0, gt=0, le=3.40282e38)
-    is_public: bool = Field(default=True, alias="os-flavor-access:is_public")
-    description: str | None = Field(default=None, max_length=65535)
+    id: str | int | float | None = None
+    ram: int | float | str
+    vcpus: int | float | str
+    disk: int | float | str
+    ephemeral: int | float | str = Field(default=0, alias="OS-FLV-EXT-DATA:ephemeral")
+    swap: int | float | str = 0
+    rxtx_factor: int | float | str = 1.0
+    is_public: bool | str = Field(default=True, alias="os-flavor-access:is_public")
+    description: str | None = None
 
 
 class FlavorCreateBody(BaseModel):
@@ -121,14 +125,22 @@ class FlavorCreateBody(BaseModel):
     flavor: FlavorCreate
 
 
-class FlavorUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    description: str | None = Field(max_length=65535)
+async def _nova_flavor_create(request: Request, mv: Version) -> dict[str, object]:
+    """Nova's ``validation.schema`` for ``FlavorsController.create``: the raw body against the
+    microversion's schema, before the request model reads it and before the policy; the
+    body's ``flavor``, as sent."""
+    try:
+        body = await request.json()
+    except ValueError:  # not JSON: the request model's own answer
+        return {}
+    validate_flavor_create_body(body, with_description=mv.at_least("2.55"))
+    flavor: dict[str, object] = body["flavor"]
+    return flavor
 
 
-class FlavorUpdateBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    flavor: FlavorUpdate
+SentFlavor = Annotated[dict[str, object], Depends(_nova_flavor_create)]
+# The raw body of a flavor update: Nova's schema judges it once the route exists (2.55).
+UpdateFlavorBody = Annotated[Any, Body()]
 
 
 def _min_filter(name: str, text: str | None) -> int:
@@ -166,20 +178,20 @@ def list_flavors_detail(request: Request, who: Caller, mv: Version,
 
 
 @router.post("/flavors", summary="Create a flavor (admin)", response_model_exclude_unset=True)
-def create_flavor(body: FlavorCreateBody, request: Request, who: Caller,
-                  mv: Version) -> schemas.FlavorResponse:
+def create_flavor(who: Caller, mv: Version, sent: SentFlavor, body: FlavorCreateBody,
+                  request: Request) -> schemas.FlavorResponse:
+    """``FlavorsController.create``: the schema (``sent``, before ``body`` is read), the policy,
+    ``flavors.create``'s conversions (:func:`~vmqos.intent.nova.flavor_body.new_flavor`), and
+    the conflicts (409)."""
     if not who.is_admin:
         raise nova_forbidden("os_compute_api:os-flavor-manage:create")
-    data = body.flavor
-    if data.description is not None and not mv.at_least("2.55"):
-        raise ApiError(400, "Invalid input for field/attribute flavor. Additional properties "
-                            "are not allowed ('description' was unexpected)")
+    new = new_flavor(sent, with_description=mv.at_least("2.55"))
     with app_state(request).db.write() as session:
         flavor = compute.create_flavor(
-            session, name=data.name, vcpus=data.vcpus, ram=data.ram, disk=data.disk,
-            flavor_id=data.id, swap=data.swap, ephemeral=data.ephemeral,
-            rxtx_factor=data.rxtx_factor, is_public=data.is_public,
-            description=data.description)
+            session, name=new.name, vcpus=new.vcpus, ram=new.memory_mb, disk=new.root_gb,
+            flavor_id=new.flavorid, swap=new.swap, ephemeral=new.ephemeral_gb,
+            rxtx_factor=new.rxtx_factor, is_public=new.is_public,
+            description=new.description)
         return schemas.FlavorResponse(flavor=flavor_view(flavor, mv, request))
 
 
@@ -193,15 +205,18 @@ def show_flavor(flavor_id: str, request: Request, who: Caller,
 
 @router.put("/flavors/{flavor_id}", summary="Update a flavor's description (admin, 2.55)",
             response_model_exclude_unset=True)
-def update_flavor(flavor_id: str, body: FlavorUpdateBody, request: Request, who: Caller,
+def update_flavor(flavor_id: str, body: UpdateFlavorBody, request: Request, who: Caller,
                   mv: Version) -> schemas.FlavorResponse:
+    """``FlavorsController.update``: no such route below 2.55, then the schema, then the
+    policy."""
     if not mv.at_least("2.55"):
         raise ApiError(404, "The resource could not be found.")
+    description = validate_flavor_update_body(body)
     if not who.is_admin:
         raise nova_forbidden("os_compute_api:os-flavor-manage:update")
     with app_state(request).db.write() as session:
         flavor = compute.get_flavor(session, flavor_id, lock=True)
-        flavor.description = body.flavor.description
+        flavor.description = description
         return schemas.FlavorResponse(flavor=flavor_view(flavor, mv, request))
 
 
