@@ -228,6 +228,159 @@ def test_valid_specs_of_every_namespace_are_stored_at_296(admin: httpx.Client) -
     assert admin.get(f"{NOVA}/flavors/{flavor}/os-extra_specs").json() == {"extra_specs": specs}
 
 
+# Nova's body schema (nova/api/openstack/compute/schemas/flavors_extraspecs.py create, update;
+# parameter_types.metadata) applies at every microversion, before the policy and before the
+# validators, in jsonschema's words inside nova/api/validation/validators.py's sentence.
+_REGEXES = "'^[a-zA-Z0-9-_:. ]{1,255}$'"
+# A valid spec rides along in each: a 400 saves nothing of the body.
+SCHEMA_REFUSED_POST = [
+    ({"quota:cpu_shares": "512", "quota/cpu_shares": "1"}, "Invalid input for field/attribute "
+     "extra_specs. Value: {'quota:cpu_shares': '512', 'quota/cpu_shares': '1'}. "
+     f"'quota/cpu_shares' does not match any of the regexes: {_REGEXES}"),
+    ({"foo": "1", "quota:cpu_shares": "1" * 256}, "Invalid input for field/attribute "
+     f"quota:cpu_shares. Value: {'1' * 256}. '{'1' * 256}' is too long"),
+    ({"foo": "1", "hw:boot_menu": True}, "Invalid input for field/attribute hw:boot_menu. "
+     "Value: True. True is not of type 'string', 'number'"),
+    ({"foo": "1", "hw:numa_nodes": None}, "Invalid input for field/attribute hw:numa_nodes. "
+     "Value: None. None is not of type 'string', 'number'"),
+    # A value's failure before a key's, whichever comes first in the body.
+    ({"b/x": "1", "foo": False}, "Invalid input for field/attribute foo. Value: False. False is "
+     "not of type 'string', 'number'"),
+]
+
+
+def _saved(admin: httpx.Client, flavor: str) -> dict[str, str]:
+    specs: dict[str, str] = admin.get(f"{NOVA}/flavors/{flavor}/os-extra_specs").json()[
+        "extra_specs"]
+    return specs
+
+
+@pytest.mark.parametrize("version", ["2.61", "2.96"])
+@pytest.mark.parametrize(("specs", "message"), SCHEMA_REFUSED_POST,
+                         ids=[list(s)[-1] for s, _ in SCHEMA_REFUSED_POST])
+def test_novas_body_schema_at_every_microversion(admin: httpx.Client, version: str,
+                                                 specs: dict[str, Any], message: str) -> None:
+    flavor = _flavor(admin, f"f-schema-{version}-{list(specs)[-1]}")["id"]
+    response = admin.post(f"{NOVA}/flavors/{flavor}/os-extra_specs", json={"extra_specs": specs},
+                          headers={"OpenStack-API-Version": f"compute {version}"})
+    assert (response.status_code, response.json()) == (400, {"badRequest": {
+        "code": 400, "message": message}})
+    assert _saved(admin, flavor) == {}
+
+
+@pytest.mark.parametrize("version", ["2.61", "2.96"])
+@pytest.mark.parametrize(("url_key", "body", "message"), [
+    ("x", {"quota/x": "1"}, f"'quota/x' does not match any of the regexes: {_REGEXES}"),
+    ("a", {"a": "1", "b": "2"}, "{'a': '1', 'b': '2'} has too many properties"),
+    ("a", {}, "{} should be non-empty"),
+    ("hw:boot_menu", {"hw:boot_menu": True}, "Invalid input for field/attribute hw:boot_menu. "
+     "Value: True. True is not of type 'string', 'number'"),
+    ("foo", {"foo": "x" * 256}, f"Invalid input for field/attribute foo. Value: {'x' * 256}. "
+     f"'{'x' * 256}' is too long"),
+])
+def test_novas_update_schema_at_every_microversion(admin: httpx.Client, version: str,
+                                                   url_key: str, body: dict[str, Any],
+                                                   message: str) -> None:
+    flavor = _flavor(admin, f"f-uschema-{version}-{len(body)}-{url_key[:4]}")["id"]
+    response = admin.put(f"{NOVA}/flavors/{flavor}/os-extra_specs/{url_key}", json=body,
+                         headers={"OpenStack-API-Version": f"compute {version}"})
+    assert (response.status_code, response.json()) == (400, {"badRequest": {
+        "code": 400, "message": message}})
+    assert _saved(admin, flavor) == {}
+
+
+@pytest.mark.parametrize("version", ["2.86", "2.96"])
+@pytest.mark.parametrize(("specs", "message"), [
+    ({"quota:vif_outbound_peak": "max", "quota:cpu_shares": "-1"},
+     "Validation failed; 'max' is not a valid integer value."),
+    ({"quota:cpu_shares": "-1", "quota:vif_outbound_peak": "max"},
+     "Validation failed; '-1' is less than the min value of '0'."),
+    ({"hw:cpu_policy": "bogus", "hw:cpu_polcy": "dedicated"},
+     "Validation failed; 'bogus' is not one of: dedicated, shared, mixed."),
+])
+def test_the_first_bad_spec_in_the_body_is_named(admin: httpx.Client, version: str,
+                                                 specs: dict[str, str], message: str) -> None:
+    """flavors_extraspecs.py ``_check_extra_specs_value`` walks the body as the client sent it
+    (httpx keeps the dict's order in the JSON text)."""
+    flavor = _flavor(admin, f"f-order-{version}-{next(iter(specs))}")["id"]
+    response = admin.post(f"{NOVA}/flavors/{flavor}/os-extra_specs",
+                          json={"extra_specs": specs},
+                          headers={"OpenStack-API-Version": f"compute {version}"})
+    assert (response.status_code, response.json()) == (400, {"badRequest": {
+        "code": 400, "message": message}})
+    assert _saved(admin, flavor) == {}
+
+
+def test_openstack_flavor_set_gets_novas_verdict_on_its_first_bad_property(
+        cloud: Cloud, admin: httpx.Client) -> None:
+    """The real client sends its --property options as one object in command-line order."""
+    flavor = _flavor(admin, "f-osc-order")["id"]
+    done = cloud.openstack("--os-compute-api-version", "2.86", "flavor", "set",
+                           "--property", "quota:vif_outbound_peak=max",
+                           "--property", "quota:cpu_shares=-1", flavor, check=False)
+    assert done.returncode == 1
+    assert "Validation failed; 'max' is not a valid integer value." in done.stderr
+    assert "min value" not in done.stderr
+    slash = cloud.openstack("flavor", "set", "--property", "quota/cpu_shares=1", flavor,
+                            check=False)
+    assert slash.returncode == 1
+    assert ("Invalid input for field/attribute extra_specs. Value: {'quota/cpu_shares': '1'}. "
+            "'quota/cpu_shares' does not match any of the regexes: '^[a-zA-Z0-9-_:. ]{1,255}$'"
+            ) in slash.stderr
+    assert _saved(admin, flavor) == {}
+
+
+def test_json_numbers_are_stored_as_strings(admin: httpx.Client) -> None:
+    flavor = _flavor(admin, "f-numbers")["id"]
+    url = f"{NOVA}/flavors/{flavor}/os-extra_specs"
+    response = admin.post(url, json={"extra_specs": {"hw:numa_nodes": 2, "foo": 1.5}},
+                          headers={"OpenStack-API-Version": "compute 2.96"})
+    # The answer is the body as sent (schemas/flavors_extraspecs.py create_response); what is
+    # stored, and read back, is text.
+    assert (response.status_code, response.json()) == (200, {"extra_specs": {
+        "hw:numa_nodes": 2, "foo": 1.5}})
+    assert _saved(admin, flavor) == {"hw:numa_nodes": "2", "foo": "1.5"}
+    put = admin.put(f"{url}/foo", json={"foo": 7})
+    assert (put.status_code, put.json()) == (200, {"foo": 7})
+    assert admin.get(f"{url}/foo").json() == {"foo": "7"}
+    # From 2.86 the validators read str() of the number.
+    refused = admin.post(url, json={"extra_specs": {"quota:cpu_shares": -1}},
+                         headers={"OpenStack-API-Version": "compute 2.86"})
+    assert refused.json() == {"badRequest": {
+        "code": 400, "message": "Validation failed; '-1' is less than the min value of '0'."}}
+
+
+def test_update_checks_the_value_before_the_uri(admin: httpx.Client) -> None:
+    """``FlavorExtraSpecsController.update``: schema, policy, value, and only then "Request
+    body and URI mismatch"."""
+    flavor = _flavor(admin, "f-put-order")["id"]
+    url = f"{NOVA}/flavors/{flavor}/os-extra_specs/quota:cpu_shares"
+    at_286 = admin.put(url, json={"quota:cpu_period": "x"}, headers=V286)
+    assert at_286.json() == {"badRequest": {
+        "code": 400, "message": "Validation failed; 'x' is not a valid integer value."}}
+    below = admin.put(url, json={"quota:cpu_period": "x"})
+    assert below.json() == {"badRequest": {"code": 400,
+                                           "message": "Request body and URI mismatch"}}
+    assert _saved(admin, flavor) == {}
+
+
+def test_the_schema_comes_before_the_policy(cloud: Cloud, admin: httpx.Client) -> None:
+    """Nova's ``validation.schema`` decorator runs before the method's ``context.can``: a
+    member's bad body is a 400, a member's good body a 403."""
+    cloud.make_user("schema-member", "schema-project")
+    flavor = _flavor(admin, "f-schema-policy")["id"]
+    url = f"{NOVA}/flavors/{flavor}/os-extra_specs"
+    with cloud.client("schema-member", "pw", "schema-project") as member:
+        bad = member.post(url, json={"extra_specs": {"a/b": "1"}})
+        assert bad.json() == {"badRequest": {"code": 400, "message": (
+            "Invalid input for field/attribute extra_specs. Value: {'a/b': '1'}. 'a/b' does "
+            f"not match any of the regexes: {_REGEXES}")}}
+        put = member.put(f"{url}/a", json={"a": True})
+        assert put.status_code == 400
+        assert member.post(url, json={"extra_specs": {"a": "1"}}).status_code == 403
+    assert _saved(admin, flavor) == {}
+
+
 def test_extra_spec_put_and_delete(admin: httpx.Client) -> None:
     flavor = _flavor(admin, "f-put")["id"]
     url = f"{NOVA}/flavors/{flavor}/os-extra_specs"
@@ -322,10 +475,11 @@ def test_unknown_attributes_are_novas_400(admin: httpx.Client) -> None:
         "name": "f-extra", "ram": 1, "vcpus": 1, "disk": 1, "color": "red"}})
     assert response.status_code == 400
     assert response.json()["badRequest"]["message"] == (
-        "Invalid input for field/attribute flavor. Additional properties are not allowed "
+        "Invalid input for field/attribute flavor. Value: {'name': 'f-extra', 'ram': 1, "
+        "'vcpus': 1, 'disk': 1, 'color': 'red'}. Additional properties are not allowed "
         "('color' was unexpected)")
     wrong_type = admin.post(f"{NOVA}/flavors", json={"flavor": {
         "name": "f-type", "ram": "lots", "vcpus": 1, "disk": 1}})
     assert wrong_type.status_code == 400
-    assert wrong_type.json()["badRequest"]["message"].startswith(
-        "Invalid input for field/attribute flavor.ram. Value: 'lots'.")
+    assert wrong_type.json()["badRequest"]["message"] == (
+        "Invalid input for field/attribute ram. Value: lots. 'lots' does not match '^[0-9]+$'")

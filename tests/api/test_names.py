@@ -144,10 +144,12 @@ def test_an_explicit_null_key_name_is_refused_as_nova_refuses_it(
 
 @pytest.mark.parametrize(("name_json", "shown"), [
     ('"a\\u2006b \\u0434"', "a\u2006b \u0434"),   # spaces inside, any script
-    ('"m1.tiny\\n"', "m1.tiny\n"),                # Python's $ before a final newline
+    # Python's $ before a final newline lets it through; nova/compute/flavors.py create then
+    # strips the name.
+    ('"m1.tiny\\n"', "m1.tiny"),
     ('"' + "k" * 255 + '"', "k" * 255),
 ])
-def test_names_nova_accepts_are_kept_as_sent(admin: httpx.Client, refs: dict[str, str],
+def test_names_nova_accepts_are_kept_as_nova_keeps_them(admin: httpx.Client, refs: dict[str, str],
                                             name_json: str, shown: str) -> None:
     response = FIELDS["flavor.name"].request(admin, name_json, refs)
     assert response.status_code == 200, response.text

@@ -54,8 +54,10 @@ def _is_described(schema: dict[str, Any]) -> bool:
     if schema.get("type") == "array":
         return _is_described(schema["items"])
     extra = schema.get("additionalProperties")
-    if isinstance(extra, dict):  # a mapping: its values must be described
-        return extra.get("type") in ("string", "integer", "boolean") or _is_described(extra)
+    if isinstance(extra, dict):  # a mapping: its values must be described (a scalar, or any
+        # of several: an extra spec's answer echoes a string or a number)
+        return all(value.get("type") in ("string", "integer", "number", "boolean")
+                   or _is_described(value) for value in extra.get("anyOf", [extra]))
     return bool(schema.get("properties"))
 
 

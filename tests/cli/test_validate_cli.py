@@ -1,8 +1,9 @@
-"""End-to-end tests of ``vmqos validate``: Nova's verdict on flavor properties (nova
+"""End-to-end tests of ``vmqos validate``: Nova's verdict on flavor properties (the body
+schema of nova api/openstack/compute/schemas/flavors_extraspecs.py, then nova
 api/validation/extra_specs/validators.py, base.py and the namespace modules, microversion
->= 2.86) and Neutron's on QoS rules (neutron-lib api/definitions/qos.py validators, neutron
-services/qos/qos_plugin.py), with their exact messages, exit codes 0/2 through the real
-process, and ``--format json``."""
+>= 2.86, in command-line order) and Neutron's on QoS rules (neutron-lib
+api/definitions/qos.py validators, neutron services/qos/qos_plugin.py), with their exact
+messages, exit codes 0/2 through the real process, and ``--format json``."""
 
 from __future__ import annotations
 
@@ -72,6 +73,20 @@ NOVA_VECTORS: list[tuple[str, str | None]] = [
     ("capabilities:cpu_info:arch=x86_64", None),
     ("aggregate_instance_extra_specs:ssd=true", None),
     ("quotas:cpu_shares=-1", None),                 # an unknown namespace: not validated
+    # Nova's body schema (nova/api/openstack/compute/schemas/flavors_extraspecs.py create),
+    # before any validator, in every namespace: jsonschema's words in Nova's sentence.
+    ("quota/cpu_shares=1", "Invalid input for field/attribute extra_specs. Value: "
+     "{'quota/cpu_shares': '1'}. 'quota/cpu_shares' does not match any of the regexes: "
+     "'^[a-zA-Z0-9-_:. ]{1,255}$'"),
+    ("foo;bar=1", "Invalid input for field/attribute extra_specs. Value: {'foo;bar': '1'}. "
+     "'foo;bar' does not match any of the regexes: '^[a-zA-Z0-9-_:. ]{1,255}$'"),
+    (f"quota:cpu_shares={'1' * 256}", f"Invalid input for field/attribute quota:cpu_shares. "
+     f"Value: {'1' * 256}. '{'1' * 256}' is too long"),
+    (f"foo={'x' * 256}", f"Invalid input for field/attribute foo. Value: {'x' * 256}. "
+     f"'{'x' * 256}' is too long"),
+    (f"foo={'x' * 255}", None),
+    (f"{'k' * 255}=1", None),
+    ("a b=", None),
 ]
 
 
@@ -101,6 +116,40 @@ def test_an_unknown_cpu_policy_exit_2_through_the_real_process(run_vmqos: Proc) 
     assert proc.stderr == ("vmqos: error: Validation failed; 'bogus' is not one of: dedicated, "
                            "shared, mixed.\n")
     assert (proc.returncode, proc.stdout) == (2, "")
+
+
+def test_the_first_bad_property_given_is_named_through_the_real_process(
+        run_vmqos: Proc) -> None:
+    """Nova walks the body `openstack flavor set` sends in command-line order and names the
+    first failure (flavors_extraspecs.py _check_extra_specs_value): not the first key sorted."""
+    proc = run_vmqos("validate", *props("quota:vif_outbound_peak=max", "quota:cpu_shares=-1"))
+    assert proc.stderr == "vmqos: error: Validation failed; 'max' is not a valid integer value.\n"
+    assert (proc.returncode, proc.stdout) == (2, "")
+
+
+@pytest.mark.parametrize(("specs", "message"), [
+    (("quota:cpu_shares=-1", "quota:vif_outbound_peak=max"),
+     "Validation failed; '-1' is less than the min value of '0'."),
+    (("hw:cpu_polcy=x", "hw:cpu_policy=bogus"),
+     "Validation failed; extra spec 'hw:cpu_polcy' does not appear to be a valid extra spec."),
+    # A repeated property keeps its first place and takes its last value, as osc-lib's
+    # KeyValueAction builds the dict.
+    (("quota:cpu_shares=-1", "hw:cpu_policy=bogus", "quota:cpu_shares=1"),
+     "Validation failed; 'bogus' is not one of: dedicated, shared, mixed."),
+    # The schema judges the whole body before any validator.
+    (("quota:cpu_shares=-1", "hw/x=1"), "Invalid input for field/attribute extra_specs. Value: "
+     "{'quota:cpu_shares': '-1', 'hw/x': '1'}. 'hw/x' does not match any of the regexes: "
+     "'^[a-zA-Z0-9-_:. ]{1,255}$'"),
+    (("b/x=1", "a/x=1"), "Invalid input for field/attribute extra_specs. Value: {'b/x': '1', "
+     "'a/x': '1'}. 'a/x', 'b/x' do not match any of the regexes: '^[a-zA-Z0-9-_:. ]{1,255}$'"),
+    (("hw/x=1", f"quota:cpu_shares={'9' * 256}"), "Invalid input for field/attribute "
+     f"quota:cpu_shares. Value: {'9' * 256}. '{'9' * 256}' is too long"),
+])
+def test_properties_are_judged_in_the_order_given(vmqos: Run, specs: tuple[str, ...],
+                                                   message: str) -> None:
+    out = vmqos("validate", *props(*specs))
+    assert assert_user_error(out.code, out.stderr) == message
+    assert out.stdout == ""
 
 
 def test_valid_input_exit_0_through_the_real_process(run_vmqos: Proc) -> None:

@@ -4,17 +4,20 @@ Behaviour is Nova's (``nova/api/openstack/compute/flavor_manage.py``, ``flavors.
 ``flavors_extraspecs.py``): the server generates the id when the request's ``id`` is null;
 names are Nova's (:mod:`vmqos.api.nova_names`); names and ids are unique (409); only admins
 create, update and delete flavors and their extra specs (``os_compute_api:os-flavor-manage:*``,
-``os-flavor-extra-specs:*``); a non-admin sees public flavors only. Extra specs are validated
-at microversion >= 2.86 exactly as Nova does, in every namespace Nova knows (``hw:``,
-``quota:``, ``trait:`` ...), by :func:`vmqos.intent.nova.extra_specs.validate_extra_spec`
-(Nova's messages, HTTP 400, nothing saved); below 2.86 Nova stores any string, and so does
-this.
+``os-flavor-extra-specs:*``); a non-admin sees public flavors only.
+
+An ``os-extra_specs`` body goes through Nova's steps, in Nova's order
+(:mod:`vmqos.intent.nova.extra_specs_body`): Nova's body schema at every microversion (keys of
+``^[a-zA-Z0-9-_:. ]{1,255}$``, string values of at most 255 characters or JSON numbers; a
+boolean or null is refused), then the policy, then each spec in the body's order — validated
+at microversion >= 2.86 in every namespace Nova knows (``hw:``, ``quota:``, ``trait:`` ...) by
+:func:`vmqos.intent.nova.extra_specs.validate_extra_spec`; below 2.86 Nova stores any string,
+and so does this. A failure is Nova's message, HTTP 400, and nothing of the body is saved.
 """
 
 from __future__ import annotations
 
-import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -25,8 +28,18 @@ from vmqos.api.errors import ApiError
 from vmqos.api.identity import root_url
 from vmqos.api.microversion import Microversion, nova_microversion
 from vmqos.api.nova_names import NovaName
-from vmqos.intent.nova.extra_specs import validate_extra_spec
-from vmqos.intent.nova.flavor import MAX_INT
+from vmqos.intent.nova.extra_specs_body import (
+    EXTRA_SPECS_CREATE,
+    EXTRA_SPECS_UPDATE,
+    extra_spec_values,
+    validate_extra_specs_create_body,
+    validate_extra_specs_update_body,
+)
+from vmqos.intent.nova.flavor_body import (
+    new_flavor,
+    validate_flavor_create_body,
+    validate_flavor_update_body,
+)
 from vmqos.store import compute
 from vmqos.store.identity import TokenInfo
 from vmqos.store.models import Flavor
@@ -35,8 +48,6 @@ __all__ = ["flavor_view", "router"]
 
 router = APIRouter(prefix="/compute/v2.1", tags=["compute"])
 
-_FLAVOR_ID = r"^(?! )[a-zA-Z0-9. _-]+(?<! )$"
-_SPEC_KEY = r"^[a-zA-Z0-9-_:. /]{1,255}$"
 
 Caller = Annotated[TokenInfo, Depends(caller)]
 Version = Annotated[Microversion, Depends(nova_microversion)]
@@ -92,20 +103,21 @@ def _is_public_filter(text: str | None, who: TokenInfo) -> bool | None:
     raise ApiError(400, f"Invalid is_public filter [{text}]")
 
 
+# Nova's schema (vmqos.intent.nova.flavor_body) judges the raw body first, in its words; the
+# model then only types what passed it (Nova's JSON types, loose) for the OpenAPI document and
+# declares the Nova name field the request guard leaves to the route (vmqos.api.nova_names).
 class FlavorCreate(BaseModel):
-    # Fields in the order of Nova's schema (schemas/flavors.py create): the first failing
-    # one is the one reported.
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, regex_engine="python-re")
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
     name: NovaName
-    id: str | None = Field(default=None, min_length=1, max_length=255, pattern=_FLAVOR_ID)
-    ram: int = Field(ge=1, le=MAX_INT)
-    vcpus: int = Field(ge=1, le=MAX_INT)
-    disk: int = Field(ge=0, le=MAX_INT)
-    ephemeral: int = Field(default=0, ge=0, le=MAX_INT, alias="OS-FLV-EXT-DATA:ephemeral")
-    swap: int = Field(default=0, ge=0, le=MAX_INT)
-    rxtx_factor: float = Field(default=1.0, gt=0, le=3.40282e38)
-    is_public: bool = Field(default=True, alias="os-flavor-access:is_public")
-    description: str | None = Field(default=None, max_length=65535)
+    id: str | int | float | None = None
+    ram: int | float | str
+    vcpus: int | float | str
+    disk: int | float | str
+    ephemeral: int | float | str = Field(default=0, alias="OS-FLV-EXT-DATA:ephemeral")
+    swap: int | float | str = 0
+    rxtx_factor: int | float | str = 1.0
+    is_public: bool | str = Field(default=True, alias="os-flavor-access:is_public")
+    description: str | None = None
 
 
 class FlavorCreateBody(BaseModel):
@@ -113,14 +125,22 @@ class FlavorCreateBody(BaseModel):
     flavor: FlavorCreate
 
 
-class FlavorUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    description: str | None = Field(max_length=65535)
+async def _nova_flavor_create(request: Request, mv: Version) -> dict[str, object]:
+    """Nova's ``validation.schema`` for ``FlavorsController.create``: the raw body against the
+    microversion's schema, before the request model reads it and before the policy; the
+    body's ``flavor``, as sent."""
+    try:
+        body = await request.json()
+    except ValueError:  # not JSON: the request model's own answer
+        return {}
+    validate_flavor_create_body(body, with_description=mv.at_least("2.55"))
+    flavor: dict[str, object] = body["flavor"]
+    return flavor
 
 
-class FlavorUpdateBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    flavor: FlavorUpdate
+SentFlavor = Annotated[dict[str, object], Depends(_nova_flavor_create)]
+# The raw body of a flavor update: Nova's schema judges it once the route exists (2.55).
+UpdateFlavorBody = Annotated[Any, Body()]
 
 
 def _min_filter(name: str, text: str | None) -> int:
@@ -158,20 +178,20 @@ def list_flavors_detail(request: Request, who: Caller, mv: Version,
 
 
 @router.post("/flavors", summary="Create a flavor (admin)", response_model_exclude_unset=True)
-def create_flavor(body: FlavorCreateBody, request: Request, who: Caller,
-                  mv: Version) -> schemas.FlavorResponse:
+def create_flavor(who: Caller, mv: Version, sent: SentFlavor, body: FlavorCreateBody,
+                  request: Request) -> schemas.FlavorResponse:
+    """``FlavorsController.create``: the schema (``sent``, before ``body`` is read), the policy,
+    ``flavors.create``'s conversions (:func:`~vmqos.intent.nova.flavor_body.new_flavor`), and
+    the conflicts (409)."""
     if not who.is_admin:
         raise nova_forbidden("os_compute_api:os-flavor-manage:create")
-    data = body.flavor
-    if data.description is not None and not mv.at_least("2.55"):
-        raise ApiError(400, "Invalid input for field/attribute flavor. Additional properties "
-                            "are not allowed ('description' was unexpected)")
+    new = new_flavor(sent, with_description=mv.at_least("2.55"))
     with app_state(request).db.write() as session:
         flavor = compute.create_flavor(
-            session, name=data.name, vcpus=data.vcpus, ram=data.ram, disk=data.disk,
-            flavor_id=data.id, swap=data.swap, ephemeral=data.ephemeral,
-            rxtx_factor=data.rxtx_factor, is_public=data.is_public,
-            description=data.description)
+            session, name=new.name, vcpus=new.vcpus, ram=new.memory_mb, disk=new.root_gb,
+            flavor_id=new.flavorid, swap=new.swap, ephemeral=new.ephemeral_gb,
+            rxtx_factor=new.rxtx_factor, is_public=new.is_public,
+            description=new.description)
         return schemas.FlavorResponse(flavor=flavor_view(flavor, mv, request))
 
 
@@ -185,15 +205,18 @@ def show_flavor(flavor_id: str, request: Request, who: Caller,
 
 @router.put("/flavors/{flavor_id}", summary="Update a flavor's description (admin, 2.55)",
             response_model_exclude_unset=True)
-def update_flavor(flavor_id: str, body: FlavorUpdateBody, request: Request, who: Caller,
+def update_flavor(flavor_id: str, body: UpdateFlavorBody, request: Request, who: Caller,
                   mv: Version) -> schemas.FlavorResponse:
+    """``FlavorsController.update``: no such route below 2.55, then the schema, then the
+    policy."""
     if not mv.at_least("2.55"):
         raise ApiError(404, "The resource could not be found.")
+    description = validate_flavor_update_body(body)
     if not who.is_admin:
         raise nova_forbidden("os_compute_api:os-flavor-manage:update")
     with app_state(request).db.write() as session:
         flavor = compute.get_flavor(session, flavor_id, lock=True)
-        flavor.description = body.flavor.description
+        flavor.description = description
         return schemas.FlavorResponse(flavor=flavor_view(flavor, mv, request))
 
 
@@ -219,33 +242,10 @@ def flavor_access(flavor_id: str, request: Request, who: Caller,
 
 # --- extra specs ------------------------------------------------------------------------------
 
-SpecValue = str | int | float | bool
-
-
-def _spec_text(value: SpecValue) -> str:
-    return str(value)
-
-
-def _check_specs(specs: dict[str, SpecValue], mv: Microversion) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for key, value in specs.items():
-        if not re.match(_SPEC_KEY, key):
-            raise ApiError(400, f"Invalid input for field/attribute extra_specs. Value: "
-                                f"{specs}. Additional properties are not allowed ('{key}' was "
-                                "unexpected)")
-        text = _spec_text(value)
-        if len(text) > 255:
-            raise ApiError(400, f"Invalid input for field/attribute extra_specs. Value: {text}."
-                                f" '{text}' is too long")
-        if mv.at_least("2.86"):
-            validate_extra_spec(key, text)
-        out[key] = text
-    return out
-
-
-class ExtraSpecsBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    extra_specs: dict[str, SpecValue]
+# The raw JSON body: Nova's schema judges it, in its words, before anything else does
+# (vmqos.intent.nova.extra_specs_body); the OpenAPI document shows that schema.
+CreateSpecsBody = Annotated[Any, Body(json_schema_extra=dict(EXTRA_SPECS_CREATE))]
+UpdateSpecBody = Annotated[Any, Body(json_schema_extra=dict(EXTRA_SPECS_UPDATE))]
 
 
 @router.get("/flavors/{flavor_id}/os-extra_specs", summary="List a flavor's extra specs")
@@ -258,14 +258,18 @@ def list_extra_specs(flavor_id: str, request: Request, who: Caller,
 
 @router.post("/flavors/{flavor_id}/os-extra_specs",
              summary="Create or update extra specs (admin)")
-def set_extra_specs(flavor_id: str, body: ExtraSpecsBody, request: Request, who: Caller,
-                    mv: Version) -> schemas.ExtraSpecs:
+def set_extra_specs(flavor_id: str, body: CreateSpecsBody, request: Request, who: Caller,
+                    mv: Version) -> schemas.ExtraSpecsSet:
+    """``FlavorExtraSpecsController.create``: the schema, the policy, the values in the body's
+    order (Nova's validators from 2.86), then the flavor (404) and the save. The answer is
+    the body's specs as sent."""
+    specs = validate_extra_specs_create_body(body)
     if not who.is_admin:
         raise nova_forbidden("os_compute_api:os-flavor-extra-specs:create")
-    specs = _check_specs(body.extra_specs, mv)
+    texts = extra_spec_values(specs, validators=mv.at_least("2.86"))
     with app_state(request).db.write() as session:
-        compute.set_extra_specs(session, flavor_id, specs)
-    return schemas.ExtraSpecs(extra_specs=specs)
+        compute.set_extra_specs(session, flavor_id, texts)
+    return schemas.ExtraSpecsSet(extra_specs=specs)
 
 
 @router.get("/flavors/{flavor_id}/os-extra_specs/{key}", summary="Show one extra spec")
@@ -280,17 +284,18 @@ def show_extra_spec(flavor_id: str, key: str, request: Request, who: Caller,
 
 @router.put("/flavors/{flavor_id}/os-extra_specs/{key}",
             summary="Update one extra spec (admin)")
-def update_extra_spec(flavor_id: str, key: str, request: Request, who: Caller, mv: Version,
-                      body: Annotated[dict[str, SpecValue], Body()]) -> dict[str, str]:
+def update_extra_spec(flavor_id: str, key: str, body: UpdateSpecBody, request: Request,
+                      who: Caller, mv: Version) -> dict[str, str | int | float]:
+    """``FlavorExtraSpecsController.update``: the schema (one spec), the policy, the value,
+    and only then whether the body names the URI's key. The answer is the body as sent."""
+    specs = validate_extra_specs_update_body(body)
     if not who.is_admin:
         raise nova_forbidden("os_compute_api:os-flavor-extra-specs:update")
-    if key not in body:
+    texts = extra_spec_values(specs, validators=mv.at_least("2.86"))
+    if key not in texts:
         raise ApiError(400, "Request body and URI mismatch")
-    if len(body) > 1:
-        raise ApiError(400, "Request body contains too many items")
-    specs = _check_specs(body, mv)
     with app_state(request).db.write() as session:
-        compute.set_extra_specs(session, flavor_id, specs)
+        compute.set_extra_specs(session, flavor_id, texts)
     return specs
 
 

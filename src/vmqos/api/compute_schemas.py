@@ -25,6 +25,7 @@ __all__ = [
     "AvailabilityZoneList",
     "EmbeddedFlavor",
     "ExtraSpecs",
+    "ExtraSpecsSet",
     "Fault",
     "Flavor",
     "FlavorAccess",
@@ -112,6 +113,13 @@ class FlavorAccessList(ResponseModel):
 
 class ExtraSpecs(ResponseModel):
     extra_specs: dict[str, str]
+
+
+class ExtraSpecsSet(ResponseModel):
+    """``POST .../os-extra_specs``'s answer: the request's specs as sent, a JSON number still a
+    number (``schemas/flavors_extraspecs.py`` ``create_response``); a read shows strings."""
+
+    extra_specs: dict[str, str | int | float]
 
 
 # --- servers ----------------------------------------------------------------------------------

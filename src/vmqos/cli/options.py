@@ -49,7 +49,10 @@ def vif_type_option(func: _F) -> _F:
 
 
 def parse_properties(values: Sequence[str]) -> dict[str, str]:
-    """``--property KEY=VALUE`` exactly as ``openstack flavor set --property`` takes it."""
+    """``--property KEY=VALUE`` exactly as ``openstack flavor set --property`` takes it
+    (osc-lib ``parseractions.KeyValueAction``: split at the first ``=``, a repeated key keeps
+    its first place and takes its last value). The order is kept: it is the order of the
+    ``extra_specs`` object the client sends, in which Nova reports the first failure."""
     specs: dict[str, str] = {}
     for item in values:
         key, sep, value = item.partition("=")

@@ -9,7 +9,10 @@ import click
 from vmqos.cli.console import dump_json, echo_findings
 from vmqos.cli.options import format_option, parse_properties
 from vmqos.errors import ValidationError
-from vmqos.intent.nova.extra_specs import validate_extra_specs
+from vmqos.intent.nova.extra_specs_body import (
+    extra_spec_values,
+    validate_extra_specs_create_body,
+)
 from vmqos.intent.nova.flavor import parse_flavor_quota
 from vmqos.model import VifType
 from vmqos.plan.explain.lint import lint_flavor_quota
@@ -36,7 +39,10 @@ def validate(properties: tuple[str, ...], rules: tuple[str, ...], vcpus: int, cg
     """Validate flavor properties as Nova (>= 2.86) does and QoS rules as Neutron does.
 
     Exit 0 when valid (host-level findings are printed but do not fail); exit 2 with Nova's
-    or Neutron's own message when not.
+    or Neutron's own message when not. Properties are checked as `openstack flavor set`
+    sends them: Nova's body schema first (keys of letters, digits and - _ : . space, values
+    of at most 255 characters), then each property in the order given; the first failure is
+    the one reported.
 
     \b
     Examples:
@@ -50,7 +56,10 @@ def validate(properties: tuple[str, ...], rules: tuple[str, ...], vcpus: int, cg
                               key="--property/--rule", value=None,
                               allowed="at least one --property or --rule")
     specs = parse_properties(properties)
-    validate_extra_specs(specs)  # every namespace, as Nova's API at >= 2.86
+    # What `openstack flavor set --property ...` sends, judged as Nova's API at >= 2.86 judges
+    # it: the body schema, then every namespace's validators in command-line order.
+    validate_extra_specs_create_body({"extra_specs": specs})
+    extra_spec_values(specs, validators=True)
     quota = parse_flavor_quota(specs)
     findings = lint_flavor_quota(quota, vcpus=vcpus, cgroup=CgroupVersion(cgroup),
                                  vif_types=tuple(VifType(v) for v in vif_type))

@@ -23,13 +23,19 @@ This module is that rule as a predicate, with the consequences the regular expre
 Invariant: :func:`is_valid_name` answers what ``re.search`` of the upstream expression
 answers, for every string (``tests/unit/test_printable_names.py`` checks it against the
 expression built from the classes).
+
+Nova also writes ``P`` out as a regular-expression class, ``_build_regex_range()``, for
+``valid_description_regex`` (``^[P]*$``), whose text jsonschema quotes when a description fails
+it; :func:`printable_ranges` is that text.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 import unicodedata
 
-__all__ = ["CLASS_END", "is_edge_forbidden", "is_printable", "is_valid_name"]
+__all__ = ["CLASS_END", "is_edge_forbidden", "is_printable", "is_valid_name", "printable_ranges"]
 
 CLASS_END = 0xFFFF  # the classes span code points below this one (range(0xFFFF))
 
@@ -61,3 +67,22 @@ def is_valid_name(text: str, *, exclude: str = "") -> bool:
         return False
     return (not is_edge_forbidden(core[0]) and not is_edge_forbidden(core[-1])
             and all(is_printable(c) and c not in exclude for c in core))
+
+
+@functools.cache
+def printable_ranges() -> str:
+    """The class ``P`` as Nova's ``_build_regex_range()`` (``ws=True``, nothing excluded) writes
+    it: each run of printable code points below ``U+FFFF`` as its first character, then ``-``
+    and its last unless the run is one character long, each ``re.escape``'d."""
+    parts: list[str] = []
+    start: int | None = None
+    for code in range(CLASS_END + 1):
+        inside = code < CLASS_END and is_printable(chr(code))
+        if inside and start is None:
+            start = code
+        elif not inside and start is not None:
+            parts.append(re.escape(chr(start)))
+            if code - 1 != start:
+                parts.append("-" + re.escape(chr(code - 1)))
+            start = None
+    return "".join(parts)

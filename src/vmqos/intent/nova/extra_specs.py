@@ -26,9 +26,12 @@ verbatim; a message quotes the *converted* integer for ``max``/``min``, as Nova'
 Invariants:
 
 * Every verdict comes from :func:`validate_extra_spec`; the API (``vmqos.api.compute_flavors``)
-  and ``vmqos validate`` call it. A :class:`~vmqos.intent.nova.flavor.Flavor` checks only its
-  ``quota:`` keys (:func:`validate_quota_specs`): the rest of its specs are Nova's API's concern,
-  and a flavor stored below 2.86 boots in Nova with whatever they hold.
+  and ``vmqos validate`` call it through :mod:`vmqos.intent.nova.extra_specs_body`, after
+  Nova's body schema and in the body's order. Keys and values reaching it have passed that
+  schema (a key of ``^[a-zA-Z0-9-_:. ]{1,255}$``, a string of at most 255 characters).
+  A :class:`~vmqos.intent.nova.flavor.Flavor` checks only its ``quota:`` keys
+  (:func:`validate_quota_specs`): the rest of its specs are Nova's API's concern, and a
+  flavor stored below 2.86 boots in Nova with whatever they hold.
 * Regexes are compiled on first use and kept: the lookup of a registered name compiles one, so
   ``vmqos validate --property quota:cpu_shares=512`` starts as fast as before.
 """
@@ -171,9 +174,12 @@ def validate_extra_spec(key: str, value: str) -> None:
 
 
 def validate_extra_specs(specs: Mapping[str, str]) -> None:
-    """Validate every extra spec; the first error (keys in sorted order) is raised."""
-    for key in sorted(specs):
-        validate_extra_spec(key, specs[key])
+    """Validate every extra spec in ``specs``' order and raise the first error, as Nova's
+    ``FlavorExtraSpecsController._check_extra_specs_value`` walks a request body
+    (``nova/api/openstack/compute/flavors_extraspecs.py``): the first bad spec the client
+    sent is the one named."""
+    for key, value in specs.items():
+        validate_extra_spec(key, value)
 
 
 def validate_quota_specs(specs: Mapping[str, str]) -> None:
