@@ -158,6 +158,10 @@ class Server(Base):
     user_id: Mapped[str] = mapped_column(String(64))
     # Nova embeds the flavor in the instance at boot: later flavor edits do not reach it.
     flavor: Mapped[dict[str, Any]] = mapped_column()
+    # The flavor before a resize, kept while the server waits in VERIFY_RESIZE so that
+    # revertResize can restore it; None otherwise.
+    old_flavor: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    description: Mapped[str | None] = mapped_column(String(255), nullable=True)
     image_id: Mapped[str] = mapped_column(String(36), default="")
     key_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
     availability_zone: Mapped[str] = mapped_column(String(255))
