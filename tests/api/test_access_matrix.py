@@ -142,10 +142,10 @@ class World:
             self._image = self.new_active_image()
         return self._image
 
-    def new_server(self) -> str:
+    def new_server(self, **extra: Any) -> str:
         response = self.alice.post("/compute/v2.1/servers", json={"server": {
             "name": _unique("s"), "imageRef": self.public_image_active(), "flavorRef": self.flavor,
-            "networks": [{"uuid": self.network_a}]}})
+            "networks": [{"uuid": self.network_a}], **extra}})
         assert response.status_code == 202, response.text
         server: str = response.json()["server"]["id"]
         return server
@@ -312,6 +312,22 @@ ROWS: tuple[Row, ...] = (
         url=_u(f"{NOVA}/servers/{{server_a}}/os-interface")),
     Row("GET", f"{NOVA}/servers/{{server_id}}/vmqos-plan", OWNED,
         url=_u(f"{NOVA}/servers/{{server_a}}/vmqos-plan")),
+    Row("PUT", f"{NOVA}/servers/{{server_id}}", OWNED, url=_u(f"{NOVA}/servers/{{server_a}}"),
+        body=_body({"server": {"description": "d"}})),
+    Row("POST", f"{NOVA}/servers/{{server_id}}/action", (202, 202, 404, 401),
+        url=_u(f"{NOVA}/servers/{{new_server}}/action"), body=_body({"os-stop": None})),
+    Row("GET", f"{NOVA}/servers/{{server_id}}/metadata", OWNED,
+        url=_u(f"{NOVA}/servers/{{server_a}}/metadata")),
+    Row("POST", f"{NOVA}/servers/{{server_id}}/metadata", OWNED,
+        url=_u(f"{NOVA}/servers/{{server_a}}/metadata"), body=_body({"metadata": {"k": "v"}})),
+    Row("PUT", f"{NOVA}/servers/{{server_id}}/metadata", OWNED,
+        url=_u(f"{NOVA}/servers/{{server_a}}/metadata"), body=_body({"metadata": {"k": "v"}})),
+    Row("GET", f"{NOVA}/servers/{{server_id}}/metadata/{{key}}", OWNED,
+        url=lambda w, c: f"{NOVA}/servers/{w.new_server(metadata={'k': 'v'})}/metadata/k"),
+    Row("PUT", f"{NOVA}/servers/{{server_id}}/metadata/{{key}}", OWNED,
+        url=_u(f"{NOVA}/servers/{{server_a}}/metadata/k"), body=_body({"meta": {"k": "v"}})),
+    Row("DELETE", f"{NOVA}/servers/{{server_id}}/metadata/{{key}}", (204, 204, 404, 401),
+        url=lambda w, c: f"{NOVA}/servers/{w.new_server(metadata={'k': 'v'})}/metadata/k"),
     # key pairs, zones, aggregates
     Row("GET", f"{NOVA}/os-keypairs", OK3),
     Row("POST", f"{NOVA}/os-keypairs", (201, 201, 201, 401),

@@ -65,11 +65,16 @@ def world(cloud: Cloud) -> dict[str, Any]:
             "network_id": network, "name": "adv"}}).json()["port"]["id"]
         rule = admin.post(f"{NEUTRON}/qos/policies/{policy}/dscp_marking_rules", json={
             "dscp_marking_rule": {"dscp_mark": 8}}).json()["dscp_marking_rule"]["id"]
+        other_flavor = admin.post(f"{NOVA}/flavors", json={"flavor": {
+            "name": "adv-2", "ram": 1, "vcpus": 1, "disk": 1}}).json()["flavor"]["id"]
+        server = admin.post(f"{NOVA}/servers", json={"server": {
+            "name": "adv", "imageRef": image, "flavorRef": flavor,
+            "networks": [{"uuid": network}]}}).json()["server"]["id"]
     return {"flavor": flavor, "network": network, "policy": policy, "image": image,
-            "port": port, "rule": rule}
+            "port": port, "rule": rule, "other_flavor": other_flavor, "server": server}
 
 
-ROUTE_COUNT = 27  # len(_routes(...)), which needs the world's ids; the coverage test holds it
+ROUTE_COUNT = 33  # len(_routes(...)), which needs the world's ids; the coverage test holds it
 
 
 def _routes(world: dict[str, Any]) -> list[tuple[str, str, Any]]:
@@ -129,6 +134,14 @@ def _routes(world: dict[str, Any]) -> list[tuple[str, str, Any]]:
                 f"{world['rule']}", {"dscp_marking_rule": {"dscp_mark": 10}}),
         ("PUT", f"{NEUTRON}/qos/alias_dscp_marking_rules/{world['rule']}",
          {"dscp_marking_rule": {"dscp_mark": 12}}),
+        ("POST", f"{NOVA}/servers/{world['server']}/action", {"reboot": {"type": "HARD"}}),
+        ("POST", f"{NOVA}/servers/{world['server']}/action", {"resize": {
+            "flavorRef": world["other_flavor"]}}),
+        ("PUT", f"{NOVA}/servers/{world['server']}", {"server": {"name": "s2",
+                                                                 "description": "d"}}),
+        ("POST", f"{NOVA}/servers/{world['server']}/metadata", {"metadata": {"k": "v"}}),
+        ("PUT", f"{NOVA}/servers/{world['server']}/metadata", {"metadata": {"k": "v"}}),
+        ("PUT", f"{NOVA}/servers/{world['server']}/metadata/k", {"meta": {"k": "v"}}),
         ("PATCH", f"/image/v2/images/{world['image']}", [
             {"op": "replace", "path": "/name", "value": "i"},
             {"op": "add", "path": "/custom", "value": "c"}]),

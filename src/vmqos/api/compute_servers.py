@@ -20,7 +20,7 @@ import re
 import secrets
 import uuid
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request, Response
@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from vmqos.api import compute_schemas as schemas
 from vmqos.api.context import app_state, caller, nova_forbidden, require_member
-from vmqos.api.errors import ApiError
+from vmqos.api.errors import ApiError, shown_value
 from vmqos.api.identity import root_url
 from vmqos.api.microversion import Microversion, nova_microversion
 from vmqos.api.nova_names import NovaName, OptionalNovaName
@@ -314,6 +314,49 @@ def show_server(server_id: str, request: Request, who: Caller,
                 mv: Version) -> schemas.ServerResponse:
     with app_state(request).db.read() as session:
         row = compute.get_server(session, server_id, project_id=_owner_scope(who))
+        return schemas.ServerResponse(server=_views(session, [row], mv, who, request)[0])
+
+
+class ServerUpdate(BaseModel):
+    # nova/api/openstack/compute/schemas/servers.py ``update`` (``description`` from 2.19,
+    # ``hostname`` from 2.90); vmqos keeps the name and the description.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, regex_engine="python-re")
+    name: OptionalNovaName = None
+    disk_config: Literal["AUTO", "MANUAL"] | None = Field(default=None,
+                                                          alias="OS-DCF:diskConfig")
+    accessIPv4: str | None = None
+    accessIPv6: str | None = None
+    description: str | None = Field(default=None, max_length=255)
+    hostname: str | None = None
+
+
+class ServerUpdateBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    server: ServerUpdate
+
+
+@router.put("/servers/{server_id}", summary="Update a server (name, description)",
+            response_model_exclude_unset=True)
+def update_server(server_id: str, body: ServerUpdateBody, request: Request, who: Caller,
+                  mv: Version) -> schemas.ServerResponse:
+    """``openstack server set --name/--description``: Nova's ``ServersController.update``."""
+    data = body.server
+    for field, since in (("description", "2.19"), ("hostname", "2.90")):
+        if field in data.model_fields_set and not mv.at_least(since):
+            given = data.model_dump(exclude_unset=True, by_alias=True)
+            raise ApiError(400, f"Invalid input for field/attribute server. Value: "
+                                f"{shown_value(given)}. "
+                                f"Additional properties are not allowed ('{field}' was "
+                                "unexpected)")
+    with app_state(request).db.write() as session:
+        row = compute.get_server(session, server_id, project_id=_owner_scope(who))
+        require_member(who, nova_forbidden("os_compute_api:servers:update"))
+        if data.name is not None:
+            row.name = data.name
+        if "description" in data.model_fields_set:
+            row.description = data.description  # null removes it
+        row.updated_at = utcnow()
+        session.flush()
         return schemas.ServerResponse(server=_views(session, [row], mv, who, request)[0])
 
 
