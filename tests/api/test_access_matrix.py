@@ -150,6 +150,12 @@ class World:
         server: str = response.json()["server"]["id"]
         return server
 
+    def new_aggregate(self) -> str:
+        response = self.admin.post("/compute/v2.1/os-aggregates", json={"aggregate": {
+            "name": _unique("a")}})
+        assert response.status_code == 200, response.text
+        return str(response.json()["aggregate"]["id"])
+
     def fresh_token(self, caller: str) -> str:
         users = {"admin": ("admin", ADMIN_PASSWORD, "admin"),
                  "member": ("alice", "pw", "project-a"), "other": ("bob", "pw", "project-b")}
@@ -340,6 +346,11 @@ ROWS: tuple[Row, ...] = (
     Row("GET", f"{NOVA}/os-aggregates", ADMIN_ONLY),
     Row("POST", f"{NOVA}/os-aggregates", ADMIN_ONLY,
         body=_body(lambda: {"aggregate": {"name": _unique("a"), "availability_zone": "z"}})),
+    Row("GET", f"{NOVA}/os-aggregates/{{aggregate_id}}", ADMIN_ONLY,
+        url=_u(f"{NOVA}/os-aggregates/{{new_aggregate}}")),
+    Row("POST", f"{NOVA}/os-aggregates/{{aggregate_id}}/action", ADMIN_ONLY,
+        url=_u(f"{NOVA}/os-aggregates/{{new_aggregate}}/action"),
+        body=_body({"set_metadata": {"metadata": {"k": "v"}}})),
     # networks, ports, security groups, extensions
     Row("GET", f"{NET}/networks", OK3),
     Row("POST", f"{NET}/networks", (201, 201, 201, 401), body=_body({"network": {"name": "x"}})),

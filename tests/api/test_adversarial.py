@@ -67,14 +67,17 @@ def world(cloud: Cloud) -> dict[str, Any]:
             "dscp_marking_rule": {"dscp_mark": 8}}).json()["dscp_marking_rule"]["id"]
         other_flavor = admin.post(f"{NOVA}/flavors", json={"flavor": {
             "name": "adv-2", "ram": 1, "vcpus": 1, "disk": 1}}).json()["flavor"]["id"]
+        aggregate = admin.post(f"{NOVA}/os-aggregates", json={"aggregate": {
+            "name": "adv-agg"}}).json()["aggregate"]["id"]
         server = admin.post(f"{NOVA}/servers", json={"server": {
             "name": "adv", "imageRef": image, "flavorRef": flavor,
             "networks": [{"uuid": network}]}}).json()["server"]["id"]
     return {"flavor": flavor, "network": network, "policy": policy, "image": image,
-            "port": port, "rule": rule, "other_flavor": other_flavor, "server": server}
+            "port": port, "rule": rule, "other_flavor": other_flavor, "server": server,
+            "aggregate": aggregate}
 
 
-ROUTE_COUNT = 33  # len(_routes(...)), which needs the world's ids; the coverage test holds it
+ROUTE_COUNT = 34  # len(_routes(...)), which needs the world's ids; the coverage test holds it
 
 
 def _routes(world: dict[str, Any]) -> list[tuple[str, str, Any]]:
@@ -142,6 +145,8 @@ def _routes(world: dict[str, Any]) -> list[tuple[str, str, Any]]:
         ("POST", f"{NOVA}/servers/{world['server']}/metadata", {"metadata": {"k": "v"}}),
         ("PUT", f"{NOVA}/servers/{world['server']}/metadata", {"metadata": {"k": "v"}}),
         ("PUT", f"{NOVA}/servers/{world['server']}/metadata/k", {"meta": {"k": "v"}}),
+        ("POST", f"{NOVA}/os-aggregates/{world['aggregate']}/action", {"set_metadata": {
+            "metadata": {"k": "v", "availability_zone": "z2"}}}),
         ("PATCH", f"/image/v2/images/{world['image']}", [
             {"op": "replace", "path": "/name", "value": "i"},
             {"op": "add", "path": "/custom", "value": "c"}]),

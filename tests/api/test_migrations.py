@@ -31,7 +31,7 @@ def test_migrations_match_the_models(database: Database) -> None:
         with database.engine.connect() as connection:
             diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
             version = connection.execute(sa.text("SELECT version_num FROM alembic_version"))
-            assert version.scalars().all() == ["0003"]
+            assert version.scalars().all() == ["0004"]
     finally:
         database.dispose()
     assert diff == []

@@ -146,6 +146,9 @@ class Aggregate(Base):
     uuid: Mapped[str] = mapped_column(String(36), unique=True)
     name: Mapped[str] = mapped_column(String(255), unique=True)
     availability_zone: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # Nova's aggregate metadata other than availability_zone (which is the column above).
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict,
+                                                      server_default="{}")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
