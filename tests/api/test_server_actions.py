@@ -212,7 +212,11 @@ def test_unknown_action_and_missing_server(admin: httpx.Client, refs: dict[str, 
 
 
 def test_update_server_name_and_description(admin: httpx.Client, refs: dict[str, str]) -> None:
-    server = _server(admin, refs)
+    created = admin.post(f"{NOVA}/servers", json={"server": {
+        "name": "described", "imageRef": refs["image"], "flavorRef": refs["small"],
+        "networks": [{"uuid": refs["network"]}], "description": "at boot"}})
+    server = created.json()["server"]["id"]
+    assert _show(admin, server)["description"] == "at boot"
     updated = admin.put(f"{NOVA}/servers/{server}", json={"server": {
         "name": "renamed", "description": "web tier"}})
     assert updated.status_code == 200, updated.text
