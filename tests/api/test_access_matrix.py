@@ -57,6 +57,10 @@ class World:
         self.alice_id = self.alice.get("/identity/v3/auth/tokens", headers={
             "X-Subject-Token": cloud.token("alice", "pw", "project-a")}).json()[
             "token"]["user"]["id"]
+        # Each server row makes a server of its own in project A: more than Nova's default 10
+        # instances. Lift the quota, as an operator would (the quota tests hold the limit).
+        assert self.admin.put(f"/compute/v2.1/os-quota-sets/{self.project_a}", json={
+            "quota_set": {"instances": -1, "cores": -1, "ram": -1}}).status_code == 200
         self.flavor = self.new_flavor()
         self.private_flavor = self.new_flavor(**{"os-flavor-access:is_public": False})
         self.admin.post(f"/compute/v2.1/flavors/{self.flavor}/os-extra_specs",
@@ -171,13 +175,19 @@ class World:
             self._image = self.new_active_image()
         return self._image
 
-    def new_server(self) -> str:
+    def new_server(self, **extra: Any) -> str:
         response = self.alice.post("/compute/v2.1/servers", json={"server": {
             "name": _unique("s"), "imageRef": self.public_image_active(), "flavorRef": self.flavor,
-            "networks": [{"uuid": self.network_a}]}})
+            "networks": [{"uuid": self.network_a}], **extra}})
         assert response.status_code == 202, response.text
         server: str = response.json()["server"]["id"]
         return server
+
+    def new_aggregate(self) -> str:
+        response = self.admin.post("/compute/v2.1/os-aggregates", json={"aggregate": {
+            "name": _unique("a")}})
+        assert response.status_code == 200, response.text
+        return str(response.json()["aggregate"]["id"])
 
     def fresh_token(self, caller: str) -> str:
         users = {"admin": ("admin", ADMIN_PASSWORD, "admin"),
@@ -360,6 +370,22 @@ ROWS: tuple[Row, ...] = (
         url=_u(f"{NOVA}/servers/{{server_a}}/os-interface")),
     Row("GET", f"{NOVA}/servers/{{server_id}}/vmqos-plan", OWNED,
         url=_u(f"{NOVA}/servers/{{server_a}}/vmqos-plan")),
+    Row("PUT", f"{NOVA}/servers/{{server_id}}", OWNED, url=_u(f"{NOVA}/servers/{{server_a}}"),
+        body=_body({"server": {"description": "d"}})),
+    Row("POST", f"{NOVA}/servers/{{server_id}}/action", (202, 202, 404, 401),
+        url=_u(f"{NOVA}/servers/{{new_server}}/action"), body=_body({"os-stop": None})),
+    Row("GET", f"{NOVA}/servers/{{server_id}}/metadata", OWNED,
+        url=_u(f"{NOVA}/servers/{{server_a}}/metadata")),
+    Row("POST", f"{NOVA}/servers/{{server_id}}/metadata", OWNED,
+        url=_u(f"{NOVA}/servers/{{server_a}}/metadata"), body=_body({"metadata": {"k": "v"}})),
+    Row("PUT", f"{NOVA}/servers/{{server_id}}/metadata", OWNED,
+        url=_u(f"{NOVA}/servers/{{server_a}}/metadata"), body=_body({"metadata": {"k": "v"}})),
+    Row("GET", f"{NOVA}/servers/{{server_id}}/metadata/{{key}}", OWNED,
+        url=lambda w, c: f"{NOVA}/servers/{w.new_server(metadata={'k': 'v'})}/metadata/k"),
+    Row("PUT", f"{NOVA}/servers/{{server_id}}/metadata/{{key}}", OWNED,
+        url=_u(f"{NOVA}/servers/{{server_a}}/metadata/k"), body=_body({"meta": {"k": "v"}})),
+    Row("DELETE", f"{NOVA}/servers/{{server_id}}/metadata/{{key}}", (204, 204, 404, 401),
+        url=lambda w, c: f"{NOVA}/servers/{w.new_server(metadata={'k': 'v'})}/metadata/k"),
     # key pairs, zones, aggregates
     Row("GET", f"{NOVA}/os-keypairs", OK3),
     Row("POST", f"{NOVA}/os-keypairs", (201, 201, 201, 401),
@@ -396,6 +422,11 @@ ROWS: tuple[Row, ...] = (
         body=_body({"quota": {"network": 100}})),
     Row("DELETE", f"{NET}/quotas/{{project_id}}", (204, 403, 403, 401),
         url=_u(f"{NET}/quotas/{{new_network_quota}}")),
+    Row("GET", f"{NOVA}/os-aggregates/{{aggregate_id}}", ADMIN_ONLY,
+        url=_u(f"{NOVA}/os-aggregates/{{new_aggregate}}")),
+    Row("POST", f"{NOVA}/os-aggregates/{{aggregate_id}}/action", ADMIN_ONLY,
+        url=_u(f"{NOVA}/os-aggregates/{{new_aggregate}}/action"),
+        body=_body({"set_metadata": {"metadata": {"k": "v"}}})),
     # networks, ports, security groups, extensions
     Row("GET", f"{NET}/networks", OK3),
     Row("POST", f"{NET}/networks", (201, 201, 201, 401), body=_body({"network": {"name": "x"}})),

@@ -76,12 +76,20 @@ def world(cloud: Cloud) -> dict[str, Any]:
             "name": "adv-target", "password": "pw"}}).json()["user"]["id"]
         member = admin.get("/identity/v3/projects", params={"name": "adv-project"}).json()[
             "projects"][0]["id"]
+        other_flavor = admin.post(f"{NOVA}/flavors", json={"flavor": {
+            "name": "adv-2", "ram": 1, "vcpus": 1, "disk": 1}}).json()["flavor"]["id"]
+        aggregate = admin.post(f"{NOVA}/os-aggregates", json={"aggregate": {
+            "name": "adv-agg"}}).json()["aggregate"]["id"]
+        server = admin.post(f"{NOVA}/servers", json={"server": {
+            "name": "adv", "imageRef": image, "flavorRef": flavor,
+            "networks": [{"uuid": network}]}}).json()["server"]["id"]
     return {"flavor": flavor, "network": network, "policy": policy, "image": image,
             "port": port, "rule": rule, "group": group, "target": target, "user": user,
-            "member_project": member}
+            "member_project": member, "other_flavor": other_flavor, "server": server,
+            "aggregate": aggregate}
 
 
-ROUTE_COUNT = 32  # len(_routes(...)), which needs the world's ids; the coverage test holds it
+ROUTE_COUNT = 39  # len(_routes(...)), which needs the world's ids; the coverage test holds it
 
 
 def _routes(world: dict[str, Any]) -> list[tuple[str, str, Any]]:
@@ -141,6 +149,16 @@ def _routes(world: dict[str, Any]) -> list[tuple[str, str, Any]]:
                 f"{world['rule']}", {"dscp_marking_rule": {"dscp_mark": 10}}),
         ("PUT", f"{NEUTRON}/qos/alias_dscp_marking_rules/{world['rule']}",
          {"dscp_marking_rule": {"dscp_mark": 12}}),
+        ("POST", f"{NOVA}/servers/{world['server']}/action", {"reboot": {"type": "HARD"}}),
+        ("POST", f"{NOVA}/servers/{world['server']}/action", {"resize": {
+            "flavorRef": world["other_flavor"]}}),
+        ("PUT", f"{NOVA}/servers/{world['server']}", {"server": {"name": "s2",
+                                                                 "description": "d"}}),
+        ("POST", f"{NOVA}/servers/{world['server']}/metadata", {"metadata": {"k": "v"}}),
+        ("PUT", f"{NOVA}/servers/{world['server']}/metadata", {"metadata": {"k": "v"}}),
+        ("PUT", f"{NOVA}/servers/{world['server']}/metadata/k", {"meta": {"k": "v"}}),
+        ("POST", f"{NOVA}/os-aggregates/{world['aggregate']}/action", {"set_metadata": {
+            "metadata": {"k": "v", "availability_zone": "z2"}}}),
         ("PATCH", f"/image/v2/images/{world['image']}", [
             {"op": "replace", "path": "/name", "value": "i"},
             {"op": "add", "path": "/custom", "value": "c"}]),

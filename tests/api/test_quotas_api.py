@@ -31,9 +31,6 @@ NET = "/network/v2.0"
 MV = {"OpenStack-API-Version": "compute 2.96"}
 _KEY = ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHgbVTA/TUMS8s8gRLu4cmRBZfzUhg4N7WFjfhReru9U "
         "t@h")
-NOT_WIRED = pytest.mark.xfail(
-    strict=True, reason="compute_servers.py does not call vmqos.api.compute_quotas / "
-                        "server_list_scope yet (the lead wires the call)")
 
 
 @pytest.fixture(scope="module")
@@ -300,7 +297,6 @@ def test_the_server_check_refuses_as_nova(cloud: Cloud, admin: httpx.Client,
         database.dispose()
 
 
-@NOT_WIRED
 def test_a_server_past_the_instance_quota_is_novas_403(admin: httpx.Client,
                                                        member: httpx.Client, project: str,
                                                        boot: dict[str, str]) -> None:
@@ -312,7 +308,6 @@ def test_a_server_past_the_instance_quota_is_novas_403(admin: httpx.Client,
                 f"{used} instances")
 
 
-@NOT_WIRED
 def test_all_projects_for_a_member_is_novas_403(cloud: Cloud, member: httpx.Client) -> None:
     _nova_error(member.get(f"{NOVA}/servers/detail", params={"all_tenants": "True"}), 403,
                 "Policy doesn't allow os_compute_api:servers:detail:get_all_tenants to be "

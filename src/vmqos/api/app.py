@@ -28,6 +28,8 @@ from vmqos.api import (
     network_qos,
     network_quotas,
     network_subnets,
+    server_actions,
+    server_metadata,
 )
 from vmqos.api.context import AppState
 from vmqos.api.errors import install_error_handlers
@@ -42,9 +44,9 @@ __all__ = ["ROUTERS", "create_app"]
 # Every route the service has: create_app mounts these, and the access-matrix test checks
 # that each of their routes has a row.
 ROUTERS = tuple(module.router for module in (
-    identity, identity_resources, discovery, compute_flavors, compute_servers, compute_misc,
-    compute_quotas, network_core, network_groups, network_group_rules, network_subnets,
-    network_qos, network_quotas, image))
+    identity, identity_resources, discovery, compute_flavors, compute_servers, server_actions,
+    server_metadata, compute_misc, compute_quotas, network_core, network_groups,
+    network_group_rules, network_subnets, network_qos, network_quotas, image))
 
 _DESCRIPTION = """\
 OpenStack-compatible subsets of Keystone (`/identity/v3`), Nova (`/compute/v2.1`), Neutron

@@ -17,16 +17,17 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from typing import Annotated
+import re
+from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Body, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from vmqos.api import compute_schemas as schemas
 from vmqos.api.compute_quotas import enforce_keypair
 from vmqos.api.context import app_state, caller, nova_forbidden
-from vmqos.api.errors import ApiError
+from vmqos.api.errors import ApiError, shown_value
 from vmqos.api.microversion import Microversion, nova_microversion
 from vmqos.api.nova_names import AzNameOrNone, NovaName
 from vmqos.api.server_views import iso
@@ -160,8 +161,8 @@ def _aggregate_view(row: Aggregate, mv: Microversion) -> schemas.Aggregate:
     view = schemas.Aggregate(
         id=row.id, name=row.name, availability_zone=row.availability_zone,
         created_at=iso(row.created_at), updated_at=None, deleted_at=None, deleted=False,
-        hosts=[], metadata=({"availability_zone": row.availability_zone}
-                            if row.availability_zone else {}))
+        hosts=[], metadata={**row.metadata_, **({"availability_zone": row.availability_zone}
+                                                if row.availability_zone else {})})
     if mv.at_least("2.41"):
         view.uuid = row.uuid
     return view
@@ -200,4 +201,81 @@ def create_aggregate(body: AggregateBody, request: Request, who: Caller,
     with app_state(request).db.write() as session:
         row = compute.create_aggregate(session, body.aggregate.name,
                                        body.aggregate.availability_zone)
+        return schemas.AggregateResponse(aggregate=_aggregate_view(row, mv))
+
+
+def _aggregate_id(aggregate_id: str) -> int:
+    # nova.utils.validate_integer, as aggregates.py show and _set_metadata call it
+    try:
+        return int(aggregate_id)
+    except ValueError:
+        raise ApiError(400, "Invalid input received: id must be an integer") from None
+
+
+@router.get("/os-aggregates/{aggregate_id}", summary="Show a host aggregate (admin)",
+            response_model_exclude_unset=True)
+def show_aggregate(aggregate_id: str, request: Request, who: Caller,
+                   mv: Version) -> schemas.AggregateResponse:
+    if not who.is_admin:
+        raise nova_forbidden("os_compute_api:os-aggregates:show")
+    number = _aggregate_id(aggregate_id)
+    with app_state(request).db.read() as session:
+        return schemas.AggregateResponse(aggregate=_aggregate_view(
+            compute.get_aggregate(session, number), mv))
+
+
+_AGGREGATE_KEY = "^[a-zA-Z0-9-_:. ]{1,255}$"   # parameter_types.metadata_with_null
+
+
+def _aggregate_metadata(body: dict[str, Any]) -> dict[str, str | None]:
+    """``schemas/aggregates.py`` ``set_metadata``, in Nova's validation wording."""
+    args = body["set_metadata"]
+    if not isinstance(args, dict) or "metadata" not in args:
+        raise ApiError(400, "Invalid input for field/attribute set_metadata. Value: "
+                            f"{shown_value(args)}. 'metadata' is a required property"
+                       if isinstance(args, dict) else
+                       f"Invalid input for field/attribute set_metadata. Value: "
+                       f"{shown_value(args)}. {shown_value(args)} is not of type 'object'")
+    items = args["metadata"]
+    if not isinstance(items, dict):
+        raise ApiError(400, f"Invalid input for field/attribute metadata. Value: "
+                            f"{shown_value(items)}. {shown_value(items)} is not of type "
+                            "'object'")
+    for key, value in items.items():
+        if re.fullmatch(_AGGREGATE_KEY, key) is None:
+            raise ApiError(400, f"Invalid input for field/attribute metadata. Value: "
+                                f"{shown_value(items)}. {key!r} does not match any of the "
+                                f"regexes: '{_AGGREGATE_KEY}'")
+        if value is not None and (not isinstance(value, str) or len(value) > 255):
+            reason = (f"{shown_value(value)} is too long" if isinstance(value, str)
+                      else f"{shown_value(value)} is not of type 'string', 'null'")
+            raise ApiError(400, f"Invalid input for field/attribute {key}. Value: "
+                                f"{shown_value(value)}. {reason}")
+    return dict(items)
+
+
+@router.post("/os-aggregates/{aggregate_id}/action",
+             summary="set_metadata on a host aggregate (admin)",
+             response_model_exclude_unset=True)
+def aggregate_action(aggregate_id: str, request: Request, who: Caller, mv: Version,
+                     body: Annotated[dict[str, Any], Body()]) -> schemas.AggregateResponse:
+    """``set_metadata`` (``openstack aggregate create/set/unset --property``); ``add_host``
+    and ``remove_host`` are 409: vmqos's one compute host is in every aggregate already."""
+    action = next(iter(body), "")
+    if action not in ("set_metadata", "add_host", "remove_host"):
+        raise ApiError(400, f"There is no such action: {action}")
+    if not who.is_admin:
+        raise nova_forbidden(f"os_compute_api:os-aggregates:{action}")
+    number = _aggregate_id(aggregate_id)
+    with app_state(request).db.write() as session:
+        row = compute.get_aggregate(session, number)
+        if action != "set_metadata":
+            raise ApiError(409, f"Action '{action}' is not supported by vmqos: its one "
+                                "compute host is in every aggregate.")
+        metadata = _aggregate_metadata(body)
+        if "availability_zone" in metadata and not metadata["availability_zone"]:
+            raise ApiError(400, f"Cannot update metadata of aggregate {row.id}. Reason: "
+                                f"Aggregate {row.name} does not support empty named "
+                                "availability zone.")
+        compute.set_aggregate_metadata(session, row, metadata)
         return schemas.AggregateResponse(aggregate=_aggregate_view(row, mv))

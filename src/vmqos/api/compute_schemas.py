@@ -43,6 +43,8 @@ __all__ = [
     "KeypairList",
     "KeypairResponse",
     "Link",
+    "MetaItem",
+    "Metadata",
     "PlanResponse",
     "SecurityGroupName",
     "Server",
@@ -352,3 +354,13 @@ class AggregateResponse(ResponseModel):
 
 class AggregateList(ResponseModel):
     aggregates: list[Aggregate]
+
+
+class Metadata(ResponseModel):
+    """A server's metadata (``/servers/{id}/metadata``)."""
+    metadata: dict[str, str]
+
+
+class MetaItem(ResponseModel):
+    """One metadata item (``/servers/{id}/metadata/{key}``)."""
+    meta: dict[str, str]

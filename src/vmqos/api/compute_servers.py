@@ -20,7 +20,7 @@ import re
 import secrets
 import uuid
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request, Response
@@ -28,9 +28,10 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from vmqos.api import compute_quotas, server_list_scope
 from vmqos.api import compute_schemas as schemas
 from vmqos.api.context import app_state, caller, nova_forbidden, require_member
-from vmqos.api.errors import ApiError
+from vmqos.api.errors import ApiError, shown_value
 from vmqos.api.identity import root_url
 from vmqos.api.microversion import Microversion, nova_microversion
 from vmqos.api.nova_names import NovaName, OptionalNovaName
@@ -230,12 +231,14 @@ def create_server(body: ServerCreateBody, request: Request, response: Response, 
             raise ApiError(400, "The requested availability zone is not available")
         groups = _security_groups(session, who, data.security_groups)
         wanted = _requested_networks(session, who, data.networks, mv)
+        compute_quotas.enforce_server_create(session, who, flavor, data.metadata, wanted)
         now = utcnow()
         server = Server(id=str(uuid.uuid4()), name=data.name, project_id=who.project_id,
                         user_id=who.user_id, image_id=image.id, key_name=data.key_name,
                         availability_zone=zone, status="BUILD", vm_state="building",
                         power_state=0, port_ids=[], created_ports=[],
-                        metadata_=dict(data.metadata or {}), created_at=now, updated_at=now,
+                        metadata_=dict(data.metadata or {}), description=data.description,
+                        created_at=now, updated_at=now,
                         flavor=flavor_snapshot(flavor.id, flavor.name, flavor.vcpus,
                                                flavor.ram, flavor.disk, flavor.swap,
                                                flavor.ephemeral, flavor.extra_specs))
@@ -262,10 +265,10 @@ def create_server(body: ServerCreateBody, request: Request, response: Response, 
         adminPass=data.adminPass or secrets.token_urlsafe(9)))
 
 
-def _listed(session: Session, who: TokenInfo, params: dict[str, Any]) -> list[Server]:
+def _listed(session: Session, who: TokenInfo, params: dict[str, Any], *,
+            detail: bool) -> list[Server]:
     """The servers ``GET /servers`` shows for the query's filters, in Nova's order."""
-    all_tenants = who.is_admin and str(params.get("all_tenants", "")).lower() not in (
-        "", "0", "false", "f", "no", "off")
+    all_tenants = server_list_scope.all_tenants(who, params, detail=detail)
     project_filter = params.get("project_id") or params.get("tenant_id")
     project: str | None = None if all_tenants else who.project_id
     if all_tenants and project_filter:
@@ -292,7 +295,7 @@ def _listed(session: Session, who: TokenInfo, params: dict[str, Any]) -> list[Se
 @router.get("/servers", summary="List servers")
 def list_servers(request: Request, who: Caller, mv: Version) -> schemas.ServerSummaryList:
     with app_state(request).db.read() as session:
-        rows = _listed(session, who, dict(request.query_params))
+        rows = _listed(session, who, dict(request.query_params), detail=False)
         return schemas.ServerSummaryList(servers=[schemas.ServerSummary(
             id=r.id, name=r.name, links=links(request, "servers", r.id)) for r in rows])
 
@@ -301,7 +304,7 @@ def list_servers(request: Request, who: Caller, mv: Version) -> schemas.ServerSu
             response_model_exclude_unset=True)
 def list_servers_detail(request: Request, who: Caller, mv: Version) -> schemas.ServerList:
     with app_state(request).db.read() as session:
-        rows = _listed(session, who, dict(request.query_params))
+        rows = _listed(session, who, dict(request.query_params), detail=True)
         return schemas.ServerList(servers=_views(session, rows, mv, who, request))
 
 
@@ -314,6 +317,49 @@ def show_server(server_id: str, request: Request, who: Caller,
                 mv: Version) -> schemas.ServerResponse:
     with app_state(request).db.read() as session:
         row = compute.get_server(session, server_id, project_id=_owner_scope(who))
+        return schemas.ServerResponse(server=_views(session, [row], mv, who, request)[0])
+
+
+class ServerUpdate(BaseModel):
+    # nova/api/openstack/compute/schemas/servers.py ``update`` (``description`` from 2.19,
+    # ``hostname`` from 2.90); vmqos keeps the name and the description.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, regex_engine="python-re")
+    name: OptionalNovaName = None
+    disk_config: Literal["AUTO", "MANUAL"] | None = Field(default=None,
+                                                          alias="OS-DCF:diskConfig")
+    accessIPv4: str | None = None
+    accessIPv6: str | None = None
+    description: str | None = Field(default=None, max_length=255)
+    hostname: str | None = None
+
+
+class ServerUpdateBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    server: ServerUpdate
+
+
+@router.put("/servers/{server_id}", summary="Update a server (name, description)",
+            response_model_exclude_unset=True)
+def update_server(server_id: str, body: ServerUpdateBody, request: Request, who: Caller,
+                  mv: Version) -> schemas.ServerResponse:
+    """``openstack server set --name/--description``: Nova's ``ServersController.update``."""
+    data = body.server
+    for field, since in (("description", "2.19"), ("hostname", "2.90")):
+        if field in data.model_fields_set and not mv.at_least(since):
+            given = data.model_dump(exclude_unset=True, by_alias=True)
+            raise ApiError(400, f"Invalid input for field/attribute server. Value: "
+                                f"{shown_value(given)}. "
+                                f"Additional properties are not allowed ('{field}' was "
+                                "unexpected)")
+    with app_state(request).db.write() as session:
+        row = compute.get_server(session, server_id, project_id=_owner_scope(who))
+        require_member(who, nova_forbidden("os_compute_api:servers:update"))
+        if data.name is not None:
+            row.name = data.name
+        if "description" in data.model_fields_set:
+            row.description = data.description  # null removes it
+        row.updated_at = utcnow()
+        session.flush()
         return schemas.ServerResponse(server=_views(session, [row], mv, who, request)[0])
 
 

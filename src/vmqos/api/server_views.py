@@ -27,9 +27,10 @@ from vmqos.store.identity import TokenInfo
 from vmqos.store.models import Network, Port, Server
 from vmqos.store.scenario import instance_name
 
-__all__ = ["POWER_RUNNING", "addresses", "iso", "links", "server_view"]
+__all__ = ["POWER_RUNNING", "POWER_SHUTDOWN", "addresses", "iso", "links", "server_view"]
 
 POWER_RUNNING = 1   # nova.compute.power_state.RUNNING; 0 is NOSTATE
+POWER_SHUTDOWN = 4  # nova.compute.power_state.SHUTDOWN (a stopped server)
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -92,7 +93,8 @@ def server_view(row: Server, mv: Microversion, who: TokenInfo, request: Request,
         launched_at=_usage_time(row.launched_at), terminated_at=None,
         task_state=None, vm_state=row.vm_state, power_state=row.power_state,
         volumes_attached=[], security_groups=groups)
-    if row.status in ("ACTIVE", "BUILD"):
+    # nova/api/openstack/compute/views/servers.py _progress_statuses
+    if row.status in ("ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE", "MIGRATING"):
         view.progress = 0
     if row.fault:
         view.fault = schemas.Fault(code=row.fault["code"], created=row.fault["created"],
@@ -112,7 +114,7 @@ def server_view(row: Server, mv: Microversion, who: TokenInfo, request: Request,
     if mv.at_least("2.9"):
         view.locked = False
     if mv.at_least("2.19"):
-        view.description = None
+        view.description = row.description
     if mv.at_least("2.26"):
         view.tags = []
     if mv.at_least("2.63"):

@@ -29,12 +29,14 @@ __all__ = [
     "delete_extra_spec",
     "delete_flavor",
     "delete_keypair",
+    "get_aggregate",
     "get_flavor",
     "get_keypair",
     "get_server",
     "list_flavors",
     "list_keypairs",
     "list_servers",
+    "set_aggregate_metadata",
     "set_extra_specs",
 ]
 
@@ -160,6 +162,31 @@ def create_aggregate(session: Session, name: str, zone: str | None) -> Aggregate
     aggregate = Aggregate(uuid=str(uuid.uuid4()), name=name, availability_zone=zone,
                           created_at=utcnow())
     session.add(aggregate)
+    session.flush()
+    return aggregate
+
+
+def get_aggregate(session: Session, aggregate_id: int) -> Aggregate:
+    aggregate = session.get(Aggregate, aggregate_id)
+    if aggregate is None:
+        raise NotFoundError(f"Aggregate {aggregate_id} could not be found.",
+                            kind="AggregateNotFound", key="id", value=str(aggregate_id))
+    return aggregate
+
+
+def set_aggregate_metadata(session: Session, aggregate: Aggregate,
+                           metadata: Mapping[str, str | None]) -> Aggregate:
+    """Nova's ``update_aggregate_metadata``: a null value removes its key, the others are
+    set; ``availability_zone`` is the aggregate's zone (its own column here)."""
+    values = dict(aggregate.metadata_)
+    for key, value in metadata.items():
+        if key == "availability_zone":
+            aggregate.availability_zone = value
+        elif value is None:
+            values.pop(key, None)
+        else:
+            values[key] = value
+    aggregate.metadata_ = values   # a new dict: the JSON column sees replacement only
     session.flush()
     return aggregate
 

@@ -159,6 +159,9 @@ class Aggregate(Base):
     uuid: Mapped[str] = mapped_column(String(36), unique=True)
     name: Mapped[str] = mapped_column(String(255), unique=True)
     availability_zone: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # Nova's aggregate metadata other than availability_zone (which is the column above).
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict,
+                                                      server_default="{}")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
@@ -171,6 +174,10 @@ class Server(Base):
     user_id: Mapped[str] = mapped_column(String(64))
     # Nova embeds the flavor in the instance at boot: later flavor edits do not reach it.
     flavor: Mapped[dict[str, Any]] = mapped_column()
+    # The flavor before a resize, kept while the server waits in VERIFY_RESIZE so that
+    # revertResize can restore it; None otherwise.
+    old_flavor: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    description: Mapped[str | None] = mapped_column(String(255), nullable=True)
     image_id: Mapped[str] = mapped_column(String(36), default="")
     key_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
     availability_zone: Mapped[str] = mapped_column(String(255))
