@@ -51,6 +51,12 @@ def refs(admin: httpx.Client) -> dict[str, str]:
                      headers={"Content-Type": "application/octet-stream"}).status_code == 204
     network = admin.post("/network/v2.0/networks", json={"network": {
         "name": "net-actions", "shared": True}}).json()["network"]["id"]
+    # The tests make more servers than Nova's default 10 instances: lift the admin project's
+    # quota, as an operator would (tests/api/test_quotas_api.py holds the limit).
+    project = admin.get("/identity/v3/auth/tokens", headers={
+        "X-Subject-Token": admin.headers["X-Auth-Token"]}).json()["token"]["project"]["id"]
+    assert admin.put(f"{NOVA}/os-quota-sets/{project}", json={"quota_set": {
+        "instances": -1, "cores": -1, "ram": -1}}).status_code == 200
     return {"image": image, "network": network,
             "small": _flavor(admin, "act-small", "512"),
             "large": _flavor(admin, "act-large", "2048")}
