@@ -58,7 +58,8 @@ def test_validate_loads_the_validators_only(argv: list[str]) -> None:
     # Findings print as plain diagnostics, and the lint reads the kernel's ranges and libvirt's
     # bandwidth sides from modules of their own, not from the renderers.
     assert "rich" not in modules
-    assert not {"vmqos.plan.render.tc", "vmqos.plan.render.cgroup"} & modules
+    assert not {"vmqos.plan.render.tc", "vmqos.plan.render.cgroup",
+                "vmqos.plan.render.domain_xml"} & modules
     # Neutron's validators load for --rule only.
     assert any(m.startswith("vmqos.intent.neutron") for m in modules) == ("--rule" in argv)
 

@@ -14,7 +14,7 @@ Invariants:
   kernel's cgroup-v2.rst cpu.weight) with the numbers of this flavor.
 * A VIF or disk value whose string Nova writes verbatim (:class:`~vmqos.libvirt_types.Verbatim`)
   is judged by the string, the way libvirt parses it (:mod:`vmqos.libvirt_numbers`) or lxml
-  serialises it (:func:`~vmqos.plan.render.domain_xml.lxml_refuses`); every other finding by
+  serialises it (:func:`~vmqos.plan.render.xml_chars.lxml_refuses`); every other finding by
   the number Nova's API read.
 * Findings come out in a fixed order: CPU, VIF (inbound, then outbound), disk, VMware keys;
   within a VIF direction and within disk, the strings libvirt refuses come first.
@@ -54,7 +54,7 @@ from vmqos.plan.kernel.cgroup import (
 )
 from vmqos.plan.kernel.ethernet import FRAME_BYTES
 from vmqos.plan.render.bandwidth_sides import POLICE_MTU, police_burst, shaped_direction
-from vmqos.plan.render.domain_xml import LXML_INCOMPATIBLE, lxml_refuses
+from vmqos.plan.render.xml_chars import LXML_INCOMPATIBLE, lxml_refuses
 from vmqos.profile import CgroupVersion
 from vmqos.units import (
     KBytesPerSec,

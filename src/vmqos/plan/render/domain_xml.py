@@ -58,12 +58,11 @@ from vmqos.libvirt_types import (
     XmlForm,
 )
 from vmqos.model import VifType
+from vmqos.plan.render.xml_chars import LXML_INCOMPATIBLE, lxml_refuses
 
 __all__ = [
-    "LXML_INCOMPATIBLE",
     "NOVA_NS",
     "HostDetails",
-    "lxml_refuses",
     "render_bandwidth",
     "render_cputune",
     "render_disk",
@@ -83,8 +82,6 @@ _LIBVIRT_ESC = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quo
                               "'": "&apos;"})
 # lxml's ValueError for a string with a character XML 1.0 cannot hold (lxml apihelpers.pxi
 # _utf8 / _is_valid_xml_utf8), raised while Nova's config objects build the domain XML.
-LXML_INCOMPATIBLE = ("All strings must be XML compatible: Unicode or ASCII, no NULL bytes or "
-                     "control characters")
 _HAS_TARGET = frozenset({"bridge", "ethernet", "vhostuser"})  # Nova sets target_dev for these
 _HAS_MTU = frozenset({"bridge", "ethernet"})                  # format_dom writes <mtu> for these
 
@@ -152,19 +149,6 @@ class _Form:
     macvtap_target: bool
     disk_children: tuple[_DiskChild, ...]
     document: Callable[[_Out, DomainSpec, HostDetails], None]
-
-
-def _xml_char(code: int) -> bool:
-    """XML 1.0's Char production: what lxml lets into a text or attribute value."""
-    return (code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD
-            or 0x10000 <= code <= 0x10FFFF)
-
-
-def lxml_refuses(text: str) -> bool:
-    """True if lxml raises :data:`LXML_INCOMPATIBLE` for ``text`` as a value: of the strings
-    Nova's API takes as integers, those with a vertical tab or form feed (``int()`` strips
-    them as whitespace, XML 1.0 has no such characters)."""
-    return not all(_xml_char(ord(char)) for char in text)
 
 
 def _nova_text(verbatim: Verbatim, name: str, value: object) -> str:
