@@ -65,18 +65,14 @@ class VmqosError(Exception):
 
 
 class IntentError(VmqosError):
-    """Bad user input: a key, value, unit or combination that must be changed."""
+    """Bad user input: a key, value, unit or combination that must be changed.
+
+    ``kind``, when known, is the upstream exception class name (Neutron's
+    ``SecurityGroupInvalidPortRange``, ``QoSRulesConflict`` ...) for the API's error body.
+    """
 
     exit_code = 2
     http_status = 400
-
-
-class ValidationError(IntentError):
-    """A value rejected with the exact message Nova or Neutron would give.
-
-    ``kind``, when given, is the upstream exception class name (Neutron's
-    ``SecurityGroupInvalidPortRange`` ...) for the API's error body.
-    """
 
     def __init__(
         self,
@@ -89,6 +85,10 @@ class ValidationError(IntentError):
     ) -> None:
         super().__init__(message, key=key, value=value, allowed=allowed)
         self.kind = kind
+
+
+class ValidationError(IntentError):
+    """A value rejected with the exact message Nova or Neutron would give."""
 
 
 class ConflictError(IntentError):
@@ -109,8 +109,7 @@ class ConflictError(IntentError):
         value: object = None,
         allowed: str | None = None,
     ) -> None:
-        super().__init__(message, key=key, value=value, allowed=allowed)
-        self.kind = kind
+        super().__init__(message, key=key, value=value, allowed=allowed, kind=kind)
 
 
 class NotFoundError(IntentError):
@@ -123,8 +122,7 @@ class NotFoundError(IntentError):
 
     def __init__(self, message: str, *, kind: str, key: str | None = None,
                  value: object = None) -> None:
-        super().__init__(message, key=key, value=value)
-        self.kind = kind
+        super().__init__(message, key=key, value=value, kind=kind)
 
 
 class UnsupportedError(VmqosError):

@@ -3,9 +3,9 @@ and /limits, Neutron's /v2.0/quotas, and the refusal of a create past a limit, e
 service's status and words (nova/api/openstack/compute/quota_sets.py, limits.py,
 nova/compute/utils.py, neutron/extensions/quotasv2.py, neutron-lib OverQuota).
 
-Servers are created by ``compute_servers.create_server``, which calls no quota check yet: the
-check itself is exercised on the real database (:func:`test_the_server_check_refuses_...`),
-and the tests of the wired route are strict xfails that start passing once the call is there.
+``compute_servers.create_server`` calls the server check
+(:func:`vmqos.api.compute_quotas.enforce_server_create`); it is exercised on the real database
+and through the route.
 """
 
 from __future__ import annotations

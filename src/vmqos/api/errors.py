@@ -34,7 +34,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from vmqos.errors import ConflictError, NotFoundError, ValidationError, VmqosError
+from vmqos.errors import IntentError, ValidationError, VmqosError
 
 __all__ = ["UPSTREAM_MESSAGE", "ApiError", "Service", "encodable", "install_error_handlers",
            "render_error", "service_of", "shown_value"]
@@ -162,12 +162,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(VmqosError)
     async def _vmqos_error(request: Request, exc: VmqosError) -> Response:
-        kind: str | None = None
-        if isinstance(exc, ConflictError | NotFoundError):
-            kind = exc.kind
-        elif isinstance(exc, ValidationError):
-            kind = exc.kind or ("InvalidInput" if exc.message.startswith(
-                "Invalid input for operation") else "HTTPBadRequest")
+        kind = exc.kind if isinstance(exc, IntentError) else None
+        if kind is None and isinstance(exc, ValidationError):
+            kind = ("InvalidInput" if exc.message.startswith("Invalid input for operation")
+                    else "HTTPBadRequest")
         status = exc.http_status
         if status >= 500:
             _log.error("host error on %s %s: %s", request.method, request.url.path, exc)
