@@ -32,6 +32,7 @@ from vmqos.api.errors import ApiError
 from vmqos.api.microversion import Microversion, nova_microversion
 from vmqos.intent.project_quotas import (
     NOVA_DEFAULTS,
+    below_usage,
     exceeded,
     nova_limit_below_usage,
     nova_too_many_instances,
@@ -209,12 +210,10 @@ def update_quota_set(tenant_id: str, request: Request, who: Caller, mv: Version,
         raise ApiError(400, "vmqos keeps no per-user quotas: set the project's.")
     with app_state(request).db.write() as session:
         _verified(session, tenant_id, who)
-        if not force:
-            used = _usage(session, tenant_id)
-            for name, limit in values.items():
-                refused = nova_limit_below_usage(name, limit, used.get(name, 0))
-                if refused is not None:
-                    raise ApiError(400, refused)
+        refused = None if force else below_usage(values, _usage(session, tenant_id),
+                                                  nova_limit_below_usage)
+        if refused is not None:
+            raise ApiError(400, refused)
         quotas.set_limits(session, "compute", tenant_id, values)
         limits = quotas.limits(session, "compute", tenant_id)
     return schemas.QuotaSetResponse(quota_set=schemas.QuotaSet.model_validate(

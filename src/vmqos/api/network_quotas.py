@@ -31,6 +31,7 @@ from vmqos.errors import ConflictError, NotFoundError, ValidationError
 from vmqos.intent.neutron.convert import convert_to_int
 from vmqos.intent.project_quotas import (
     NEUTRON_DEFAULTS,
+    below_usage,
     neutron_limit_below_usage,
     neutron_over_quota,
 )
@@ -142,12 +143,10 @@ def update_quota(project_id: str, request: Request, who: Caller,
         raise neutron_forbidden("update_quota")
     values, force = _requested(body)
     with app_state(request).db.write() as session:
-        if not force:
-            used = quotas.network_usage(session, project_id)
-            for name, limit in values.items():
-                refused = neutron_limit_below_usage(name, limit, used.get(name, 0))
-                if refused is not None:
-                    raise ApiError(400, refused)
+        used = quotas.network_usage(session, project_id)
+        refused = None if force else below_usage(values, used, neutron_limit_below_usage)
+        if refused is not None:
+            raise ApiError(400, refused)
         quotas.set_limits(session, "network", project_id, values)
         limits = quotas.limits(session, "network", project_id)
     return schemas.NetworkQuotaResponse(quota=schemas.NetworkQuota(**limits))

@@ -22,7 +22,7 @@ named in sorted order. The messages are the services' own, rendered from the sam
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -31,6 +31,7 @@ __all__ = [
     "NOVA_DEFAULTS",
     "UNLIMITED",
     "Exceeded",
+    "below_usage",
     "exceeded",
     "neutron_limit_below_usage",
     "neutron_over_quota",
@@ -124,4 +125,15 @@ def neutron_limit_below_usage(resource: str, limit: int, used: int) -> str | Non
     if limit != UNLIMITED and used > limit:
         return (f"Quota limit {limit} for {resource} must be greater than or equal to already "
                 f"used {used}")
+    return None
+
+
+def below_usage(values: Mapping[str, int], used: Mapping[str, int],
+                rule: Callable[[str, int, int], str | None]) -> str | None:
+    """The first of the new limits ``values`` that ``rule`` (:func:`nova_limit_below_usage` or
+    :func:`neutron_limit_below_usage`) refuses against ``used``, in the body's order."""
+    for name, limit in values.items():
+        refused = rule(name, limit, used.get(name, 0))
+        if refused is not None:
+            return refused
     return None
