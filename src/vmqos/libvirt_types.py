@@ -315,6 +315,7 @@ class InterfaceDevice:
     model: str = "virtio"
     alias: str = "net0"
     mtu: int = 1500
+    vlan: str | None = None      # <vlan><tag id=...>: the VLAN Nova's hw_veb path gives a VF
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,7 +54,8 @@ class VifType(Enum):
     OVS_BRIDGE = "ovs"               # <interface type='bridge'> + <virtualport type='openvswitch'>
     MACVTAP = "direct"               # legacy macvtap: <interface type='direct'>
     VHOSTUSER = "vhostuser"          # os-vif VIFVHostUser: a socket, no kernel device
-    HOSTDEV = "hostdev"              # SR-IOV VF passthrough (os-vif VIFHostDevice / legacy hw_veb)
+    HOSTDEV = "hostdev"              # os-vif VIFHostDevice: a VF whose representor is in br-int
+    HW_VEB = "hw_veb"                # SR-IOV NIC agent's VF: Nova's legacy get_config_hw_veb
 
     @property
     def libvirt_type(self) -> str:
@@ -66,13 +67,21 @@ class VifType(Enum):
             VifType.MACVTAP: "direct",
             VifType.VHOSTUSER: "vhostuser",
             VifType.HOSTDEV: "hostdev",
+            VifType.HW_VEB: "hostdev",
         }[self]
 
     @property
     def nova_sets_bandwidth(self) -> bool:
-        """Nova writes ``<bandwidth>`` for every os-vif type except vhost-user and host devices
-        (Nova bug #1814882, Stein)."""
+        """Nova writes ``<bandwidth>`` for every VIF type except the os-vif vhost-user and host
+        devices (``_get_config_os_vif``, Nova bug #1814882, Stein). The legacy SR-IOV path
+        (``get_config_hw_veb``) does write it, onto the VF's ``<interface type='hostdev'>``."""
         return self not in (VifType.VHOSTUSER, VifType.HOSTDEV)
+
+    @property
+    def libvirt_refuses_bandwidth(self) -> bool:
+        """libvirt cannot shape a VF: it refuses ``<bandwidth>`` on a ``hostdev`` interface when
+        the domain starts (src/conf/domain_validate.c ``virDomainActualNetDefValidate``)."""
+        return self.libvirt_type == "hostdev"
 
     @property
     def swapped(self) -> bool:

@@ -140,6 +140,14 @@ TC_VECTORS: dict[str, tuple[tuple[str, ...], tuple[str, ...], list[str]]] = {
 }
 
 
+def test_render_tc_for_an_sriov_agent_vf_says_libvirt_refuses(vmqos: Run) -> None:
+    # The SR-IOV agent's VF does get <bandwidth> (get_config_hw_veb), which libvirt refuses
+    # (domain_validate.c virDomainActualNetDefValidate) before any tc could run.
+    out = vmqos("render", "tc", *props(*SEED_INBOUND), "--vif-type", "hw_veb")
+    assert (out.code, out.lines) == (0, [])
+    assert "libvirt runs no tc for a VF: it refuses a <bandwidth>" in out.stderr
+
+
 @pytest.mark.parametrize("case", TC_VECTORS)
 def test_render_tc_vectors(vmqos: Run, case: str) -> None:
     properties, options, expected = TC_VECTORS[case]
@@ -450,6 +458,7 @@ def test_domain_xml_default_cpu_shares_per_profile(vmqos: Run, options: tuple[st
     (("quota:vif_inbound_peak=200",), "bridge", None),
     (VIF_SPECS, "vhostuser", None),
     (VIF_SPECS, "hostdev", None),
+    (("quota:vif_inbound_average=0",), "hw_veb", '<bandwidth><inbound average="0"/></bandwidth>'),
 ])
 def test_domain_xml_bandwidth_vectors(vmqos: Run, specs: tuple[str, ...], vif_type: str,
                                       fragment: str | None) -> None:

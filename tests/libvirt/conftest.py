@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from libvirt_tool import URI, runnable_here, virsh
+from libvirt_tool import URI, Define, runnable_here, virsh
 
 KVM = Path("/dev/kvm")
 
@@ -135,3 +135,26 @@ def domains(libvirtd: None) -> Iterator[Callable[[str, bool], str]]:
         virsh("destroy", name, check=False)
         virsh("undefine", name, check=False)
     shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def define(libvirtd: None, tmp_path: Path) -> Iterator[Define]:
+    """``define(nova_xml)``: ``virsh define`` of Nova's XML as this machine can hold it (see
+    ``runnable_here``), its result returned as it is; every domain it made is undefined."""
+    made: list[str] = []
+
+    def run(nova_xml: str) -> subprocess.CompletedProcess[str]:
+        name = ET.fromstring(nova_xml).findtext("name")
+        assert name
+        path = tmp_path / f"{name}.xml"
+        path.write_text(runnable_here(nova_xml, tmp_path / f"{name}.qcow2", start=False),
+                        encoding="utf-8")
+        done = subprocess.run(["virsh", "-c", URI, "define", str(path)], capture_output=True,
+                              text=True, timeout=120, check=False)
+        if done.returncode == 0:
+            made.append(name)
+        return done
+
+    yield run
+    for name in made:
+        virsh("undefine", name, check=False)

@@ -7,12 +7,17 @@ Kept out of conftest.py so that test modules import it by a name no other test d
 
 from __future__ import annotations
 
+import subprocess
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 
 from support.proc import sh
 
 URI = "qemu:///system"
+
+# ``define(nova_xml)`` (the conftest fixture): ``virsh define``'s result, as it is.
+Define = Callable[[str], subprocess.CompletedProcess[str]]
 
 
 def virsh(*args: str, check: bool = True) -> str:

@@ -13,13 +13,10 @@ from __future__ import annotations
 
 import re
 import secrets
-import subprocess
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
-from libvirt_tool import URI, runnable_here, virsh
+from libvirt_tool import Define, virsh
 
 from vmqos.intent.neutron.network import Port
 from vmqos.intent.nova.flavor import Flavor
@@ -37,32 +34,6 @@ KEYS = [k for k, spec in QUOTA_SPECS.items()
 TEXTS = ["007", " 12", "+5", "\t12", "\n12", "12 ", " 12 ", "1_000", "\u0661\u0662",
          "\uff11\uff12", "\u00a012", "-0", "18446744073709551616"]
 _CLAIM = re.compile(r'the instance will fail to spawn with "(.*)": Nova\'s API reads')
-
-Define = Callable[[str], subprocess.CompletedProcess[str]]
-
-
-@pytest.fixture
-def define(libvirtd: None, tmp_path: Path) -> Iterator[Define]:
-    """``define(nova_xml)``: ``virsh define`` of Nova's XML as this machine can hold it (see
-    ``runnable_here``), its result returned as it is; every domain it made is undefined."""
-    made: list[str] = []
-
-    def run(nova_xml: str) -> subprocess.CompletedProcess[str]:
-        name = ET.fromstring(nova_xml).findtext("name")
-        assert name
-        path = tmp_path / f"{name}.xml"
-        path.write_text(runnable_here(nova_xml, tmp_path / f"{name}.qcow2", start=False),
-                        encoding="utf-8")
-        done = subprocess.run(["virsh", "-c", URI, "define", str(path)], capture_output=True,
-                              text=True, timeout=120, check=False)
-        if done.returncode == 0:
-            made.append(name)
-        return done
-
-    yield run
-    for name in made:
-        virsh("undefine", name, check=False)
-
 
 def _specs(key: str, text: str) -> dict[str, str]:
     # Nova writes a side's peak and burst only with its average.

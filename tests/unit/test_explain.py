@@ -127,7 +127,9 @@ def test_linuxbridge_replaces_libvirts_root_qdisc_on_the_same_tap() -> None:
 
 
 def test_sriov_vf_gets_no_flavor_limit_only_the_vf_rate() -> None:
-    scenario = one_port(specs={"quota:vif_outbound_average": "100"}, vif=VifType.HOSTDEV,
+    # Nova writes the flavor's <bandwidth> for the agent's VF (get_config_hw_veb); libvirt
+    # refuses it, so no tc layer is claimed and the port's finding says the spawn fails.
+    scenario = one_port(specs={"quota:vif_outbound_average": "100"}, vif=VifType.HW_VEB,
                         backend="sriovnicswitch",
                         rules=(BandwidthLimitRule(max_kbps=KbitPerSec(2500),
                                                   max_burst_kbps=Kbit(100)),))
@@ -136,6 +138,17 @@ def test_sriov_vf_gets_no_flavor_limit_only_the_vf_rate() -> None:
     assert port.outbound.effective is not None
     assert port.outbound.effective.rate == 3_000_000          # 2500 kbps -> 3 Mbit/s half-up
     assert port.inbound.effective is None
+    assert "vif-bandwidth-refused" in {f.code for f in port.findings}
+
+
+def test_an_ovs_offloaded_vf_is_limited_on_its_representor() -> None:
+    # os-vif VIFHostDevice: no <bandwidth> at all; the OVS agent polices the representor
+    # (named like the tap) and the flavor's keys are a finding, not a layer.
+    scenario = one_port(specs={"quota:vif_outbound_average": "100"}, vif=VifType.HOSTDEV,
+                        rules=(BandwidthLimitRule(max_kbps=KbitPerSec(2500)),))
+    port = the_port(scenario)
+    assert [layer.enforcer for layer in port.outbound.layers] == [Enforcer.OVS_AGENT]
+    assert "vif-bandwidth-not-applied" in {f.code for f in port.findings}
 
 
 def test_modern_ovs_port_is_shaped_by_libvirt_through_ovsdb() -> None:

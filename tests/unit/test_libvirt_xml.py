@@ -326,6 +326,58 @@ def test_vhostuser_and_hostdev_nova_form() -> None:
             </interface>""")
 
 
+def test_sriov_agent_vf_gets_the_flavor_bandwidth_and_its_vlan() -> None:
+    # nova vif.py get_config_hw_veb: net_type 'hostdev' for vnic direct, the VLAN from
+    # vif_details, then designer.set_vif_bandwidth_config — unlike os-vif's VIFHostDevice.
+    assert compile_bandwidth(BW_QUOTA, VifType.HW_VEB) is not None
+    port = Port(id=PORT_ID, network_id="n", mac=MAC, vif_type=VifType.HW_VEB)
+    vlan100 = Network("n", id="n", network_type="vlan", physical_network="physnet1",
+                      segmentation_id=100)
+    spec = compile_domain(server(), Flavor("f"), BW_QUOTA, (port,), MODERN, networks=[vlan100],
+                          vf_pci_addresses={PORT_ID: "0000:0a:00.1"})
+    # nova test_vif.py test_hw_veb_driver: type, PCI source, MAC and VLAN 100; LibvirtConfig-
+    # GuestInterface.format_dom's order: mac, (no model), source, vlan, bandwidth last.
+    assert render_interface(spec.interfaces[0]) == squash("""
+            <interface type="hostdev" managed="yes">
+             <mac address="22:52:25:62:e2:aa"/>
+             <source>
+              <address type="pci" domain="0x0000"
+               bus="0x0a" slot="0x00" function="0x1"/>
+             </source>
+             <vlan>
+              <tag id="100"/>
+             </vlan>""" + BW_XML + """
+            </interface>""")
+    # libvirt 9.0's own order (virsh dumpxml here): mac, source, vlan, bandwidth.
+    assert render_interface(spec.interfaces[0], form="libvirt", running=False, mtu=False) == (
+        "<interface type='hostdev' managed='yes'><mac address='22:52:25:62:e2:aa'/><source>"
+        "<address type='pci' domain='0x0000' bus='0x0a' slot='0x00' function='0x1'/></source>"
+        "<vlan><tag id='100'/></vlan><bandwidth><inbound average='100' peak='200' burst='300'/>"
+        "<outbound average='10' peak='20' burst='30'/></bandwidth></interface>")
+
+
+@pytest.mark.parametrize(("network", "tag"), [
+    (Network("n", id="n", network_type="flat", physical_network="physnet1"), "0"),
+    (Network("n", id="n", network_type="vlan", segmentation_id=4094), "4094"),
+])
+def test_hw_veb_vlan_is_the_segment_or_flat_zero(network: Network, tag: str) -> None:
+    # mech_sriov _get_vif_details: str(segmentation_id), FLAT_VLAN = 0; "0" is a true string.
+    port = Port(id=PORT_ID, network_id="n", mac=MAC, vif_type=VifType.HW_VEB)
+    spec = compile_domain(server(), Flavor("f"), FlavorQuota(), (port,), MODERN,
+                          networks=[network])
+    assert spec.interfaces[0].vlan == tag
+    assert f'<vlan><tag id="{tag}"/></vlan>' in render_interface(spec.interfaces[0])
+
+
+def test_os_vif_host_device_gets_no_vlan() -> None:
+    # _set_config_VIFHostDevice passes vlan None to set_vif_host_backend_hw_veb.
+    port = Port(id=PORT_ID, network_id="n", mac=MAC, vif_type=VifType.HOSTDEV)
+    vlan = Network("n", id="n", segmentation_id=7)
+    spec = compile_domain(server(), Flavor("f"), BW_QUOTA, (port,), MODERN, networks=[vlan])
+    assert spec.interfaces[0].vlan is None
+    assert "<vlan" not in render_interface(spec.interfaces[0])
+
+
 def test_inbound_peak_only_gives_no_bandwidth() -> None:
     assert compile_bandwidth(FlavorQuota(vif_inbound=vif(peak=200)), VifType.OVS_HYBRID) is None
 

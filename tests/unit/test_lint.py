@@ -65,7 +65,14 @@ CASES: list[tuple[dict[str, str], dict[str, Any], str, Severity, str, str]] = [
      "vif-bandwidth-not-applied", E, "quota:vif_inbound_average", "Nova bug #1814882"),
     ({"quota:vif_outbound_average": "100"}, {"vif_types": (VifType.HOSTDEV,)},
      "vif-bandwidth-not-applied", E, "quota:vif_outbound_average",
-     "interface %s - bandwidth settings are not supported for hostdev interfaces"),
+     "its representor in br-int is what the OVS agent (or ovn-controller) limits"),
+    # libvirt src/conf/domain_validate.c virDomainActualNetDefValidate, word for word.
+    ({"quota:vif_outbound_average": "100"}, {"vif_types": (VifType.HW_VEB,)},
+     "vif-bandwidth-refused", E, "quota:vif_outbound_average",
+     "bandwidth settings are not supported for hostdev interfaces"),
+    ({"quota:vif_inbound_average": "1", "quota:vif_inbound_peak": "2"},
+     {"vif_types": (VifType.HW_VEB,)}, "vif-bandwidth-refused", E, "quota:vif_inbound_average",
+     "max_tx_rate / min_tx_rate from a Neutron bandwidth_limit / minimum_bandwidth egress rule"),
     ({"quota:vif_inbound_peak": "200"}, {}, "vif-peak-burst-without-average", W,
      "quota:vif_inbound_peak", "silently dropped"),
     ({"quota:vif_outbound_burst": "30"}, {}, "vif-peak-burst-without-average", W,
@@ -364,3 +371,16 @@ def test_a_volume_booted_instance_fails_only_with_a_local_disk() -> None:
         "Nova stores this; the instance will fail to spawn (if it has an ephemeral, swap or "
         "config-drive disk) with \"XML error: disk iotune field 'read_bytes_sec' must be an "
         "integer\"")
+
+
+def test_a_vf_of_the_sriov_agent_is_refused_only_when_nova_writes_bandwidth() -> None:
+    # A peak alone writes no <bandwidth> (format_dom), so libvirt has nothing to refuse.
+    assert "vif-bandwidth-refused" not in {
+        f.code for f in _lint({"quota:vif_inbound_peak": "200"}, vif_types=(VifType.HW_VEB,))}
+    # libvirt never shapes the VF, so no tc behaviour (police, zero average) is claimed ...
+    codes = {f.code for f in _lint({"quota:vif_outbound_average": "0"},
+                                   vif_types=(VifType.HW_VEB,))}
+    assert codes == {"vif-bandwidth-refused"}
+    # ... but Nova's strings are still in the XML libvirt parses at define time.
+    assert len(_verbatim(_lint({"quota:vif_inbound_average": "12 "},
+                               vif_types=(VifType.HW_VEB,)))) == 1

@@ -167,7 +167,8 @@ def _attach(session: Session, settings: Settings, who: TokenInfo, server: Server
                                        mac_address=None, values={
                                            "security_group_ids": [g.id for g in groups]})
             server.created_ports = [*server.created_ports, port.id]
-        vif_type, details = binding_of(settings.vif_type, port.vnic_type, port.id)
+        vif_type, details = binding_of(settings.vif_type, port.vnic_type, port.id,
+                                      port.profile)
         port.device_id, port.device_owner = server.id, owner
         port.host_id, port.vif_type, port.vif_details = settings.host, vif_type, details
         port.status = "ACTIVE"

@@ -44,7 +44,9 @@ def vif_type_option(func: _F) -> _F:
         default=VifType.OVS_HYBRID.value,
         show_default=True,
         help="how the port is plugged: bridge = OVS hybrid (tap in qbr), ethernet = bare tap, "
-             "ovs = OVS virtualport, direct = macvtap, vhostuser, hostdev = SR-IOV VF",
+             "ovs = OVS virtualport, direct = macvtap, vhostuser, hw_veb = SR-IOV agent VF "
+             "(Nova writes <bandwidth>, libvirt refuses it), hostdev = OVS-offloaded VF "
+             "(os-vif, no <bandwidth>)",
     )(func)
 
 

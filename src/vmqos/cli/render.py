@@ -242,7 +242,11 @@ def tc(properties: tuple[str, ...], vcpus: int, dev: str | None, vif_type: str,
                    err=True)
         _emit(fmt, [], {"dev": request.dev, "commands": []})
         return
-    lines = render_tc_program(request.dev, request.bandwidth(),
+    if request.libvirt.refused:
+        click.echo("vmqos: libvirt runs no tc for a VF: it refuses a <bandwidth> on an "
+                   "<interface type='hostdev'> when the domain starts (see `vmqos explain`)",
+                   err=True)
+    lines = render_tc_program(request.dev, request.libvirt.tc_bandwidth,
                               swapped=request.vif_type.swapped)
     _emit(fmt, lines, {"dev": request.dev, "commands": lines})
 

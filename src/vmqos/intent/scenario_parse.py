@@ -77,7 +77,8 @@ class _Doc:
     def get_opt_str(self, key: str) -> str | None:
         return None if self.data.get(key) is None else self.get_str(key)
 
-    def get_int(self, key: str, default: int | None = None, *, minimum: int = 0) -> int:
+    def get_int(self, key: str, default: int | None = None, *, minimum: int = 0,
+                maximum: int | None = None) -> int:
         value = self.data.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int):
             try:
@@ -87,10 +88,14 @@ class _Doc:
                     f"{self._key(key)}: {value!r} is not an integer",
                     key=self._key(key), value=value, allowed=f"an integer >= {minimum}",
                 ) from None
+        allowed = (f"an integer >= {minimum}" if maximum is None else
+                   f"an integer from {minimum} to {maximum}")
         if value < minimum:
             raise ValidationError(f"{self._key(key)}: {value} is less than {minimum}",
-                                  key=self._key(key), value=value,
-                                  allowed=f"an integer >= {minimum}")
+                                  key=self._key(key), value=value, allowed=allowed)
+        if maximum is not None and value > maximum:
+            raise ValidationError(f"{self._key(key)}: {value} is more than {maximum}",
+                                  key=self._key(key), value=value, allowed=allowed)
         return value
 
     def get_bool(self, key: str, default: bool) -> bool:
@@ -211,7 +216,8 @@ def _parse_policy(path: str, raw: object, triage: Triage) -> QosPolicy:
 def _parse_network(path: str, raw: object, triage: Triage,
                    policy_ids: Mapping[str, str]) -> Network:
     net = _Doc(raw, path)
-    net.check_keys(("name", "id", "qos_policy", "network_type", "physical_network", "mtu"))
+    net.check_keys(("name", "id", "qos_policy", "network_type", "physical_network", "mtu",
+                    "segmentation_id"))
     name = net.get_str("name")
     qos = net.get_opt_str("qos_policy")
     return Network(
@@ -222,6 +228,9 @@ def _parse_network(path: str, raw: object, triage: Triage,
         network_type=net.get_str("network_type", "vlan"),
         physical_network=net.get_opt_str("physical_network"),
         mtu=net.get_int("mtu", 1500, minimum=68),
+        # Neutron's VLAN range (plugins/ml2/drivers/type_vlan.py, 1 through 4094).
+        segmentation_id=None if net.data.get("segmentation_id") is None else net.get_int(
+            "segmentation_id", minimum=1, maximum=4094),
     )
 
 

@@ -64,11 +64,17 @@ class LibvirtPort:
     uses_ovsdb: bool                   # libvirt writes OVS QoS rows instead of running tc
     ingress_removed_by_ovs: bool       # ovs-vswitchd deletes libvirt's ingress qdisc
     noqueue: bool                      # libvirt puts a noqueue root qdisc on the device first
+    refused: bool = False              # libvirt refuses the <bandwidth>: the domain won't start
+
+    @property
+    def applied(self) -> Bandwidth | None:
+        """The ``<bandwidth>`` libvirt enforces: none where it refuses to start the domain."""
+        return None if self.refused else self.bandwidth
 
     @property
     def tc_bandwidth(self) -> Bandwidth | None:
         """What libvirt hands to tc: nothing when it uses ovsdb for this port."""
-        return None if self.uses_ovsdb else self.bandwidth
+        return None if self.uses_ovsdb else self.applied
 
 
 def _ovs_owns_tap(vif_type: VifType, backend: NeutronBackend | None) -> bool:
@@ -89,6 +95,7 @@ def libvirt_port(vif_type: VifType, bandwidth: Bandwidth | None, profile: Profil
         uses_ovsdb=vif_type.libvirt_uses_ovsdb and profile.libvirt_ovs_qos,
         ingress_removed_by_ovs=_ovs_owns_tap(vif_type, backend),
         noqueue=profile.libvirt_noqueue and vif_type is not VifType.OVS_BRIDGE,
+        refused=bandwidth is not None and vif_type.libvirt_refuses_bandwidth,
     )
 
 
@@ -258,12 +265,12 @@ def enforce_port(
     libvirt = libvirt_port(port.vif_type, compile_bandwidth(quota, port.vif_type), profile,
                            backend)
     layers: list[Limit] = []
-    if libvirt.bandwidth is not None:
+    if libvirt.applied is not None:
         source = f"flavor {flavor} quota:vif_*"
         if libvirt.uses_ovsdb:
-            layers = ovs_libvirt_limits(port.tap, libvirt.bandwidth, source=source)
+            layers = ovs_libvirt_limits(port.tap, libvirt.applied, source=source)
         else:
-            layers = tc_limits(port.tap, libvirt.bandwidth, swapped=port.vif_type.swapped,
+            layers = tc_limits(port.tap, libvirt.applied, swapped=port.vif_type.swapped,
                                source=source)
     if policy is not None:
         ctx = PortContext(port_id=port.id, port_name=neutron_device(port, backend),

@@ -17,7 +17,7 @@ from vmqos.intent.nova.volume_qos import parse_volume_qos
 from vmqos.intent.scenario import Scenario, Server
 from vmqos.libvirt_types import DomainSpec, InterfaceDevice, IoTune
 from vmqos.model import NeutronBackend
-from vmqos.plan.enforcement import LibvirtPort, libvirt_port
+from vmqos.plan.enforcement import LibvirtPort, libvirt_port, neutron_device
 from vmqos.plan.neutron.registry import PortContext, compile_neutron
 from vmqos.plan.nova.compile import compile_domain
 from vmqos.plan.render.cgroup import compile_cgroup_writes, render_cgroup_script
@@ -110,17 +110,20 @@ def compile_server_plan(scenario: Scenario, server: Server, profile: Profile) ->
     for port, network, iface in zip(ports, networks, domain.interfaces, strict=True):
         libvirt = libvirt_port(iface.vif_type, iface.bandwidth, profile,
                                scenario.neutron_backend)
-        tc = () if libvirt.uses_ovsdb else tuple(
-            render_tc_program(iface.dev, libvirt.bandwidth, swapped=iface.vif_type.swapped))
-        ovs = tuple(compile_libvirt_ovs(iface.dev, server.id, libvirt.bandwidth)) if (
-            libvirt.uses_ovsdb and libvirt.bandwidth is not None) else ()
+        tc = tuple(render_tc_program(iface.dev, libvirt.tc_bandwidth,
+                                     swapped=iface.vif_type.swapped))
+        ovs = tuple(compile_libvirt_ovs(iface.dev, server.id, libvirt.applied)) if (
+            libvirt.uses_ovsdb and libvirt.applied is not None) else ()
         show = _tc_show(iface, network, libvirt, profile)
         policy_id = effective_policy_id(port, network, backend=scenario.neutron_backend)
         policy = policies.get(policy_id) if policy_id else None
         commands: tuple[str, ...] = ()
         notes: tuple[str, ...] = ()
         if policy is not None:
-            ctx = PortContext(port_id=port.id, port_name=iface.dev, network_id=network.id,
+            # The device the agent programs: the qvo end for OVS hybrid plug, as explain says.
+            ctx = PortContext(port_id=port.id,
+                              port_name=neutron_device(port, scenario.neutron_backend),
+                              network_id=network.id,
                               network_type=network.network_type,
                               physical_network=network.physical_network, mac=port.mac,
                               mtu=network.mtu, device_owner=port.device_owner)

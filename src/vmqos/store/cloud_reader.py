@@ -126,7 +126,8 @@ class _Reader:
             qos_policy_id=data.get("qos_policy_id"),
             network_type=data.get("provider_network_type") or "vxlan",
             physical_network=data.get("provider_physical_network"),
-            mtu=int(data.get("mtu") or 1500))
+            mtu=int(data.get("mtu") or 1500),
+            segmentation_id=data.get("provider_segmentation_id"))
         return self.networks[network_id]
 
     def port(self, port_id: str) -> Port:

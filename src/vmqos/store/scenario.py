@@ -6,16 +6,21 @@ The one place where Neutron's port binding becomes a :class:`vmqos.model.VifType
 ================  =============================  ===========================================
 binding:vif_type  binding:vif_details / vnic     VifType (how Nova/os-vif plugs it)
 ================  =============================  ===========================================
+``ovs``           vnic ``direct``                ``hostdev`` (os-vif VIFHostDevice: OVS offload)
 ``ovs``           ``ovs_hybrid_plug: true``      ``bridge`` (tap in a qbr bridge, qvo in br-int)
 ``ovs``           otherwise                      ``ovs`` (tap in br-int, virtualport openvswitch)
 ``vhostuser``                                    ``vhostuser``
 ``hw_veb``        vnic ``macvtap``               ``direct`` (macvtap)
-``hw_veb``,       otherwise                      ``hostdev`` (VF passthrough)
-``hostdev_physical``
+``hw_veb``        otherwise                      ``hw_veb`` (VF, Nova's legacy get_config_hw_veb)
+``hostdev_physical``                             ``hostdev`` (a whole PF: no <bandwidth> either)
 ``bridge``                                       ``bridge`` (Linux bridge agent: tap in a bridge)
 ``tap``                                          ``ethernet``
-unbound, other    vnic ``macvtap`` / ``direct``  ``direct`` / ``hostdev``; else ``bridge``
+unbound, other    vnic ``macvtap`` / ``direct``  ``direct`` / ``hw_veb``; else ``bridge``
 ================  =============================  ===========================================
+
+Neutron binds a ``direct`` port to OVS only when its ``binding:profile`` lists the
+``switchdev`` capability (mech_openvswitch.py ``OpenvswitchMechanismDriver.bind_port``);
+otherwise the SR-IOV NIC agent's driver binds it ``hw_veb``.
 """
 
 from __future__ import annotations
@@ -48,10 +53,15 @@ __all__ = [
 ]
 
 
-def binding_of(vif: VifType, vnic_type: str, port_id: str) -> tuple[str, dict[str, Any]]:
-    """What the ML2 mechanism driver binds for a port of ``vnic_type`` on a host that plugs
-    ``normal`` ports as ``vif``: ``binding:vif_type`` and ``vif_details``. The inverse of
-    :func:`vif_type_of`."""
+def binding_of(vif: VifType, vnic_type: str, port_id: str,
+               profile: Mapping[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+    """What the ML2 mechanism driver binds for a port of ``vnic_type`` (and ``binding:profile``
+    ``profile``) on a host that plugs ``normal`` ports as ``vif``: ``binding:vif_type`` and
+    ``vif_details``. The inverse of :func:`vif_type_of`."""
+    capabilities = (profile or {}).get("capabilities") or ()
+    if vnic_type == "direct" and "switchdev" in capabilities and vif in _OVS_HOSTS:
+        # OVS hardware offload: the VF's representor goes into br-int (os-vif VIFHostDevice).
+        return "ovs", {**_OVS_DETAILS, "ovs_hybrid_plug": False}
     if vnic_type in ("direct", "macvtap"):
         return "hw_veb", {"port_filter": False, "vlan": "0"}
     if vnic_type == "direct-physical":
@@ -62,9 +72,7 @@ def binding_of(vif: VifType, vnic_type: str, port_id: str) -> tuple[str, dict[st
     if vif is VifType.ETHERNET:
         return "tap", {}
     if vif in (VifType.OVS_BRIDGE, VifType.OVS_HYBRID):
-        return "ovs", {"port_filter": True, "bridge_name": "br-int", "connectivity": "l2",
-                       "datapath_type": "system",
-                       "ovs_hybrid_plug": vif is VifType.OVS_HYBRID}
+        return "ovs", {**_OVS_DETAILS, "ovs_hybrid_plug": vif is VifType.OVS_HYBRID}
     if vif is VifType.MACVTAP:
         # The macvtap mechanism driver (ML2/macvtap agent); the host's NIC is its config.
         return "macvtap", {"port_filter": False, "connectivity": "l2",
@@ -73,16 +81,28 @@ def binding_of(vif: VifType, vnic_type: str, port_id: str) -> tuple[str, dict[st
     return "hw_veb", {"port_filter": False}
 
 
+# Hosts whose normal ports sit in br-int: they run the OVS agent that binds switchdev VFs.
+_OVS_HOSTS = frozenset({VifType.OVS_BRIDGE, VifType.OVS_HYBRID, VifType.ETHERNET,
+                        VifType.HOSTDEV})
+_OVS_DETAILS: dict[str, Any] = {"port_filter": True, "bridge_name": "br-int",
+                                "connectivity": "l2", "datapath_type": "system"}
+
+
 def vif_type_of(vif_type: str | None, vnic_type: str | None,
                 details: Mapping[str, Any] | None) -> VifType:
     vnic = vnic_type or "normal"
     if vif_type == "ovs":
+        if vnic in ("direct", "remote-managed"):
+            # os_vif_util._nova_to_osvif_vif_ovs: a VF with its representor in br-int.
+            return VifType.HOSTDEV
         hybrid = bool((details or {}).get("ovs_hybrid_plug", False))
         return VifType.OVS_HYBRID if hybrid else VifType.OVS_BRIDGE
     if vif_type == "vhostuser":
         return VifType.VHOSTUSER
-    if vif_type in ("hw_veb", "hostdev_physical"):
-        return VifType.MACVTAP if vnic == "macvtap" else VifType.HOSTDEV
+    if vif_type == "hw_veb":
+        return VifType.MACVTAP if vnic == "macvtap" else VifType.HW_VEB
+    if vif_type == "hostdev_physical":
+        return VifType.HOSTDEV
     if vif_type == "bridge":
         return VifType.OVS_HYBRID
     if vif_type == "tap":
@@ -91,7 +111,9 @@ def vif_type_of(vif_type: str | None, vnic_type: str | None,
         return VifType.MACVTAP
     if vnic == "macvtap":
         return VifType.MACVTAP
-    if vnic in ("direct", "direct-physical"):
+    if vnic == "direct":
+        return VifType.HW_VEB
+    if vnic == "direct-physical":
         return VifType.HOSTDEV
     return VifType.OVS_HYBRID
 
@@ -117,7 +139,8 @@ def port_value(row: Port) -> PortValue:
 def network_value(row: Network) -> NetworkValue:
     return NetworkValue(name=row.name, id=row.id, qos_policy_id=row.qos_policy_id,
                         network_type=row.network_type,
-                        physical_network=row.physical_network or None, mtu=row.mtu)
+                        physical_network=row.physical_network or None, mtu=row.mtu,
+                        segmentation_id=row.segmentation_id or None)
 
 
 def flavor_snapshot(flavor_id: str, name: str, vcpus: int, ram: int, disk: int, swap: int,

@@ -27,6 +27,7 @@ class Network:
     network_type: str = "vlan"           # provider:network_type: vlan, flat, vxlan, geneve
     physical_network: str | None = None  # provider:physical_network
     mtu: int = 1500
+    segmentation_id: int | None = None   # provider:segmentation_id: the VLAN of a vlan network
 
 
 @dataclass(frozen=True, slots=True)

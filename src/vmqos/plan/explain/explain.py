@@ -228,7 +228,8 @@ def explain_port(
         port_id=port.id,
         network=network.name,
         vif_type=port.vif_type,
-        device=port.tap,
+        # A VF of the SR-IOV agent is handed to the guest whole: no host device of its own.
+        device="VF" if port.vif_type is VifType.HW_VEB else port.tap,
         policy=policy.name if policy else None,
         policy_source=(None if policy is None
                        else "port" if port.qos_policy_id == policy_id else "network"),

@@ -72,7 +72,7 @@ FINDING_CODES: tuple[str, ...] = (
     "cpu-shares-over-cgroup-v2-max", "cpu-shares-verbatim-weight",
     "cpu-period-out-of-range", "cpu-quota-out-of-range", "cpu-quota-per-vcpu",
     "cpu-quota-without-period", "cpu-period-without-quota", "cpu-quota-unlimited",
-    "vif-bandwidth-not-applied", "vif-peak-burst-without-average",
+    "vif-bandwidth-not-applied", "vif-bandwidth-refused", "vif-peak-burst-without-average",
     "vif-average-zero-drops-all", "vif-average-zero-not-applied", "vif-peak-ignored-by-policer",
     "vif-peak-below-average", "vif-police-burst-below-frame", "vif-police-burst-below-gso",
     "vif-htb-burst-below-frame", "vif-burst-over-one-second", "vif-police-default-burst",
@@ -258,7 +258,16 @@ def _policed(vif: VifType, direction: Direction) -> bool:
 _LABELS = {
     VifType.OVS_HYBRID: "OVS hybrid (tap)", VifType.ETHERNET: "ethernet (tap)",
     VifType.OVS_BRIDGE: "OVS", VifType.MACVTAP: "macvtap",
-    VifType.VHOSTUSER: "vhost-user", VifType.HOSTDEV: "SR-IOV hostdev",
+    VifType.VHOSTUSER: "vhost-user", VifType.HOSTDEV: "OVS-offloaded VF (hostdev)",
+    VifType.HW_VEB: "SR-IOV agent VF (hw_veb)",
+}
+# What limits each kind of port that libvirt cannot shape, for the finding's fix.
+_INSTEAD = {
+    VifType.VHOSTUSER: "the socket has no kernel device for tc; limit these ports with a "
+                       "Neutron QoS policy enforced by OVS-DPDK instead",
+    VifType.HOSTDEV: "its representor in br-int is what the OVS agent (or ovn-controller) "
+                     "limits: use a Neutron QoS policy, which the NIC enforces when OVS "
+                     "offloads the port's tc police",
 }
 
 
@@ -274,22 +283,36 @@ def _lint_vif(quota: FlavorQuota, types: tuple[VifType, ...], out: list[Finding]
     ]
     if not set_keys:
         return
+    written = quota.vif_inbound.average is not None or quota.vif_outbound.average is not None
     for vif in types:
-        if vif.nova_sets_bandwidth:
-            continue
-        why = ("the socket has no kernel device for tc" if vif is VifType.VHOSTUSER else
-               "on the legacy hw_veb path Nova does write it and libvirt refuses the domain: "
-               "\"interface %s - bandwidth settings are not supported for hostdev interfaces\"")
-        out.append(_error(
-            "vif-bandwidth-not-applied", set_keys[0][0], set_keys[0][1],
-            f"Nova writes no <bandwidth> for {_LABELS[vif]} ports (Nova bug #1814882), so none of "
-            f"the {len(set_keys)} quota:vif_* keys is applied; {why}.",
-            "Limit these ports with a Neutron QoS policy enforced by their backend instead."))
-    shaped = [t for t in types if t.nova_sets_bandwidth]
+        if vif in _INSTEAD:
+            out.append(_error(
+                "vif-bandwidth-not-applied", set_keys[0][0], set_keys[0][1],
+                f"Nova writes no <bandwidth> for {_LABELS[vif]} ports (os-vif, Nova bug "
+                f"#1814882), so none of the {len(set_keys)} quota:vif_* keys is applied; "
+                f"{_INSTEAD[vif]}.",
+                "Limit these ports with a Neutron QoS policy enforced by their backend instead."))
+        elif vif.libvirt_refuses_bandwidth and written:
+            out.append(_error(
+                "vif-bandwidth-refused", set_keys[0][0], set_keys[0][1],
+                f"Nova writes this flavor's <bandwidth> into the VF's <interface "
+                f"type='hostdev'> ({_LABELS[vif]}: vif.py get_config_hw_veb), and libvirt "
+                f"cannot shape a VF: it refuses the domain when it starts (\"unsupported "
+                f"configuration: interface <MAC> - bandwidth settings are not supported for "
+                f"hostdev interfaces\", domain_validate.c virDomainActualNetDefValidate), so "
+                f"every server of this flavor with such a port goes to ERROR. A VF's only "
+                f"limits are the SR-IOV agent's: max_tx_rate / min_tx_rate from a Neutron "
+                f"bandwidth_limit / minimum_bandwidth egress rule, in whole Mbit/s, and "
+                f"nothing towards the VM.",
+                "Remove the quota:vif_* keys from flavors used with SR-IOV ports; limit the VF "
+                "with a Neutron QoS policy (bandwidth_limit egress)."))
+    shaped = [t for t in types if t.nova_sets_bandwidth and not t.libvirt_refuses_bandwidth]
+    written_by_nova = [t for t in types if t.nova_sets_bandwidth]
     for d in Direction:
         q = quota.vif(d)
-        # LibvirtConfigGuestInterface.format_dom writes a side's strings only with its average.
-        if shaped and q.average is not None:
+        # LibvirtConfigGuestInterface.format_dom writes a side's strings only with its average;
+        # libvirt parses them at define time, before it looks at the interface's type.
+        if written_by_nova and q.average is not None:
             for metric in ("average", "peak", "burst"):
                 _lint_verbatim(f"quota:vif_{d.value}_{metric}", q.verbatim, metric,
                                getattr(q, metric), d, out)

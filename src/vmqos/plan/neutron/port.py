@@ -26,7 +26,9 @@ class PortContext:
     ofport: int = 1
     local_vlan: int = 1
     vf_index: int = 0
-    pf: str = ""
+    # The VF's physical function (the SR-IOV agent's physical_device_mappings), which a
+    # scenario does not carry: the macvtap lower device's stand-in, as in compile_domain.
+    pf: str = "eth1"
     mtu: int = 1500
     interface_type: str = ""         # OVS Interface.type
     device_owner: str = ""           # ML2/OVN skips network:* / neutron:* ports

@@ -18,7 +18,9 @@ Invariants (each encodes Nova behaviour in nova/virt/libvirt/{driver,config,desi
 * ``<bandwidth>`` follows ``designer.set_vif_bandwidth_config`` + ``LibvirtConfigGuestInterface``:
   present only if an inbound or outbound ``average`` is set (``0`` counts: Nova copies the string
   ``"0"``, which is truthy), a side's peak/burst only with that side's average, and never for
-  vhost-user or host devices (bug 1814882).
+  os-vif's vhost-user or host devices (bug 1814882). The SR-IOV NIC agent's VFs (``hw_veb``)
+  take Nova's legacy path, ``get_config_hw_veb``, which does write it — and libvirt refuses
+  the domain for it (:attr:`VifType.libvirt_refuses_bandwidth`).
 """
 
 from __future__ import annotations
@@ -139,6 +141,7 @@ def _interface(
     bandwidth: Bandwidth | None,
     mtu: int,
     *,
+    vlan: str | None,
     physical_dev: str,
     integration_bridge: str,
     vf_pci_addresses: Mapping[str, str],
@@ -157,7 +160,7 @@ def _interface(
     elif vif is VifType.VHOSTUSER:
         dev = "vhu" + port.id[:11]
         source = f"{_VHOSTUSER_DIR}/{dev}"
-    else:  # HOSTDEV: the VF's PCI address is the <source>; it has no host netdev in the XML.
+    else:  # HOSTDEV, HW_VEB: the VF's PCI address is the <source>; no host netdev in the XML.
         dev = ""
         source = vf_pci_addresses.get(port.id, f"0000:0a:00.{index % 8}")
     return InterfaceDevice(
@@ -169,7 +172,18 @@ def _interface(
         bandwidth=bandwidth,
         alias=f"net{index}",
         mtu=mtu,
+        vlan=vlan,
     )
+
+
+def _hw_veb_vlan(network: Network | None) -> str:
+    """The VLAN the SR-IOV NIC agent's driver binds (mech_sriov ``_get_vif_details``:
+    ``str(segmentation_id)``, ``"0"`` on a flat network), which ``get_config_hw_veb`` writes as
+    ``<vlan><tag id=.../></vlan>`` — ``"0"`` included, as a non-empty string is true. A
+    network that does not say its VLAN gets the flat network's 0, a stand-in."""
+    if network is None or network.network_type != "vlan" or network.segmentation_id is None:
+        return "0"
+    return str(network.segmentation_id)
 
 
 def compile_domain(
@@ -245,15 +259,17 @@ def compile_domain(
         ))
     disks.sort(key=lambda disk: _disk_index(disk.target_dev))
 
-    mtus = {network.id: network.mtu for network in networks}
-    mtus.update((network.name, network.mtu) for network in networks)
+    by_ref = {network.id: network for network in networks}
+    by_ref.update((network.name, network) for network in networks)
     bandwidths: dict[VifType, Bandwidth | None] = {}
     interfaces: list[InterfaceDevice] = []
     for index, port in enumerate(ports):
         if port.vif_type not in bandwidths:
             bandwidths[port.vif_type] = compile_bandwidth(quota, port.vif_type)
+        network = by_ref.get(port.network_id)
         interfaces.append(_interface(
-            index, port, bandwidths[port.vif_type], mtus.get(port.network_id, 1500),
+            index, port, bandwidths[port.vif_type], network.mtu if network else 1500,
+            vlan=_hw_veb_vlan(network) if port.vif_type is VifType.HW_VEB else None,
             physical_dev=physical_dev,
             integration_bridge=integration_bridge,
             vf_pci_addresses=vf_pci_addresses or {},

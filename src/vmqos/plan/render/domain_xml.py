@@ -344,6 +344,13 @@ def _mtu(out: _Out, pad: str, iface: InterfaceDevice, kind: str, place: _Place) 
         out.lines.append(f"{pad}<mtu{out.attr('size', iface.mtu)}/>")
 
 
+def _vlan(out: _Out, pad: str, iface: InterfaceDevice, kind: str, place: _Place) -> None:
+    # Nova: LibvirtConfigGuestInterface.format_dom writes it for direct and hostdev types only.
+    if iface.vlan is not None:
+        out.lines += [f"{pad}<vlan>", f"{pad}{out.step}<tag{out.attr('id', iface.vlan)}/>",
+                      f"{pad}</vlan>"]
+
+
 def _target(out: _Out, pad: str, iface: InterfaceDevice, kind: str, place: _Place) -> None:
     if kind in _HAS_TARGET or (out.form.macvtap_target and kind == "direct" and iface.dev):
         out.lines.append(f"{pad}<target{out.attr('dev', iface.dev)}/>")
@@ -681,7 +688,7 @@ _FORMS: dict[XmlForm, _Form] = {
         # Nova's config object has only the 13 base keys; group and lengths cannot be written.
         iotune_children=IOTUNE_BASE_KEYS,
         empty_bandwidth=False,
-        interface_children=(_mac, _model, _source, _mtu, _target, _virtualport,
+        interface_children=(_mac, _model, _source, _mtu, _vlan, _target, _virtualport,
                             _interface_bandwidth),
         vhostuser_source=("type", "mode", "path"),
         macvtap_target=False,
@@ -699,8 +706,10 @@ _FORMS: dict[XmlForm, _Form] = {
         empty_cputune=False,
         iotune_children=(*(f.name for f in IOTUNE_LIMITS), "group_name", *IOTUNE_LENGTH_KEYS),
         empty_bandwidth=True,
-        interface_children=(_mac, _source, _virtualport, _interface_bandwidth, _target, _model,
-                            _mtu, _alias, _address),
+        # <vlan> between <source> and <bandwidth>: virsh dumpxml of a hostdev interface,
+        # libvirt 9.0 here.
+        interface_children=(_mac, _source, _vlan, _virtualport, _interface_bandwidth, _target,
+                            _model, _mtu, _alias, _address),
         vhostuser_source=("type", "path", "mode"),
         macvtap_target=True,
         disk_children=(_disk_driver, _disk_source, _backing_store, _disk_target, _disk_iotune,
