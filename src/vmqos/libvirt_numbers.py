@@ -41,9 +41,13 @@ _LLONG_MIN, _LLONG_MAX = -(1 << 63), (1 << 63) - 1
 # C isspace() in the "C" locale: what strtoull/strtoll skip before the number.
 C_SPACE = " \t\n\v\f\r"
 
-# virErrorMsg's text for VIR_ERR_CONFIG_UNSUPPORTED and VIR_ERR_XML_ERROR (src/util/virerror.c).
+# virErrorMsg's text for VIR_ERR_CONFIG_UNSUPPORTED, VIR_ERR_XML_ERROR and
+# VIR_ERR_ARGUMENT_UNSUPPORTED (src/util/virerror.c), as virsh prints it before the message.
 CONFIG_UNSUPPORTED = "unsupported configuration: "
 XML_ERROR = "XML error: "
+ARGUMENT_UNSUPPORTED = "argument unsupported: "
+# What libvirt says when QEMU refuses the block throttling it sends at start (virsh start here).
+QEMU_THROTTLE_REFUSED = "internal error: unable to execute QEMU command 'block_set_io_throttle': "
 
 
 def _digits(text: str) -> str | None:

@@ -112,11 +112,12 @@ CASES: list[tuple[dict[str, str], dict[str, Any], str, Severity, str, str]] = [
      "0 means 'no limit'"),
     ({"quota:disk_read_bytes_sec": "1000000000000001"}, {}, "disk-iotune-over-qemu-max", E,
      "quota:disk_read_bytes_sec",
-     "block I/O throttle limit must be no more than 1000000000000000 using QEMU"),
+     "\"argument unsupported: block I/O throttle limit must be no more than 1000000000000000 "
+     "using QEMU\""),
     ({"quota:disk_total_bytes_sec": "5", "quota:disk_write_bytes_sec": "7"}, {},
      "disk-iotune-total-and-read-write", E, "quota:disk_total_bytes_sec",
-     "together with write_bytes_sec=7: libvirt refuses the domain at define: \"total and "
-     "read/write bytes_sec cannot be set at the same time\""),
+     "together with write_bytes_sec=7: libvirt refuses the domain at define: \"XML error: "
+     "total and read/write bytes_sec cannot be set at the same time\""),
     ({"quota:disk_total_iops_sec": "5", "quota:disk_read_iops_sec": "7"}, {},
      "disk-iotune-total-and-read-write", E, "quota:disk_total_iops_sec",
      "total and read/write iops_sec cannot be set at the same time"),

@@ -31,7 +31,14 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from vmqos.errors import ValidationError
-from vmqos.libvirt_numbers import iotune_number_error, parse_ullp
+from vmqos.libvirt_numbers import (
+    ARGUMENT_UNSUPPORTED,
+    CONFIG_UNSUPPORTED,
+    QEMU_THROTTLE_REFUSED,
+    XML_ERROR,
+    iotune_number_error,
+    parse_ullp,
+)
 from vmqos.libvirt_types import (
     IOTUNE_BUCKETS,
     IOTUNE_FIELDS,
@@ -51,6 +58,7 @@ __all__ = [
     "VolumeQos",
     "iotune_problems",
     "parse_volume_qos",
+    "problem_allowed",
 ]
 
 GROUP_NAME_KEY = "group_name"
@@ -99,6 +107,12 @@ class IotuneProblem:
     value: int | str
     message: str
     stage: str
+    prefix: str     # libvirt's words before the message (its error code's text)
+
+    @property
+    def libvirt_text(self) -> str:
+        """What ``virsh define``/``start`` prints after ``error: `` (observed, libvirt 9.0)."""
+        return self.prefix + self.message
 
 
 def _parse_ull(key: str, text: str) -> int | None:
@@ -128,47 +142,51 @@ def iotune_problems(
     if group_name is not None and not any(values.values()):
         out.append(IotuneProblem(
             "iotune-group-without-settings", GROUP_NAME_KEY, group_name,
-            "group_name can be configured only together with settings", "define"))
+            "group_name can be configured only together with settings", "define",
+            CONFIG_UNSUPPORTED))
     # qemuValidateDomainDeviceDefDiskBlkdeviotune: the 13 non-length fields.
     for key in NOVA_TUNE_OPTS:
         if v(key) > QEMU_BLOCK_IOTUNE_MAX:
             out.append(IotuneProblem(
                 "iotune-over-qemu-max", key, v(key),
                 f"block I/O throttle limit must be no more than {QEMU_BLOCK_IOTUNE_MAX} "
-                f"using QEMU", "define"))
+                f"using QEMU", "define", ARGUMENT_UNSUPPORTED))
     # virDomainDiskDefValidate: total together with read or write, per family (both non-zero).
     for total_key, read_key, write_key, family in IOTUNE_TOTAL_FAMILIES:
         total = v(total_key)
         if total and (v(read_key) or v(write_key)):
             out.append(IotuneProblem(
                 "iotune-total-and-read-write", total_key, total,
-                f"total and read/write {family} cannot be set at the same time", "define"))
+                f"total and read/write {family} cannot be set at the same time", "define",
+                XML_ERROR))
     # QEMU throttle_is_valid(), run by block_set_io_throttle after the guest is created.
     if v("size_iops_sec") and not (
         v("total_iops_sec") or v("read_iops_sec") or v("write_iops_sec")
     ):
         out.append(IotuneProblem(
             "iotune-size-without-iops", "size_iops_sec", v("size_iops_sec"),
-            "iops size requires an iops value to be set", "start"))
+            "iops size requires an iops value to be set", "start", QEMU_THROTTLE_REFUSED))
     for avg_key, max_key, len_key in IOTUNE_BUCKETS:
         avg, top, length = v(avg_key), v(max_key), v(len_key)
         # libvirt sends a length only when non-zero; QEMU's default length is 1.
         if length > 1 and not top:
             out.append(IotuneProblem(
                 "iotune-length-without-max", len_key, length,
-                "burst length set without burst rate", "start"))
+                "burst length set without burst rate", "start", QEMU_THROTTLE_REFUSED))
         elif top and length > QEMU_BLOCK_IOTUNE_MAX // top:
             out.append(IotuneProblem(
                 "iotune-length-too-high", len_key, length,
-                "burst length too high for this burst rate", "start"))
+                "burst length too high for this burst rate", "start", QEMU_THROTTLE_REFUSED))
         if top and not avg:
             out.append(IotuneProblem(
                 "iotune-max-without-avg", max_key, top,
-                "bps_max/iops_max require corresponding bps/iops values", "start"))
+                "bps_max/iops_max require corresponding bps/iops values", "start",
+                QEMU_THROTTLE_REFUSED))
         elif top and top < avg:
             out.append(IotuneProblem(
                 "iotune-max-below-avg", max_key, top,
-                "bps_max/iops_max cannot be lower than bps/iops", "start"))
+                "bps_max/iops_max cannot be lower than bps/iops", "start",
+                QEMU_THROTTLE_REFUSED))
     return out
 
 
@@ -206,7 +224,7 @@ def parse_volume_qos(specs: Mapping[str, str]) -> VolumeQos:
     if problems:
         first = problems[0]
         raise ValidationError(
-            first.message, key=first.key, value=first.value, allowed=_allowed(first)
+            first.message, key=first.key, value=first.value, allowed=problem_allowed(first)
         )
     # Any: each number is in its field's unit (IOTUNE_FIELDS), which mypy cannot see by name.
     limits: dict[str, Any] = numbers
@@ -219,7 +237,8 @@ def parse_volume_qos(specs: Mapping[str, str]) -> VolumeQos:
     )
 
 
-def _allowed(problem: IotuneProblem) -> str:
+def problem_allowed(problem: IotuneProblem) -> str:
+    """What a value refused by ``problem`` may be instead, for an error's ``allowed``."""
     if problem.code == "iotune-group-without-settings":
         return "group_name together with at least one non-zero limit"
     if problem.code == "iotune-over-qemu-max":

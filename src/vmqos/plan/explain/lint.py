@@ -529,10 +529,10 @@ def _lint_disk(
             others = ", ".join(f"{s}_{family}={values[f'{s}_{family}']}"
                                for s in ("read", "write") if values.get(f"{s}_{family}"))
             reason = (f"{key}={problem.value} together with {others}: libvirt refuses the "
-                      f"domain at define: \"{problem.message}\".")
+                      f"domain at define: \"{problem.libvirt_text}\".")
             advice = f"Use either quota:disk_total_{family} or the read/write pair, not both."
         else:
             reason = (f"{key}={problem.value} exceeds QEMU's limit: libvirt refuses the domain: "
-                      f"\"{problem.message}\".")
+                      f"\"{problem.libvirt_text}\".")
             advice = f"Set {key} to 1000000000000000 or less."
         out.append(_error("disk-" + problem.code, key, problem.value, reason, advice))

@@ -22,11 +22,12 @@ from dataclasses import replace
 from typing import Any
 
 from vmqos.errors import UnsupportedError, ValidationError
+from vmqos.intent.nova.volume_qos import iotune_problems, problem_allowed
+from vmqos.libvirt_numbers import XML_ERROR, iotune_number_error
 from vmqos.libvirt_types import (
     IOTUNE_FIELDS,
     IOTUNE_LENGTHS,
     IOTUNE_LIMITS,
-    IOTUNE_TOTAL_FAMILIES,
     QEMU_BLOCK_IOTUNE_MAX,
     DiskDevice,
     IoTune,
@@ -208,42 +209,18 @@ def render_blkdeviotune(disk: DiskDevice, *, legacy_drive: bool = False) -> dict
 
 
 def check_iotune(iotune: IoTune) -> None:
-    """Raise :class:`ValidationError` with libvirt's (or QEMU's) own text for an ``<iotune>``
-    that libvirt 9.0 refuses at define time or QEMU refuses when it is applied (libvirt
-    domain_validate.c, qemu_command.h; QEMU util/throttle.c)."""
+    """Raise :class:`ValidationError` with what ``virsh`` prints (libvirt 9.0 here) for an
+    ``<iotune>`` that libvirt refuses at define time or QEMU refuses when it is applied. The
+    rules are :func:`~vmqos.intent.nova.volume_qos.iotune_problems`', the one statement of
+    them; a negative number, which no parse produces, is libvirt's unparsable field."""
     for field in (f.name for f in IOTUNE_FIELDS):
         value: int | None = getattr(iotune, field)
         if value is not None and value < 0:
-            raise ValidationError(
-                f"disk iotune field '{field}' must be an integer",
-                key=f"iotune.{field}", value=value, allowed="an unsigned integer",
-            )
-    for total, read, write, label in IOTUNE_TOTAL_FAMILIES:
-        if _get(iotune, total) and (_get(iotune, read) or _get(iotune, write)):
-            raise ValidationError(
-                f"XML error: total and read/write {label} cannot be set at the same time",
-                key=f"iotune.{total}", value=_get(iotune, total),
-                allowed=f"either {total} or {read}/{write}",
-            )
-    for field in (f.name for f in IOTUNE_LIMITS):
-        value = _get(iotune, field)
-        if value > QEMU_BLOCK_IOTUNE_MAX:
-            raise ValidationError(
-                "block I/O throttle limit must be no more than "
-                f"{QEMU_BLOCK_IOTUNE_MAX} using QEMU",
-                key=f"iotune.{field}", value=value, allowed=f"0..{QEMU_BLOCK_IOTUNE_MAX}",
-            )
-    if iotune.group_name and not any(_get(iotune, f.name) for f in IOTUNE_FIELDS):
-        raise ValidationError(
-            "group_name can be configured only together with settings",
-            key="iotune.group_name", value=iotune.group_name,
-            allowed="group_name together with at least one limit",
-        )
-    for length, max_field in _LENGTHS:
-        field = length.name
-        if _get(iotune, field) and not _get(iotune, max_field):
-            raise ValidationError(
-                "burst length set without burst rate",
-                key=f"iotune.{field}", value=_get(iotune, field),
-                allowed=f"{field} only together with {max_field}",
-            )
+            raise ValidationError(XML_ERROR + iotune_number_error(field), key=f"iotune.{field}",
+                                  value=value, allowed="an unsigned integer")
+    problems = iotune_problems({f.name: _get(iotune, f.name) for f in IOTUNE_FIELDS},
+                               iotune.group_name)
+    if problems:
+        first = problems[0]
+        raise ValidationError(first.libvirt_text, key=f"iotune.{first.key}", value=first.value,
+                              allowed=problem_allowed(first))
