@@ -10,6 +10,7 @@ machine. A failing boot's error carries the guest console's tail.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -21,7 +22,8 @@ from node_tool import BOOT_TIMES
 
 from vmqos.node.config import NodeConfig, NodeImage
 from vmqos.node.image import ensure_image
-from vmqos.node.lifecycle import Node
+from vmqos.node.lifecycle import Node, node_status, stop_node
+from vmqos.node.process import is_alive
 
 
 def _qemu_starts(qemu: str) -> str | None:
@@ -39,9 +41,35 @@ def _qemu_starts(qemu: str) -> str | None:
     return out.decode(errors="replace").strip() or f"exit status {proc.returncode}"
 
 
+_SESSION_PREFIX = "vmqos-node-"
+_SESSION_FILE = "pytest.pid"
+
+
+def _clean_dead_sessions() -> None:
+    """Stop the nodes of earlier sessions that were killed before their teardown (a pytest
+    timeout, a SIGKILL): their state directories are not this session's, so no start here
+    would reap them. A directory whose node still runs for a live owner is left alone."""
+    for state_dir in Path(tempfile.gettempdir()).glob(f"{_SESSION_PREFIX}*"):
+        try:
+            session = int((state_dir / _SESSION_FILE).read_text())
+        except (OSError, ValueError):
+            session = None
+        if session is not None and is_alive(session):
+            continue
+        configs = [NodeConfig(name=run_dir.name, state_dir=state_dir)
+                   for run_dir in (state_dir / "node").glob("*") if run_dir.is_dir()]
+        if any(node_status(config).state == "running" for config in configs):
+            continue
+        for config in configs:
+            stop_node(config)
+        shutil.rmtree(state_dir, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def node_state_dir() -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix="vmqos-node-", dir="/tmp"))
+    _clean_dead_sessions()
+    path = Path(tempfile.mkdtemp(prefix=_SESSION_PREFIX, dir=tempfile.gettempdir()))
+    (path / _SESSION_FILE).write_text(f"{os.getpid()}\n")
     yield path
     shutil.rmtree(path, ignore_errors=True)
 

@@ -32,7 +32,7 @@ from typing import Any
 from vmqos.errors import NodeError, NodeTimeoutError, TemporaryHostError
 from vmqos.host.errors_map import translate
 from vmqos.node.channel import ChannelClosed, call, new_id
-from vmqos.node.config import NodeConfig, NodeImage
+from vmqos.node.config import NodeConfig, NodeImage, NodePaths
 from vmqos.node.image import ensure_image
 from vmqos.node.process import (
     ProcessRecord,
@@ -140,7 +140,7 @@ class NodeStatus:
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "state": self.state, "run_dir": str(self.run_dir),
-                "console_log": str(self.run_dir / "console.log"),
+                "console_log": str(NodePaths(self.run_dir).console_log),
                 **({} if self.record is None else self.record.to_json())}
 
 
