@@ -39,6 +39,7 @@ def test_run_without_a_running_node_says_how_to_start_one(vmqos: Run, state_dir:
 def test_stop_without_a_running_node_is_not_an_error(vmqos: Run, state_dir: Path) -> None:
     out = vmqos("node", "stop")
     assert (out.code, out.stdout) == (0, "node 'default' was not running (cleaned up)\n")
+    assert not (state_dir / "node").exists()     # nothing created either
 
 
 def test_a_bad_node_name_is_a_user_error(vmqos: Run, state_dir: Path) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import time
 
 import pytest
@@ -111,3 +112,17 @@ def test_binary_output_arrives_byte_for_byte(node: Node) -> None:
     result = node.run(["sh", "-c", "head -c 300000 /dev/urandom | tee /tmp/r | sha256sum; "
                        "cat /tmp/r"])
     assert result.stdout[:64].decode() == hashlib.sha256(result.stdout[-300000:]).hexdigest()
+
+
+def test_host_facts_in_the_node_show_the_full_kernel(node: Node) -> None:
+    """This very vmqos, run in the node through the shared root, probes Debian's kernel: what
+    this host lacks is there (issue 8: `vmqos host facts` inside the node)."""
+    result = node.run([sys.executable, "-m", "vmqos.cli.main", "host", "facts", "--format",
+                       "json"], timeout_s=300)
+    assert result.exit_status == 0, result.stderr_text
+    facts = json.loads(result.stdout)
+    assert facts["kernel"] == KERNEL_PACKAGE.removeprefix("linux-image-")
+    assert {"htb", "sfq", "tbf", "ingress", "fq_codel"} <= set(facts["qdiscs"])
+    assert {"u32", "fw", "matchall", "basic", "flower"} <= set(facts["classifiers"])
+    assert {"police", "mirred", "gact"} <= set(facts["actions"])
+    assert facts["cgroup_version"] == "v2"

@@ -374,6 +374,8 @@ class Node:
 def stop_node(config: NodeConfig) -> bool:
     """Stop the node ``config`` names, whoever started it; whether anything was running.
     Also cleans up after a node whose vmqos died."""
+    if not config.paths.run_dir.is_dir():
+        return False            # never started here: nothing to clean, nothing to create
     record = _read_record(config)
     was_running = record is not None and record.running()
     node = Node(config, record or NodeRecord(config.name, ()))
