@@ -4,10 +4,15 @@ status, output and timeout come back as vmqos promises (vmqos.node.lifecycle.Nod
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import os
+import signal
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -126,3 +131,42 @@ def test_host_facts_in_the_node_show_the_full_kernel(node: Node) -> None:
     assert {"u32", "fw", "matchall", "basic", "flower"} <= set(facts["classifiers"])
     assert {"police", "mirred", "gact"} <= set(facts["actions"])
     assert facts["cgroup_version"] == "v2"
+
+
+def _held_by_another(run_dir: Path) -> bool:
+    fd = os.open(run_dir, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def test_a_client_that_leaves_gets_its_command_killed(node: Node) -> None:
+    """Ctrl-C of `vmqos node run`: the agent sees the host end close (POLLHUP on the port),
+    kills the command's process group and answers nobody; the next client is served at once
+    and gets its own answer, not the stale one."""
+    env = {**os.environ, "VMQOS_STATE_DIR": str(node.config.state_dir)}
+    client = subprocess.Popen([sys.executable, "-m", "vmqos.cli.main", "node", "run", "--name",
+                               node.config.name, "--", "sh", "-c",
+                               "echo stale; touch /tmp/begun-61; sleep 61"],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        # The client holds the node's lock from before it sends until it leaves.
+        deadline = time.monotonic() + 30
+        while not _held_by_another(node.config.paths.run_dir):
+            assert client.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        time.sleep(3)
+    finally:
+        client.send_signal(signal.SIGINT)
+        client.wait(timeout=30)
+    assert client.returncode == 130
+    started = time.monotonic()
+    result = node.run(["echo", "fresh"])
+    assert result.stdout_text == "fresh\n"
+    assert time.monotonic() - started < 20
+    assert node.run(["test", "-e", "/tmp/begun-61"]).exit_status == 0
+    assert node.run(["pgrep", "-f", "sleep 61"]).exit_status == 1
