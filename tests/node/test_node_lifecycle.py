@@ -142,3 +142,20 @@ def test_the_cli_starts_runs_and_stops_a_detached_node(node_state_dir: Path,
     assert leftovers(config) == NOTHING
     after = cli("run", "--", "true", timeout=60)
     assert after.returncode == 1 and "node 't-cli' is not running" in after.stderr
+
+
+def test_stop_escalates_when_the_guest_does_not_answer(node_state_dir: Path,
+                                                       node_image: NodeImage) -> None:
+    """A frozen QEMU (SIGSTOP: the guest cannot answer poweroff, SIGTERM stays pending) is
+    still gone within the bound: poweroff's wait, SIGTERM's wait, then SIGKILL."""
+    config = NodeConfig(name="t-hung", state_dir=node_state_dir)
+    node = Node.start(config, image=node_image)
+    qemu = node.record.process("qemu")
+    assert qemu is not None
+    os.kill(qemu.pid, signal.SIGSTOP)
+    began = time.monotonic()
+    node.stop()
+    took = time.monotonic() - began
+    assert took < 10 + 5 + 5 + 5, took
+    assert took >= 10          # it did ask, and wait for, the agent first
+    assert leftovers(config) == NOTHING

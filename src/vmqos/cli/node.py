@@ -133,4 +133,6 @@ def status(name: str, fmt: str) -> None:
         pids = ", ".join(f"{p.role} {p.pid}" for p in record.processes)
         line += (f" (kernel {record.release}, booted in {record.boot_seconds} s; {pids}; "
                  f"owner {record.owner.pid if record.owner else 'none: detached'})")
+    if state.state == "stale":
+        line += f"; its owner is gone: `vmqos node stop --name {name}` cleans it up"
     click.echo(line)

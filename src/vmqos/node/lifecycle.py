@@ -350,12 +350,15 @@ class Node:
         config = self.config
         qemu = self.record.process("qemu")
         if qemu is not None and qemu.alive():
-            deadline = time.monotonic() + _POWEROFF_ANSWER_S
+            child = self._children.get(qemu.pid)
+            answered = False
             with suppress(NodeError):
                 call(config.paths.control_socket, Request(new_id(), "poweroff"),
-                     deadline=deadline, alive=qemu.alive)
-            if not wait_gone(qemu, self._children.get(qemu.pid), config.shutdown_timeout_s):
-                stop_process(qemu, self._children.get(qemu.pid))
+                     deadline=time.monotonic() + _POWEROFF_ANSWER_S, alive=qemu.alive)
+                answered = True
+            # An agent that did not answer will not power off: no point waiting for it.
+            if not answered or not wait_gone(qemu, child, config.shutdown_timeout_s):
+                stop_process(qemu, child)
         for proc in self.record.processes:
             # virtiofsd ends by itself when QEMU closes its socket; give it a moment.
             if not wait_gone(proc, self._children.get(proc.pid), 2.0):
