@@ -159,3 +159,18 @@ def test_stop_escalates_when_the_guest_does_not_answer(node_state_dir: Path,
     assert took < 10 + 5 + 5 + 5, took
     assert took >= 10          # it did ask, and wait for, the agent first
     assert leftovers(config) == NOTHING
+
+
+def test_a_guest_that_dies_while_booting_is_reported_with_its_console(
+        node_state_dir: Path, node_image: NodeImage) -> None:
+    """An agent that cannot start (no such interpreter in the shared root): init says so on
+    the console and reboots, QEMU ends, and the error shows the console's last lines."""
+    config = replace(NodeConfig(name="t-dies", state_dir=node_state_dir),
+                     python="/nonexistent/python3")
+    with pytest.raises(NodeError) as caught:
+        Node.start(config, image=node_image)
+    assert not isinstance(caught.value, NodeTimeoutError)
+    assert "node 't-dies' ended while booting" in str(caught.value)
+    assert "vmqos-node: agent exited with status 127" in caught.value.console_tail
+    assert caught.value.console_tail in str(caught.value)
+    assert leftovers(config) == NOTHING

@@ -74,5 +74,9 @@ def call(path: Path, request: Request, *, deadline: float,
             for message in decoder.feed(data):
                 if message.get("id") == request.id:
                     return Response.from_wire(message)
+    except (ConnectionResetError, BrokenPipeError) as exc:
+        # QEMU went away with our request unread: the kernel answers with a reset.
+        raise ChannelClosed(f"the node's QEMU closed the channel during {request.op!r}: "
+                            f"{exc.strerror}") from exc
     finally:
         sock.close()
