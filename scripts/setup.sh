@@ -10,9 +10,13 @@ cd "$(dirname "$0")/.."
 # the seed note does), python3-venv for the virtual environment.
 packages=(iproute2 iperf3 util-linux kmod postgresql openssh-client python3-venv python3-pip)
 # --with-libvirt (the test suite): libvirt and QEMU, so that `vmqos audit` is tested against a
-# real libvirtd and real QEMU block throttling (the tests start the daemons themselves).
+# real libvirtd and real QEMU block throttling (the tests start the daemons themselves); and
+# what `vmqos node` builds its guest's initramfs with (tests/node): a static busybox (it
+# replaces Debian's dynamic `busybox` package if that is installed) and cpio. The node's
+# kernel is Debian's package, which vmqos downloads itself and never installs.
 if [ "${1:-}" = "--with-libvirt" ]; then
-  packages+=(qemu-system-x86 qemu-utils libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients)
+  packages+=(qemu-system-x86 qemu-utils libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
+             busybox-static cpio)
 fi
 missing=()
 for pkg in "${packages[@]}"; do

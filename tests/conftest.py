@@ -6,6 +6,8 @@
   rest as an ordinary user.
 * ``libvirt``: a real libvirtd and QEMU (tests/libvirt; setup.sh --with-libvirt installs them).
 * ``network``: real traffic (iperf3) through the namespaces a test built.
+* ``node``: boots vmqos's reference compute node, a QEMU/TCG guest with Debian's stock
+  kernel (tests/node: one node per session, a few more for the lifecycle tests).
 * ``slow``: one test takes more than about 10 s; it gets ``SLOW_TIMEOUT`` instead of the
   default per-test timeout of pyproject.toml (pytest-timeout).
 
@@ -33,6 +35,7 @@ DIRECTORY_MARKERS: dict[str, tuple[str, ...]] = {
     "verify": ("root",),
     "lab": ("root", "network", "slow"),
     "libvirt": ("root", "libvirt", "slow"),
+    "node": ("root", "node", "slow"),
 }
 
 

@@ -11,7 +11,10 @@ is shown as a traceback (CLI exit 70), never swallowed::
     ├── UnsupportedError            valid, but this backend/host cannot enforce it (HTTP 409)
     ├── HostError                   the host misbehaved (HTTP 503)
     │   ├── TemporaryHostError      retry may succeed
-    │   └── PermanentHostError      it will not
+    │   ├── PermanentHostError      it will not
+    │   └── NodeError               the reference node (the VM vmqos boots) failed to boot, run
+    │       │                       or stop; carries the tail of the guest's console
+    │       └── NodeTimeoutError    ... within its bound (boot, command, shutdown): exit 124
     ├── VerificationError           applied, but the measurement is outside tolerance
     └── FindingsError               valid, but --strict was asked for and findings of
                                     severity error exist (CLI exit 1)
@@ -27,6 +30,8 @@ __all__ = [
     "FindingsError",
     "HostError",
     "IntentError",
+    "NodeError",
+    "NodeTimeoutError",
     "NotFoundError",
     "PermanentHostError",
     "TemporaryHostError",
@@ -145,6 +150,33 @@ class TemporaryHostError(HostError):
 
 class PermanentHostError(HostError):
     """A host failure that retrying will not fix (missing kernel module, no permission)."""
+
+
+class NodeError(HostError):
+    """The reference node (vmqos.node: a QEMU guest vmqos boots itself) failed.
+
+    ``console_tail`` is the end of the guest's serial console, the only witness of what the
+    guest did; it is part of the message, so that the CLI and a failing test both show it.
+    """
+
+    def __init__(self, message: str, *, console_tail: str = "", console_path: str = "") -> None:
+        text = message
+        if console_tail:
+            where = f" ({console_path})" if console_path else ""
+            text += f"\n--- guest console, last lines{where} ---\n{console_tail.rstrip()}"
+        super().__init__(text)
+        self.reason = message
+        self.console_tail = console_tail
+        self.console_path = console_path
+
+
+class NodeTimeoutError(NodeError):
+    """Boot, a command or shutdown of the reference node did not finish within its bound.
+
+    Exit status 124, as coreutils ``timeout`` reports a command it had to stop.
+    """
+
+    exit_code = 124
 
 
 class VerificationError(VmqosError):

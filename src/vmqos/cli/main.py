@@ -84,6 +84,10 @@ COMMANDS: dict[str, LazyCommand] = {
                             "Measure instances built by `vmqos apply` against their plan "
                             "(iperf3 per port and direction, CPU shares, disk I/O) and "
                             "write a report."),
+    "node": LazyCommand("vmqos.cli.node",
+                            "The reference compute node: a throwaway QEMU/TCG guest with "
+                            "Debian's stock kernel (sfq, fw, police, the OVS kernel datapath, "
+                            "cgroup v2) running this host's own userspace."),
     "audit": LazyCommand("vmqos.cli.audit",
                             "Read the host's actual state and report drift from the intent, "
                             "per server and object."),
@@ -139,7 +143,9 @@ def cli() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; turn vmqos errors into one-line messages and exit codes."""
     try:
-        cli.main(args=argv, prog_name="vmqos", standalone_mode=False)
+        # Without standalone mode click returns, rather than raises, the status of a command
+        # that ends with ``click.exceptions.Exit`` (``vmqos node run`` passes its command's).
+        code = cli.main(args=argv, prog_name="vmqos", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:
@@ -164,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         click.echo("vmqos: internal error (a bug): please report the traceback above",
                    err=True)
         return EXIT_BUG
-    return 0
+    return code if type(code) is int else 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -61,11 +61,14 @@ _QDISC_TRIES = {
     "ingress": [["qdisc", "add", "dev", "p0", "ingress"]],
 }
 _FILTER = ["filter", "add", "dev", "p0", "parent", "ffff:", "protocol", "all", "prio"]
+# fw, matchall and basic with neither a class nor an action are refused by a kernel that has
+# them ("Invalid argument", seen on Debian's 6.1 in the reference node, vmqos.node): each
+# names a class, so that a refusal means the classifier is missing.
 _CLASSIFIER_TRIES = {
     "u32": ["10", "u32", "match", "u32", "0", "0"],
-    "fw": ["11", "handle", "1", "fw"],
-    "matchall": ["12", "matchall"],
-    "basic": ["13", "basic"],
+    "fw": ["11", "handle", "1", "fw", "classid", "1:1"],
+    "matchall": ["12", "matchall", "classid", "1:1"],
+    "basic": ["13", "basic", "classid", "1:1"],
     "flower": ["14", "flower"],
 }
 _ACTION_TRIES = {

@@ -16,6 +16,7 @@ import re
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from vmqos.errors import PermanentHostError
 from vmqos.host.errors_map import CommandError, from_called_process
@@ -34,12 +35,13 @@ def netns_argv(tool: str, netns: str | None) -> list[str]:
 
 
 def run(argv: Sequence[str], *, input_text: str | None = None, check: bool = True,
-        timeout: float = _TIMEOUT) -> subprocess.CompletedProcess[str]:
-    """Run one command; raise a :class:`CommandError` with its stderr if it fails."""
+        timeout: float = _TIMEOUT, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run one command (in ``cwd``, default this process's); raise a :class:`CommandError`
+    with its stderr if it fails."""
     command = render_command(argv[0], argv[1:])
     try:
         done = subprocess.run(list(argv), input=input_text, capture_output=True, text=True,
-                              timeout=timeout, check=False)
+                              timeout=timeout, check=False, cwd=cwd)
     except FileNotFoundError as exc:
         raise PermanentHostError(f"`{argv[0]}` is not installed (needed for `{command}`)"
                                  ) from exc
