@@ -14,13 +14,14 @@ A request Nova refuses changes nothing: each refusal is followed by a read that 
 from __future__ import annotations
 
 import base64
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from .conftest import Cloud
+from .conftest import Cloud, boot_sources, nova_message
 
 NOVA = "/compute/v2.1"
 MV = {"OpenStack-API-Version": "compute 2.96"}
@@ -43,31 +44,16 @@ def member(cloud: Cloud) -> Iterator[httpx.Client]:
 
 @pytest.fixture(scope="module")
 def refs(admin: httpx.Client, member: httpx.Client) -> dict[str, str]:
-    image = admin.post("/image/v2/images", json={"name": "img-bodies", "disk_format": "raw",
-                                                  "container_format": "bare",
-                                                  "visibility": "public"}).json()["id"]
-    assert admin.put(f"/image/v2/images/{image}/file", content=b"x" * 10,
-                     headers={"Content-Type": "application/octet-stream"}).status_code == 204
-    network = admin.post("/network/v2.0/networks", json={"network": {
-        "name": "net-bodies", "shared": True}}).json()["network"]["id"]
+    sources = boot_sources(admin, "bodies")
     flavor = admin.post(f"{NOVA}/flavors", json={"flavor": {
         "name": "bodies", "ram": 512, "vcpus": 1, "disk": 1}}).json()["flavor"]["id"]
     project = member.get("/identity/v3/auth/tokens", headers={
         "X-Subject-Token": member.headers["X-Auth-Token"]}).json()["token"]["project"]["id"]
-    # More servers than Nova's default 10 instances: lift the admin project's quota.
-    mine = admin.get("/identity/v3/auth/tokens", headers={
-        "X-Subject-Token": admin.headers["X-Auth-Token"]}).json()["token"]["project"]["id"]
-    assert admin.put(f"{NOVA}/os-quota-sets/{mine}", json={"quota_set": {
-        "instances": -1, "cores": -1, "ram": -1}}).status_code == 200
-    return {"image": image, "network": network, "flavor": flavor, "project": project}
+    return {"image": sources["image"], "network": sources["network"], "flavor": flavor,
+            "project": project}
 
 
-def _message(response: httpx.Response, status: int) -> str:
-    assert response.status_code == status, response.text
-    kind = {400: "badRequest", 403: "forbidden", 404: "itemNotFound",
-            409: "conflictingRequest"}[status]
-    message: str = response.json()[kind]["message"]
-    return message
+_message = nova_message
 
 
 def _create(client: httpx.Client, refs: dict[str, str], name: str,
@@ -402,3 +388,67 @@ def test_keypair_fields_per_version_and_another_users_pairs(cloud: Cloud,
             "user_id": me}).status_code == 204
         assert [k["keypair"]["name"] for k in owner.get(f"{NOVA}/os-keypairs").json()[
             "keypairs"]] == ["old-style"]
+
+
+# --- aggregate update (schemas/aggregates.py update) -----------------------------------------
+
+def test_openstack_aggregate_set_renames_and_moves_the_zone(cloud: Cloud,
+                                                             admin: httpx.Client) -> None:
+    cloud.openstack("aggregate", "create", "--zone", "az-before", "agg-set")
+    cloud.openstack("aggregate", "set", "--name", "agg-renamed", "--zone", "az-after",
+                    "agg-set")
+    shown = cloud.openstack("aggregate", "show", "agg-renamed", "-f", "value", "-c",
+                            "availability_zone").stdout.strip()
+    assert shown == "az-after"
+    zones = {z["zoneName"] for z in admin.get(f"{NOVA}/os-availability-zone").json()[
+        "availabilityZoneInfo"]}
+    assert "az-after" in zones and "az-before" not in zones
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ({"aggregate": {}}, "Invalid input for field/attribute aggregate. Value: {}. {} is not "
+                        "valid under any of the given schemas"),
+    ({"aggregate": {"name": "   "}}, "An invalid 'name' value was provided. The name must be: "
+     "printable characters with at least one non space character"),
+    ({"aggregate": {"name": "a\tb"}}, "An invalid 'name' value was provided. The name must be: "
+     "printable characters with at least one non space character"),
+    ({"aggregate": {"availability_zone": "z:1"}},
+     "Invalid input for field/attribute availability_zone. Value: z:1. 'z:1' is not valid "
+     "under any of the given schemas"),
+    ({"aggregate": {"name": "x", "hosts": []}},
+     "Invalid input for field/attribute aggregate. Value: {'name': 'x', 'hosts': []}. "
+     "Additional properties are not allowed ('hosts' was unexpected)"),
+    ({"aggregate": {"name": "x"}, "more": 1},
+     "Additional properties are not allowed ('more' was unexpected)"),
+])
+def test_aggregate_update_is_novas_schema_then_the_policy(admin: httpx.Client,
+                                                          member: httpx.Client,
+                                                          body: object, message: str) -> None:
+    number = _aggregate(admin, f"agg-up-{uuid.uuid4().hex[:8]}")
+    url = f"{NOVA}/os-aggregates/{number}"
+    assert _message(member.put(url, json=body), 400) == message
+    assert _message(admin.put(url, json=body), 400) == message
+    assert _message(member.put(url, json={"aggregate": {"name": "fine"}}), 403) == (
+        "Policy doesn't allow os_compute_api:os-aggregates:update to be performed.")
+
+
+def test_aggregate_update_keeps_spaces_out_names_unique_and_changes_all_or_nothing(
+        admin: httpx.Client) -> None:
+    number = _aggregate(admin, "agg-whole")
+    _aggregate(admin, "agg-taken")
+    url = f"{NOVA}/os-aggregates/{number}"
+    renamed = admin.put(url, json={"aggregate": {"name": "  agg-spaced  "}})
+    assert renamed.status_code == 200, renamed.text
+    assert renamed.json()["aggregate"]["name"] == "agg-spaced"    # common.normalize_name
+    assert _message(admin.put(url, json={"aggregate": {"name": "agg-taken"}}), 409) == (
+        "Aggregate agg-taken already exists.")
+    # Nova saves the name before refusing the empty zone; here nothing changes.
+    assert _message(admin.put(url, json={"aggregate": {
+        "name": "agg-half", "availability_zone": None}}), 400) == (
+        f"Cannot update aggregate {number}. Reason: Aggregate agg-half does not support "
+        "empty named availability zone.")
+    assert admin.get(url).json()["aggregate"]["name"] == "agg-spaced"
+    assert _message(admin.put(f"{NOVA}/os-aggregates/x", json={"aggregate": {"name": "y"}}),
+                    400) == "Invalid input received: id must be an integer"
+    assert _message(admin.put(f"{NOVA}/os-aggregates/999999", json={"aggregate": {
+        "name": "y"}}), 404) == "Aggregate 999999 could not be found."

@@ -234,8 +234,8 @@ def test_keywords_accept_what_nova_accepts(body: dict[str, Any]) -> None:
 
 
 def test_an_unknown_keyword_is_a_bug_not_a_pass() -> None:
-    with pytest.raises(ValueError, match="'anyOf'"):
-        validate_body({"anyOf": [{"type": "string"}]}, "x")
+    with pytest.raises(ValueError, match="'not'"):
+        validate_body({"not": {"type": "string"}}, "x")
 
 
 def _first(schema: dict[str, object], instance: object) -> str:
@@ -261,3 +261,9 @@ def test_one_of_needs_exactly_one_match_in_jsonschemas_words() -> None:
         "5 is valid under each of {'minimum': 0}, {'maximum': 9}, {'type': 'integer'}")
     validate_body({"oneOf": [{"type": "string"}, {"type": "null"}]}, None)
 
+
+
+def test_any_of_needs_one_match() -> None:
+    schema = {"type": "object", "anyOf": [{"required": ["a"]}, {"required": ["b"]}]}
+    assert _first(schema, {}) == "{} is not valid under any of the given schemas"
+    validate_body(schema, {"a": 1, "b": 2})

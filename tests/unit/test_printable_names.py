@@ -23,7 +23,7 @@ from vmqos.intent.nova.names import (
     validate_keypair_name,
     validate_name,
 )
-from vmqos.intent.printable import is_valid_name
+from vmqos.intent.printable import is_valid_name, is_valid_spaced_name
 
 
 def _char_class(keep: Callable[[str], bool]) -> str:
@@ -73,6 +73,30 @@ def test_every_character_alone_and_inside_a_name_is_judged_as_the_expression_jud
 @pytest.mark.parametrize("exclude", ["", ":"])
 def test_edge_cases_agree_with_the_expression(text: str, exclude: str) -> None:
     assert _agrees(text, exclude)
+
+
+@cache
+def _spaced_oracle() -> re.Pattern[str]:
+    """parameter_types.valid_name_leading_trailing_spaces_regex, built as Nova builds it."""
+    ws = _char_class(_printable)
+    no_ws = _char_class(lambda c: _printable(c) and unicodedata.category(c) != "Zs")
+    return re.compile(f"^[{ws}]*[{no_ws}]+[{ws}]*$|"
+                      f"^[{ws}]*[{no_ws}][{no_ws}{ws}]+[{no_ws}][{ws}]*$")
+
+
+@pytest.mark.parametrize("text", [
+    "", "a", " a ", "  ", "\xa0x\xa0", "a\n", " \n", "\n", "a\tb", "\U0001f600", "a\x00",
+    "\u2028a", "x \n\n", "\u3000\u3000", "\u3000b",
+])
+def test_a_name_with_spaces_agrees_with_novas_expression(text: str) -> None:
+    assert is_valid_spaced_name(text) == bool(_spaced_oracle().search(text))
+
+
+def test_every_character_is_judged_in_a_spaced_name_as_the_expression_judges_it() -> None:
+    wrong = [code for code in range(0x10000)
+             if is_valid_spaced_name(f" {chr(code)} ") != bool(
+                 _spaced_oracle().search(f" {chr(code)} "))]
+    assert wrong == []
 
 
 @pytest.mark.parametrize(("text", "valid"), [

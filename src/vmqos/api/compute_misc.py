@@ -39,7 +39,12 @@ from vmqos.api.nova_names import AzNameOrNone, NovaName
 from vmqos.api.server_views import iso
 from vmqos.intent.nova.json_schema import validate_body
 from vmqos.intent.nova.names import NAME_FORMATS
-from vmqos.intent.nova.request_schemas import AGGREGATE_ACTIONS, AGGREGATE_CREATE, keypair_create
+from vmqos.intent.nova.request_schemas import (
+    AGGREGATE_ACTIONS,
+    AGGREGATE_CREATE,
+    AGGREGATE_UPDATE,
+    keypair_create,
+)
 from vmqos.store import compute
 from vmqos.store.identity import TokenInfo
 from vmqos.store.models import Aggregate, Keypair
@@ -269,6 +274,19 @@ def create_aggregate(who: Caller, mv: Version, sent: SentAggregate, body: Aggreg
         return schemas.AggregateResponse(aggregate=_aggregate_view(row, mv))
 
 
+# The raw body of an aggregate update, judged by Nova's schema in the route; the OpenAPI
+# document shows that schema.
+AggregateUpdateBody = Annotated[Any, Body(json_schema_extra=dict(AGGREGATE_UPDATE))]
+
+
+def _refuse_empty_zone(row: Aggregate, values: dict[str, Any], action: str) -> None:
+    """``is_safe_to_update_az``: a null or empty zone is refused, in the words of the
+    action's ``InvalidAggregateAction*``."""
+    if "availability_zone" in values and not values["availability_zone"]:
+        raise ApiError(400, f"Cannot {action} aggregate {row.id}. Reason: Aggregate "
+                            f"{row.name} does not support empty named availability zone.")
+
+
 def _aggregate_id(aggregate_id: str) -> int:
     # nova.utils.validate_integer, as aggregates.py show and _set_metadata call it
     try:
@@ -287,6 +305,30 @@ def show_aggregate(aggregate_id: str, request: Request, who: Caller,
     with app_state(request).db.read() as session:
         return schemas.AggregateResponse(aggregate=_aggregate_view(
             compute.get_aggregate(session, number), mv))
+
+
+@router.put("/os-aggregates/{aggregate_id}", summary="Rename a host aggregate or set its zone "
+            "(admin)", response_model_exclude_unset=True)
+def update_aggregate(aggregate_id: str, body: AggregateUpdateBody, request: Request,
+                     who: Caller, mv: Version) -> schemas.AggregateResponse:
+    """``AggregateController.update`` (``openstack aggregate set --name/--zone``): the schema,
+    the policy, the id, then ``update_aggregate``: the name (stripped, unique: 409), then the
+    zone. Nova saves the new name before refusing an empty zone; here the request changes
+    nothing then."""
+    validate_body(AGGREGATE_UPDATE, body, NAME_FORMATS)
+    sent: dict[str, Any] = body["aggregate"]
+    if not who.is_admin:
+        raise nova_forbidden("os_compute_api:os-aggregates:update")
+    number = _aggregate_id(aggregate_id)
+    with app_state(request).db.write() as session:
+        row = compute.get_aggregate(session, number)
+        if "name" in sent:
+            compute.rename_aggregate(session, row, str(sent["name"]).strip())
+        _refuse_empty_zone(row, sent, "update")
+        if "availability_zone" in sent:
+            compute.set_aggregate_metadata(session, row, {
+                "availability_zone": sent["availability_zone"]})
+        return schemas.AggregateResponse(aggregate=_aggregate_view(row, mv))
 
 
 @router.post("/os-aggregates/{aggregate_id}/action",
@@ -311,9 +353,6 @@ def aggregate_action(aggregate_id: str, request: Request, who: Caller, mv: Versi
             raise ApiError(409, f"Action '{action}' is not supported by vmqos: its one "
                                 "compute host is in every aggregate.")
         metadata: dict[str, str | None] = body["set_metadata"]["metadata"]
-        if "availability_zone" in metadata and not metadata["availability_zone"]:
-            raise ApiError(400, f"Cannot update metadata of aggregate {row.id}. Reason: "
-                                f"Aggregate {row.name} does not support empty named "
-                                "availability zone.")
+        _refuse_empty_zone(row, metadata, "update metadata of")
         compute.set_aggregate_metadata(session, row, metadata)
         return schemas.AggregateResponse(aggregate=_aggregate_view(row, mv))

@@ -188,6 +188,9 @@ def _keyword(keyword: str, value: Any, instance: object, schema: Schema,
     elif keyword == "allOf":
         for sub in value:  # each descends with the instance's own path
             yield from _errors(sub, instance, (), formats)
+    elif keyword == "anyOf":
+        if not any(first_schema_error(sub, instance, formats) is None for sub in value):
+            yield f"{instance!r} is not valid under any of the given schemas"
     elif keyword == "oneOf":
         valid = [sub for sub in value if first_schema_error(sub, instance, formats) is None]
         if not valid:

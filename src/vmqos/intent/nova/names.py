@@ -15,8 +15,8 @@ parameter type                          where (``nova/api/openstack/compute/sche
 ``keypair_name_special_chars_v292``     ``keypairs.py`` create ``name``, from 2.92
 ======================================  ===================================================
 
-(The ``*_with_leading_trailing_spaces`` variants belong to the legacy v2.0 API and to
-aggregate update, which vmqos does not serve.)
+``name_with_leading_trailing_spaces`` is ``aggregates.py`` update's ``name`` (its other uses
+belong to the legacy v2.0 API, which vmqos does not serve).
 
 The parameter types are written here as Nova writes them, as schemas for
 :mod:`vmqos.intent.nova.json_schema`, with the format checkers of
@@ -39,16 +39,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from vmqos.intent.nova.json_schema import FormatCheck, Schema, validate_field
-from vmqos.intent.printable import is_valid_name
+from vmqos.intent.printable import is_valid_name, is_valid_spaced_name
 
 __all__ = ["AZ_NAME_OR_NONE", "INVALID_NAME", "KEYPAIR_NAME", "KEYPAIR_NAME_V292", "NAME",
-           "NAME_FORMATS", "NAME_MAX", "validate_az_name_or_none", "validate_keypair_name",
-           "validate_name"]
+           "NAME_FORMATS", "NAME_MAX", "NAME_WITH_SPACES", "validate_az_name_or_none",
+           "validate_keypair_name", "validate_name"]
 
 NAME_MAX = 255
 # nova/exception.py InvalidName, with parameter_types.valid_name_regex's reason.
 INVALID_NAME = ("An invalid 'name' value was provided. The name must be: printable "
                 "characters. Can not start or end with whitespace.")
+# ... with valid_name_leading_trailing_spaces_regex's (aggregate update's name) ...
+_INVALID_SPACED_NAME = ("An invalid 'name' value was provided. The name must be: printable "
+                        "characters with at least one non space character")
 # ... and with valid_az_name_regex's.
 _INVALID_AZ_NAME = ("An invalid 'name' value was provided. The name must be: printable "
                     "characters except :.")
@@ -69,13 +72,25 @@ def _az_name_format(instance: object) -> str | None:
     return _INVALID_AZ_NAME
 
 
-NAME_FORMATS: Mapping[str, FormatCheck] = {"name": _name_format, "az_name": _az_name_format}
+def _spaced_name_format(instance: object) -> str | None:
+    """``validators.py`` ``_validate_name_with_leading_trailing_spaces``."""
+    if isinstance(instance, str) and is_valid_spaced_name(instance):
+        return None
+    return _INVALID_SPACED_NAME
+
+
+NAME_FORMATS: Mapping[str, FormatCheck] = {
+    "name": _name_format, "az_name": _az_name_format,
+    "name_with_leading_trailing_spaces": _spaced_name_format}
 
 # parameter_types.name, az_name, and create's {'oneOf': [az_name, null]} (schemas/aggregates.py)
 NAME: Schema = {"type": "string", "format": "name", "minLength": 1, "maxLength": NAME_MAX}
 _AZ_NAME: Schema = {"type": "string", "format": "az_name", "minLength": 1,
                     "maxLength": NAME_MAX}
 AZ_NAME_OR_NONE: Schema = {"oneOf": [_AZ_NAME, {"type": "null"}]}
+# parameter_types.name_with_leading_trailing_spaces (aggregates.py update)
+NAME_WITH_SPACES: Schema = {"type": "string", "format": "name_with_leading_trailing_spaces",
+                            "minLength": 1, "maxLength": NAME_MAX}
 # keypair_name_special_chars (2.1 - 2.91) and keypair_name_special_chars_v292.
 KEYPAIR_NAME: Schema = {"allOf": [NAME, {"type": "string", "pattern": r"^[_\- a-zA-Z0-9]+$",
                                          "minLength": 1, "maxLength": NAME_MAX}]}

@@ -15,10 +15,16 @@ Invariant: pure data and a lookup by microversion.
 from __future__ import annotations
 
 from vmqos.intent.nova.json_schema import Schema
-from vmqos.intent.nova.names import AZ_NAME_OR_NONE, KEYPAIR_NAME, KEYPAIR_NAME_V292, NAME
+from vmqos.intent.nova.names import (
+    AZ_NAME_OR_NONE,
+    KEYPAIR_NAME,
+    KEYPAIR_NAME_V292,
+    NAME,
+    NAME_WITH_SPACES,
+)
 from vmqos.intent.nova.parameter_types import FQDN, METADATA_WITH_NULL
 
-__all__ = ["AGGREGATE_ACTIONS", "AGGREGATE_CREATE", "SERVER_ACTIONS",
+__all__ = ["AGGREGATE_ACTIONS", "AGGREGATE_CREATE", "AGGREGATE_UPDATE", "SERVER_ACTIONS",
            "keypair_create"]
 
 
@@ -49,9 +55,16 @@ SERVER_ACTIONS: dict[str, Schema] = {
     }, ["flavorRef"])),
 }
 
-# schemas/aggregates.py create (2.1 on; vmqos serves no aggregate update)
+# schemas/aggregates.py create (2.1 on) and update (whose name is the legacy
+# name_with_leading_trailing_spaces at every version, as Nova's is)
 AGGREGATE_CREATE: Schema = _one("aggregate", _object(
     {"name": NAME, "availability_zone": AZ_NAME_OR_NONE}, ["name"]))
+AGGREGATE_UPDATE: Schema = _one("aggregate", {
+    "type": "object",
+    "properties": {"name": NAME_WITH_SPACES, "availability_zone": AZ_NAME_OR_NONE},
+    "additionalProperties": False,
+    "anyOf": [{"required": ["name"]}, {"required": ["availability_zone"]}],
+})
 # schemas/aggregates.py set_metadata, add_host, remove_host
 AGGREGATE_ACTIONS: dict[str, Schema] = {
     "set_metadata": _one("set_metadata", _object({"metadata": METADATA_WITH_NULL},
