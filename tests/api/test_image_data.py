@@ -346,3 +346,34 @@ def test_a_range_across_download_chunks(admin: httpx.Client) -> None:
     assert response.status_code == 206
     assert response.content == data[65000:140001]
     assert response.headers["content-range"] == "bytes 65000-140000/200000"
+
+
+def test_a_content_range_request_header_is_read_for_old_clients(admin: httpx.Client) -> None:
+    """Glance's test_download_random_access_w_content_range: byte by byte, then refused."""
+    image = _image(admin, name="content-ranged")
+    data = b"Z" * 10 + b"abcde"
+    assert admin.put(f"{GLANCE}/{image}/file", content=data, headers=OCTETS).status_code == 204
+    url = f"{GLANCE}/{image}/file"
+    pieces = []
+    for x in range(15):
+        response = admin.get(url, headers={"Content-Range": f"bytes {x}-{x}/15"})
+        assert response.status_code == 206, response.text
+        assert response.headers["content-range"] == f"bytes {x}-{x}/15"
+        pieces.append(response.content)
+    assert b"".join(pieces) == data
+    explanation = "416 Request Range Not Satisfiable\n\nThe Range requested is not available."
+    for header, detail in (
+            ("bytes 3-16/15", "Invalid Content-Range header."),
+            ("bytes */15", "Invalid Content-Range header."),        # Glance: 500
+            ("bytes 3-16/*", "Invalid stop position in Content-Range header. The stop "
+                             "position MUST be in the inclusive range [0, 14]."),
+            ("bytes 20-22/30", "Invalid start position in Content-Range header. Start "
+                               "position MUST be in the inclusive range [0, 14].")):
+        response = admin.get(url, headers={"Content-Range": header})
+        assert response.status_code == 416, header
+        assert response.text == f"{explanation}\n\n {detail}  "
+    clamped = admin.get(url, headers={"Content-Range": "bytes 10-20/30"})
+    assert (clamped.status_code, clamped.content) == (206, b"abcde")
+    assert clamped.headers["content-range"] == "bytes 10-14/15"
+    both = admin.get(url, headers={"Range": "bytes=0-1", "Content-Range": "bytes 5-6/15"})
+    assert (both.status_code, both.content) == (206, b"ZZ")   # Range wins

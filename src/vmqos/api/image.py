@@ -259,7 +259,8 @@ def download_image(image_id: str, request: Request, who: Caller) -> Response:
         # Glance: no location to read from is glance_store.NotFound, answered 204.
         return Response(status_code=204)
     try:
-        span = requested_span(request.headers.get("Range"), size or 0)
+        span = requested_span(request.headers.get("Range"), size or 0,
+                              request.headers.get("Content-Range"))
     except ApiError:
         data.close()
         raise

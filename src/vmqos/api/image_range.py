@@ -12,10 +12,19 @@ serves it in ``glance/api/v2/image_data.py`` ``ResponseSerializer.download``:
   means the end, ``bytes=N-`` the rest, ``bytes=-N`` the last N bytes (the whole image when N
   is not below its size, as Glance's ``abs(start) < image.size`` test makes it).
 
-One departure: ``bytes=-`` makes webob's parser raise (``int('')``), which Glance answers 500;
-here it is the 416 of a header that does not parse.
+Without a ``Range``, Glance still reads a ``Content-Range`` request header, "for backward
+compatibility" with pre-Pike clients (webob's ``ContentRange.parse``: ``bytes <first>-<last>/
+<size or *>``, refused unless first <= last < size): 416 "Invalid Content-Range header." when
+it does not parse, 416 naming the allowed positions when its last byte (with a ``*`` size) or
+its first lies past the image's end, else 206 for those bytes.
 
-Invariant: pure; :func:`requested_span` returns None exactly when there is no header.
+Departures, where Glance fails: ``bytes=-`` makes webob's parser raise (``int('')``) and
+``Content-Range: bytes */N`` makes Glance compare None with a number, both 500 there; here
+both are the 416 of a header that does not parse. A ``Content-Range`` whose size is larger
+than the image's and whose last byte lies past its end makes Glance promise more bytes than it
+sends (``Content-Length`` from the header); here the part stops at the image's end.
+
+Invariant: pure; :func:`requested_span` returns None exactly when there is neither header.
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ from vmqos.api.errors import ApiError
 __all__ = ["ByteSpan", "requested_span"]
 
 _RANGE = re.compile(r"bytes *= *(\d*) *- *(\d*)", flags=re.IGNORECASE)
+_CONTENT_RANGE = re.compile(r"bytes (?:(\d+)-(\d+)|[*])/(?:(\d+)|[*])")
 _MULTIPLE = ("Requests with multiple ranges are not supported in Glance. You may make "
              "multiple single-range requests instead.")
 
@@ -68,11 +78,32 @@ def _parse(header: str) -> tuple[int, int | None]:
     return start, end
 
 
-def requested_span(header: str | None, size: int) -> ByteSpan | None:
-    """The span a ``Range`` header asks of an image of ``size`` bytes, or None without one;
+def _content_range_span(header: str, size: int) -> ByteSpan:
+    """``get_range_from_request``'s ``Content-Range`` branch, then the serializer's."""
+    found = _CONTENT_RANGE.match(header)
+    if found is None or found[1] is None:
+        raise _unsatisfiable("Invalid Content-Range header.")
+    start, stop = int(found[1]), int(found[2]) + 1
+    length = int(found[3]) if found[3] else None
+    # webob's _is_content_range_valid(..., response=True)
+    if start >= stop or (length is not None and not (stop <= length and start < length)):
+        raise _unsatisfiable("Invalid Content-Range header.")
+    if length is None and stop > size:
+        raise _unsatisfiable("Invalid stop position in Content-Range header. The stop "
+                             f"position MUST be in the inclusive range [0, {size - 1}].")
+    if start >= size:
+        raise _unsatisfiable("Invalid start position in Content-Range header. Start position "
+                             f"MUST be in the inclusive range [0, {size - 1}].")
+    return ByteSpan(offset=start, length=min(stop, size) - start, size=size)
+
+
+def requested_span(header: str | None, size: int,
+                   content_range: str | None = None) -> ByteSpan | None:
+    """The span a ``Range`` header (or, without one, a ``Content-Range`` request header) asks
+    of an image of ``size`` bytes, or None without either;
     :class:`~vmqos.api.errors.ApiError` 400 or 416 as Glance answers."""
     if header is None:
-        return None
+        return None if content_range is None else _content_range_span(content_range, size)
     if "," in header:
         raise ApiError(400, _MULTIPLE)
     start, end = _parse(header)
