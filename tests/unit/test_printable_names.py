@@ -17,10 +17,13 @@ from functools import cache
 import pytest
 
 from vmqos.errors import ValidationError
+from vmqos.intent.nova.json_schema import validate_field
 from vmqos.intent.nova.names import (
     INVALID_NAME,
+    KEYPAIR_NAME,
+    KEYPAIR_NAME_V292,
+    NAME_FORMATS,
     validate_az_name_or_none,
-    validate_keypair_name,
     validate_name,
 )
 from vmqos.intent.printable import is_valid_name, is_valid_spaced_name
@@ -108,6 +111,12 @@ def test_every_character_is_judged_in_a_spaced_name_as_the_expression_judges_it(
 ])
 def test_names_nova_accepts_and_refuses(text: str, valid: bool) -> None:
     assert is_valid_name(text) is valid
+
+
+def validate_keypair_name(value: object, field: str, *, at_2_92: bool) -> object:
+    """The key pair create schema's ``name`` (keypair_name_special_chars, _v292 from 2.92)."""
+    validate_field(KEYPAIR_NAME_V292 if at_2_92 else KEYPAIR_NAME, value, field, NAME_FORMATS)
+    return value
 
 
 def _message(check: Callable[[], object]) -> str:

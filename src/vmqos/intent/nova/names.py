@@ -43,7 +43,7 @@ from vmqos.intent.printable import is_valid_name, is_valid_spaced_name
 
 __all__ = ["AZ_NAME_OR_NONE", "INVALID_NAME", "KEYPAIR_NAME", "KEYPAIR_NAME_V292", "NAME",
            "NAME_FORMATS", "NAME_MAX", "NAME_WITH_SPACES", "validate_az_name_or_none",
-           "validate_keypair_name", "validate_name"]
+           "validate_name"]
 
 NAME_MAX = 255
 # nova/exception.py InvalidName, with parameter_types.valid_name_regex's reason.
@@ -112,12 +112,4 @@ def validate_az_name_or_none(value: object, field: str) -> str | None:
     without ``:`` (an availability zone's name may not hold the ``zone:host`` separator)."""
     validate_field(AZ_NAME_OR_NONE, value, field, NAME_FORMATS)
     assert value is None or isinstance(value, str)
-    return value
-
-
-def validate_keypair_name(value: object, field: str, *, at_2_92: bool) -> str:
-    """``keypair_name_special_chars`` (``_v292`` from microversion 2.92, which adds ``@``
-    and ``.``): ``allOf`` ``name`` and a pattern, checked in that order."""
-    validate_field(KEYPAIR_NAME_V292 if at_2_92 else KEYPAIR_NAME, value, field, NAME_FORMATS)
-    assert isinstance(value, str)
     return value
