@@ -113,6 +113,35 @@ class Cloud:
         return done
 
 
+def nova_message(response: httpx.Response, status: int) -> str:
+    """The message of a Nova fault of ``status`` (``nova/api/openstack/wsgi.py`` ``Fault``),
+    asserting the status and the fault's key."""
+    assert response.status_code == status, response.text
+    kind = {400: "badRequest", 403: "forbidden", 404: "itemNotFound",
+            409: "conflictingRequest"}[status]
+    message: str = response.json()[kind]["message"]
+    return message
+
+
+def boot_sources(admin: httpx.Client, suffix: str) -> dict[str, str]:
+    """What a test module's servers boot from: a public image with data and a shared network
+    (named after ``suffix``), and ``project``, the admin's, whose instance quota is lifted: the
+    modules make more servers than Nova's default 10, as an operator would allow
+    (tests/api/test_quotas_api.py holds the limit)."""
+    image = admin.post("/image/v2/images", json={"name": f"img-{suffix}", "disk_format": "raw",
+                                                  "container_format": "bare",
+                                                  "visibility": "public"}).json()["id"]
+    assert admin.put(f"/image/v2/images/{image}/file", content=b"x" * 10,
+                     headers={"Content-Type": "application/octet-stream"}).status_code == 204
+    network = admin.post("/network/v2.0/networks", json={"network": {
+        "name": f"net-{suffix}", "shared": True}}).json()["network"]["id"]
+    project = admin.get("/identity/v3/auth/tokens", headers={
+        "X-Subject-Token": admin.headers["X-Auth-Token"]}).json()["token"]["project"]["id"]
+    assert admin.put(f"/compute/v2.1/os-quota-sets/{project}", json={"quota_set": {
+        "instances": -1, "cores": -1, "ram": -1}}).status_code == 200
+    return {"image": image, "network": network, "project": project}
+
+
 def bootstrap_admin(database_url: str) -> None:
     db = Database(database_url)
     try:

@@ -276,3 +276,104 @@ def test_tags_are_added_and_removed_one_at_a_time(admin: httpx.Client) -> None:
     missing = admin.put(f"{GLANCE}/00000000-0000-0000-0000-000000000000/tags/x")
     assert (missing.status_code, missing.text) == (404, _glance_text(
         "404 Not Found", "Image 00000000-0000-0000-0000-000000000000 not found."))
+
+
+# --- Range (glance/common/wsgi.py get_range_from_request, image_data.py ResponseSerializer) --
+
+ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"   # Glance's functional test's image
+
+
+@pytest.fixture(scope="module")
+def lettered(admin: httpx.Client) -> str:
+    image = _image(admin, name="lettered")
+    assert admin.put(f"{GLANCE}/{image}/file", content=ALPHABET,
+                     headers=OCTETS).status_code == 204
+    return image
+
+
+@pytest.mark.parametrize(("header", "body", "content_range"), [
+    ("bytes=3-10", b"DEFGHIJK", "bytes 3-10/26"),         # Glance's own functional test
+    ("bytes=0-0", b"A", "bytes 0-0/26"),
+    ("bytes=20-", b"UVWXYZ", "bytes 20-25/26"),
+    ("bytes=24-99", b"YZ", "bytes 24-25/26"),              # a last byte past the end: the end
+    ("bytes=-3", b"XYZ", "bytes 23-25/26"),                # the last three
+    ("bytes=-26", ALPHABET, "bytes 0-25/26"),              # not below the size: all of it
+    ("BYTES = 1 - 2", b"BC", "bytes 1-2/26"),              # webob's pattern: any case, spaces
+    ("bytes=1-2junk", b"BC", "bytes 1-2/26"),              # ... matched from the start only
+])
+def test_a_satisfiable_range_is_206_with_content_range(admin: httpx.Client, lettered: str,
+                                                       header: str, body: bytes,
+                                                       content_range: str) -> None:
+    response = admin.get(f"{GLANCE}/{lettered}/file", headers={"Range": header})
+    assert response.status_code == 206, response.text
+    assert response.content == body
+    assert response.headers["content-range"] == content_range
+    assert response.headers["content-length"] == str(len(body))
+    assert response.headers["content-md5"] == hashlib.md5(ALPHABET).hexdigest()  # the image's
+
+
+@pytest.mark.parametrize(("header", "detail"), [
+    ("bytes=10-5", "Invalid Range header."),               # Glance's own functional test
+    ("items=0-3", "Invalid Range header."),
+    ("bytes=-", "Invalid Range header."),                  # Glance: 500 (webob's int(''))
+    ("bytes=26-", "Invalid start position in Range header. Start position MUST be in the "
+                  "inclusive range [0, 25]."),
+    ("bytes=26-30", "Invalid start position in Range header. Start position MUST be in the "
+                    "inclusive range [0, 25]."),
+])
+def test_an_unsatisfiable_range_is_416_in_webobs_words(admin: httpx.Client, lettered: str,
+                                                       header: str, detail: str) -> None:
+    response = admin.get(f"{GLANCE}/{lettered}/file", headers={"Range": header})
+    assert response.status_code == 416
+    # webob's HTTPRequestRangeNotSatisfiable(detail): its explanation, then Glance's detail.
+    assert response.text == ("416 Request Range Not Satisfiable\n\nThe Range requested is not "
+                             f"available.\n\n {detail}  ")
+
+
+def test_several_ranges_are_400(admin: httpx.Client, lettered: str) -> None:
+    response = admin.get(f"{GLANCE}/{lettered}/file", headers={"Range": "bytes=0-1,4-5"})
+    assert response.status_code == 400
+    assert response.text == _glance_text(
+        "400 Bad Request", "Requests with multiple ranges are not supported in Glance. You may "
+        "make multiple single-range requests instead.")
+
+
+def test_a_range_across_download_chunks(admin: httpx.Client) -> None:
+    data = os.urandom(200_000)   # several of the store's 64 KiB reads
+    image = _image(admin, name="ranged-big")
+    assert admin.put(f"{GLANCE}/{image}/file", content=data, headers=OCTETS).status_code == 204
+    response = admin.get(f"{GLANCE}/{image}/file", headers={"Range": "bytes=65000-140000"})
+    assert response.status_code == 206
+    assert response.content == data[65000:140001]
+    assert response.headers["content-range"] == "bytes 65000-140000/200000"
+
+
+def test_a_content_range_request_header_is_read_for_old_clients(admin: httpx.Client) -> None:
+    """Glance's test_download_random_access_w_content_range: byte by byte, then refused."""
+    image = _image(admin, name="content-ranged")
+    data = b"Z" * 10 + b"abcde"
+    assert admin.put(f"{GLANCE}/{image}/file", content=data, headers=OCTETS).status_code == 204
+    url = f"{GLANCE}/{image}/file"
+    pieces = []
+    for x in range(15):
+        response = admin.get(url, headers={"Content-Range": f"bytes {x}-{x}/15"})
+        assert response.status_code == 206, response.text
+        assert response.headers["content-range"] == f"bytes {x}-{x}/15"
+        pieces.append(response.content)
+    assert b"".join(pieces) == data
+    explanation = "416 Request Range Not Satisfiable\n\nThe Range requested is not available."
+    for header, detail in (
+            ("bytes 3-16/15", "Invalid Content-Range header."),
+            ("bytes */15", "Invalid Content-Range header."),        # Glance: 500
+            ("bytes 3-16/*", "Invalid stop position in Content-Range header. The stop "
+                             "position MUST be in the inclusive range [0, 14]."),
+            ("bytes 20-22/30", "Invalid start position in Content-Range header. Start "
+                               "position MUST be in the inclusive range [0, 14].")):
+        response = admin.get(url, headers={"Content-Range": header})
+        assert response.status_code == 416, header
+        assert response.text == f"{explanation}\n\n {detail}  "
+    clamped = admin.get(url, headers={"Content-Range": "bytes 10-20/30"})
+    assert (clamped.status_code, clamped.content) == (206, b"abcde")
+    assert clamped.headers["content-range"] == "bytes 10-14/15"
+    both = admin.get(url, headers={"Range": "bytes=0-1", "Content-Range": "bytes 5-6/15"})
+    assert (both.status_code, both.content) == (206, b"ZZ")   # Range wins

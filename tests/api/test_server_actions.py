@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import Cloud
+from .conftest import Cloud, boot_sources, nova_message
 
 NOVA = "/compute/v2.1"
 MV = {"OpenStack-API-Version": "compute 2.96"}
@@ -44,20 +44,8 @@ def _flavor(admin: httpx.Client, name: str, shares: str | None = None, disk: int
 
 @pytest.fixture(scope="module")
 def refs(admin: httpx.Client) -> dict[str, str]:
-    image = admin.post("/image/v2/images", json={"name": "img-actions", "disk_format": "raw",
-                                                  "container_format": "bare",
-                                                  "visibility": "public"}).json()["id"]
-    assert admin.put(f"/image/v2/images/{image}/file", content=b"x" * 10,
-                     headers={"Content-Type": "application/octet-stream"}).status_code == 204
-    network = admin.post("/network/v2.0/networks", json={"network": {
-        "name": "net-actions", "shared": True}}).json()["network"]["id"]
-    # The tests make more servers than Nova's default 10 instances: lift the admin project's
-    # quota, as an operator would (tests/api/test_quotas_api.py holds the limit).
-    project = admin.get("/identity/v3/auth/tokens", headers={
-        "X-Subject-Token": admin.headers["X-Auth-Token"]}).json()["token"]["project"]["id"]
-    assert admin.put(f"{NOVA}/os-quota-sets/{project}", json={"quota_set": {
-        "instances": -1, "cores": -1, "ram": -1}}).status_code == 200
-    return {"image": image, "network": network,
+    sources = boot_sources(admin, "actions")
+    return {"image": sources["image"], "network": sources["network"],
             "small": _flavor(admin, "act-small", "512"),
             "large": _flavor(admin, "act-large", "2048")}
 
@@ -80,12 +68,7 @@ def _show(admin: httpx.Client, server: str) -> dict[str, Any]:
     return shown
 
 
-def _message(response: httpx.Response, status: int) -> str:
-    assert response.status_code == status, response.text
-    kind = {400: "badRequest", 403: "forbidden", 404: "itemNotFound",
-            409: "conflictingRequest"}[status]
-    message: str = response.json()[kind]["message"]
-    return message
+_message = nova_message
 
 
 def _shares(admin: httpx.Client, server: str) -> int:

@@ -234,6 +234,36 @@ def test_keywords_accept_what_nova_accepts(body: dict[str, Any]) -> None:
 
 
 def test_an_unknown_keyword_is_a_bug_not_a_pass() -> None:
-    with pytest.raises(ValueError, match="'oneOf'"):
-        validate_body({"oneOf": [{"type": "string"}]}, "x")
+    with pytest.raises(ValueError, match="'not'"):
+        validate_body({"not": {"type": "string"}}, "x")
 
+
+def _first(schema: dict[str, object], instance: object) -> str:
+    with pytest.raises(ValidationError) as caught:
+        validate_body(schema, instance)
+    return caught.value.message
+
+
+def test_all_of_reports_the_first_subschemas_error_at_the_instances_path() -> None:
+    schema = {"type": "object", "properties": {"k": {"allOf": [
+        {"type": "string", "minLength": 2}, {"type": "string", "pattern": "^a"}]}}}
+    assert _first(schema, {"k": "b"}) == (
+        "Invalid input for field/attribute k. Value: b. 'b' is too short")
+    assert _first(schema, {"k": "bc"}) == (
+        "Invalid input for field/attribute k. Value: bc. 'bc' does not match '^a'")
+    validate_body(schema, {"k": "ab"})
+
+
+def test_one_of_needs_exactly_one_match_in_jsonschemas_words() -> None:
+    assert _first({"oneOf": [{"type": "string"}, {"type": "null"}]}, 5) == (
+        "5 is not valid under any of the given schemas")
+    assert _first({"oneOf": [{"type": "integer"}, {"minimum": 0}, {"maximum": 9}]}, 5) == (
+        "5 is valid under each of {'minimum': 0}, {'maximum': 9}, {'type': 'integer'}")
+    validate_body({"oneOf": [{"type": "string"}, {"type": "null"}]}, None)
+
+
+
+def test_any_of_needs_one_match() -> None:
+    schema = {"type": "object", "anyOf": [{"required": ["a"]}, {"required": ["b"]}]}
+    assert _first(schema, {}) == "{} is not valid under any of the given schemas"
+    validate_body(schema, {"a": 1, "b": 2})

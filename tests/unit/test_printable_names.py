@@ -17,13 +17,16 @@ from functools import cache
 import pytest
 
 from vmqos.errors import ValidationError
+from vmqos.intent.nova.json_schema import validate_field
 from vmqos.intent.nova.names import (
     INVALID_NAME,
+    KEYPAIR_NAME,
+    KEYPAIR_NAME_V292,
+    NAME_FORMATS,
     validate_az_name_or_none,
-    validate_keypair_name,
     validate_name,
 )
-from vmqos.intent.printable import is_valid_name
+from vmqos.intent.printable import is_valid_name, is_valid_spaced_name
 
 
 def _char_class(keep: Callable[[str], bool]) -> str:
@@ -75,6 +78,30 @@ def test_edge_cases_agree_with_the_expression(text: str, exclude: str) -> None:
     assert _agrees(text, exclude)
 
 
+@cache
+def _spaced_oracle() -> re.Pattern[str]:
+    """parameter_types.valid_name_leading_trailing_spaces_regex, built as Nova builds it."""
+    ws = _char_class(_printable)
+    no_ws = _char_class(lambda c: _printable(c) and unicodedata.category(c) != "Zs")
+    return re.compile(f"^[{ws}]*[{no_ws}]+[{ws}]*$|"
+                      f"^[{ws}]*[{no_ws}][{no_ws}{ws}]+[{no_ws}][{ws}]*$")
+
+
+@pytest.mark.parametrize("text", [
+    "", "a", " a ", "  ", "\xa0x\xa0", "a\n", " \n", "\n", "a\tb", "\U0001f600", "a\x00",
+    "\u2028a", "x \n\n", "\u3000\u3000", "\u3000b",
+])
+def test_a_name_with_spaces_agrees_with_novas_expression(text: str) -> None:
+    assert is_valid_spaced_name(text) == bool(_spaced_oracle().search(text))
+
+
+def test_every_character_is_judged_in_a_spaced_name_as_the_expression_judges_it() -> None:
+    wrong = [code for code in range(0x10000)
+             if is_valid_spaced_name(f" {chr(code)} ") != bool(
+                 _spaced_oracle().search(f" {chr(code)} "))]
+    assert wrong == []
+
+
 @pytest.mark.parametrize(("text", "valid"), [
     ("m1.small", True), ("my server", True), ("\u0434\u2006\ufffd", True),
     ("abc\n", True),       # Python's $ matches before a final newline
@@ -84,6 +111,12 @@ def test_edge_cases_agree_with_the_expression(text: str, exclude: str) -> None:
 ])
 def test_names_nova_accepts_and_refuses(text: str, valid: bool) -> None:
     assert is_valid_name(text) is valid
+
+
+def validate_keypair_name(value: object, field: str, *, at_2_92: bool) -> object:
+    """The key pair create schema's ``name`` (keypair_name_special_chars, _v292 from 2.92)."""
+    validate_field(KEYPAIR_NAME_V292 if at_2_92 else KEYPAIR_NAME, value, field, NAME_FORMATS)
+    return value
 
 
 def _message(check: Callable[[], object]) -> str:

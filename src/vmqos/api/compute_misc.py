@@ -3,9 +3,16 @@
 * ``--key-name`` is passed through by the client without a lookup (OSC server.py CreateServer);
   Nova checks it (400 "Invalid key_name provided."). Key pairs carry the caller's public key:
   from 2.92 Nova no longer generates keys, and the client generates one locally when none is
-  given. Their names are Nova's ``name`` and a pattern that admits ``@`` and ``.`` from 2.92
-  (:func:`vmqos.intent.nova.names.validate_keypair_name`). Aggregates' names and zones follow
-  Nova's rules too (:mod:`vmqos.api.nova_names`).
+  given. A create body is judged by Nova's schema for the microversion
+  (:func:`vmqos.intent.nova.request_schemas.keypair_create`: ``type`` from 2.2, ``user_id``
+  from 2.10, ``@`` and ``.`` in names and ``public_key`` required from 2.92); from 2.10
+  ``user_id`` (in the body, or the query of list/show/delete) names another user's key pairs,
+  which only an admin may. vmqos does not generate key pairs (Nova does below 2.92, when no
+  ``public_key`` is sent): 409.
+* Aggregate bodies (create, and each action's) are judged by Nova's schemas
+  (:mod:`vmqos.intent.nova.request_schemas`) before the admin-only policy, as Nova's
+  ``@validation.schema`` runs before ``context.can``: a non-admin's bad body is 400, a good
+  one 403.
 * A user has at most the project's ``key_pairs`` quota of key pairs (403 "Quota exceeded,
   too many key pairs.", :func:`vmqos.api.compute_quotas.enforce_keypair`).
 * ``--availability-zone`` must name ``nova`` or the zone of a host aggregate (``openstack
@@ -17,8 +24,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, cast
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Body, Depends, Request, Response
@@ -27,11 +33,18 @@ from pydantic import BaseModel, ConfigDict, Field
 from vmqos.api import compute_schemas as schemas
 from vmqos.api.compute_quotas import enforce_keypair
 from vmqos.api.context import app_state, caller, nova_forbidden
-from vmqos.api.errors import ApiError, shown_value
+from vmqos.api.errors import ApiError
 from vmqos.api.microversion import Microversion, nova_microversion
 from vmqos.api.nova_names import AzNameOrNone, NovaName
 from vmqos.api.server_views import iso
-from vmqos.intent.nova.names import validate_keypair_name
+from vmqos.intent.nova.json_schema import validate_body
+from vmqos.intent.nova.names import NAME_FORMATS
+from vmqos.intent.nova.request_schemas import (
+    AGGREGATE_ACTIONS,
+    AGGREGATE_CREATE,
+    AGGREGATE_UPDATE,
+    keypair_create,
+)
 from vmqos.store import compute
 from vmqos.store.identity import TokenInfo
 from vmqos.store.models import Aggregate, Keypair
@@ -68,12 +81,14 @@ def _keypair_view(keypair: Keypair, mv: Microversion, *, full: bool) -> schemas.
 
 
 class KeypairCreate(BaseModel):
+    # Nova's schema for the microversion judged the raw body first (_sent_keypair): the model
+    # types what passed it, for the OpenAPI document, and declares the Nova name field the
+    # request guard leaves to the route (vmqos.api.nova_names).
     model_config = ConfigDict(extra="forbid")
-    # Nova's name rule here; its pattern, which depends on the microversion, in the route.
     name: NovaName
-    public_key: str = Field(min_length=1, max_length=16384)
-    type: str = Field(default="ssh", pattern="^(ssh|x509)$")
-    user_id: str | None = None
+    type: Literal["ssh", "x509"] = Field(default="ssh", description="from microversion 2.2")
+    public_key: str | None = Field(default=None, description="required from 2.92")
+    user_id: str | None = Field(default=None, description="from 2.10; another user's: admin")
 
 
 class KeypairBody(BaseModel):
@@ -81,32 +96,71 @@ class KeypairBody(BaseModel):
     keypair: KeypairCreate
 
 
+async def _nova_body(request: Request) -> object:
+    """The raw JSON body, for Nova's schema to judge; None when it is not JSON (the request
+    model's own answer follows)."""
+    try:
+        body: object = await request.json()
+    except ValueError:
+        return None
+    return body
+
+
+async def _sent_keypair(request: Request, mv: Version) -> dict[str, Any]:
+    """``KeypairController.create``'s ``validation.schema`` for the microversion, before the
+    request model and the policy; the body's ``keypair``."""
+    body = await _nova_body(request)
+    if body is None:
+        return {}
+    validate_body(keypair_create(at_2_2=mv.at_least("2.2"), at_2_10=mv.at_least("2.10"),
+                                 at_2_92=mv.at_least("2.92")), body, NAME_FORMATS)
+    sent: dict[str, Any] = cast(dict[str, Any], body)["keypair"]
+    return sent
+
+
+SentKeypair = Annotated[dict[str, Any], Depends(_sent_keypair)]
+
+
+def _user_of(request: Request, who: TokenInfo, mv: Version, action: str) -> str:
+    """Whose key pairs: from 2.10 ``?user_id`` may name another user, which the policy
+    (``os_compute_api:os-keypairs:<action>``, admin or that user) must allow."""
+    user_id = (request.query_params.get("user_id") if mv.at_least("2.10") else None) or (
+        who.user_id)
+    if user_id != who.user_id and not who.is_admin:
+        raise nova_forbidden(f"os_compute_api:os-keypairs:{action}")
+    return user_id
+
+
 @router.get("/os-keypairs", summary="List key pairs", response_model_exclude_unset=True)
 def list_keypairs(request: Request, who: Caller, mv: Version) -> schemas.KeypairList:
+    user_id = _user_of(request, who, mv, "index")
     with app_state(request).db.read() as session:
-        rows = compute.list_keypairs(session, who.user_id)
+        rows = compute.list_keypairs(session, user_id)
         return schemas.KeypairList(keypairs=[
             schemas.KeypairResponse(keypair=_keypair_view(k, mv, full=False)) for k in rows])
 
 
 @router.post("/os-keypairs", summary="Import a key pair", response_model_exclude_unset=True)
-def create_keypair(body: KeypairBody, request: Request, response: Response, who: Caller,
-                   mv: Version) -> schemas.KeypairResponse:
-    data = body.keypair
-    validate_keypair_name(data.name, "name", at_2_92=mv.at_least("2.92"))
-    user_id = who.user_id
-    if data.user_id is not None and data.user_id != who.user_id:
-        if not who.is_admin:
-            raise nova_forbidden("os_compute_api:os-keypairs:create")
-        user_id = data.user_id
-    key_type = data.type if data.type == "x509" else "ssh"
+def create_keypair(who: Caller, mv: Version, sent: SentKeypair, body: KeypairBody,
+                   request: Request, response: Response) -> schemas.KeypairResponse:
+    """``KeypairController.create``: the schema (``sent``), then ``_create``: the name
+    stripped (``common.normalize_name``), the policy for the target user, the quota, the key."""
+    name = str(sent["name"]).strip()
+    user_id = sent.get("user_id") or who.user_id
+    if user_id != who.user_id and not who.is_admin:
+        raise nova_forbidden("os_compute_api:os-keypairs:create")
+    if "public_key" not in sent:  # below 2.92 Nova would generate the pair
+        raise ApiError(409, "vmqos does not generate key pairs: send the public_key "
+                            "(openstack keypair create generates one locally from 2.92).")
+    public_key = str(sent["public_key"])
+    key_type = str(sent.get("type", "ssh"))
     with app_state(request).db.write() as session:
         # KeypairAPI.import_key_pair: the quota (403) before the key's fingerprint (400).
         enforce_keypair(session, who, user_id)
-        fingerprint = _fingerprint(data.public_key) if key_type == "ssh" else hashlib.sha1(
-            data.public_key.encode(), usedforsecurity=False).hexdigest()
-        keypair = compute.create_keypair(session, user_id=user_id, name=data.name,
-                                         public_key=data.public_key, fingerprint=fingerprint,
+        fingerprint = _fingerprint(public_key) if key_type == "ssh" else hashlib.sha1(
+            public_key.encode(), usedforsecurity=False).hexdigest()
+        keypair = compute.create_keypair(session, user_id=user_id, name=name,
+                                         public_key=public_key, fingerprint=fingerprint,
                                          key_type=key_type)
         view = _keypair_view(keypair, mv, full=False)
     view.user_id = user_id
@@ -118,16 +172,18 @@ def create_keypair(body: KeypairBody, request: Request, response: Response, who:
             response_model_exclude_unset=True)
 def show_keypair(name: str, request: Request, who: Caller,
                  mv: Version) -> schemas.KeypairResponse:
+    user_id = _user_of(request, who, mv, "show")
     with app_state(request).db.read() as session:
         return schemas.KeypairResponse(keypair=_keypair_view(
-            compute.get_keypair(session, who.user_id, name), mv, full=True))
+            compute.get_keypair(session, user_id, name), mv, full=True))
 
 
 @router.delete("/os-keypairs/{name}", status_code=204, response_class=Response,
                summary="Delete a key pair (202 before microversion 2.2)")
 def delete_keypair(name: str, request: Request, who: Caller, mv: Version) -> Response:
+    user_id = _user_of(request, who, mv, "delete")
     with app_state(request).db.write() as session:
-        compute.delete_keypair(session, who.user_id, name)
+        compute.delete_keypair(session, user_id, name)
     return Response(status_code=204 if mv.at_least("2.2") else 202)
 
 
@@ -169,6 +225,7 @@ def _aggregate_view(row: Aggregate, mv: Microversion) -> schemas.Aggregate:
 
 
 class AggregateCreate(BaseModel):
+    # Typing for the OpenAPI document and the request guard; Nova's schema judged the raw body.
     model_config = ConfigDict(extra="forbid")
     name: NovaName
     availability_zone: AzNameOrNone = None
@@ -177,6 +234,19 @@ class AggregateCreate(BaseModel):
 class AggregateBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     aggregate: AggregateCreate
+
+
+async def _sent_aggregate(request: Request) -> dict[str, Any]:
+    """``AggregateController.create``'s ``validation.schema``, before the policy."""
+    body = await _nova_body(request)
+    if body is None:
+        return {}
+    validate_body(AGGREGATE_CREATE, body, NAME_FORMATS)
+    sent: dict[str, Any] = cast(dict[str, Any], body)["aggregate"]
+    return sent
+
+
+SentAggregate = Annotated[dict[str, Any], Depends(_sent_aggregate)]
 
 
 @router.get("/os-aggregates", summary="List host aggregates (admin)",
@@ -191,8 +261,8 @@ def list_aggregates(request: Request, who: Caller, mv: Version) -> schemas.Aggre
 
 @router.post("/os-aggregates", summary="Create a host aggregate (admin)",
              response_model_exclude_unset=True)
-def create_aggregate(body: AggregateBody, request: Request, who: Caller,
-                     mv: Version) -> schemas.AggregateResponse:
+def create_aggregate(who: Caller, mv: Version, sent: SentAggregate, body: AggregateBody,
+                     request: Request) -> schemas.AggregateResponse:
     if not who.is_admin:
         raise nova_forbidden("os_compute_api:os-aggregates:create")
     if body.aggregate.availability_zone == compute.DEFAULT_ZONE:
@@ -202,6 +272,19 @@ def create_aggregate(body: AggregateBody, request: Request, who: Caller,
         row = compute.create_aggregate(session, body.aggregate.name,
                                        body.aggregate.availability_zone)
         return schemas.AggregateResponse(aggregate=_aggregate_view(row, mv))
+
+
+# The raw body of an aggregate update, judged by Nova's schema in the route; the OpenAPI
+# document shows that schema.
+AggregateUpdateBody = Annotated[Any, Body(json_schema_extra=dict(AGGREGATE_UPDATE))]
+
+
+def _refuse_empty_zone(row: Aggregate, values: dict[str, Any], action: str) -> None:
+    """``is_safe_to_update_az``: a null or empty zone is refused, in the words of the
+    action's ``InvalidAggregateAction*``."""
+    if "availability_zone" in values and not values["availability_zone"]:
+        raise ApiError(400, f"Cannot {action} aggregate {row.id}. Reason: Aggregate "
+                            f"{row.name} does not support empty named availability zone.")
 
 
 def _aggregate_id(aggregate_id: str) -> int:
@@ -224,34 +307,28 @@ def show_aggregate(aggregate_id: str, request: Request, who: Caller,
             compute.get_aggregate(session, number), mv))
 
 
-_AGGREGATE_KEY = "^[a-zA-Z0-9-_:. ]{1,255}$"   # parameter_types.metadata_with_null
-
-
-def _aggregate_metadata(body: dict[str, Any]) -> dict[str, str | None]:
-    """``schemas/aggregates.py`` ``set_metadata``, in Nova's validation wording."""
-    args = body["set_metadata"]
-    if not isinstance(args, dict) or "metadata" not in args:
-        raise ApiError(400, "Invalid input for field/attribute set_metadata. Value: "
-                            f"{shown_value(args)}. 'metadata' is a required property"
-                       if isinstance(args, dict) else
-                       f"Invalid input for field/attribute set_metadata. Value: "
-                       f"{shown_value(args)}. {shown_value(args)} is not of type 'object'")
-    items = args["metadata"]
-    if not isinstance(items, dict):
-        raise ApiError(400, f"Invalid input for field/attribute metadata. Value: "
-                            f"{shown_value(items)}. {shown_value(items)} is not of type "
-                            "'object'")
-    for key, value in items.items():
-        if re.fullmatch(_AGGREGATE_KEY, key) is None:
-            raise ApiError(400, f"Invalid input for field/attribute metadata. Value: "
-                                f"{shown_value(items)}. {key!r} does not match any of the "
-                                f"regexes: '{_AGGREGATE_KEY}'")
-        if value is not None and (not isinstance(value, str) or len(value) > 255):
-            reason = (f"{shown_value(value)} is too long" if isinstance(value, str)
-                      else f"{shown_value(value)} is not of type 'string', 'null'")
-            raise ApiError(400, f"Invalid input for field/attribute {key}. Value: "
-                                f"{shown_value(value)}. {reason}")
-    return dict(items)
+@router.put("/os-aggregates/{aggregate_id}", summary="Rename a host aggregate or set its zone "
+            "(admin)", response_model_exclude_unset=True)
+def update_aggregate(aggregate_id: str, body: AggregateUpdateBody, request: Request,
+                     who: Caller, mv: Version) -> schemas.AggregateResponse:
+    """``AggregateController.update`` (``openstack aggregate set --name/--zone``): the schema,
+    the policy, the id, then ``update_aggregate``: the name (stripped, unique: 409), then the
+    zone. Nova saves the new name before refusing an empty zone; here the request changes
+    nothing then."""
+    validate_body(AGGREGATE_UPDATE, body, NAME_FORMATS)
+    sent: dict[str, Any] = body["aggregate"]
+    if not who.is_admin:
+        raise nova_forbidden("os_compute_api:os-aggregates:update")
+    number = _aggregate_id(aggregate_id)
+    with app_state(request).db.write() as session:
+        row = compute.get_aggregate(session, number)
+        if "name" in sent:
+            compute.rename_aggregate(session, row, str(sent["name"]).strip())
+        _refuse_empty_zone(row, sent, "update")
+        if "availability_zone" in sent:
+            compute.set_aggregate_metadata(session, row, {
+                "availability_zone": sent["availability_zone"]})
+        return schemas.AggregateResponse(aggregate=_aggregate_view(row, mv))
 
 
 @router.post("/os-aggregates/{aggregate_id}/action",
@@ -261,9 +338,12 @@ def aggregate_action(aggregate_id: str, request: Request, who: Caller, mv: Versi
                      body: Annotated[dict[str, Any], Body()]) -> schemas.AggregateResponse:
     """``set_metadata`` (``openstack aggregate create/set/unset --property``); ``add_host``
     and ``remove_host`` are 409: vmqos's one compute host is in every aggregate already."""
-    action = next(iter(body), "")
-    if action not in ("set_metadata", "add_host", "remove_host"):
+    if len(body) != 1:  # nova/api/openstack/wsgi.py action_peek: exactly one key
+        raise ApiError(400, "Malformed request body")
+    action = next(iter(body))
+    if action not in AGGREGATE_ACTIONS:
         raise ApiError(400, f"There is no such action: {action}")
+    validate_body(AGGREGATE_ACTIONS[action], body)  # Nova's schema, before the policy
     if not who.is_admin:
         raise nova_forbidden(f"os_compute_api:os-aggregates:{action}")
     number = _aggregate_id(aggregate_id)
@@ -272,10 +352,7 @@ def aggregate_action(aggregate_id: str, request: Request, who: Caller, mv: Versi
         if action != "set_metadata":
             raise ApiError(409, f"Action '{action}' is not supported by vmqos: its one "
                                 "compute host is in every aggregate.")
-        metadata = _aggregate_metadata(body)
-        if "availability_zone" in metadata and not metadata["availability_zone"]:
-            raise ApiError(400, f"Cannot update metadata of aggregate {row.id}. Reason: "
-                                f"Aggregate {row.name} does not support empty named "
-                                "availability zone.")
+        metadata: dict[str, str | None] = body["set_metadata"]["metadata"]
+        _refuse_empty_zone(row, metadata, "update metadata of")
         compute.set_aggregate_metadata(session, row, metadata)
         return schemas.AggregateResponse(aggregate=_aggregate_view(row, mv))

@@ -41,7 +41,7 @@ from vmqos.store import quotas
 from vmqos.store.identity import TokenInfo
 from vmqos.store.models import Flavor, Network, Port, Project
 
-__all__ = ["enforce_keypair", "enforce_server_create", "router"]
+__all__ = ["enforce_keypair", "enforce_metadata_items", "enforce_server_create", "router"]
 
 router = APIRouter(prefix="/compute/v2.1", tags=["compute"])
 Caller = Annotated[TokenInfo, Depends(caller)]
@@ -289,17 +289,23 @@ def enforce_keypair(session: Session, who: TokenInfo, user_id: str) -> None:
         raise ApiError(403, "Quota exceeded, too many key pairs.")
 
 
+def enforce_metadata_items(session: Session, who: TokenInfo, items: int) -> None:
+    """A server's metadata of ``items`` items, against the caller's project's
+    ``metadata_items`` (``nova/compute/api.py`` ``_check_metadata_properties_quota``, at create
+    and at each metadata change): ``MetadataLimitExceeded``, 403."""
+    limits = quotas.limits(session, "compute", who.project_id)
+    if exceeded(limits, {}, {"metadata_items": items}) is not None:
+        raise ApiError(403, "Maximum number of metadata items exceeds "
+                            f"{limits['metadata_items']}")
+
+
 def enforce_server_create(session: Session, who: TokenInfo, flavor: Flavor,
                           metadata: Mapping[str, str] | None,
                           networks: Sequence[tuple[Network | None, Port | None]]) -> None:
     """One more server of ``flavor`` with ``metadata``, and a new port for each requested
     network without a port, in the order Nova checks them: metadata items, the project's
     Neutron port quota, then instances, cores and RAM."""
-    limits = quotas.limits(session, "compute", who.project_id)
-    items = len(metadata or {})
-    if exceeded(limits, {}, {"metadata_items": items}) is not None:
-        raise ApiError(403, "Maximum number of metadata items exceeds "
-                            f"{limits['metadata_items']}")
+    enforce_metadata_items(session, who, len(metadata or {}))
     needed = sum(1 for _network, port in networks if port is None)
     port_limit = quotas.limits(session, "network", who.project_id)["port"]
     if needed and port_limit >= 0:

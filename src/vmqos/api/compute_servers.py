@@ -34,7 +34,7 @@ from vmqos.api.context import app_state, caller, nova_forbidden, require_member
 from vmqos.api.errors import ApiError, shown_value
 from vmqos.api.identity import root_url
 from vmqos.api.microversion import Microversion, nova_microversion
-from vmqos.api.nova_names import NovaName, OptionalNovaName
+from vmqos.api.nova_names import NovaDescription, NovaMetadata, NovaName, OptionalNovaName
 from vmqos.api.plan_view import plan_json, server_plan
 from vmqos.api.server_views import POWER_RUNNING, links, server_view
 from vmqos.api.settings import Settings
@@ -65,7 +65,7 @@ class ServerCreate(BaseModel):
     imageRef: str = ""
     flavorRef: str | int
     adminPass: str | None = None
-    metadata: dict[str, str] | None = None
+    metadata: NovaMetadata = None
     networks: list[dict[str, Any]] | str | None = None
     disk_config: str | None = Field(default=None, alias="OS-DCF:diskConfig")
     accessIPv4: str | None = None
@@ -79,7 +79,7 @@ class ServerCreate(BaseModel):
     return_reservation_id: bool | None = None
     security_groups: list[SecurityGroupRef] | None = None
     user_data: str | None = None
-    description: str | None = Field(default=None, max_length=255)
+    description: NovaDescription = None   # from 2.19 (_check_since)
     tags: list[str] | None = None
     hostname: str | None = None
 
@@ -88,6 +88,23 @@ class ServerCreateBody(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, regex_engine="python-re")
     server: ServerCreate
     scheduler_hints: dict[str, Any] | None = Field(default=None, alias="os:scheduler_hints")
+
+
+# Fields of the server create and update schemas that later microversions add
+# (schemas/servers.py create_v219 / update_v219, create_v290 / update_v290).
+_SINCE = (("description", "2.19"), ("hostname", "2.90"))
+
+
+def _check_since(data: BaseModel, mv: Microversion) -> None:
+    """Before the microversion that adds it, a field is an additional property of
+    ``server``."""
+    for field, since in _SINCE:
+        if field in data.model_fields_set and not mv.at_least(since):
+            given = data.model_dump(exclude_unset=True, by_alias=True)
+            raise ApiError(400, f"Invalid input for field/attribute server. Value: "
+                                f"{shown_value(given)}. "
+                                f"Additional properties are not allowed ('{field}' was "
+                                "unexpected)")
 
 
 def _last_segment(ref: str | int) -> str:
@@ -201,9 +218,10 @@ def _views(session: Session, rows: Sequence[Server], mv: Microversion, who: Toke
 @router.post("/servers", status_code=202, summary="Create a server")
 def create_server(body: ServerCreateBody, request: Request, response: Response, who: Caller,
                   mv: Version) -> schemas.ServerCreatedResponse:
+    data = body.server
+    _check_since(data, mv)
     require_member(who, nova_forbidden("os_compute_api:servers:create"))
     state = app_state(request)
-    data = body.server
     with state.db.write() as session:
         try:
             flavor = compute.get_flavor(session, _last_segment(data.flavorRef))
@@ -330,7 +348,7 @@ class ServerUpdate(BaseModel):
                                                           alias="OS-DCF:diskConfig")
     accessIPv4: str | None = None
     accessIPv6: str | None = None
-    description: str | None = Field(default=None, max_length=255)
+    description: NovaDescription = None
     hostname: str | None = None
 
 
@@ -345,13 +363,7 @@ def update_server(server_id: str, body: ServerUpdateBody, request: Request, who:
                   mv: Version) -> schemas.ServerResponse:
     """``openstack server set --name/--description``: Nova's ``ServersController.update``."""
     data = body.server
-    for field, since in (("description", "2.19"), ("hostname", "2.90")):
-        if field in data.model_fields_set and not mv.at_least(since):
-            given = data.model_dump(exclude_unset=True, by_alias=True)
-            raise ApiError(400, f"Invalid input for field/attribute server. Value: "
-                                f"{shown_value(given)}. "
-                                f"Additional properties are not allowed ('{field}' was "
-                                "unexpected)")
+    _check_since(data, mv)
     with app_state(request).db.write() as session:
         row = compute.get_server(session, server_id, project_id=_owner_scope(who))
         require_member(who, nova_forbidden("os_compute_api:servers:update"))

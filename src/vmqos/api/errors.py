@@ -9,7 +9,8 @@ Nova       ``{"itemNotFound": {"code": 404, "message": "..."}}`` (key by status,
            conflictingRequest, notAcceptable, ...)
 Neutron    ``{"NeutronError": {"type": "QosPolicyNotFound", "message": "...", "detail": ""}}``;
            501 is ``{"NotImplementedError": {...}}`` (neutron-lib ``api/faults.py``)
-Glance     webob's plain text: ``404 Not Found\\n\\n<message>\\n\\n   ``
+Glance     webob's plain text: ``404 Not Found\\n\\n<message>\\n\\n   `` (with a webob
+           ``detail``: ``...<message>\\n\\n <detail>  ``)
 =========  ==========================================================================
 
 A missing or invalid token is answered before any service code runs, by keystonemiddleware in
@@ -67,12 +68,13 @@ class ApiError(Exception):
     """An HTTP error with a message; ``kind`` is Neutron's exception type when it matters."""
 
     def __init__(self, status: int, message: str, *, kind: str | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+                 headers: dict[str, str] | None = None, detail: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.kind = kind
         self.headers = headers or {}
+        self.detail = detail  # webob's ``detail``, below the message (Glance)
 
 
 # nova/api/openstack/wsgi.py Fault._fault_names
@@ -85,6 +87,9 @@ _NEUTRON_TYPES = {400: "HTTPBadRequest", 403: "HTTPForbidden", 404: "HTTPNotFoun
                   405: "HTTPMethodNotAllowed", 409: "HTTPConflict", 500: "HTTPInternalServerError",
                   503: "HTTPServiceUnavailable"}
 
+
+# webob/exc.py class titles that differ from http.HTTPStatus's phrase.
+_WEBOB_TITLES = {416: "Request Range Not Satisfiable"}
 
 _SHOWN = 64  # characters of a bad value an error message quotes
 
@@ -110,9 +115,11 @@ def encodable(message: str) -> str:
 
 
 def render_error(service: Service, status: int, message: str, *, kind: str | None = None,
-                 headers: dict[str, str] | None = None) -> Response:
+                 headers: dict[str, str] | None = None, detail: str | None = None) -> Response:
     headers = dict(headers or {})
     message = encodable(message)
+    if detail is not None and service is not Service.IMAGE:
+        message = f"{message} {encodable(detail)}"
     if status == 401 or service in (Service.IDENTITY, Service.ROOT):
         body: object = {"error": {"code": status, "title": _title(status), "message": message}}
         return JSONResponse(body, status_code=status, headers=headers)
@@ -127,7 +134,11 @@ def render_error(service: Service, status: int, message: str, *, kind: str | Non
             key, kind = "NeutronError", kind or _NEUTRON_TYPES.get(status, "HTTPError")
         return JSONResponse({key: {"type": kind, "message": message, "detail": ""}},
                             status_code=status, headers=headers)
-    text = f"{status} {_title(status)}\n\n{message}\n\n   "
+    # webob's plain body: its template's explanation, <br /><br />, detail, with each newline
+    # a space and each <br /> a newline (webob/exc.py strip_tags).
+    title = _WEBOB_TITLES.get(status) or _title(status)
+    below = "   " if detail is None else f" {encodable(detail)}  "
+    text = f"{status} {title}\n\n{message}\n\n{below}"
     return PlainTextResponse(text, status_code=status, headers=headers)
 
 
@@ -158,7 +169,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> Response:
         return render_error(service(request), exc.status, exc.message, kind=exc.kind,
-                            headers=exc.headers)
+                            headers=exc.headers, detail=exc.detail)
 
     @app.exception_handler(VmqosError)
     async def _vmqos_error(request: Request, exc: VmqosError) -> Response:

@@ -7,11 +7,13 @@ Behaviour is Keystone's (``keystone/api/projects.py``, ``users.py``, ``keystone/
 * Policies: listing, creating, updating and deleting projects and users, listing roles and
   granting them are admins' (``identity:update_project`` ...); a user may show their own
   user and the project they are scoped to.
-* An update's body is checked as Keystone's request schemas check it (the typed attributes;
-  ``{"project": {}}`` changes nothing), then as its managers do: ``id`` and ``domain_id`` may
-  not change, nor a project's ``parent_id`` (403) or ``is_domain``; names are stripped and stay
-  unique. Attributes Keystone has no column for (``email``, a user's ``description``, a
-  project's ``--property``) are kept in ``extra`` and shown with the rest.
+* A name, at create and update, is Keystone's schema's (``[\\S]+``: not whitespace alone),
+  judged before the policy. An update's body is checked as Keystone's request schemas check
+  it (the typed attributes; ``{"project": {}}`` changes nothing), then as its managers do:
+  ``id`` and ``domain_id`` may not change, nor a project's ``parent_id`` (403) or
+  ``is_domain``; names are stripped and stay unique. Attributes Keystone has no column for
+  (``email``, a user's ``description``, a project's ``--property``) are kept in ``extra``
+  and shown with the rest.
 * Disabling a user, setting their password or deleting them ends their tokens; a disabled
   project's tokens stop working until it is enabled again; a deleted project's are gone
   (:mod:`vmqos.store.identity`). The token cache forgets them at once.
@@ -34,6 +36,7 @@ from vmqos.api import identity_schemas as schemas
 from vmqos.api.context import app_state, caller, keystone_forbidden
 from vmqos.api.errors import ApiError
 from vmqos.api.identity import ROLE_IDS
+from vmqos.intent.nova.json_schema import Schema, validate_field
 from vmqos.store import identity as ident
 from vmqos.store.identity import DEFAULT_DOMAIN_ID, ROLES, TokenInfo
 from vmqos.store.models import Project, User
@@ -103,17 +106,20 @@ def _unexpected(names: list[str]) -> ApiError:
                          f"({', '.join(map(repr, names))} {verb} unexpected)")
 
 
-def _name(value: object, max_len: int) -> str:
-    """``_name_properties`` / ``_identity_name``: a string of 1 to ``max_len`` characters with
-    a non-blank one (``[\\S]+``); Keystone's manager then strips it."""
-    if not isinstance(value, str):
-        raise _invalid("name", value, f"{value!r} is not of type 'string'")
-    if not value:
-        raise _invalid("name", value, f"{value!r} is too short")
-    if len(value) > max_len:
-        raise _invalid("name", value, f"{value!r} is too long")
-    if value.isspace():
-        raise _invalid("name", value, f"{value!r} does not match '[\\\\S]+'")
+# keystone/resource/schema.py _name_properties and keystone/identity/schema.py _identity_name:
+# 1 to 64 (a project's) or 255 (a user's) characters, one of them not whitespace (a search).
+_PROJECT_NAME: Schema = {"type": "string", "minLength": 1, "maxLength": 64,
+                         "pattern": r"[\S]+"}
+_USER_NAME: Schema = {**_PROJECT_NAME, "maxLength": 255}
+
+
+def _name(value: object, schema: Schema) -> str:
+    """A name as Keystone's request schema judges it (its validator,
+    ``keystone/api/validation/validators.py`` ``_SchemaValidator.validate``, words a failure as
+    Nova's does), then as its manager stores it: stripped (``create_project``,
+    ``update_user``, ...)."""
+    validate_field(schema, value, "name")
+    assert isinstance(value, str)
     return value.strip()
 
 
@@ -198,7 +204,7 @@ def _unchanged_identity(given: Mapping[str, Any], row_id: str) -> None:
 
 class ProjectCreate(BaseModel):
     model_config = ConfigDict(extra="allow")
-    name: str = Field(min_length=1, max_length=64)
+    name: str = Field(description="1 to 64 characters, not all whitespace (_PROJECT_NAME)")
     description: str = ""
     domain_id: str = DEFAULT_DOMAIN_ID
     enabled: bool = True
@@ -227,12 +233,13 @@ def list_projects(request: Request, who: Caller,
 @router.post("/identity/v3/projects", status_code=201, summary="Create a project")
 def create_project(body: ProjectBody, request: Request,
                    who: Caller) -> schemas.ProjectResponse:
-    _admin(who, "identity:create_project")
     data = body.project
+    name = _name(data.name, _PROJECT_NAME)  # the schema, before the policy
+    _admin(who, "identity:create_project")
     if data.domain_id != DEFAULT_DOMAIN_ID:
         raise ApiError(400, f"Could not find domain: {data.domain_id}.")
     with app_state(request).db.write() as session:
-        project = ident.create_project(session, data.name, data.description,
+        project = ident.create_project(session, name, data.description,
                                        enabled=data.enabled, tags=_tags(data.tags),
                                        extra=_extra(data, _PROJECT_FIELDS))
         return schemas.ProjectResponse(project=_project_view(project))
@@ -250,7 +257,7 @@ def show_project(project_id: str, request: Request,
 def _project_changes(given: Mapping[str, Any]) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     if "name" in given:
-        changes["name"] = _name(given["name"], 64)
+        changes["name"] = _name(given["name"], _PROJECT_NAME)
     if "description" in given:
         changes["description"] = _nullable_string("description", given["description"]) or ""
     if "enabled" in given:
@@ -298,7 +305,7 @@ def delete_project(project_id: str, request: Request, who: Caller) -> Response:
 
 class UserCreate(BaseModel):
     model_config = ConfigDict(extra="allow")
-    name: str = Field(min_length=1, max_length=255)
+    name: str = Field(description="1 to 255 characters, not all whitespace (_USER_NAME)")
     password: str = Field(min_length=1, max_length=4096)
     default_project_id: str | None = None
     domain_id: str = DEFAULT_DOMAIN_ID
@@ -323,12 +330,13 @@ def list_users(request: Request, who: Caller,
 @router.post("/identity/v3/users", status_code=201, summary="Create a user")
 def create_user(body: UserBody, request: Request,
                 who: Caller) -> schemas.UserResponse:
-    _admin(who, "identity:create_user")
     data = body.user
+    name = _name(data.name, _USER_NAME)  # the schema, before the policy
+    _admin(who, "identity:create_user")
     with app_state(request).db.write() as session:
         if data.default_project_id and session.get(Project, data.default_project_id) is None:
             raise ApiError(400, f"Could not find project: {data.default_project_id}.")
-        user = ident.create_user(session, data.name, data.password, data.default_project_id,
+        user = ident.create_user(session, name, data.password, data.default_project_id,
                                  enabled=data.enabled, extra=_extra(data, _USER_FIELDS))
         return schemas.UserResponse(user=_user_view(user))
 
@@ -347,7 +355,7 @@ def _user_changes(given: Mapping[str, Any]) -> dict[str, Any]:
         raise _invalid("user", given, f"{given!r} should be non-empty")
     changes: dict[str, Any] = {}
     if "name" in given:
-        changes["name"] = _name(given["name"], 255)
+        changes["name"] = _name(given["name"], _USER_NAME)
     if "password" in given:
         changes["password"] = _nullable_string("password", given["password"])
     if "enabled" in given:

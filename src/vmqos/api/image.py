@@ -13,10 +13,11 @@ image from ``queued`` to ``saving`` (a second upload meanwhile is 409), is count
 makes the image ``active``; a failed one returns it to ``queued``. A download (``GET
 .../file``, ``openstack image save``) is 204 with no body while the image has no data, else
 200 with the bytes, ``Content-MD5`` and ``Content-Length`` (``ResponseSerializer.download``);
-the client checks the bytes against the record's hash. ``Range`` is not served: the whole
-image is sent. ``PATCH`` (``openstack image set``) applies a JSON patch
-(:mod:`vmqos.api.image_patch`) as ``ImagesController.update`` does; ``PUT`` and ``DELETE
-.../tags/{tag}`` (``openstack image unset --tag``) add and remove one tag.
+the client checks the bytes against the record's hash. A ``Range`` header gets Glance's 206
+with ``Content-Range``, or its 400/416 (:mod:`vmqos.api.image_range`). ``PATCH``
+(``openstack image set``) applies a JSON patch (:mod:`vmqos.api.image_patch`) as
+``ImagesController.update`` does; ``PUT`` and ``DELETE .../tags/{tag}`` (``openstack image
+unset --tag``) add and remove one tag.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from vmqos.api import image_schemas as schemas
 from vmqos.api.context import AppState, app_state, caller, require_member
 from vmqos.api.errors import ApiError
 from vmqos.api.image_patch import PATCH_MEDIA_TYPES, Change, parse_patch
+from vmqos.api.image_range import requested_span
 from vmqos.api.network_views import timestamp
 from vmqos.errors import NotFoundError
 from vmqos.store import images
@@ -240,7 +242,11 @@ def _abandon_upload(state: AppState, image_id: str, who: TokenInfo,
                 200: {"content": {"application/octet-stream": {
                     "schema": {"type": "string", "format": "binary"}}},
                       "description": "the image's data"},
-                204: {"description": "the image has no data"}})
+                204: {"description": "the image has no data"},
+                206: {"content": {"application/octet-stream": {
+                    "schema": {"type": "string", "format": "binary"}}},
+                      "description": "the part a Range header asked for (Content-Range)"},
+                416: {"description": "a Range header Glance cannot satisfy"}})
 def download_image(image_id: str, request: Request, who: Caller) -> Response:
     state = app_state(request)
     with state.db.read() as session:
@@ -252,11 +258,20 @@ def download_image(image_id: str, request: Request, who: Caller) -> Response:
     if data is None:
         # Glance: no location to read from is glance_store.NotFound, answered 204.
         return Response(status_code=204)
-    headers = {"Content-Length": str(size)}
-    if checksum:
+    try:
+        span = requested_span(request.headers.get("Range"), size or 0,
+                              request.headers.get("Content-Range"))
+    except ApiError:
+        data.close()
+        raise
+    headers = {"Content-Length": str(size if span is None else span.length)}
+    if span is not None:
+        headers["Content-Range"] = span.content_range
+    if checksum:  # the whole image's, on a part too
         headers["Content-MD5"] = checksum
-    return StreamingResponse(read_chunks(data), media_type="application/octet-stream",
-                             headers=headers)
+    chunks = read_chunks(data) if span is None else read_chunks(data, span.offset, span.length)
+    return StreamingResponse(chunks, status_code=200 if span is None else 206,
+                             media_type="application/octet-stream", headers=headers)
 
 
 @router.patch("/images/{image_id}", summary="Update an image (JSON patch)",

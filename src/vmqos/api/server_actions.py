@@ -14,7 +14,9 @@ named by the action name the controller passes (``'start'`` for ``os-start``).
 An action Nova does not have is 400 "There is no such action: X" (``nova/api/openstack/wsgi.py``
 ``Resource._process_stack``); one Nova has but vmqos does not model (pause, shelve, rebuild, ...)
 is 409 ``conflictingRequest`` saying so — never 404, which would read as if the server were gone.
-Another project's server is 404, as every Nova server route answers it.
+Another project's server is 404, as every Nova server route answers it. A body is judged by
+Nova's schema for its action (:data:`vmqos.intent.nova.request_schemas.SERVER_ACTIONS`) before
+the server is looked up and before the policy, as Nova's ``@validation.schema`` does.
 """
 
 from __future__ import annotations
@@ -25,10 +27,12 @@ from fastapi import APIRouter, Body, Depends, Request, Response
 from sqlalchemy.orm import Session
 
 from vmqos.api.context import app_state, caller, nova_forbidden, require_member
-from vmqos.api.errors import ApiError, shown_value
+from vmqos.api.errors import ApiError
 from vmqos.api.plan_view import server_plan
 from vmqos.api.server_views import POWER_RUNNING, POWER_SHUTDOWN
 from vmqos.errors import IntentError, NotFoundError
+from vmqos.intent.nova.json_schema import validate_body
+from vmqos.intent.nova.request_schemas import SERVER_ACTIONS
 from vmqos.store import compute
 from vmqos.store.identity import TokenInfo
 from vmqos.store.models import Server, utcnow
@@ -79,51 +83,15 @@ def _settle(server: Server) -> None:
         server.status, server.vm_state = "ACTIVE", "active"
 
 
-def _object(body: dict[str, Any], action: str) -> dict[str, Any]:
-    value = body[action]
-    if not isinstance(value, dict):
-        raise ApiError(400, f"Invalid input for field/attribute {action}. Value: "
-                            f"{shown_value(value)}. {shown_value(value)} is not of type "
-                            "'object'")
-    return value
-
-
 def _reboot(server: Server, body: dict[str, Any]) -> None:
-    # nova/api/openstack/compute/schemas/servers.py ``reboot``
-    args = _object(body, "reboot")
-    if "type" not in args:
-        raise ApiError(400, "Invalid input for field/attribute reboot. Value: "
-                            f"{shown_value(args)}. 'type' is a required property")
-    extra = sorted(set(args) - {"type"})
-    if extra:
-        raise ApiError(400, "Invalid input for field/attribute reboot. Value: "
-                            f"{shown_value(args)}. Additional properties are not allowed "
-                            f"({', '.join(repr(e) for e in extra)} "
-                            f"{'was' if len(extra) == 1 else 'were'} unexpected)")
-    kinds = ["HARD", "Hard", "hard", "SOFT", "Soft", "soft"]
-    if args["type"] not in kinds:
-        raise ApiError(400, "Invalid input for field/attribute type. Value: "
-                            f"{args['type']}. {shown_value(args['type'])} is not one of "
-                            f"{kinds}")
-    _check_state(server, f"reboot-{str(args['type']).upper()}", "reboot")
+    _check_state(server, f"reboot-{str(body['reboot']['type']).upper()}", "reboot")
     server.status, server.vm_state, server.power_state = "ACTIVE", "active", POWER_RUNNING
 
 
 def _resize(request: Request, who: TokenInfo, session: Session, server: Server,
             body: dict[str, Any]) -> None:
-    # nova/api/openstack/compute/schemas/servers.py ``resize``; nova/compute/api.py resize
-    args = _object(body, "resize")
-    if "flavorRef" not in args:
-        raise ApiError(400, "Invalid input for field/attribute resize. Value: "
-                            f"{shown_value(args)}. 'flavorRef' is a required property")
-    ref = args["flavorRef"]
-    # parameter_types.flavor_ref: a string or an integer, at least one character
-    if not isinstance(ref, (str, int)) or isinstance(ref, bool):
-        raise ApiError(400, f"Invalid input for field/attribute flavorRef. Value: {ref}. "
-                            f"{shown_value(ref)} is not of type 'string', 'integer'")
-    if ref == "":
-        raise ApiError(400, "Invalid input for field/attribute flavorRef. Value: . '' is too "
-                            "short")
+    # nova/compute/api.py resize, once the body passed schemas/servers.py ``resize``
+    ref = body["resize"]["flavorRef"]
     _check_state(server, "resize", "resize")
     flavor_id = str(ref).rstrip("/").rsplit("/", 1)[-1]
     state = app_state(request)
@@ -182,11 +150,13 @@ def server_action(server_id: str, request: Request, who: Caller,
                   body: Annotated[dict[str, Any], Body()]) -> Response:
     """``resize`` / ``confirmResize`` / ``revertResize``, ``os-stop`` / ``os-start``,
     ``reboot``: 202 (``confirmResize`` 204) with no body, as Nova answers them."""
-    if not body:
+    if len(body) != 1:  # nova/api/openstack/wsgi.py action_peek: exactly one key
         raise ApiError(400, "Malformed request body")
     action = next(iter(body))
     if action not in _POLICY and action not in KNOWN_UNSUPPORTED:
         raise ApiError(400, f"There is no such action: {action}")
+    if action in SERVER_ACTIONS:  # Nova's schema, before the server and the policy
+        validate_body(SERVER_ACTIONS[action], body)
     with app_state(request).db.write() as session:
         server = compute.get_server(session, server_id,
                                     project_id=None if who.is_admin else who.project_id)

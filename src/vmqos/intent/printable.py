@@ -35,7 +35,8 @@ import functools
 import re
 import unicodedata
 
-__all__ = ["CLASS_END", "is_edge_forbidden", "is_printable", "is_valid_name", "printable_ranges"]
+__all__ = ["CLASS_END", "is_edge_forbidden", "is_printable", "is_valid_name",
+           "is_valid_spaced_name", "printable_ranges"]
 
 CLASS_END = 0xFFFF  # the classes span code points below this one (range(0xFFFF))
 
@@ -67,6 +68,15 @@ def is_valid_name(text: str, *, exclude: str = "") -> bool:
         return False
     return (not is_edge_forbidden(core[0]) and not is_edge_forbidden(core[-1])
             and all(is_printable(c) and c not in exclude for c in core))
+
+
+def is_valid_spaced_name(text: str) -> bool:
+    """Whether Nova's ``valid_name_leading_trailing_spaces_regex`` matches ``text``: printable
+    characters (spaces anywhere, at either end too) with at least one that is not a ``Zs``
+    space; as with the other rule, ``$`` also matches before one final ``"\\n"``."""
+    core = text[:-1] if text.endswith("\n") else text
+    return all(is_printable(c) for c in core) and any(
+        unicodedata.category(c) != "Zs" for c in core)
 
 
 @functools.cache

@@ -36,6 +36,7 @@ __all__ = [
     "list_flavors",
     "list_keypairs",
     "list_servers",
+    "rename_aggregate",
     "set_aggregate_metadata",
     "set_extra_specs",
 ]
@@ -162,6 +163,17 @@ def create_aggregate(session: Session, name: str, zone: str | None) -> Aggregate
     aggregate = Aggregate(uuid=str(uuid.uuid4()), name=name, availability_zone=zone,
                           created_at=utcnow())
     session.add(aggregate)
+    session.flush()
+    return aggregate
+
+
+def rename_aggregate(session: Session, aggregate: Aggregate, name: str) -> Aggregate:
+    """Nova's ``update_aggregate`` of the name: unique among aggregates."""
+    if session.scalar(sa.select(Aggregate.id).where(Aggregate.name == name,
+                                                     Aggregate.id != aggregate.id)) is not None:
+        raise ConflictError(f"Aggregate {name} already exists.", kind="AggregateNameExists",
+                            key="name", value=name)
+    aggregate.name = name
     session.flush()
     return aggregate
 

@@ -89,9 +89,16 @@ class ImageDataStore:
         self._path(image_id).unlink(missing_ok=True)
 
 
-def read_chunks(data: BinaryIO) -> Iterator[bytes]:
-    """The file's bytes, :data:`CHUNK` at a time; closes it at the end (or when the
-    consumer stops)."""
+def read_chunks(data: BinaryIO, offset: int = 0, length: int | None = None) -> Iterator[bytes]:
+    """The file's bytes from ``offset`` (``length`` of them, or to the end), :data:`CHUNK` at a
+    time; closes it at the end (or when the consumer stops)."""
     with data:
-        while chunk := data.read(CHUNK):
+        data.seek(offset)
+        left = length
+        while left is None or left > 0:
+            chunk = data.read(CHUNK if left is None else min(CHUNK, left))
+            if not chunk:
+                break
+            if left is not None:
+                left -= len(chunk)
             yield chunk

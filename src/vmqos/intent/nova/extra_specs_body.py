@@ -31,13 +31,14 @@ from typing import cast
 from vmqos.errors import ValidationError
 from vmqos.intent.nova.extra_specs import validate_extra_spec
 from vmqos.intent.nova.json_schema import Schema, validate_body
+from vmqos.intent.nova.parameter_types import METADATA_KEY, METADATA_VALUE_MAX
 
 __all__ = ["EXTRA_SPECS_CREATE", "EXTRA_SPECS_UPDATE", "EXTRA_SPEC_KEY", "SpecValue",
            "extra_spec_values", "validate_extra_specs_create_body",
            "validate_extra_specs_update_body"]
 
-EXTRA_SPEC_KEY = "^[a-zA-Z0-9-_:. ]{1,255}$"
-_VALUE_MAX = 255
+EXTRA_SPEC_KEY = METADATA_KEY
+_VALUE_MAX = METADATA_VALUE_MAX
 
 # parameter_types.metadata, its values widened to numbers (schemas/flavors_extraspecs.py
 # _metadata).

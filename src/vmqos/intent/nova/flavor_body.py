@@ -32,9 +32,9 @@ from typing import Any, cast
 
 from vmqos.errors import ValidationError
 from vmqos.intent.nova.flavor import MAX_INT
-from vmqos.intent.nova.json_schema import FormatCheck, Schema, validate_body
-from vmqos.intent.nova.names import INVALID_NAME, NAME_MAX
-from vmqos.intent.printable import is_valid_name, printable_ranges
+from vmqos.intent.nova.json_schema import Schema, validate_body
+from vmqos.intent.nova.names import NAME, NAME_FORMATS
+from vmqos.intent.nova.parameter_types import description_pattern
 
 __all__ = ["DESCRIPTION_MAX", "SQL_SP_FLOAT_MAX", "NewFlavor", "flavor_create_schema",
            "flavor_update_schema", "new_flavor", "validate_flavor_create_body",
@@ -45,7 +45,6 @@ SQL_SP_FLOAT_MAX = 3.40282e38
 DESCRIPTION_MAX = 65535  # a TEXT column (schemas/flavors.py _flavor_description)
 _FLAVOR_ID = "^(?! )[a-zA-Z0-9. _-]+(?<! )$"
 
-_NAME: Schema = {"type": "string", "format": "name", "minLength": 1, "maxLength": NAME_MAX}
 # parameter_types.volume_size, copied to flavor_param_positive / _non_negative
 _POSITIVE: Schema = {"type": ["integer", "string"], "pattern": "^[0-9]+$", "minimum": 1,
                      "maximum": MAX_INT}
@@ -58,28 +57,17 @@ _BOOLEAN: Schema = {
 _TRUE = {"1", "t", "true", "on", "y", "yes"}  # oslo_utils.strutils.TRUE_STRINGS
 
 
-def _name_format(instance: object) -> str | None:
-    """The ``name`` format checker (``nova/api/validation/validators.py`` ``_validate_name``):
-    ``InvalidName`` unless ``valid_name_regex`` matches."""
-    if isinstance(instance, str) and is_valid_name(instance):
-        return None
-    return INVALID_NAME
-
-
-_FORMATS: Mapping[str, FormatCheck] = {"name": _name_format}
-
-
 @functools.cache
 def _description() -> Schema:
     return {"type": ["string", "null"], "minLength": 0, "maxLength": DESCRIPTION_MAX,
-            "pattern": f"^[{printable_ranges()}]*$"}
+            "pattern": description_pattern()}
 
 
 @functools.cache
 def flavor_create_schema(*, with_description: bool) -> Schema:
     """``schemas/flavors.py`` ``create``, or ``create_v255`` ``with_description``."""
     properties: dict[str, Schema] = {
-        "name": _NAME,
+        "name": NAME,
         "id": {"type": ["string", "number", "null"], "minLength": 1, "maxLength": 255,
                "pattern": _FLAVOR_ID},
         "ram": _POSITIVE,
@@ -125,7 +113,7 @@ def flavor_update_schema() -> Schema:
 def validate_flavor_create_body(body: object, *, with_description: bool) -> None:
     """``POST /flavors``'s body against Nova's schema for the microversion
     (``with_description``: >= 2.55); Nova's message for the first failure."""
-    validate_body(flavor_create_schema(with_description=with_description), body, _FORMATS)
+    validate_body(flavor_create_schema(with_description=with_description), body, NAME_FORMATS)
 
 
 def validate_flavor_update_body(body: object) -> str | None:

@@ -36,7 +36,7 @@ from typing import Any
 from vmqos.errors import ValidationError
 
 __all__ = ["FormatCheck", "Schema", "SchemaError", "first_schema_error", "nova_schema_message",
-           "validate_body"]
+           "validate_body", "validate_field"]
 
 Schema = Mapping[str, Any]
 # A format checker: the message of the exception Nova's checker raises, or None when the
@@ -185,6 +185,20 @@ def _keyword(keyword: str, value: Any, instance: object, schema: Schema,
     elif keyword == "enum":
         if not any(_equal(each, instance) for each in value):
             yield f"{instance!r} is not one of {value!r}"
+    elif keyword == "allOf":
+        for sub in value:  # each descends with the instance's own path
+            yield from _errors(sub, instance, (), formats)
+    elif keyword == "anyOf":
+        if not any(first_schema_error(sub, instance, formats) is None for sub in value):
+            yield f"{instance!r} is not valid under any of the given schemas"
+    elif keyword == "oneOf":
+        valid = [sub for sub in value if first_schema_error(sub, instance, formats) is None]
+        if not valid:
+            yield f"{instance!r} is not valid under any of the given schemas"
+        elif len(valid) > 1:
+            # jsonschema lists the later valid ones, then the first
+            shown = ", ".join(repr(sub) for sub in [*valid[1:], valid[0]])
+            yield f"{instance!r} is valid under each of {shown}"
     elif keyword == "format":
         check = formats.get(value)
         cause = check(instance) if check is not None else None
@@ -221,11 +235,23 @@ def nova_schema_message(error: SchemaError) -> str:
     return error.message
 
 
+def _raise(error: SchemaError | None) -> None:
+    if error is not None:
+        field = str(error.path[-1]) if error.path else None
+        raise ValidationError(nova_schema_message(error), key=field, value=error.instance)
+
+
 def validate_body(schema: Schema, body: object,
                   formats: Mapping[str, FormatCheck] | None = None) -> None:
     """Raise :class:`~vmqos.errors.ValidationError` with Nova's message if ``body`` fails
     ``schema``; ``key`` is the failing field (None at the root), ``value`` what it held."""
-    error = first_schema_error(schema, body, formats)
+    _raise(first_schema_error(schema, body, formats))
+
+
+def validate_field(schema: Schema, value: object, field: str,
+                   formats: Mapping[str, FormatCheck] | None = None) -> None:
+    """:func:`validate_body` for one property's ``value`` checked by its own ``schema``, as
+    if it stood at ``field`` in a body: Nova's message names ``field`` (or a key below it)."""
+    error = first_schema_error(schema, value, formats)
     if error is not None:
-        field = str(error.path[-1]) if error.path else None
-        raise ValidationError(nova_schema_message(error), key=field, value=error.instance)
+        _raise(SchemaError((field, *error.path), error.instance, error.message, error.cause))

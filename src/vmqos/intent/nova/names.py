@@ -15,78 +15,101 @@ parameter type                          where (``nova/api/openstack/compute/sche
 ``keypair_name_special_chars_v292``     ``keypairs.py`` create ``name``, from 2.92
 ======================================  ===================================================
 
-(The ``*_with_leading_trailing_spaces`` variants belong to the legacy v2.0 API and to
-aggregate update, which vmqos does not serve.)
+``name_with_leading_trailing_spaces`` is ``aggregates.py`` update's ``name`` (its other uses
+belong to the legacy v2.0 API, which vmqos does not serve).
 
-``name`` is ``{'type': 'string', 'format': 'name', 'minLength': 1, 'maxLength': 255}``.
-jsonschema checks a schema's keywords in the order they are written and Nova reports the
-first failure (``nova/api/validation/validators.py`` ``_SchemaValidator.validate``), so the
-checks here run in that order: the type, then the ``name`` format (the printable rule,
-:mod:`vmqos.intent.printable`), then the lengths. A failed ``name`` format is Nova's
-``InvalidName`` (``nova/exception.py``), whose message names no field and quotes no value;
-every other failure is ``Invalid input for field/attribute <field>. Value: <value>.
-<jsonschema's message>``, with jsonschema >= 4.23's wording (``should be non-empty``), the one
-Nova's current upper constraints install. Inside ``oneOf`` the format's own message is lost:
-jsonschema reports only that no alternative matched.
+The parameter types are written here as Nova writes them, as schemas for
+:mod:`vmqos.intent.nova.json_schema`, with the format checkers of
+``nova/api/validation/validators.py`` (:data:`NAME_FORMATS`): ``name`` and ``az_name`` are the
+printable rule (:mod:`vmqos.intent.printable`; ``az_name`` without ``:``), and a failure is
+Nova's ``InvalidName`` (``nova/exception.py``), whose message names no field and quotes no
+value. jsonschema checks a schema's keywords in the order they are written and Nova reports
+the first failure (``_SchemaValidator.validate``), so ``name`` answers the type, then the format,
+then the lengths. Every other failure is ``Invalid input for field/attribute <field>. Value:
+<value>. <jsonschema's message>``, with jsonschema >= 4.23's wording (``should be non-empty``),
+the one Nova's current upper constraints install. Inside ``oneOf`` the format's own message is
+lost: jsonschema reports only that no alternative matched.
+
+The ``validate_*`` functions check one field's value against one of these schemas, for the
+request models that declare such a field (:mod:`vmqos.api.nova_names`).
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Mapping
 
-from vmqos.errors import ValidationError
-from vmqos.intent.printable import is_valid_name
+from vmqos.intent.nova.json_schema import FormatCheck, Schema, validate_field
+from vmqos.intent.printable import is_valid_name, is_valid_spaced_name
 
-__all__ = ["INVALID_NAME", "NAME_MAX", "validate_az_name_or_none", "validate_keypair_name",
+__all__ = ["AZ_NAME_OR_NONE", "INVALID_NAME", "KEYPAIR_NAME", "KEYPAIR_NAME_V292", "NAME",
+           "NAME_FORMATS", "NAME_MAX", "NAME_WITH_SPACES", "validate_az_name_or_none",
            "validate_name"]
 
 NAME_MAX = 255
 # nova/exception.py InvalidName, with parameter_types.valid_name_regex's reason.
 INVALID_NAME = ("An invalid 'name' value was provided. The name must be: printable "
                 "characters. Can not start or end with whitespace.")
+# ... with valid_name_leading_trailing_spaces_regex's (aggregate update's name) ...
+_INVALID_SPACED_NAME = ("An invalid 'name' value was provided. The name must be: printable "
+                        "characters with at least one non space character")
+# ... and with valid_az_name_regex's.
+_INVALID_AZ_NAME = ("An invalid 'name' value was provided. The name must be: printable "
+                    "characters except :.")
+
+
+def _name_format(instance: object) -> str | None:
+    """``validators.py`` ``_validate_name``: ``InvalidName`` unless ``valid_name_regex``
+    matches (a non-string raises it too)."""
+    if isinstance(instance, str) and is_valid_name(instance):
+        return None
+    return INVALID_NAME
+
+
+def _az_name_format(instance: object) -> str | None:
+    """``validators.py`` ``_validate_az_name``: ``valid_az_name_regex``, no ``:``."""
+    if isinstance(instance, str) and is_valid_name(instance, exclude=":"):
+        return None
+    return _INVALID_AZ_NAME
+
+
+def _spaced_name_format(instance: object) -> str | None:
+    """``validators.py`` ``_validate_name_with_leading_trailing_spaces``."""
+    if isinstance(instance, str) and is_valid_spaced_name(instance):
+        return None
+    return _INVALID_SPACED_NAME
+
+
+NAME_FORMATS: Mapping[str, FormatCheck] = {
+    "name": _name_format, "az_name": _az_name_format,
+    "name_with_leading_trailing_spaces": _spaced_name_format}
+
+# parameter_types.name, az_name, and create's {'oneOf': [az_name, null]} (schemas/aggregates.py)
+NAME: Schema = {"type": "string", "format": "name", "minLength": 1, "maxLength": NAME_MAX}
+_AZ_NAME: Schema = {"type": "string", "format": "az_name", "minLength": 1,
+                    "maxLength": NAME_MAX}
+AZ_NAME_OR_NONE: Schema = {"oneOf": [_AZ_NAME, {"type": "null"}]}
+# parameter_types.name_with_leading_trailing_spaces (aggregates.py update)
+NAME_WITH_SPACES: Schema = {"type": "string", "format": "name_with_leading_trailing_spaces",
+                            "minLength": 1, "maxLength": NAME_MAX}
 # keypair_name_special_chars (2.1 - 2.91) and keypair_name_special_chars_v292.
-_KEYPAIR_PATTERN = r"^[_\- a-zA-Z0-9]+$"
-_KEYPAIR_PATTERN_V292 = r"^[_\-\@\. a-zA-Z0-9]+$"
-
-
-def _invalid(field: str, value: object, detail: str) -> ValidationError:
-    """The message ``_SchemaValidator.validate`` builds for a failure that has no
-    ``InvalidName`` cause: the field is the last element of the failing path."""
-    return ValidationError(f"Invalid input for field/attribute {field}. Value: {value}. "
-                           f"{detail}", key=field, value=value)
+KEYPAIR_NAME: Schema = {"allOf": [NAME, {"type": "string", "pattern": r"^[_\- a-zA-Z0-9]+$",
+                                         "minLength": 1, "maxLength": NAME_MAX}]}
+KEYPAIR_NAME_V292: Schema = {"allOf": [NAME, {"type": "string",
+                                              "pattern": r"^[_\-\@\. a-zA-Z0-9]+$",
+                                              "minLength": 1, "maxLength": NAME_MAX}]}
 
 
 def validate_name(value: object, field: str) -> str:
     """``parameter_types.name`` of ``field``: a string, printable, no space at either end,
     1 to 255 characters."""
-    if not isinstance(value, str):
-        raise _invalid(field, value, f"{value!r} is not of type 'string'")
-    if not is_valid_name(value):
-        raise ValidationError(INVALID_NAME, key=field, value=value,
-                              allowed="printable characters, no whitespace at either end")
-    if not value:
-        raise _invalid(field, value, f"{value!r} should be non-empty")
-    if len(value) > NAME_MAX:
-        raise _invalid(field, value, f"{value!r} is too long")
+    validate_field(NAME, value, field, NAME_FORMATS)
+    assert isinstance(value, str)
     return value
 
 
 def validate_az_name_or_none(value: object, field: str) -> str | None:
     """``{'oneOf': [parameter_types.az_name, {'type': 'null'}]}``: null, or a ``name``
     without ``:`` (an availability zone's name may not hold the ``zone:host`` separator)."""
-    if value is None:
-        return None
-    if (isinstance(value, str) and is_valid_name(value, exclude=":")
-            and 1 <= len(value) <= NAME_MAX):
-        return value
-    raise _invalid(field, value, f"{value!r} is not valid under any of the given schemas")
-
-
-def validate_keypair_name(value: object, field: str, *, at_2_92: bool) -> str:
-    """``keypair_name_special_chars`` (``_v292`` from microversion 2.92, which adds ``@``
-    and ``.``): ``allOf`` ``name`` and a pattern, checked in that order."""
-    name = validate_name(value, field)
-    pattern = _KEYPAIR_PATTERN_V292 if at_2_92 else _KEYPAIR_PATTERN
-    if not re.search(pattern, name):
-        raise _invalid(field, name, f"{name!r} does not match {pattern!r}")
-    return name
+    validate_field(AZ_NAME_OR_NONE, value, field, NAME_FORMATS)
+    assert value is None or isinstance(value, str)
+    return value
