@@ -21,6 +21,7 @@ defaults`` do: reserved 0, allocation ratio 1.0, so a provider's capacity is its
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -106,6 +107,22 @@ def _mapping(key: str, value: object) -> dict[str, Any]:
     return value
 
 
+def _only(key: str, value: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
+    for name in value:
+        if name not in allowed:
+            raise ValidationError(
+                f"Invalid input for {key}: unknown key {str(name)[:64]!r}; allowed: "
+                f"{', '.join(allowed)}", key=f"{key}.{str(name)[:64]}", value=name,
+                allowed=", ".join(allowed))
+
+
+_AGENT_KEYS = ("agent_type", "bridge_mappings", "device_mappings", "tunnelled_network_rp_name",
+               "resource_provider_bandwidths",
+               "resource_provider_packet_processing_without_direction",
+               "resource_provider_packet_processing_with_direction")
+_HOST_KEYS = ("vcpus", "memory_mb", "disk_gb", "host_ip", "agents")
+
+
 def _name(key: str, value: object) -> str:
     if not isinstance(value, str) or not value or len(value) > 255 or not value.isprintable():
         raise _bad(key, value, "a printable string of 1 to 255 characters")
@@ -115,6 +132,7 @@ def _name(key: str, value: object) -> str:
 def _agent_providers(host: str, index: int, agent: object) -> list[Provider]:
     where = f"agents[{index}]"
     config = _mapping(where, agent)
+    _only(where, config, _AGENT_KEYS)
     agent_type = config.get("agent_type")
     if not isinstance(agent_type, str) or agent_type not in AGENT_TYPES:
         raise _bad(f"{where}.agent_type", agent_type, "one of " + ", ".join(AGENT_TYPES))
@@ -122,26 +140,36 @@ def _agent_providers(host: str, index: int, agent: object) -> list[Provider]:
     mapping_key = _MAPPINGS[agent_type]
     device_physnets: dict[str, set[str]] = {}
     for physnet, devices in _mapping(f"{where}.{mapping_key}", config.get(mapping_key)).items():
+        _name(f"{where}.{mapping_key}", physnet)
         for device in devices if isinstance(devices, list) else [devices]:
             device_physnets.setdefault(
                 _name(f"{where}.{mapping_key}.{physnet}", device), set()).add(physnet)
-    tunnel = config.get("tunnelled_network_rp_name", _DEFAULT_TUNNEL_RP)
+    tunnel = _name(f"{where}.tunnelled_network_rp_name",
+                   config.get("tunnelled_network_rp_name", _DEFAULT_TUNNEL_RP))
     agent_rp = f"{host}:{agent_type}"
     pps: list[tuple[str, int]] = []
     packets = _mapping(f"{where}.resource_provider_packet_processing_without_direction",
                        config.get("resource_provider_packet_processing_without_direction"))
-    for values in packets.values():
-        total = _rate(f"{where}.resource_provider_packet_processing_without_direction",
-                      _mapping("any", values).get("any"))
+    for hypervisor, values in packets.items():
+        key = f"{where}.resource_provider_packet_processing_without_direction"
+        if hypervisor:
+            _name(key, hypervisor)
+        rates = _mapping(key, values)
+        _only(key, rates, ("any",))
+        total = _rate(key, rates.get("any"))
         if total:
             pps.append((NET_PACKET_RATE_KILOPACKET_PER_SEC, total))
     directed = _mapping(f"{where}.resource_provider_packet_processing_with_direction",
                         config.get("resource_provider_packet_processing_with_direction"))
-    for values in directed.values():
+    for hypervisor, values in directed.items():
+        key = f"{where}.resource_provider_packet_processing_with_direction"
+        if hypervisor:
+            _name(key, hypervisor)
+        rates = _mapping(key, values)
+        _only(key, rates, ("egress", "ingress"))
         for direction, resource_class in (("egress", NET_PACKET_RATE_EGR_KILOPACKET_PER_SEC),
                                           ("ingress", NET_PACKET_RATE_IGR_KILOPACKET_PER_SEC)):
-            total = _rate(f"{where}.resource_provider_packet_processing_with_direction",
-                          _mapping(direction, values).get(direction))
+            total = _rate(key, rates.get(direction))
             if total:
                 pps.append((resource_class, total))
     out = [Provider(agent_rp, vnic, tuple(pps))]
@@ -149,7 +177,9 @@ def _agent_providers(host: str, index: int, agent: object) -> list[Provider]:
                           config.get("resource_provider_bandwidths"))
     for device, values in bandwidths.items():
         key = f"{where}.resource_provider_bandwidths.{device}"
+        _name(key, device)
         rates = _mapping(key, values)
+        _only(key, rates, ("egress", "ingress"))
         inventory = []
         for direction, resource_class in (("egress", NET_BW_EGR_KILOBIT_PER_SEC),
                                           ("ingress", NET_BW_IGR_KILOBIT_PER_SEC)):
@@ -167,6 +197,15 @@ def _agent_providers(host: str, index: int, agent: object) -> list[Provider]:
 def parse_compute_host(name: str, body: Mapping[str, Any]) -> ComputeHost:
     """A host from its registration: sizes and the Neutron agents' ``configurations``."""
     host = _name("host", name)
+    _only("host", body, _HOST_KEYS)
+    host_ip = body.get("host_ip", "")
+    if host_ip != "":
+        try:
+            if not isinstance(host_ip, str):
+                raise ValueError(host_ip)
+            ipaddress.ip_address(host_ip)
+        except ValueError:
+            raise _bad("host_ip", host_ip, "an IPv4 or IPv6 address") from None
     agents = body.get("agents", [])
     if not isinstance(agents, list):
         raise _bad("agents", agents, "a list")
