@@ -27,6 +27,8 @@ from vmqos.api.app import ROUTERS
 from .conftest import ADMIN_PASSWORD, Cloud
 
 CALLERS = ("admin", "member", "other", "anonymous")
+# A host no row's servers can fill: registering it must not send a later server to ERROR.
+BIG_HOST = {"vcpus": 1_000_000, "memory_mb": 1_000_000_000, "disk_gb": 1_000_000}
 _KEY = ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHgbVTA/TUMS8s8gRLu4cmRBZfzUhg4N7WFjfhReru9U "
         "t@h")
 _MV = {"OpenStack-API-Version": "compute 2.96"}
@@ -41,6 +43,7 @@ class World:
 
     def __init__(self, cloud: Cloud) -> None:
         self.cloud = cloud
+        self._hosts = 0
         self._image: str | None = None
         self._last_policy = ""
         self._cidrs = 0
@@ -85,6 +88,17 @@ class World:
     def close(self) -> None:
         for client in self.clients.values():
             client.close()
+
+    def new_host(self) -> str:
+        self._hosts += 1
+        name = f"matrix-host-{self._hosts}"
+        assert self.admin.put(f"/compute/v2.1/vmqos-hosts/{name}",
+                              json={"host": BIG_HOST}).status_code == 200
+        return name
+
+    def hypervisor(self) -> str:
+        hypervisors = self.admin.get("/compute/v2.1/os-hypervisors").json()["hypervisors"]
+        return str(hypervisors[0]["id"])
 
     def new_flavor(self, **extra: Any) -> str:
         response = self.admin.post("/compute/v2.1/flavors", json={"flavor": {
@@ -398,6 +412,18 @@ ROWS: tuple[Row, ...] = (
     Row("GET", f"{NOVA}/os-aggregates", ADMIN_ONLY),
     Row("POST", f"{NOVA}/os-aggregates", ADMIN_ONLY,
         body=_body(lambda: {"aggregate": {"name": _unique("a"), "availability_zone": "z"}})),
+    # compute hosts: Nova's hypervisor and service lists, vmqos's registration
+    Row("GET", f"{NOVA}/os-hypervisors", ADMIN_ONLY),
+    Row("GET", f"{NOVA}/os-hypervisors/detail", ADMIN_ONLY),
+    Row("GET", f"{NOVA}/os-hypervisors/{{hypervisor_id}}", ADMIN_ONLY,
+        url=lambda w, c: f"{NOVA}/os-hypervisors/{w.hypervisor()}"),
+    Row("GET", f"{NOVA}/os-services", ADMIN_ONLY),
+    Row("PUT", f"{NOVA}/vmqos-hosts/{{host_name}}", ADMIN_ONLY,
+        url=_u(f"{NOVA}/vmqos-hosts/matrix-host"), body=_body({"host": BIG_HOST})),
+    Row("GET", f"{NOVA}/vmqos-hosts/{{host_name}}", ADMIN_ONLY,
+        url=lambda w, c: f"{NOVA}/vmqos-hosts/{w.new_host()}"),
+    Row("DELETE", f"{NOVA}/vmqos-hosts/{{host_name}}", (204, 403, 403, 401),
+        url=lambda w, c: f"{NOVA}/vmqos-hosts/{w.new_host()}"),
     # quotas and limits (project A's; Nova asks Keystone whether the project exists)
     Row("GET", f"{NOVA}/os-quota-sets/{{tenant_id}}", (200, 200, 403, 401),
         url=_u(f"{NOVA}/os-quota-sets/{{project_a}}")),

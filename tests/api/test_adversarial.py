@@ -180,6 +180,14 @@ def _routes(world: dict[str, Any]) -> list[tuple[str, str, Any]]:
             "instances": 10, "cores": "20", "force": True}}),
         ("PUT", f"{NEUTRON}/quotas/{world['target']}", {"quota": {
             "network": 100, "port": "500", "force": True}}),
+        ("PUT", f"{NOVA}/vmqos-hosts/adv-host", {"host": {
+            "vcpus": 1000000, "memory_mb": 1000000000, "disk_gb": 1000000,
+            "host_ip": "192.0.2.7", "agents": [{
+                "agent_type": "Open vSwitch agent", "bridge_mappings": {"physnet1": "br-phys"},
+                "tunnelled_network_rp_name": "rp_tunnelled",
+                "resource_provider_bandwidths": {"br-phys": {"egress": 1000, "ingress": 2000}},
+                "resource_provider_packet_processing_without_direction": {
+                    "": {"any": 1000}}}]}}),
     ]
 
 
@@ -190,6 +198,7 @@ _NOT_JSON = {("PUT", "/image/v2/images/{image_id}/file")}
 # Which listing shows what each route writes, checked after every generated example: the
 # admin's and the member's (Keystone lets a member list no projects: it reads its catalog).
 _LISTING_OF = {"flavors": f"{NOVA}/flavors/detail", "os-aggregates": f"{NOVA}/os-aggregates",
+               "vmqos-hosts": f"{NOVA}/os-hypervisors/detail",
                "os-keypairs": f"{NOVA}/os-keypairs", "servers": f"{NOVA}/servers/detail",
                "networks": f"{NEUTRON}/networks", "ports": f"{NEUTRON}/ports",
                "subnets": f"{NEUTRON}/subnets", "security-groups": f"{NEUTRON}/security-groups",
@@ -204,6 +213,8 @@ def _listings(path: str, world: dict[str, Any]) -> tuple[str, str]:
     kind = path.strip("/").split("/")[2]
     if kind in _IDENTITY:
         return _IDENTITY[kind], "/identity/v3/auth/catalog"
+    if kind == "vmqos-hosts":  # hosts are the admin's alone; a member lists its servers
+        return _LISTING_OF[kind], f"{NOVA}/servers/detail"
     if kind == "os-aggregates":  # aggregates are the admin's alone; a member sees zones
         return _LISTING_OF[kind], f"{NOVA}/os-availability-zone"
     if kind == "os-quota-sets":  # a member reads its own project's limits

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from vmqos import __version__
 from vmqos.api import (
     compute_flavors,
+    compute_hosts,
     compute_misc,
     compute_quotas,
     compute_servers,
@@ -45,7 +46,7 @@ __all__ = ["ROUTERS", "create_app"]
 # that each of their routes has a row.
 ROUTERS = tuple(module.router for module in (
     identity, identity_resources, discovery, compute_flavors, compute_servers, server_actions,
-    server_metadata, compute_misc, compute_quotas, network_core, network_groups,
+    server_metadata, compute_misc, compute_quotas, compute_hosts, network_core, network_groups,
     network_group_rules, network_subnets, network_qos, network_quotas, image))
 
 _DESCRIPTION = """\

@@ -205,9 +205,9 @@ class Server(ResponseModel):
     # Shown only in some states, to some callers, from some microversions.
     progress: int = Field(default=0, description="while ACTIVE or BUILD")
     fault: Fault | None = Field(default=None, description="when the server failed")
-    host: str = Field(default="", serialization_alias="OS-EXT-SRV-ATTR:host",
-                      description="admins only")
-    hypervisor_hostname: str = Field(
+    host: str | None = Field(default="", serialization_alias="OS-EXT-SRV-ATTR:host",
+                             description="admins only; null when scheduled nowhere")
+    hypervisor_hostname: str | None = Field(
         default="", serialization_alias="OS-EXT-SRV-ATTR:hypervisor_hostname",
         description="admins only")
     instance_name: str = Field(default="", serialization_alias="OS-EXT-SRV-ATTR:instance_name",

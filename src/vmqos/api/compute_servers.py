@@ -28,7 +28,7 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from vmqos.api import compute_quotas, server_list_scope
+from vmqos.api import compute_quotas, server_list_scope, server_placement
 from vmqos.api import compute_schemas as schemas
 from vmqos.api.context import app_state, caller, nova_forbidden, require_member
 from vmqos.api.errors import ApiError, shown_value
@@ -39,6 +39,7 @@ from vmqos.api.plan_view import plan_json, server_plan
 from vmqos.api.server_views import POWER_RUNNING, links, server_view
 from vmqos.api.settings import Settings
 from vmqos.errors import IntentError, NotFoundError
+from vmqos.intent.scheduling import NO_VALID_HOST
 from vmqos.plan.server_plan import render_server_plan_text
 from vmqos.store import compute, images, network
 from vmqos.store.identity import TokenInfo
@@ -187,7 +188,8 @@ def _attach(session: Session, settings: Settings, who: TokenInfo, server: Server
         vif_type, details = binding_of(settings.vif_type, port.vnic_type, port.id,
                                       port.profile)
         port.device_id, port.device_owner = server.id, owner
-        port.host_id, port.vif_type, port.vif_details = settings.host, vif_type, details
+        port.host_id, port.vif_type, port.vif_details = (server.host or settings.host,
+                                                         vif_type, details)
         port.status = "ACTIVE"
         network.touch(port)
         ports.append(port)
@@ -263,6 +265,17 @@ def create_server(body: ServerCreateBody, request: Request, response: Response, 
                                                flavor.ephemeral, flavor.extra_specs))
         session.add(server)
         session.flush()
+        scheduled, allocation = server_placement.schedule(
+            session, flavor, [port for _, port in wanted if port is not None])
+        if scheduled and allocation is None:
+            # The conductor's NoValidHost: the server is in ERROR, no port was bound.
+            server.status, server.vm_state, server.host = "ERROR", "error", ""
+            server.fault = {"code": 500, "created": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                            "message": NO_VALID_HOST}
+            return _created(request, response, server, groups, data.adminPass)
+        if allocation is not None:
+            server.host = allocation.host
+            server.allocations = [list(item) for item in allocation.resources]
         server.port_ids = [p.id for p in _attach(session, state.settings, who, server, wanted,
                                                  groups)]
         try:
@@ -276,16 +289,22 @@ def create_server(body: ServerCreateBody, request: Request, response: Response, 
             server.status, server.vm_state, server.power_state = ("ACTIVE", "active",
                                                                   POWER_RUNNING)
             server.launched_at = utcnow()
-        names = sorted({g.name or g.id for g in groups})
+        return _created(request, response, server, groups, data.adminPass)
+
+
+def _created(request: Request, response: Response, server: Server,
+             groups: list[SecurityGroup], admin_pass: str | None,
+             ) -> schemas.ServerCreatedResponse:
+    names = sorted({g.name or g.id for g in groups})
     response.headers["Location"] = f"{root_url(request)}/compute/v2.1/servers/{server.id}"
     return schemas.ServerCreatedResponse(server=schemas.ServerCreated(
         id=server.id, disk_config="MANUAL", links=links(request, "servers", server.id),
         security_groups=[schemas.SecurityGroupName(name=n) for n in names],
-        adminPass=data.adminPass or secrets.token_urlsafe(9)))
+        adminPass=admin_pass or secrets.token_urlsafe(9)))
 
 
 def _listed(session: Session, who: TokenInfo, params: dict[str, Any], *,
-            detail: bool) -> list[Server]:
+            detail: bool, builtin: str) -> list[Server]:
     """The servers ``GET /servers`` shows for the query's filters, in Nova's order."""
     all_tenants = server_list_scope.all_tenants(who, params, detail=detail)
     project_filter = params.get("project_id") or params.get("tenant_id")
@@ -308,13 +327,19 @@ def _listed(session: Session, who: TokenInfo, params: dict[str, Any], *,
             rows = [r for r in rows if str(name) in r.name]
     if params.get("flavor"):
         rows = [r for r in rows if r.flavor["id"] == params["flavor"]]
+    # ``host`` and ``node`` are admin-only filters; Nova drops them for others
+    # (servers.py _get_servers: remove_invalid_options).
+    for key in ("host", "node") if who.is_admin else ():
+        if params.get(key):
+            rows = [r for r in rows if (builtin if r.host is None else r.host) == params[key]]
     return rows
 
 
 @router.get("/servers", summary="List servers")
 def list_servers(request: Request, who: Caller, mv: Version) -> schemas.ServerSummaryList:
     with app_state(request).db.read() as session:
-        rows = _listed(session, who, dict(request.query_params), detail=False)
+        rows = _listed(session, who, dict(request.query_params), detail=False,
+                       builtin=app_state(request).settings.host)
         return schemas.ServerSummaryList(servers=[schemas.ServerSummary(
             id=r.id, name=r.name, links=links(request, "servers", r.id)) for r in rows])
 
@@ -323,7 +348,8 @@ def list_servers(request: Request, who: Caller, mv: Version) -> schemas.ServerSu
             response_model_exclude_unset=True)
 def list_servers_detail(request: Request, who: Caller, mv: Version) -> schemas.ServerList:
     with app_state(request).db.read() as session:
-        rows = _listed(session, who, dict(request.query_params), detail=True)
+        rows = _listed(session, who, dict(request.query_params), detail=True,
+                       builtin=app_state(request).settings.host)
         return schemas.ServerList(servers=_views(session, rows, mv, who, request))
 
 

@@ -80,10 +80,13 @@ def server_view(row: Server, mv: Microversion, who: TokenInfo, request: Request,
         if row.image_id else "")
     groups = [schemas.SecurityGroupName(name=sg_names.get(sg, sg)) for port in ports
               for sg in port.security_group_ids]
+    # None: created before hosts were registered, on the built-in host; "": scheduled nowhere
+    # (NoValidHost), where Nova's generate_hostid gives "" and the host is null.
+    host = host if row.host is None else row.host
     view = schemas.Server(
         id=row.id, name=row.name, status=row.status, tenant_id=row.project_id,
         user_id=row.user_id, metadata=dict(row.metadata_),
-        hostId=hashlib.sha224((row.project_id + host).encode()).hexdigest(),
+        hostId=hashlib.sha224((row.project_id + host).encode()).hexdigest() if host else "",
         image=image, flavor=_flavor(row, mv, request),
         created=iso(row.created_at), updated=iso(row.updated_at),
         addresses=addresses(ports, networks), accessIPv4="", accessIPv6="",
@@ -100,7 +103,7 @@ def server_view(row: Server, mv: Microversion, who: TokenInfo, request: Request,
         view.fault = schemas.Fault(code=row.fault["code"], created=row.fault["created"],
                                    message=row.fault["message"])
     if who.is_admin:
-        view.host = view.hypervisor_hostname = host
+        view.host = view.hypervisor_hostname = host or None
         view.instance_name = instance_name(row.seq)
         if mv.at_least("2.3"):
             view.reservation_id = f"r-{row.id[:8]}"

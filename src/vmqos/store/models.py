@@ -191,6 +191,31 @@ class Server(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     launched_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # The compute host it was scheduled to (None: placed before hosts were registered, on
+    # the service's built-in host) and what Placement allocated to it there: a list of
+    # [provider, resource class, amount].
+    host: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)
+    allocations: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
+
+
+class ComputeHost(Base):
+    """A registered compute host: Nova's compute node and service, with the Neutron agents'
+    ``configurations`` that become its Placement providers (:mod:`vmqos.intent.compute_host`)."""
+
+    __tablename__ = "compute_hosts"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)          # the compute node
+    service_uuid: Mapped[str] = mapped_column(String(36), unique=True)  # nova-compute
+    vcpus: Mapped[int] = mapped_column(Integer)
+    memory_mb: Mapped[int] = mapped_column(Integer)
+    disk_gb: Mapped[int] = mapped_column(Integer)
+    agents: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    host_ip: Mapped[str] = mapped_column(String(64), default="")
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    disabled_reason: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 # --- network (Neutron) --------------------------------------------------------------------------

@@ -1,0 +1,178 @@
+"""Compute hosts and scheduling in ``vmqos serve``: registration, Nova's hypervisor and service
+lists, servers landing on hosts (the real ``openstack`` client sees where), minimum guarantees
+admitted as Placement admits them, Nova's fault when nothing fits, allocations freed on
+delete."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from .conftest import Cloud
+
+NOVA = "/compute/v2.1"
+NET = "/network/v2.0"
+MV = {"OpenStack-API-Version": "compute 2.96"}
+EGRESS = "NET_BW_EGR_KILOBIT_PER_SEC"
+
+
+def _register(admin: httpx.Client, name: str, *, egress: int = 3_000_000,
+              memory_mb: int = 16384) -> dict[str, Any]:
+    response = admin.put(f"{NOVA}/vmqos-hosts/{name}", json={"host": {
+        "vcpus": 8, "memory_mb": memory_mb, "disk_gb": 100, "host_ip": "192.0.2.10",
+        "agents": [{"agent_type": "Open vSwitch agent",
+                    "bridge_mappings": {"physnet1": "br-phys"},
+                    "resource_provider_bandwidths": {
+                        "br-phys": {"egress": egress, "ingress": egress}}}]}})
+    assert response.status_code == 200, response.text
+    return response.json()["host"]  # type: ignore[no-any-return]
+
+
+def _world(admin: httpx.Client) -> dict[str, str]:
+    flavor = admin.post(f"{NOVA}/flavors", json={"flavor": {
+        "name": "m1", "ram": 512, "vcpus": 1, "disk": 1}}).json()["flavor"]["id"]
+    image = admin.post("/image/v2/images", json={
+        "name": "img", "disk_format": "raw", "container_format": "bare"}).json()["id"]
+    admin.put(f"/image/v2/images/{image}/file", content=b"x",
+              headers={"Content-Type": "application/octet-stream"})
+    network = admin.post(f"{NET}/networks", json={"network": {
+        "name": "provider", "provider:network_type": "vlan",
+        "provider:physical_network": "physnet1"}}).json()["network"]["id"]
+    policy = admin.post(f"{NET}/qos/policies", json={"policy": {"name": "gold"}}).json()[
+        "policy"]["id"]
+    rule = admin.post(f"{NET}/qos/policies/{policy}/minimum_bandwidth_rules", json={
+        "minimum_bandwidth_rule": {"min_kbps": 1_000_000, "direction": "egress"}})
+    assert rule.status_code == 201, rule.text
+    return {"flavor": flavor, "image": image, "network": network, "policy": policy}
+
+
+def _boot(admin: httpx.Client, world: dict[str, str], name: str, *,
+          guaranteed: bool = True) -> dict[str, Any]:
+    port = admin.post(f"{NET}/ports", json={"port": {
+        "network_id": world["network"],
+        **({"qos_policy_id": world["policy"]} if guaranteed else {})}}).json()["port"]["id"]
+    created = admin.post(f"{NOVA}/servers", json={"server": {
+        "name": name, "flavorRef": world["flavor"], "imageRef": world["image"],
+        "networks": [{"port": port}]}})
+    assert created.status_code == 202, created.text
+    server = admin.get(f"{NOVA}/servers/{created.json()['server']['id']}").json()["server"]
+    server["port"] = port
+    return server  # type: ignore[no-any-return]
+
+
+def test_guarantees_fill_hosts_then_no_valid_host(new_server: Callable[..., Cloud]) -> None:
+    cloud = new_server()
+    with cloud.client(**MV) as admin:
+        world = _world(admin)
+        _register(admin, "cmp-a", memory_mb=32768)        # most free RAM: chosen first
+        _register(admin, "cmp-b")
+        hosts = []
+        for n in range(6):      # 3 Gbit/s per host, 1 Gbit/s per port: six fit, not seven
+            server = _boot(admin, world, f"vm{n}")
+            assert server["status"] == "ACTIVE", server.get("fault")
+            hosts.append(server["OS-EXT-SRV-ATTR:host"])
+        assert hosts[0] == "cmp-a" and sorted(hosts) == ["cmp-a"] * 3 + ["cmp-b"] * 3
+        # The port is bound to the host the server landed on.
+        port = admin.get(f"{NET}/ports/{server['port']}").json()["port"]
+        assert port["binding:host_id"] == hosts[-1]
+        full = _boot(admin, world, "vm-too-many")
+        assert full["status"] == "ERROR"
+        # nova/scheduler/manager.py: NoValidHost(reason="") when Placement has no candidate.
+        assert full["fault"] == {"code": 500, "created": full["fault"]["created"],
+                                 "message": "No valid host was found. "}
+        assert full["OS-EXT-SRV-ATTR:host"] is None and full["hostId"] == ""
+        unbound = admin.get(f"{NET}/ports/{full['port']}").json()["port"]
+        assert unbound["binding:host_id"] == "" and unbound["device_id"] == ""
+        # Unguaranteed ports ask Placement for nothing: still room.
+        assert _boot(admin, world, "vm-best-effort", guaranteed=False)["status"] == "ACTIVE"
+        # The bridge's inventory and use, as the host shows them.
+        shown = admin.get(f"{NOVA}/vmqos-hosts/cmp-a").json()["host"]
+        bridge = {p["name"]: p for p in shown["resource_providers"]}[
+            "cmp-a:Open vSwitch agent:br-phys"]
+        assert bridge["inventory"][EGRESS] == {"total": 3_000_000, "used": 3_000_000}
+        assert "CUSTOM_PHYSNET_PHYSNET1" in bridge["traits"]
+        # Deleting a server frees its allocation: the next guaranteed server fits again.
+        victim = next(s for s in admin.get(f"{NOVA}/servers/detail").json()["servers"]
+                      if s["name"] == "vm0")
+        assert victim["OS-EXT-SRV-ATTR:host"] == "cmp-a"
+        assert admin.delete(f"{NOVA}/servers/{victim['id']}").status_code == 204
+        again = _boot(admin, world, "vm-after-delete")
+        assert (again["status"], again["OS-EXT-SRV-ATTR:host"]) == ("ACTIVE", "cmp-a")
+
+
+def test_hypervisors_and_services_as_nova_lists_them(new_server: Callable[..., Cloud]) -> None:
+    cloud = new_server()
+    with cloud.client(**MV) as admin, cloud.client() as old:
+        # Before any registration the built-in host stands in.
+        [builtin] = admin.get(f"{NOVA}/os-hypervisors").json()["hypervisors"]
+        assert builtin["hypervisor_hostname"] == "vmqos-compute"
+        host = _register(admin, "cmp-a")
+        [listed] = admin.get(f"{NOVA}/os-hypervisors").json()["hypervisors"]
+        assert listed == {"id": host["uuid"], "hypervisor_hostname": "cmp-a", "state": "up",
+                          "status": "enabled"}
+        [detail] = admin.get(f"{NOVA}/os-hypervisors/detail").json()["hypervisors"]
+        assert detail["hypervisor_type"] == "QEMU" and detail["host_ip"] == "192.0.2.10"
+        assert detail["uptime"] is None and "vcpus" not in detail      # 2.88 removed them
+        assert admin.get(f"{NOVA}/os-hypervisors/{host['uuid']}").status_code == 200
+        bad = admin.get(f"{NOVA}/os-hypervisors/not-a-uuid")
+        assert (bad.status_code, bad.json()["badRequest"]["message"]) == (
+            400, "Invalid uuid not-a-uuid")
+        # Microversion 2.1: integer ids and the resource columns.
+        [old_detail] = old.get(f"{NOVA}/os-hypervisors/detail").json()["hypervisors"]
+        assert old_detail["id"] == 1 and old_detail["vcpus"] == 8
+        assert old_detail["memory_mb_used"] == 512                     # the host's reserve
+        missing = old.get(f"{NOVA}/os-hypervisors/7")
+        assert (missing.status_code, missing.json()["itemNotFound"]["message"]) == (
+            404, "Hypervisor with ID '7' could not be found.")
+        [service] = admin.get(f"{NOVA}/os-services").json()["services"]
+        assert {k: service[k] for k in ("binary", "host", "zone", "status", "state",
+                                        "forced_down")} == {
+            "binary": "nova-compute", "host": "cmp-a", "zone": "nova", "status": "enabled",
+            "state": "up", "forced_down": False}
+
+
+def test_registration_is_checked_whole_and_admin_only(new_server: Callable[..., Cloud]) -> None:
+    cloud = new_server()
+    cloud.make_user("alice", "project-a")
+    with cloud.client(**MV) as admin, cloud.client("alice", "pw", "project-a", **MV) as alice:
+        denied = alice.put(f"{NOVA}/vmqos-hosts/cmp-x", json={"host": {}})
+        assert denied.status_code == 403
+        bad = admin.put(f"{NOVA}/vmqos-hosts/cmp-x", json={"host": {"agents": [{
+            "agent_type": "Open vSwitch agent",
+            "resource_provider_bandwidths": {"br": {"egress": -5}}}]}})
+        assert bad.status_code == 400
+        assert "agents[0].resource_provider_bandwidths.br.egress" in bad.json()[
+            "badRequest"]["message"]
+        assert admin.get(f"{NOVA}/vmqos-hosts/cmp-x").status_code == 404   # nothing saved
+        _register(admin, "cmp-x")
+        world = _world(admin)
+        _boot(admin, world, "pinned")
+        busy = admin.delete(f"{NOVA}/vmqos-hosts/cmp-x")
+        assert busy.status_code == 409
+
+
+def test_openstack_client_lists_hypervisors_and_servers_by_host(
+        new_server: Callable[..., Cloud]) -> None:
+    cloud = new_server()
+    with cloud.client(**MV) as admin:
+        world = _world(admin)
+        _register(admin, "cmp-a", memory_mb=32768)
+        _register(admin, "cmp-b")
+        first = _boot(admin, world, "on-a")
+        second = _boot(admin, world, "on-b", guaranteed=False)
+    # RAM sends the first to cmp-a; then cmp-b has more free vCPUs and disk (Nova's CPU and
+    # disk weighers) and takes the second.
+    assert (first["OS-EXT-SRV-ATTR:host"], second["OS-EXT-SRV-ATTR:host"]) == ("cmp-a", "cmp-b")
+    hypervisors = json.loads(cloud.openstack("hypervisor", "list", "-f", "json").stdout)
+    assert sorted(h["Hypervisor Hostname"] for h in hypervisors) == ["cmp-a", "cmp-b"]
+    services = json.loads(cloud.openstack("compute", "service", "list", "-f", "json").stdout)
+    assert sorted(s["Host"] for s in services) == ["cmp-a", "cmp-b"]
+    on_a = json.loads(cloud.openstack("server", "list", "--host", "cmp-a", "--all-projects",
+                                      "-f", "json").stdout)
+    assert [s["Name"] for s in on_a] == ["on-a"]
+    on_b = json.loads(cloud.openstack("server", "list", "--host", "cmp-b", "--all-projects",
+                                      "-f", "json").stdout)
+    assert [s["Name"] for s in on_b] == ["on-b"]
