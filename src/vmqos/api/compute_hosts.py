@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Body, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict
 
+from vmqos.api import compute_host_schemas as schemas
 from vmqos.api.context import app_state, caller, nova_forbidden
 from vmqos.api.errors import ApiError
 from vmqos.api.microversion import Microversion, nova_microversion
@@ -86,7 +87,7 @@ def _servers_on(request: Request) -> dict[str, list[tuple[str, str, dict[str, An
 
 
 def _hypervisor(row: ComputeHost, mv: Microversion, *, detail: bool,
-                servers: list[tuple[str, str, dict[str, Any]]]) -> dict[str, Any]:
+                servers: list[tuple[str, str, dict[str, Any]]]) -> schemas.Hypervisor:
     uuid_ids = mv.at_least("2.53")
     view: dict[str, Any] = {
         "id": row.uuid if uuid_ids else row.seq,
@@ -95,14 +96,14 @@ def _hypervisor(row: ComputeHost, mv: Microversion, *, detail: bool,
         "status": "disabled" if row.disabled else "enabled",
     }
     if not detail:
-        return view
+        return schemas.Hypervisor(**view)
     view.update(hypervisor_type=_HYPERVISOR[0], hypervisor_version=_HYPERVISOR[1],
                 host_ip=row.host_ip or None,
                 service={"id": row.service_uuid if uuid_ids else row.seq, "host": row.name,
                          "disabled_reason": row.disabled_reason})
     if mv.at_least("2.88"):
         view["uptime"] = None
-        return view
+        return schemas.Hypervisor(**view)
     vcpus_used = sum(int(f.get("vcpus", 0)) for _, _, f in servers)
     ram_used = 512 + sum(int(f.get("ram", 0)) for _, _, f in servers)  # + the host's reserve
     disk_used = sum(int(f.get("disk", 0)) + int(f.get("ephemeral", 0)) for _, _, f in servers)
@@ -112,33 +113,37 @@ def _hypervisor(row: ComputeHost, mv: Microversion, *, detail: bool,
                 current_workload=0, running_vms=len(servers),
                 disk_available_least=row.disk_gb - disk_used,
                 cpu_info={} if mv.at_least("2.28") else "")
-    return view
+    return schemas.Hypervisor(**view)
 
 
-@router.get("/os-hypervisors", summary="List hypervisors (admin)")
-def list_hypervisors(request: Request, who: Caller, mv: Version) -> dict[str, Any]:
+@router.get("/os-hypervisors", summary="List hypervisors (admin)",
+            response_model_exclude_unset=True)
+def list_hypervisors(request: Request, who: Caller, mv: Version) -> schemas.HypervisorList:
     _admin(who, "os_compute_api:os-hypervisors:list")
-    return {"hypervisors": [_hypervisor(r, mv, detail=False, servers=[])
-                            for r in _rows(request)]}
+    return schemas.HypervisorList(hypervisors=[_hypervisor(r, mv, detail=False, servers=[])
+                                               for r in _rows(request)])
 
 
-@router.get("/os-hypervisors/detail", summary="List hypervisors with details (admin)")
-def list_hypervisors_detail(request: Request, who: Caller, mv: Version) -> dict[str, Any]:
+@router.get("/os-hypervisors/detail", summary="List hypervisors with details (admin)",
+            response_model_exclude_unset=True)
+def list_hypervisors_detail(request: Request, who: Caller,
+                            mv: Version) -> schemas.HypervisorList:
     _admin(who, "os_compute_api:os-hypervisors:list-detail")
     on = _servers_on(request)
-    return {"hypervisors": [_hypervisor(r, mv, detail=True, servers=on.get(r.name, []))
-                            for r in _rows(request)]}
+    return schemas.HypervisorList(hypervisors=[
+        _hypervisor(r, mv, detail=True, servers=on.get(r.name, [])) for r in _rows(request)])
 
 
-@router.get("/os-hypervisors/{hypervisor_id}", summary="Show a hypervisor (admin)")
+@router.get("/os-hypervisors/{hypervisor_id}", summary="Show a hypervisor (admin)",
+            response_model_exclude_unset=True)
 def show_hypervisor(hypervisor_id: str, request: Request, who: Caller,
-                    mv: Version) -> dict[str, Any]:
+                    mv: Version) -> schemas.HypervisorShow:
     _admin(who, "os_compute_api:os-hypervisors:show")
     for row in _rows(request):
         if hypervisor_id == (row.uuid if mv.at_least("2.53") else str(row.seq)):
             on = _servers_on(request)
-            return {"hypervisor": _hypervisor(row, mv, detail=True,
-                                              servers=on.get(row.name, []))}
+            return schemas.HypervisorShow(hypervisor=_hypervisor(
+                row, mv, detail=True, servers=on.get(row.name, [])))
     if mv.at_least("2.53") and not _is_uuid(hypervisor_id):
         raise ApiError(400, f"Invalid uuid {hypervisor_id}")
     raise ApiError(404, f"Hypervisor with ID '{hypervisor_id}' could not be found.")
@@ -152,9 +157,10 @@ def _is_uuid(text: str) -> bool:
     return True
 
 
-@router.get("/os-services", summary="List compute services (admin)")
+@router.get("/os-services", summary="List compute services (admin)",
+            response_model_exclude_unset=True)
 def list_services(request: Request, who: Caller, mv: Version,
-                  host: str | None = None, binary: str | None = None) -> dict[str, Any]:
+                  host: str | None = None, binary: str | None = None) -> schemas.ServiceList:
     _admin(who, "os_compute_api:os-services:list")
     uuid_ids = mv.at_least("2.53")
     services = []
@@ -168,12 +174,12 @@ def list_services(request: Request, who: Caller, mv: Version,
         if mv.at_least("2.11"):
             view["forced_down"] = False
         services.append(view)
-    services = [s for s in services if (host is None or s["host"] == host)
-                and (binary is None or s["binary"] == binary)]
-    return {"services": services}
+    return schemas.ServiceList(services=[
+        schemas.Service(**s) for s in services
+        if (host is None or s["host"] == host) and (binary is None or s["binary"] == binary)])
 
 
-def _host_view(row: ComputeHost, usage: dict[tuple[str, str], int]) -> dict[str, Any]:
+def _host_view(row: ComputeHost, usage: dict[tuple[str, str], int]) -> schemas.HostResponse:
     value = hosts.host_value(row)
     root = [{"name": value.name, "traits": [],
              "inventory": {rc: {"total": cap, "used": usage.get((value.name, rc), 0)}
@@ -181,15 +187,15 @@ def _host_view(row: ComputeHost, usage: dict[tuple[str, str], int]) -> dict[str,
     providers = [{"name": p.name, "traits": sorted(p.traits),
                   "inventory": {rc: {"total": cap, "used": usage.get((p.name, rc), 0)}
                                 for rc, cap in p.inventory}} for p in value.providers]
-    return {"host": {"name": row.name, "uuid": row.uuid, "vcpus": row.vcpus,
-                     "memory_mb": row.memory_mb, "disk_gb": row.disk_gb,
-                     "host_ip": row.host_ip, "agents": row.agents,
-                     "resource_providers": root + providers}}
+    return schemas.HostResponse.model_validate({"host": {
+        "name": row.name, "uuid": row.uuid, "vcpus": row.vcpus, "memory_mb": row.memory_mb,
+        "disk_gb": row.disk_gb, "host_ip": row.host_ip, "agents": row.agents,
+        "resource_providers": root + providers}})
 
 
 @router.put("/vmqos-hosts/{host_name}", summary="Register or update a compute host (admin)")
 def register_host(host_name: str, request: Request, who: Caller,
-                  body: Annotated[HostBody, Body()]) -> dict[str, Any]:
+                  body: Annotated[HostBody, Body()]) -> schemas.HostResponse:
     _admin(who, "vmqos:hosts:register")
     with app_state(request).db.write() as session:
         row = hosts.register_host(session, host_name, body.host)
@@ -197,7 +203,7 @@ def register_host(host_name: str, request: Request, who: Caller,
 
 
 @router.get("/vmqos-hosts/{host_name}", summary="Show a registered host and its allocations")
-def show_host(host_name: str, request: Request, who: Caller) -> dict[str, Any]:
+def show_host(host_name: str, request: Request, who: Caller) -> schemas.HostResponse:
     _admin(who, "vmqos:hosts:show")
     with app_state(request).db.read() as session:
         return _host_view(hosts.get_host(session, host_name), hosts.usage(session))
