@@ -292,6 +292,24 @@ def test_the_action_dispatch_and_schema_are_novas(world: World, raw: bytes, stat
         "flavor_access": []}
 
 
+def test_the_action_takes_json_in_utf8_and_no_other_media_type(world: World) -> None:
+    flavor = world.flavor()
+    body = json.dumps({"addTenantAccess": {"tenant": world.project_a}})
+    url = f"{NOVA}/flavors/{flavor}/action"
+    for content, media in ((body.encode("utf-16"), "application/json"),
+                           (b"\xef\xbb\xbf" + body.encode(), "application/json")):
+        assert _message(world.admin.post(url, content=content, headers={
+            "Content-Type": media}), 400) == "Malformed request body"
+    assert _message(world.admin.post(url, content=body.encode(), headers={
+        "Content-Type": "application/xml"}), 415) == "Unsupported Content-Type"
+    # wsgi.py Request.get_content_type: text/plain (and none) is read as JSON
+    taken = world.admin.post(url, content=body.encode(), headers={"Content-Type": "text/plain"})
+    assert taken.status_code == 200, taken.text
+    assert world.admin.post(url.replace(flavor, world.flavor()), content=body.encode(),
+                            headers={"Content-Type": "application/vnd.openstack.compute+json; "
+                                                     "charset=utf-8"}).status_code == 200
+
+
 def test_deleting_a_flavor_removes_its_access(world: World) -> None:
     flavor = world.flavor(id="fa-reused")
     seq = world.seq(flavor)

@@ -6,8 +6,9 @@ private flavor.
   (404), 404 "Access list not available for public flavors." for a public one, else the
   projects with access.
 * ``POST /flavors/{id}/action`` (``FlavorActionController``), after Nova's dispatch
-  (``nova/api/openstack/wsgi.py`` ``action_peek`` and ``Resource._get_method``: a body that is
-  not JSON, or not one key, is "Malformed request body"; a one-element array or string, or a
+  (``nova/api/openstack/wsgi.py``: a media type other than JSON is 415 "Unsupported
+  Content-Type"; ``action_peek`` and ``Resource._get_method``: a body that is not UTF-8 JSON,
+  or not one key, is "Malformed request body"; a one-element array or string, or a
   number, finds no method, 404; another key is "There is no such action: X"), then, in
   ``_add_tenant_access``'s order: the body schema
   (:mod:`vmqos.intent.nova.flavor_access_body`), the policy
@@ -56,6 +57,7 @@ _POLICY = "os_compute_api:os-flavor-access"
 _ACTION_POLICY: dict[Action, str] = {"addTenantAccess": f"{_POLICY}:add_tenant_access",
                                      "removeTenantAccess": f"{_POLICY}:remove_tenant_access"}
 _MALFORMED = "Malformed request body"
+_JSON_TYPES = ("application/json", "application/vnd.openstack.compute+json")  # wsgi.py
 
 
 def _access_list(session: Session, flavor: Flavor) -> schemas.FlavorAccessList:
@@ -77,10 +79,15 @@ def list_flavor_access(flavor_id: str, request: Request, who: Caller,
         return _access_list(session, flavor)
 
 
-def _peek(raw: bytes) -> tuple[Action, object]:
-    """``wsgi.action_peek`` and the method lookup: the action a body names, and the body."""
-    try:
-        decoded: object = json.loads(raw)
+def _peek(content_type: str | None, raw: bytes) -> tuple[Action, object]:
+    """``Resource.__call__``'s media type check (``Request.get_content_type``: none, empty or
+    ``text/plain`` is taken as JSON), then ``wsgi.action_peek`` and the method lookup: the
+    action a body names, and the body."""
+    media = (content_type or "").split(";", 1)[0].strip()
+    if media not in ("", "text/plain", *_JSON_TYPES):
+        raise ApiError(415, "Unsupported Content-Type")
+    try:  # oslo jsonutils.loads: strict UTF-8 (no BOM, no UTF-16), then json.loads
+        decoded: object = json.loads(raw.decode("utf-8"))
     except (ValueError, RecursionError):  # a UnicodeDecodeError is a ValueError
         raise ApiError(400, _MALFORMED) from None
     if not isinstance(decoded, dict | list | str):  # len() raises TypeError: no method
@@ -97,7 +104,7 @@ def _peek(raw: bytes) -> tuple[Action, object]:
 
 
 async def _action_body(request: Request) -> tuple[Action, object]:
-    return _peek(await request.body())
+    return _peek(request.headers.get("content-type"), await request.body())
 
 
 ActionBody = Annotated[tuple[Action, object], Depends(_action_body)]
