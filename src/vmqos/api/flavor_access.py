@@ -123,7 +123,9 @@ def flavor_action(flavor_id: str, request: Request, who: Caller, mv: Version,
     with app_state(request).db.write() as session:
         if action == "addTenantAccess" and session.get(Project, tenant) is None:
             raise ApiError(400, f"Project ID {tenant} is not a valid project.")
-        flavor = visible_flavor(session, flavor_id, who)
+        # locked: a flavor deleted meanwhile must not turn the new row's foreign key failure
+        # into a FlavorAccessExists
+        flavor = visible_flavor(session, flavor_id, who, lock=True)
         if action == "addTenantAccess":
             if mv.at_least("2.7") and flavor.is_public:
                 raise ApiError(409, "Can not add access to a public flavor.")
