@@ -348,6 +348,13 @@ def test_the_openstack_client_creates_sets_and_unsets_private_flavor_access(
     assert "fa-cli" not in listed(bob)
     shown = json.loads(cloud.openstack("flavor", "show", "fa-cli", "-f", "json").stdout)
     assert shown["access_project_ids"] == [world.project_a]
+    # A member finds it by name; the access list is the admin's (403), which the client logs
+    # and shows as null, as against Nova 34.
+    member_view = cloud.openstack("flavor", "show", "fa-cli", "-f", "json", env=alice)
+    assert json.loads(member_view.stdout)["access_project_ids"] is None
+    assert "os_compute_api:os-flavor-access to be performed" in member_view.stderr
+    hidden = cloud.openstack("flavor", "show", "fa-cli", env=bob, check=False)
+    assert hidden.returncode == 1 and "fa-cli" in hidden.stderr
 
     cloud.openstack("flavor", "set", "--project", "fa-project-b", "fa-cli")
     assert "fa-cli" in listed(bob)
