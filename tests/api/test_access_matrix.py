@@ -107,6 +107,9 @@ class World:
         flavor: str = response.json()["flavor"]["id"]
         return flavor
 
+    def new_private_flavor(self) -> str:
+        return self.new_flavor(**{"os-flavor-access:is_public": False})
+
     def new_image(self, client: httpx.Client, **extra: Any) -> str:
         created = client.post("/image/v2/images", json={"name": _unique("i"),
                                                          "disk_format": "raw",
@@ -360,8 +363,12 @@ ROWS: tuple[Row, ...] = (
         body=_body({"flavor": {"description": "d"}})),
     Row("DELETE", f"{NOVA}/flavors/{{flavor_id}}", (202, 403, 403, 401),
         url=_u(f"{NOVA}/flavors/{{new_flavor}}")),
-    Row("GET", f"{NOVA}/flavors/{{flavor_id}}/os-flavor-access", (200, 404, 404, 401),
+    # Nova 34's os_compute_api:os-flavor-access is ADMIN (nova/policies/flavor_access.py)
+    Row("GET", f"{NOVA}/flavors/{{flavor_id}}/os-flavor-access", ADMIN_ONLY,
         url=_u(f"{NOVA}/flavors/{{private_flavor}}/os-flavor-access")),
+    Row("POST", f"{NOVA}/flavors/{{flavor_id}}/action", ADMIN_ONLY,
+        url=_u(f"{NOVA}/flavors/{{new_private_flavor}}/action"),
+        body=lambda w, _c: {"addTenantAccess": {"tenant": w.project_a}}),
     Row("GET", f"{NOVA}/flavors/{{flavor_id}}/os-extra_specs", OK3,
         url=_u(f"{NOVA}/flavors/{{flavor}}/os-extra_specs")),
     Row("POST", f"{NOVA}/flavors/{{flavor_id}}/os-extra_specs", ADMIN_ONLY,

@@ -78,6 +78,9 @@ def world(cloud: Cloud) -> dict[str, Any]:
             "projects"][0]["id"]
         other_flavor = admin.post(f"{NOVA}/flavors", json={"flavor": {
             "name": "adv-2", "ram": 1, "vcpus": 1, "disk": 1}}).json()["flavor"]["id"]
+        private_flavor = admin.post(f"{NOVA}/flavors", json={"flavor": {
+            "name": "adv-private", "ram": 1, "vcpus": 1, "disk": 1,
+            "os-flavor-access:is_public": False}}).json()["flavor"]["id"]
         aggregate = admin.post(f"{NOVA}/os-aggregates", json={"aggregate": {
             "name": "adv-agg"}}).json()["aggregate"]["id"]
         server = admin.post(f"{NOVA}/servers", json={"server": {
@@ -86,10 +89,10 @@ def world(cloud: Cloud) -> dict[str, Any]:
     return {"flavor": flavor, "network": network, "policy": policy, "image": image,
             "port": port, "rule": rule, "group": group, "target": target, "user": user,
             "member_project": member, "other_flavor": other_flavor, "server": server,
-            "aggregate": aggregate}
+            "aggregate": aggregate, "private_flavor": private_flavor}
 
 
-ROUTE_COUNT = 41  # len(_routes(...)), which needs the world's ids; the coverage test holds it
+ROUTE_COUNT = 43  # len(_routes(...)), which needs the world's ids; the coverage test holds it
 
 
 def _routes(world: dict[str, Any]) -> list[tuple[str, str, Any]]:
@@ -163,6 +166,10 @@ def _routes(world: dict[str, Any]) -> list[tuple[str, str, Any]]:
             "name": "a2", "availability_zone": "z2"}}),
         ("POST", f"{NOVA}/os-aggregates/{world['aggregate']}/action", {"set_metadata": {
             "metadata": {"k": "v", "availability_zone": "z2"}}}),
+        ("POST", f"{NOVA}/flavors/{world['private_flavor']}/action", {"addTenantAccess": {
+            "tenant": world["member_project"]}}),
+        ("POST", f"{NOVA}/flavors/{world['private_flavor']}/action", {"removeTenantAccess": {
+            "tenant": world["member_project"]}}),
         ("PATCH", f"/image/v2/images/{world['image']}", [
             {"op": "replace", "path": "/name", "value": "i"},
             {"op": "add", "path": "/custom", "value": "c"}]),

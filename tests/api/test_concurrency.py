@@ -4,11 +4,13 @@
 the listing must hold exactly the 200, with distinct ids (and for servers distinct
 ``instance-%08x`` names, port MACs and IP addresses). Racing creates that must not both
 succeed — the same flavor name, the same rule type and direction in one policy, the same
-VLAN — must leave exactly one winner, every loser answered 409 in the service's shape.
+VLAN, the same project's access to a flavor — must leave exactly one winner, every loser
+answered 409 in the service's shape.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -128,6 +130,20 @@ def test_racing_creates_have_one_winner(cloud_db: Cloud) -> None:
             "name": f"v{i}", "provider:network_type": "vlan",
             "provider:physical_network": "phys", "provider:segmentation_id": 100}})))
     assert {e["NeutronError"]["type"] for e in errors} == {"VlanIdInUse"}
+
+    with cloud_db.client(**MV) as admin:
+        flavor = admin.post("/compute/v2.1/flavors", json={"flavor": {
+            "name": "race-private", "ram": 1, "vcpus": 1, "disk": 1,
+            "os-flavor-access:is_public": False}}).json()["flavor"]["id"]
+        project = admin.get("/identity/v3/auth/tokens", headers={
+            "X-Subject-Token": cloud_db.token()}).json()["token"]["project"]["id"]
+    errors = _one_winner(_in_parallel(cloud_db, 32, lambda c, i: c.post(
+        f"/compute/v2.1/flavors/{flavor}/action",
+        json={"addTenantAccess": {"tenant": project}})))
+    messages = {e["conflictingRequest"]["message"] for e in errors}
+    assert len(messages) == 1
+    assert re.fullmatch(rf"Flavor access already exists for flavor \d+ and project {project} "
+                        r"combination\.", messages.pop())
 
 
 def test_racing_rules_and_the_last_free_quota_unit(cloud_db: Cloud) -> None:

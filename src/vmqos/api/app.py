@@ -20,6 +20,7 @@ from vmqos.api import (
     compute_quotas,
     compute_servers,
     discovery,
+    flavor_access,
     identity,
     identity_resources,
     image,
@@ -45,8 +46,9 @@ __all__ = ["ROUTERS", "create_app"]
 # Every route the service has: create_app mounts these, and the access-matrix test checks
 # that each of their routes has a row.
 ROUTERS = tuple(module.router for module in (
-    identity, identity_resources, discovery, compute_flavors, compute_servers, server_actions,
-    server_metadata, compute_misc, compute_quotas, compute_hosts, network_core, network_groups,
+    identity, identity_resources, discovery, compute_flavors, flavor_access, compute_servers,
+    server_actions, server_metadata, compute_misc, compute_quotas, compute_hosts, network_core,
+    network_groups,
     network_group_rules, network_subnets, network_qos, network_quotas, image))
 
 _DESCRIPTION = """\

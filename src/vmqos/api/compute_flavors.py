@@ -4,7 +4,8 @@ Behaviour is Nova's (``nova/api/openstack/compute/flavor_manage.py``, ``flavors.
 ``flavors_extraspecs.py``): the server generates the id when the request's ``id`` is null;
 names are Nova's (:mod:`vmqos.api.nova_names`); names and ids are unique (409); only admins
 create, update and delete flavors and their extra specs (``os_compute_api:os-flavor-manage:*``,
-``os-flavor-extra-specs:*``); a non-admin sees public flavors only.
+``os-flavor-extra-specs:*``); a non-admin sees the public flavors and the private ones its
+project has access to (:mod:`vmqos.api.flavor_access`), another is not found (404).
 
 An ``os-extra_specs`` body goes through Nova's steps, in Nova's order
 (:mod:`vmqos.intent.nova.extra_specs_body`): Nova's body schema at every microversion (keys of
@@ -21,6 +22,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
 from vmqos.api import compute_schemas as schemas
 from vmqos.api.context import app_state, caller, nova_forbidden
@@ -44,7 +46,7 @@ from vmqos.store import compute
 from vmqos.store.identity import TokenInfo
 from vmqos.store.models import Flavor
 
-__all__ = ["flavor_view", "router"]
+__all__ = ["flavor_view", "router", "visible_flavor"]
 
 router = APIRouter(prefix="/compute/v2.1", tags=["compute"])
 
@@ -81,21 +83,24 @@ def _summary(flavor: Flavor, mv: Microversion, request: Request) -> schemas.Flav
     return view
 
 
-def _visible(flavor: Flavor, who: TokenInfo) -> Flavor:
-    if not flavor.is_public and not who.is_admin:
-        raise ApiError(404, f"Flavor {flavor.id} could not be found.")
-    return flavor
+def visible_flavor(session: Session, flavor_id: str, who: TokenInfo, *,
+                   lock: bool = False) -> Flavor:
+    """The flavor as ``who`` may see it (``Flavor.get_by_flavor_id`` in the caller's context):
+    an admin any, a project the public ones and those it has access to; else
+    ``FlavorNotFound``."""
+    return compute.get_flavor(session, flavor_id, lock=lock,
+                              project_id=None if who.is_admin else who.project_id)
 
 
 def _is_public_filter(text: str | None, who: TokenInfo) -> bool | None:
-    """``flavors._parse_is_public``: absent -> public only; ``none`` -> all (admins)."""
-    if not who.is_admin:
+    """``FlavorsController._get_flavors``: a non-admin's filter is always True; an admin's is
+    ``_parse_is_public``: absent -> True, ``none`` in any case (``utils.is_none_string``, not
+    stripped) -> None, else ``strutils.bool_from_string(strict=True)`` (stripped)."""
+    if not who.is_admin or text is None:
         return True
-    if text is None:
-        return True
-    value = text.strip().lower()
-    if value == "none":
+    if text.lower() == "none":
         return None
+    value = text.strip().lower()
     if value in ("1", "t", "true", "on", "y", "yes"):
         return True
     if value in ("0", "f", "false", "off", "n", "no"):
@@ -159,7 +164,8 @@ def list_flavors(request: Request, who: Caller, mv: Version, is_public: str | No
                  minRam: str | None = None, minDisk: str | None = None,
                  ) -> schemas.FlavorSummaryList:
     with app_state(request).db.read() as session:
-        rows = compute.list_flavors(session, is_public=_is_public_filter(is_public, who),
+        rows = compute.list_flavors(session, project_id=who.project_id,
+                                    is_public=_is_public_filter(is_public, who),
                                     min_ram=_min_filter("minRam", minRam),
                                     min_disk=_min_filter("minDisk", minDisk))
         return schemas.FlavorSummaryList(flavors=[_summary(f, mv, request) for f in rows])
@@ -171,7 +177,8 @@ def list_flavors_detail(request: Request, who: Caller, mv: Version,
                         is_public: str | None = None, minRam: str | None = None,
                         minDisk: str | None = None) -> schemas.FlavorList:
     with app_state(request).db.read() as session:
-        rows = compute.list_flavors(session, is_public=_is_public_filter(is_public, who),
+        rows = compute.list_flavors(session, project_id=who.project_id,
+                                    is_public=_is_public_filter(is_public, who),
                                     min_ram=_min_filter("minRam", minRam),
                                     min_disk=_min_filter("minDisk", minDisk))
         return schemas.FlavorList(flavors=[flavor_view(f, mv, request) for f in rows])
@@ -199,7 +206,7 @@ def create_flavor(who: Caller, mv: Version, sent: SentFlavor, body: FlavorCreate
 def show_flavor(flavor_id: str, request: Request, who: Caller,
                 mv: Version) -> schemas.FlavorResponse:
     with app_state(request).db.read() as session:
-        flavor = _visible(compute.get_flavor(session, flavor_id), who)
+        flavor = visible_flavor(session, flavor_id, who)
         return schemas.FlavorResponse(flavor=flavor_view(flavor, mv, request))
 
 
@@ -230,16 +237,6 @@ def delete_flavor(flavor_id: str, request: Request, who: Caller, mv: Version) ->
     return Response(status_code=202)
 
 
-@router.get("/flavors/{flavor_id}/os-flavor-access", summary="Projects with access")
-def flavor_access(flavor_id: str, request: Request, who: Caller,
-                  mv: Version) -> schemas.FlavorAccessList:
-    with app_state(request).db.read() as session:
-        flavor = _visible(compute.get_flavor(session, flavor_id), who)
-        if flavor.is_public:
-            raise ApiError(404, "Access list not available for public flavors.")
-        return schemas.FlavorAccessList(flavor_access=[])
-
-
 # --- extra specs ------------------------------------------------------------------------------
 
 # The raw JSON body: Nova's schema judges it, in its words, before anything else does
@@ -252,7 +249,7 @@ UpdateSpecBody = Annotated[Any, Body(json_schema_extra=dict(EXTRA_SPECS_UPDATE))
 def list_extra_specs(flavor_id: str, request: Request, who: Caller,
                      mv: Version) -> schemas.ExtraSpecs:
     with app_state(request).db.read() as session:
-        flavor = _visible(compute.get_flavor(session, flavor_id), who)
+        flavor = visible_flavor(session, flavor_id, who)
         return schemas.ExtraSpecs(extra_specs=dict(flavor.extra_specs))
 
 
@@ -276,7 +273,7 @@ def set_extra_specs(flavor_id: str, body: CreateSpecsBody, request: Request, who
 def show_extra_spec(flavor_id: str, key: str, request: Request, who: Caller,
                     mv: Version) -> dict[str, str]:
     with app_state(request).db.read() as session:
-        flavor = _visible(compute.get_flavor(session, flavor_id), who)
+        flavor = visible_flavor(session, flavor_id, who)
         if key not in flavor.extra_specs:
             raise ApiError(404, f"Flavor {flavor_id} has no extra specs with key {key}.")
         return {key: flavor.extra_specs[key]}

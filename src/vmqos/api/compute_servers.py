@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from vmqos.api import compute_quotas, server_list_scope, server_placement
 from vmqos.api import compute_schemas as schemas
+from vmqos.api.compute_flavors import visible_flavor
 from vmqos.api.context import app_state, caller, nova_forbidden, require_member
 from vmqos.api.errors import ApiError, shown_value
 from vmqos.api.identity import root_url
@@ -225,12 +226,10 @@ def create_server(body: ServerCreateBody, request: Request, response: Response, 
     require_member(who, nova_forbidden("os_compute_api:servers:create"))
     state = app_state(request)
     with state.db.write() as session:
-        try:
-            flavor = compute.get_flavor(session, _last_segment(data.flavorRef))
-        except NotFoundError:
-            raise ApiError(400, f"Flavor {data.flavorRef} could not be found.") from None
-        if not flavor.is_public and not who.is_admin:
-            raise ApiError(400, f"Flavor {data.flavorRef} could not be found.")
+        try:  # servers.py create: a flavor the caller cannot see is FlavorNotFound, 400
+            flavor = visible_flavor(session, _last_segment(data.flavorRef), who)
+        except NotFoundError as missing:
+            raise ApiError(400, missing.message) from None
         image_id = _last_segment(data.imageRef) if data.imageRef else ""
         if not image_id:
             raise ApiError(400, "Block Device Mapping is Invalid: Boot sequence for the "
@@ -326,6 +325,10 @@ def _listed(session: Session, who: TokenInfo, params: dict[str, Any], *,
         except re.error:
             rows = [r for r in rows if str(name) in r.name]
     if params.get("flavor"):
+        try:  # compute/api.py get_all _remap_flavor_filter: a flavor not seen matches nothing
+            visible_flavor(session, str(params["flavor"]), who)
+        except NotFoundError:
+            return []
         rows = [r for r in rows if r.flavor["id"] == params["flavor"]]
     # ``host`` and ``node`` are admin-only filters; Nova drops them for others
     # (servers.py _get_servers: remove_invalid_options).

@@ -26,6 +26,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Request, Response
 from sqlalchemy.orm import Session
 
+from vmqos.api.compute_flavors import visible_flavor
 from vmqos.api.context import app_state, caller, nova_forbidden, require_member
 from vmqos.api.errors import ApiError
 from vmqos.api.plan_view import server_plan
@@ -95,17 +96,14 @@ def _resize(request: Request, who: TokenInfo, session: Session, server: Server,
     _check_state(server, "resize", "resize")
     flavor_id = str(ref).rstrip("/").rsplit("/", 1)[-1]
     state = app_state(request)
-    missing = ApiError(400, f"Flavor {flavor_id} could not be found.")
-    try:
-        flavor = compute.get_flavor(session, flavor_id)
-    except NotFoundError:
-        raise missing from None
-    if not flavor.is_public and not who.is_admin:  # as at boot: no access, no flavor
-        raise missing
+    try:  # as at boot: a flavor the caller cannot see is FlavorNotFound, 400
+        flavor = visible_flavor(session, flavor_id, who)
+    except NotFoundError as missing:
+        raise ApiError(400, missing.message) from None
     if flavor.id == server.flavor["id"]:
         raise ApiError(400, "When resizing, instances must change flavor!")
     if flavor.disabled:
-        raise missing
+        raise ApiError(400, f"Flavor {flavor_id} could not be found.")
     if flavor.disk == 0 and server.flavor["disk"] != 0:
         raise ApiError(400, "Server disk was unable to be resized because: Resize to zero "
                             "disk flavor is not allowed.")

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from vmqos.errors import ConflictError, NotFoundError
 from vmqos.intent.nova.flavor import MAX_INT
+from vmqos.store.flavor_access import visible_to
 from vmqos.store.models import Aggregate, Flavor, Keypair, Server, utcnow
 
 __all__ = [
@@ -74,8 +75,13 @@ def create_flavor(session: Session, *, name: str, vcpus: int, ram: int, disk: in
     return flavor
 
 
-def get_flavor(session: Session, flavor_id: str, *, lock: bool = False) -> Flavor:
+def get_flavor(session: Session, flavor_id: str, *, project_id: str | None = None,
+               lock: bool = False) -> Flavor:
+    """A flavor by its flavorid; ``project_id`` None (an admin) sees every flavor, a project
+    the ones :func:`~vmqos.store.flavor_access.visible_to` it (another is not found)."""
     query = sa.select(Flavor).where(Flavor.id == flavor_id)
+    if project_id is not None:
+        query = query.where(visible_to(project_id))
     if lock:
         query = query.with_for_update()
     flavor = session.scalar(query)
@@ -85,19 +91,26 @@ def get_flavor(session: Session, flavor_id: str, *, lock: bool = False) -> Flavo
     return flavor
 
 
-def list_flavors(session: Session, *, is_public: bool | None = True, min_ram: int = 0,
-                 min_disk: int = 0) -> Sequence[Flavor]:
+def list_flavors(session: Session, *, project_id: str, is_public: bool | None = True,
+                 min_ram: int = 0, min_disk: int = 0) -> Sequence[Flavor]:
+    """``_flavor_get_all_from_db``'s ``is_public`` filter: True is the public flavors and the
+    private ones ``project_id`` (the caller's) has access to, False the private ones, None
+    all. A non-admin always asks True (``flavors.py`` ``_get_flavors``), which is also all
+    the base query lets it see."""
     # No flavor holds more than Nova's MAX_INT: a larger minimum matches none, and is clamped
     # because the database cannot bind an integer past 64 bits (minRam=2**70 answered 500).
     query = sa.select(Flavor).where(Flavor.ram >= min(min_ram, MAX_INT + 1),
                                     Flavor.disk >= min(min_disk, MAX_INT + 1))
-    if is_public is not None:
-        query = query.where(Flavor.is_public == is_public)
+    if is_public is True:
+        query = query.where(visible_to(project_id))
+    elif is_public is False:
+        query = query.where(Flavor.is_public.is_(False))
     # Nova's default sort: flavorid ascending.
     return session.scalars(query.order_by(Flavor.id)).all()
 
 
 def delete_flavor(session: Session, flavor_id: str) -> None:
+    """The flavor and, by ``ON DELETE CASCADE``, its access rows (``_flavor_destroy``)."""
     session.delete(get_flavor(session, flavor_id))
 
 

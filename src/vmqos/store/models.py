@@ -5,6 +5,7 @@ kept inside a rule's ``values`` JSON exactly as Neutron returns it). Invariants 
 itself guarantees, so that parallel writers cannot break them:
 
 * unique flavor ``name`` and ``flavorid`` (Nova's ``FlavorExists`` / ``FlavorIdExists``);
+* one access row per (flavor, project) (Nova's ``FlavorAccessExists``), gone with its flavor;
 * one rule per (policy, type, direction) — ``direction`` is ``''`` for DSCP, so one DSCP rule
   per policy — as Neutron's ``qos_*_rules0qos_policy_id0direction`` unique constraints;
 * unique MAC per network (``MacAddressInUse``), unique (physnet, VLAN) segment, an IP
@@ -44,6 +45,7 @@ __all__ = [
     "Aggregate",
     "Base",
     "Flavor",
+    "FlavorProject",
     "Image",
     "IpAllocation",
     "Keypair",
@@ -139,6 +141,18 @@ class Flavor(Base):
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
     extra_specs: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class FlavorProject(Base):
+    """A project's access to a private flavor (Nova's ``flavor_projects``). ``project_id`` is
+    no foreign key: Nova keeps a deleted Keystone project's rows, and so does this."""
+
+    __tablename__ = "flavor_projects"
+    __table_args__ = (UniqueConstraint("flavor_seq", "project_id",
+                                       name="uq_flavor_projects_flavor_project"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    flavor_seq: Mapped[int] = mapped_column(ForeignKey("flavors.seq", ondelete="CASCADE"))
+    project_id: Mapped[str] = mapped_column(String(255))
 
 
 class Keypair(Base):
