@@ -61,3 +61,11 @@ def test_deviation_without_a_visible_burst() -> None:
     assert d.window is None and d.window_measured is None
     assert d.steady == pytest.approx(0.05)
     assert math.isclose(d.largest or 0, 0.05)
+
+
+def test_a_short_last_interval_is_no_largest_deviation() -> None:
+    samples = [*_sampled(CURVE, 6), Sample(6.0, 6.05, 2e6)]
+    d = deviation(CURVE, samples, scale=8)
+    assert d.largest_interval == pytest.approx(0.0)
+    assert deviation(CURVE, [*_sampled(CURVE, 6), Sample(6.0, 6.2, 7.2e6)],
+                     scale=8).largest_interval == pytest.approx(-0.1)

@@ -353,7 +353,8 @@ def deviation(curve: Curve, samples: Sequence[Sample], *, scale: float = 1.0,
     """``samples`` (values in the curve's unit/s × ``scale``: 8 for goodput measured in bit/s)
     against ``curve``: the steady state is the time-weighted mean after the predicted window +
     ``settle`` (as :func:`judge_tcp_goodput` takes it) against the predicted steady rate; the
-    burst window as :func:`_window_end` finds it against the predicted one."""
+    burst window as :func:`_window_end` finds it against the predicted one; the largest
+    steady-state interval leaves out stubs shorter than half the median interval."""
     window = curve.burst_window
     steady_from = window + settle
     predicted = curve.steady * scale
@@ -361,8 +362,11 @@ def deviation(curve: Curve, samples: Sequence[Sample], *, scale: float = 1.0,
     steady = (None if measured is None or not covered or predicted <= 0
               else (measured - predicted) / predicted)
     worst: float | None = None
+    # iperf3's last interval is the remainder of the run: a stub of a few packets is noise.
+    widths = sorted(s.duration for s in samples)
+    typical = widths[len(widths) // 2] if widths else 0.0
     for s in samples:
-        if s.start >= steady_from and predicted > 0:
+        if s.start >= steady_from and predicted > 0 and s.duration >= typical / 2:
             d = (s.value - predicted) / predicted
             worst = d if worst is None or abs(d) > abs(worst) else worst
     end = _window_end(curve, samples, scale)
