@@ -28,7 +28,9 @@ Time has two units: ``Microseconds`` (the CFS period and quota in Nova's
 ``quota:cpu_period``/``quota:cpu_quota``, libvirt's ``<period>``/``<quota>``, cgroup v1
 ``cpu.cfs_period_us``/``cpu.cfs_quota_us`` and v2 ``cpu.max``) and ``Ticks`` of the packet
 scheduler's clock (``/proc/net/psched``; tc stores HTB and police bursts as the ticks they
-last at their rate, :mod:`vmqos.plan.kernel.psched`).
+last at their rate, :mod:`vmqos.plan.kernel.psched`); ``Seconds`` are whole (a QEMU
+``*_max_length``) and a ``Duration`` is fractional seconds (a predicted burst window or transfer
+time, :mod:`vmqos.plan.predict`).
 
 The types are ``NewType`` over ``int`` so that mypy keeps them apart at no run-time cost (the
 explain path handles hundreds of thousands of ports per second). Every conversion between them
@@ -57,6 +59,7 @@ Iops = NewType("Iops", int)
 Microseconds = NewType("Microseconds", int)
 Ticks = NewType("Ticks", int)
 Seconds = NewType("Seconds", int)      # how long a QEMU ``*_max`` burst may last
+Duration = NewType("Duration", float)  # a predicted or measured length of time, in seconds
 
 # --- to the common units used by explain: bits/s for rates, bytes for bursts -------------
 

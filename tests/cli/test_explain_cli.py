@@ -497,3 +497,47 @@ def test_unknown_command_exits_2(vmqos: Run) -> None:
     assert out.code == 2
     assert "Traceback" not in out.stderr
     assert "nope" in out.stderr
+
+
+# --- explain --predict (vmqos.plan.predict) ---------------------------------------------------
+
+
+def test_explain_predict_prints_the_seed_inbound_sentence(vmqos: Run) -> None:
+    out = vmqos("explain", "--server", "vm_resquota", "--predict")
+    assert (out.code, out.stderr) == (0, ""), out.stderr
+    # Issue 9's sentence; 250.7 where it has 250.6 (the 1448/1514 factor unrounded).
+    assert (f"  {SEED_TAP} inbound: 1 GiB to vm_resquota takes 30.2 s — 4.1 s at ~501 Mbit/s "
+            "of goodput while the 128 MiB burst lasts, then 250.7 Mbit/s\n") in out.stdout
+    assert f"  {SEED_TAP} outbound: 1 GiB from vm_resquota takes 2993.7 s at 2.869 Mbit/s" \
+        in out.stdout
+    assert "  vm_resquota vda bytes: read 1 GiB on vda takes 1073.6 s at 1 MB/s" in out.stdout
+    # One server alone on a CPU has no share to predict.
+    assert " CPU: weight" not in out.stdout
+    assert "predicted before measuring" not in vmqos("explain", "--server", "vm_resquota").stdout
+
+
+def test_explain_predict_json(vmqos: Run) -> None:
+    data = _explain_json(vmqos, "--predict", "128MiB")
+    prediction = data["prediction"]
+    assert prediction["size"] == 128 << 20
+    assert prediction["line_rate"] is None
+    inbound = [p for p in prediction["ports"] if p["device"] == SEED_TAP
+               and p["direction"] == "inbound"]
+    (first,) = inbound
+    phases = first["curve"]["phases"]
+    assert [p["duration"] is None for p in phases] == [False, False, True]
+    assert phases[1]["rate"] == pytest.approx(65_536_000 * 1448 / 1514)
+    assert phases[2]["start"] == pytest.approx(4.096, abs=1e-3)
+    # vm_normal has no limit: only vm_resquota's six port directions are predicted.
+    assert {p["server"] for p in prediction["ports"]} == {"vm_resquota"}
+    assert len(prediction["ports"]) == 6
+    assert [(c["server"], c["weight"], round(c["share"], 4)) for c in prediction["cpu"]] == [
+        ("vm_normal", 1024, 0.6667), ("vm_resquota", 512, 0.3333)]
+    assert {(d["op"], d["unit"]) for d in prediction["disks"]} == {
+        ("read", "bytes"), ("write", "bytes")}
+    assert "prediction" not in _explain_json(vmqos)
+
+
+def test_explain_predict_refuses_a_bad_size(vmqos: Run) -> None:
+    out = vmqos("explain", "--predict", "lots")
+    assert_user_error(out.code, out.stderr, "--predict", "'lots'", "GiB")

@@ -74,6 +74,18 @@ def test_lab_enforces_measures_reports_and_cleans_up(tmp_path: Path) -> None:
         "vm1 tap5a5b5c5d-00 inbound (to VM): TCP goodput"]
     assert goodput["configured"] == 20_000_000 and goodput["outcome"] == "pass"
     assert 0.90 <= goodput["ratio"] <= 1.02
+    # Predicted before measuring, beside each check (reported, not judged): 20 Mbit/s × the
+    # TCP payload factor for ever after the 256 KiB burst, which an unbounded veth passes at
+    # once; the disk's cgroup throttle flat at 2 MB/s.
+    predicted = {p["check"]: p for p in results["predicted"]}
+    inbound = predicted["vm1 tap5a5b5c5d-00 inbound (to VM): TCP goodput"]
+    assert inbound["steady"] == pytest.approx(20_000_000 * 1448 / 1514)
+    assert inbound["deviation"]["steady"] is not None
+    assert inbound["largest_deviation"] == abs(inbound["deviation"]["steady"])
+    assert "vm1 tap5a5b5c5d-00 outbound (from VM): TCP goodput" in predicted
+    (disk,) = [p for name, p in predicted.items() if name.startswith("vm1 disk write")]
+    assert disk["steady"] == 2_000_000 and disk["deviation"]["steady"] is not None
+    assert report.count("predicted steady") == 3
 
     # Nothing of the lab's is left on the host.
     assert not [name for name in netns_names() if "vmqos-lab" in name]

@@ -368,3 +368,39 @@ def test_a_host_without_cgroup_controllers_is_a_host_error(seed: Scenario) -> No
     with pytest.raises(PermanentHostError, match="no cgroup v1 cpu and blkio") as err:
         _plan(seed, "vm_resquota", bare)
     assert (err.value.exit_code, err.value.http_status) == (1, 503)
+
+
+# --- the cbursts this plan installs (what vmqos.plan.predict needs beside each Limit) ---------
+
+
+def test_cburst_of_each_htb_class_the_plan_installs() -> None:
+    plan = compile_host_tc("tapX", RESQUOTA_BANDWIDTH, HERE, swapped=True)
+    inbound, outbound = (next(x for x in plan.enforced if x.direction is d)
+                         for d in (Direction.INBOUND, Direction.OUTBOUND))
+    # With a peak: 10 ms at the 524.288 Mbit/s ceiling. On the IFB (no peak): the burst.
+    assert plan.cburst(inbound, DEFAULT_PSCHED) == 655_360
+    assert outbound.mechanism.kind is MechanismKind.TC_HTB_ON_IFB
+    assert plan.cburst(outbound, DEFAULT_PSCHED) == outbound.burst
+    police = compile_host_tc("tapX", RESQUOTA_BANDWIDTH, FULL_FACTS, swapped=True)
+    (policer,) = [x for x in police.enforced if x.direction is Direction.OUTBOUND]
+    assert police.cburst(policer, DEFAULT_PSCHED) is None
+
+
+def test_predicted_goodput_of_the_sandbox_seed() -> None:
+    # This host's program for the seed inbound: the 655 360 B cburst passes at once, then the
+    # rest of the 128 MiB drains at ceil - rate; outbound the IFB's HTB, cburst = burst.
+    plan = compile_host_tc("tapX", RESQUOTA_BANDWIDTH, HERE, swapped=True)
+    factor = 1448 / 1514
+    inbound = plan.predict_tcp(Direction.INBOUND, DEFAULT_PSCHED)
+    assert inbound is not None
+    at_once, burst, steady = inbound.phases
+    assert at_once.amount == pytest.approx(655_360 * factor)
+    assert burst.duration == pytest.approx((134_217_728 - 655_360) / 32_768_000)
+    assert (burst.rate, steady.rate) == (pytest.approx(65_536_000 * factor),
+                                         pytest.approx(32_768_000 * factor))
+    outbound = plan.predict_tcp(Direction.OUTBOUND, DEFAULT_PSCHED)
+    assert outbound is not None
+    assert [p.rate is None for p in outbound.phases] == [True, False]
+    assert outbound.steady == pytest.approx(32_768_000 * factor)
+    assert compile_host_tc("tapX", None, HERE, swapped=True).predict_tcp(
+        Direction.INBOUND, DEFAULT_PSCHED) is None

@@ -14,7 +14,10 @@ from vmqos.cli.output import explanation_json, print_explanation
 from vmqos.cli.scenario_io import load_scenario, select_servers
 from vmqos.errors import FindingsError
 from vmqos.intent.findings import Severity, distinct
+from vmqos.jsonable import to_jsonable
 from vmqos.plan.explain.explain import ScenarioExplanation, explain_scenario
+from vmqos.plan.explain.prediction import ScenarioPrediction, predict_explanation
+from vmqos.plan.predict import parse_size
 from vmqos.plan.server_plan import compile_server_plan, render_server_plan_text
 from vmqos.store.cloud_reader import read_cloud
 
@@ -41,9 +44,14 @@ __all__ = ["demo", "explain", "plan"]
 @click.option("--strict", is_flag=True,
               help="exit 1 when any finding has severity error, set-aside elements included "
                    "(the output is printed first)")
+@click.option("--predict", "predict_size", is_flag=False, flag_value="1GiB", default=None,
+              metavar="[SIZE]",
+              help="also predict, before measuring, each limited port direction's bulk TCP "
+                   "goodput over time and how long SIZE (default 1GiB; B, kB, MB, GB, KiB, "
+                   "MiB, GiB) takes, each disk's direct I/O, and the CPU shares")
 def explain(scenario: str | None, profile: str | None, fmt: str, cloud: str | None,
             server_name: str | None, on_this_host: bool, keep_going: bool,
-            strict: bool) -> None:
+            strict: bool, predict_size: str | None) -> None:
     """Explain SCENARIO (default: the built-in seed): per server, port and direction, every
     layer that limits traffic — libvirt tc on the tap, OVS policing/queues, OVN, SR-IOV —
     in bit/s and bytes, the effective limit, the rule that decides it, and the traps.
@@ -61,13 +69,17 @@ def explain(scenario: str | None, profile: str | None, fmt: str, cloud: str | No
       vmqos explain --cloud vmqos --server vm_resquota   a cloud from clouds.yaml
       vmqos explain --cloud vmqos --strict               exit 1 on any error finding
       vmqos explain my.yaml --keep-going --format json | jq .set_aside
+      vmqos explain --server vm_resquota --predict       1 GiB through each limit
     """
     if cloud:
         loaded = read_cloud(cloud, profile=profile or "modern", server=server_name)
     else:
         loaded = load_scenario(scenario, keep_going=keep_going)
         loaded = replace(loaded, servers=tuple(select_servers(loaded, server_name)))
-    explanation = explain_scenario(loaded, scenario_profile(loaded, profile))
+    chosen = scenario_profile(loaded, profile)
+    explanation = explain_scenario(loaded, chosen)
+    prediction = None if predict_size is None else predict_explanation(
+        loaded, explanation, chosen, parse_size(predict_size, key="--predict"))
     plans = [compile_server_plan(loaded, s, scenario_profile(loaded, profile))
              for s in loaded.servers] if server_name else []
     substitutions: dict[str, list[Substitution]] = {}
@@ -82,6 +94,8 @@ def explain(scenario: str | None, profile: str | None, fmt: str, cloud: str | No
             data["plans"] = plans
         if on_this_host:
             data["host_substitutions"] = substitutions
+        if prediction is not None:
+            data["prediction"] = to_jsonable(prediction)
         click.echo(dump_json(data))
     else:
         print_explanation(make_console(), explanation)
@@ -90,8 +104,19 @@ def explain(scenario: str | None, profile: str | None, fmt: str, cloud: str | No
                        f"{len(subs)} substitution(s):")
             click.echo("".join(f"  {s.subject} [{s.code}] {s.text}\n" for s in subs), nl=False)
         click.echo("".join(render_server_plan_text(p) for p in plans), nl=False)
+        if prediction is not None:
+            click.echo(_prediction_text(prediction), nl=False)
     if strict:
         _exit_if_errors(explanation)
+
+
+def _prediction_text(prediction: ScenarioPrediction) -> str:
+    lines = ["\npredicted before measuring (bulk TCP, a greedy direct-I/O guest, fluid model):"]
+    lines += [f"  {p.device} {p.direction.value}: {p.text}" for p in prediction.ports]
+    lines += [f"  {d.server} {d.target_dev} {d.unit.value}: {d.text}" for d in prediction.disks]
+    lines += [f"  {c.server} CPU: weight {c.weight} -> {c.share:.1%} of one CPU when every "
+              "server is busy on it" for c in prediction.cpu]
+    return "\n".join(lines) + "\n"
 
 
 def _exit_if_errors(explanation: ScenarioExplanation) -> None:

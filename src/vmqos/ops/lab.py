@@ -4,7 +4,9 @@
 per instance, port and direction real TCP traffic with iperf3 between the host side of the tap
 and the instance's namespace; the CPU share ratio of the instances' cgroups on one CPU; direct
 disk I/O on each instance's loop device inside its cgroup. Every measurement is judged by
-:mod:`vmqos.verify.judge` against what the host plan enforces, plotted, and written to a report.
+:mod:`vmqos.verify.judge` against what the host plan enforces, plotted beside the curve
+:mod:`vmqos.plan.predict` predicts from the same plan before measuring, and written to a report
+with its deviation from that curve (reported, never judged: the verdicts stay the judge's).
 
 Direction is the VM's: inbound traffic goes from the tap's host side to the guest (iperf3
 client on the host side), outbound the other way (``--reverse``).
@@ -30,18 +32,22 @@ from vmqos.jsonable import to_jsonable
 from vmqos.limits import Limit
 from vmqos.model import Direction
 from vmqos.ops.plans import host_plans
+from vmqos.plan.predict import Curve, predict_blk_throttle, predict_cpu_shares
 from vmqos.profile import Profile
 from vmqos.reconcile.facts import HostFacts
 from vmqos.reconcile.host_plan import HostPlan
-from vmqos.units import format_bits_per_sec
+from vmqos.units import Duration, format_bits_per_sec
 from vmqos.verify.cpu import measure_cpu_shares
 from vmqos.verify.disk import measure_disk
 from vmqos.verify.iperf import measure_tcp
 from vmqos.verify.judge import (
+    Deviation,
     Outcome,
+    Sample,
     Shaping,
     Verdict,
     burst_window,
+    deviation,
     judge_burst,
     judge_cpu_shares,
     judge_rate,
@@ -52,8 +58,8 @@ from vmqos.verify.judge import (
 from vmqos.verify.plots import plot_cpu_shares, plot_disk, plot_throughput
 from vmqos.verify.report import ReportSection, Table, write_report
 
-__all__ = ["Built", "Cell", "LabRow", "RowOutcome", "Verification", "build_and_apply",
-           "results_document", "run_verification", "verification_steps"]
+__all__ = ["Built", "Cell", "LabRow", "Predicted", "RowOutcome", "Verification",
+           "build_and_apply", "results_document", "run_verification", "verification_steps"]
 
 Progress = Callable[[str], None]
 
@@ -85,6 +91,38 @@ class LabRow:
     cells: tuple[Cell, ...]  # one per instance
 
 
+# Issue 9's targets for predicted against measured: reported beside each check, not judged.
+STEADY_TARGET = 0.03
+WINDOW_TARGET = 0.10
+
+
+@dataclass(frozen=True, slots=True)
+class Predicted:
+    """One measurement's predicted curve against what was measured: ``steady`` is the
+    predicted steady rate (bit/s, B/s or the CPU share ratio, in ``unit``)."""
+
+    check: str
+    unit: str
+    steady: float
+    deviation: Deviation
+
+    def describe(self) -> str:
+        d = self.deviation
+        words = [f"predicted steady {self.steady:,.0f} {self.unit}" if self.unit != ":1"
+                 else f"predicted ratio {self.steady:.3f}:1"]
+        if d.steady is not None:
+            words.append(f"measured {d.steady:+.1%} of it (target ±{STEADY_TARGET:.0%})")
+        if d.window_predicted:
+            measured = ("not seen" if d.window_measured is None
+                        else f"{d.window_measured:.2f} s")
+            words.append(f"burst window predicted {d.window_predicted:.2f} s, measured "
+                         f"{measured}" + ("" if d.window is None else
+                                          f" ({d.window:+.1%}, target ±{WINDOW_TARGET:.0%})"))
+        if d.largest_interval is not None:
+            words.append(f"largest steady-state interval {d.largest_interval:+.1%}")
+        return "; ".join(words)
+
+
 @dataclass(frozen=True, slots=True)
 class Verification:
     instances: tuple[str, ...]
@@ -92,6 +130,7 @@ class Verification:
     verdicts: tuple[Verdict, ...]
     rows: tuple[LabRow, ...]
     report: Path
+    predicted: tuple[Predicted, ...] = ()
 
     @property
     def failed(self) -> tuple[Verdict, ...]:
@@ -118,11 +157,18 @@ def _mbit(value: float | None) -> str:
     return "-" if value is None else format_bits_per_sec(int(value))
 
 
+def _predicted_samples(curve: Curve, samples: Sequence[Sample], scale: float) -> list[Sample]:
+    """The curve's mean over each measured interval: what a perfect measurement would show."""
+    return [Sample(s.start, s.end, curve.mean_between(s.start, s.end) * scale)
+            for s in samples]
+
+
 def _network(instance: Instance, host_netns: str, port: SandboxPort, plan: HostPlan,
              direction: Direction, out: Path, max_seconds: int,
-             progress: Progress) -> tuple[ReportSection, Cell, list[Verdict]]:
+             progress: Progress) -> tuple[ReportSection, Cell, list[Verdict], list[Predicted]]:
     tap_plan = next(p for p in plan.ports if p.dev == port.tap)
     limit = _effective(tap_plan.enforced, direction)
+    curve = tap_plan.predict_tcp(direction, plan.psched)
     shaping = Shaping.from_limit(limit) if limit is not None else None
     seconds = _UNLIMITED_SECONDS if shaping is None else max(
         _MIN_SHAPED_SECONDS, min(max_seconds, math.ceil(recommended_seconds(shaping))))
@@ -136,12 +182,17 @@ def _network(instance: Instance, host_netns: str, port: SandboxPort, plan: HostP
                                           check=f"{label}: TCP goodput"))
         verdicts.append(judge_burst(shaping, measured.samples,
                                     check=f"{label}: burst in the first second"))
+    predicted: list[Predicted] = []
+    if curve is not None:
+        predicted.append(Predicted(f"{label}: TCP goodput", "bit/s", curve.steady * 8,
+                                   deviation(curve, measured.samples, scale=8)))
     image = plot_throughput(
         out / f"net-{instance.name}-{port.tap}-{direction.value}.png", measured.samples,
         title=label, rate=None if shaping is None else shaping.rate,
         peak=None if shaping is None else shaping.peak,
         burst_window=None if shaping is None else burst_window(shaping),
-        goodput_factor=tcp_goodput_factor())
+        goodput_factor=tcp_goodput_factor(),
+        predicted=() if curve is None else _predicted_samples(curve, measured.samples, 8))
     notes = [f"iperf3 {seconds} s, {'reverse ' if direction is Direction.OUTBOUND else ''}"
              f"{host_netns} <-> {instance.netns} {port.guest_ip}: mean "
              f"{_mbit(measured.bits_per_second)}"]
@@ -149,13 +200,14 @@ def _network(instance: Instance, host_netns: str, port: SandboxPort, plan: HostP
         notes.append(f"enforced: {limit.mechanism} on {limit.device} ({limit.source})")
     else:
         notes.append("no limit enforced in this direction")
+    notes += [p.describe() for p in predicted]
     section = ReportSection(title=label, verdicts=tuple(verdicts), images=(image,),
                             notes=tuple(notes))
     configured = "unlimited" if shaping is None else _mbit(shaping.rate)
     # Shaped: the steady-state goodput the verdict judged (the whole-run mean includes the
     # burst); unshaped: iperf3's mean.
     steady = verdicts[0].measured if verdicts else measured.bits_per_second
-    return section, (configured, _mbit(steady), _outcome(verdicts)), verdicts
+    return section, (configured, _mbit(steady), _outcome(verdicts)), verdicts, predicted
 
 
 def _cgroup_value(plan: HostPlan, *files: str) -> str | None:
@@ -176,7 +228,7 @@ def _blkio_dirs(instance: Instance) -> tuple[str, ...]:
 
 
 def _disk(instance: Instance, plan: HostPlan, mode: str, out: Path,
-          progress: Progress) -> tuple[ReportSection, Cell, list[Verdict]]:
+          progress: Progress) -> tuple[ReportSection, Cell, list[Verdict], list[Predicted]]:
     configured = plan.disk_limits.get("wbps" if mode == "write" else "rbps")
     label = f"{instance.name} disk {mode} ({instance.loop_device})"
     progress(f"{label}: direct I/O for {_DISK_SECONDS:.0f} s")
@@ -184,19 +236,26 @@ def _disk(instance: Instance, plan: HostPlan, mode: str, out: Path,
                             seconds=_DISK_SECONDS if configured else 1.5)
     verdicts = [] if configured is None else [judge_rate(
         f"{label}: bytes/s", configured, measured.samples, unit="B/s", skip=0.5)]
+    curve = None if configured is None else predict_blk_throttle(configured)
+    # The judge skips the first 0.5 s of a disk run (the throttle's first slice); so does this.
+    predicted = [] if curve is None else [Predicted(
+        f"{label}: bytes/s", "B/s", curve.steady,
+        deviation(curve, measured.samples, settle=0.5))]
     image = plot_disk(out / f"disk-{instance.name}-{mode}.png", measured.samples,
-                      title=label, configured=configured)
+                      title=label, configured=configured,
+                      predicted=() if curve is None else _predicted_samples(
+                          curve, measured.samples, 1.0))
     section = ReportSection(title=label, verdicts=tuple(verdicts), images=(image,), notes=(
         f"measured {measured.bytes_per_second / 1e6:.3f} MB/s, {measured.iops:.0f} IO/s "
         f"(O_DIRECT {measured.block_size // 1024} KiB blocks, cgroup "
-        f"{_blkio_dirs(instance)[0]})",))
+        f"{_blkio_dirs(instance)[0]})", *(p.describe() for p in predicted)))
     cell = ("unlimited" if configured is None else f"{configured / 1e6:.3f} MB/s",
             f"{measured.bytes_per_second / 1e6:.3f} MB/s", _outcome(verdicts))
-    return section, cell, verdicts
+    return section, cell, verdicts, predicted
 
 
 def _cpu(instances: Sequence[Instance], plans: Sequence[HostPlan], out: Path,
-         progress: Progress) -> tuple[ReportSection, list[Cell], list[Verdict]]:
+         progress: Progress) -> tuple[ReportSection, list[Cell], list[Verdict], list[Predicted]]:
     shares = []
     for plan in plans:
         value = _cgroup_value(plan, "cpu.shares", "cpu.weight")
@@ -204,18 +263,27 @@ def _cpu(instances: Sequence[Instance], plans: Sequence[HostPlan], out: Path,
         shares.append(int(value) if value else default)
     progress(f"CPU: {len(instances)} busy loops on one CPU for {_CPU_SECONDS:.0f} s")
     measured = measure_cpu_shares([_cpu_dir(i) for i in instances], seconds=_CPU_SECONDS)
-    total_usage, total_shares = sum(measured.usage) or 1.0, sum(shares)
+    total_usage = sum(measured.usage) or 1.0
+    fractions = predict_cpu_shares(shares)
     verdicts = [judge_cpu_shares((shares[0], shares[i]), (measured.usage[0], measured.usage[i]))
                 for i in range(1, len(instances))]
+    predicted = [Predicted(
+        f"CPU share ratio {shares[0]}:{shares[i]}", ":1", fractions[0] / fractions[i],
+        Deviation(steady=None if not measured.usage[i] else
+                  (measured.usage[0] / measured.usage[i]) / (fractions[0] / fractions[i]) - 1,
+                  window_predicted=Duration(0.0), window_measured=None, window=None,
+                  largest_interval=None))
+        for i in range(1, len(instances))]
     image = plot_cpu_shares(out / "cpu-shares.png", [i.name for i in instances],
-                            [u / total_usage for u in measured.usage],
-                            [s / total_shares for s in shares],
+                            [u / total_usage for u in measured.usage], list(fractions),
                             title="CPU time on one CPU: configured shares vs measured")
-    cells = [(f"{s} shares ({s / total_shares:.0%})", f"{u / total_usage:.1%} of the CPU",
-              _outcome(verdicts)) for s, u in zip(shares, measured.usage, strict=True)]
+    cells = [(f"{s} shares ({f:.0%})", f"{u / total_usage:.1%} of the CPU",
+              _outcome(verdicts)) for s, f, u in zip(shares, fractions, measured.usage,
+                                                     strict=True)]
     section = ReportSection(title="CPU share ratio", verdicts=tuple(verdicts), images=(image,),
-                            notes=(f"usage from {measured.source} on CPU {measured.cpu}",))
-    return section, cells, verdicts
+                            notes=(f"usage from {measured.source} on CPU {measured.cpu}",
+                                   *(p.describe() for p in predicted)))
+    return section, cells, verdicts, predicted
 
 
 def run_verification(instances: Sequence[Instance], plans: Sequence[HostPlan], *,
@@ -225,24 +293,28 @@ def run_verification(instances: Sequence[Instance], plans: Sequence[HostPlan], *
     out_dir.mkdir(parents=True, exist_ok=True)
     sections: list[ReportSection] = []
     verdicts: list[Verdict] = []
+    predicted: list[Predicted] = []
     per_item: dict[str, list[Cell]] = {}
     for instance, plan in zip(instances, plans, strict=True):
         for index, port in enumerate(instance.ports):
             for direction in Direction:
-                section, cell, found = _network(instance, host_netns, port, plan, direction,
-                                                out_dir, max_seconds, progress)
+                section, cell, found, curves = _network(
+                    instance, host_netns, port, plan, direction, out_dir, max_seconds, progress)
                 sections.append(section)
                 verdicts.extend(found)
+                predicted.extend(curves)
                 per_item.setdefault(f"network {direction.value} eth{index}", []).append(cell)
         for mode in ("write", "read"):
-            section, cell, found = _disk(instance, plan, mode, out_dir, progress)
+            section, cell, found, curves = _disk(instance, plan, mode, out_dir, progress)
             sections.append(section)
             verdicts.extend(found)
+            predicted.extend(curves)
             per_item.setdefault(f"disk {mode}", []).append(cell)
     if len(instances) > 1:
-        section, cells, found = _cpu(instances, plans, out_dir, progress)
+        section, cells, found, curves = _cpu(instances, plans, out_dir, progress)
         sections.insert(0, section)
         verdicts.extend(found)
+        predicted.extend(curves)
         per_item = {"CPU share": cells, **per_item}
     rows = tuple(LabRow(item, tuple(cells)) for item, cells in per_item.items()
                  if len(cells) == len(instances))
@@ -254,7 +326,7 @@ def run_verification(instances: Sequence[Instance], plans: Sequence[HostPlan], *
                           [ReportSection(title="Side by side", tables=(table,)), *sections])
     return Verification(instances=tuple(i.name for i in instances),
                         flavors=tuple(p.flavor for p in plans), verdicts=tuple(verdicts),
-                        rows=rows, report=report)
+                        rows=rows, report=report, predicted=tuple(predicted))
 
 
 def verification_steps(instances: Sequence[Instance]) -> int:
@@ -276,6 +348,9 @@ def results_document(verification: Verification) -> dict[str, Any]:
             for row in verification.rows],
         "verdicts": [{**to_jsonable(v), "ratio": v.ratio} for v in verification.verdicts],
         "failed": len(verification.failed),
+        # Predicted against measured, per check: reported, not judged.
+        "predicted": [{**to_jsonable(p), "largest_deviation": p.deviation.largest}
+                      for p in verification.predicted],
         "report": str(verification.report),
     }
 

@@ -47,8 +47,10 @@ from vmqos.plan.kernel.psched import (
     Psched,
     htb_buffer_roundtrip,
     htb_default_buffer,
+    tc_calc_xmitsize,
     tc_calc_xmittime,
 )
+from vmqos.plan.predict import Curve, limit_buckets, predict_tcp
 from vmqos.plan.render.bandwidth_sides import (
     POLICE_MTU,
     htb_side,
@@ -147,6 +149,33 @@ class HostTcPlan:
     enforced: tuple[Limit, ...]
     substitutions: tuple[Substitution, ...]
     strategy: TcStrategy
+
+    def cburst(self, limit: Limit, psched: Psched) -> Bytes | None:
+        """The ceil bucket, in the bytes the kernel keeps, of the HTB class this plan installs
+        for ``limit`` (on the tap, or on its IFB); ``None`` when ``limit`` is no HTB class of
+        this plan. A :class:`~vmqos.limits.Limit` carries no cburst: libvirt never sets one,
+        and this plan sets its own (:meth:`_Builder.htb_tree`)."""
+        kind = limit.mechanism.kind
+        if kind is MechanismKind.TC_HTB_ON_IFB:
+            dev = str(limit.mechanism.detail[0])
+        elif kind is MechanismKind.TC_HTB:
+            dev = limit.device
+        else:
+            return None
+        for obj in self.objects:
+            if isinstance(obj, HtbClass) and obj.dev == dev:
+                return tc_calc_xmitsize(obj.ceil, obj.cbuffer, psched)
+        return None
+
+    def predict_tcp(self, direction: Direction, psched: Psched, *, mtu: int = 1500,
+                    line_rate: BitsPerSec | None = None) -> Curve | None:
+        """Bulk TCP goodput through every layer this plan enforces in ``direction`` (in
+        series, with the cbursts it installs); ``None`` when none caps the rate."""
+        acting = [x for x in self.enforced if x.direction is direction and x.rate]
+        if not acting:
+            return None
+        return predict_tcp([b for x in acting for b in limit_buckets(
+            x, cburst=self.cburst(x, psched), psched=psched)], mtu=mtu, line_rate=line_rate)
 
 
 def ifb_name(dev: str) -> str:

@@ -12,6 +12,10 @@ The rules (the project's acceptance rules for ``vmqos verify``):
   bucket allows in that second, and not more than 1.02 × everything the bucket allows.
 * **CPU share ratio** and **disk rate**: within ±10 % of the configured value.
 
+Beside the verdicts, :func:`deviation` measures a series against the curve
+:mod:`vmqos.plan.predict` predicted for it (steady state and burst window); it is reported,
+never judged.
+
 How the 0.90–1.02 band relates to what a correct shaper delivers: a qdisc counts ``skb->len``
 (the Ethernet frame without preamble, gap and FCS) while iperf3 reports TCP payload, so at MTU
 1500 with TCP timestamps the ceiling is 1448/1514 ≈ 0.956 of the configured rate (observed on
@@ -20,7 +24,8 @@ with room on both sides: the lower bound allows 6 % less than that ceiling (0.90
 interval jitter, a 2-core host, TCP's sawtooth under HTB), the upper bound fails a shaper that
 lets 7 % more through than a correct one could (1.02/0.956 = 1.067). It therefore cannot tell a
 1000-vs-1024 kilo mix-up (2.4 %) from noise, and it needs MTU ≥ 646 to be passable at all
-(:func:`tcp_goodput_factor` falls below 0.90 there; the verdict says so). Each TCP verdict
+(``tcp_goodput_factor``, from :mod:`vmqos.plan.kernel.ethernet` and re-exported here, falls
+below 0.90 there; the verdict says so). Each TCP verdict
 notes the ceiling and the measured share of it.
 
 The burst window: a bucket of ``burst`` bytes refilled at ``rate`` and drained at ``peak``
@@ -40,18 +45,22 @@ from enum import Enum
 
 from vmqos.errors import ValidationError
 from vmqos.limits import Limit
-from vmqos.plan.kernel.ethernet import ETH_HEADER  # what a qdisc counts on top of the IP packet
+from vmqos.plan.kernel.ethernet import tcp_goodput_factor
+from vmqos.plan.predict import Curve
+from vmqos.units import Duration
 
 __all__ = [
     "CPU_SHARE",
     "DISK_RATE",
     "TCP_GOODPUT",
+    "Deviation",
     "Outcome",
     "Sample",
     "Shaping",
     "Tolerance",
     "Verdict",
     "burst_window",
+    "deviation",
     "judge_burst",
     "judge_cpu_shares",
     "judge_rate",
@@ -61,8 +70,6 @@ __all__ = [
     "recommended_seconds",
     "tcp_goodput_factor",
 ]
-
-_TCP_TIMESTAMPS = 12      # the TCP timestamp option Linux sends by default
 
 
 class Outcome(Enum):
@@ -170,12 +177,6 @@ def mean_over(samples: Sequence[Sample], start: float = 0.0,
             total += s.value * overlap
             covered += overlap
     return (total / covered if covered > 0 else None), covered
-
-
-def tcp_goodput_factor(mtu: int = 1500, *, timestamps: bool = True, ipv6: bool = False) -> float:
-    """TCP payload per byte a qdisc counts: 1448/1514 ≈ 0.956 at MTU 1500 (IPv4, timestamps)."""
-    headers = (40 if ipv6 else 20) + 20 + (_TCP_TIMESTAMPS if timestamps else 0)
-    return (mtu - headers) / (mtu + ETH_HEADER)
 
 
 def burst_window(shaping: Shaping, *, line_rate: float | None = None) -> float:
@@ -301,3 +302,74 @@ def judge_rate(check: str, configured: float, samples: Sequence[Sample], *, unit
                           notes=notes)
     end = max((s.end for s in samples), default=skip)
     return replace(verdict, window=(skip, max(end, skip)))
+
+
+# --- predicted against measured -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Deviation:
+    """How far a measured series is from a predicted curve. Ratios are (measured − predicted)
+    / predicted; ``None`` where the measurement cannot show it (no burst phase, too short)."""
+
+    steady: float | None                 # the mean after the predicted window + settle
+    window_predicted: Duration
+    window_measured: Duration | None
+    window: float | None
+    largest_interval: float | None       # the largest per-interval deviation in steady state
+
+    @property
+    def largest(self) -> float | None:
+        """The larger of the steady-state and the burst-window deviation, by magnitude."""
+        found = [abs(d) for d in (self.steady, self.window) if d is not None]
+        return max(found) if found else None
+
+
+def _window_end(curve: Curve, samples: Sequence[Sample], scale: float) -> Duration | None:
+    """Where the measured burst window ends: the first interval below the midpoint of the
+    burst rate and the steady rate, after the series first rose above it, placed inside that
+    interval by how far its mean lies between the two levels. ``None`` without a timed burst
+    phase longer than a typical (the median) interval, or when the series never falls."""
+    high = curve.burst_rate
+    if high is None or not samples:
+        return None
+    widths = sorted(s.duration for s in samples)
+    if curve.burst_window <= widths[len(widths) // 2]:
+        return None
+    hi, lo = high * scale, curve.steady * scale
+    mid = (hi + lo) / 2
+    risen = False
+    for s in samples:
+        if s.value >= mid:
+            risen = True
+        elif risen:
+            return Duration(s.start + min(max((s.value - lo) / (hi - lo), 0.0), 1.0)
+                            * s.duration)
+    return None
+
+
+def deviation(curve: Curve, samples: Sequence[Sample], *, scale: float = 1.0,
+              settle: float = 0.5) -> Deviation:
+    """``samples`` (values in the curve's unit/s × ``scale``: 8 for goodput measured in bit/s)
+    against ``curve``: the steady state is the time-weighted mean after the predicted window +
+    ``settle`` (as :func:`judge_tcp_goodput` takes it) against the predicted steady rate; the
+    burst window as :func:`_window_end` finds it against the predicted one; the largest
+    steady-state interval leaves out stubs shorter than half the median interval."""
+    window = curve.burst_window
+    steady_from = window + settle
+    predicted = curve.steady * scale
+    measured, covered = mean_over(samples, steady_from)
+    steady = (None if measured is None or not covered or predicted <= 0
+              else (measured - predicted) / predicted)
+    worst: float | None = None
+    # iperf3's last interval is the remainder of the run: a stub of a few packets is noise.
+    widths = sorted(s.duration for s in samples)
+    typical = widths[len(widths) // 2] if widths else 0.0
+    for s in samples:
+        if s.start >= steady_from and predicted > 0 and s.duration >= typical / 2:
+            d = (s.value - predicted) / predicted
+            worst = d if worst is None or abs(d) > abs(worst) else worst
+    end = _window_end(curve, samples, scale)
+    return Deviation(steady=steady, window_predicted=window, window_measured=end,
+                     window=None if end is None or not window else (end - window) / window,
+                     largest_interval=worst)

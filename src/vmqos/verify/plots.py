@@ -30,6 +30,7 @@ _MEASURED = "#1f77b4"
 _CONFIGURED = "#d62728"
 _PEAK = "#ff7f0e"
 _CEILING = "#2ca02c"
+_PREDICTED = "#9467bd"
 
 
 def _bit_unit(top: float) -> tuple[float, str]:
@@ -59,12 +60,13 @@ def plot_throughput(
     path: str | Path, samples: Sequence[Sample], *, title: str,
     rate: float | None = None, peak: float | None = None, burst_window: float | None = None,
     steady_start: float | None = None, goodput_factor: float | None = None,
-    sender_samples: Sequence[Sample] = (),
+    sender_samples: Sequence[Sample] = (), predicted: Sequence[Sample] = (),
 ) -> Path:
     """Receiver goodput (bit/s per interval) over time, with the configured ``rate`` (dashed),
-    ``peak`` (dotted), the TCP payload ceiling ``rate × goodput_factor`` and the burst window
-    shaded; ``steady_start`` marks where the steady-state mean begins."""
-    top = max([s.value for s in samples] + [rate or 0.0, peak or 0.0, 1.0])
+    ``peak`` (dotted), the TCP payload ceiling ``rate × goodput_factor``, the burst window
+    shaded and the ``predicted`` goodput per interval (:mod:`vmqos.plan.predict`);
+    ``steady_start`` marks where the steady-state mean begins."""
+    top = max([s.value for s in (*samples, *predicted)] + [rate or 0.0, peak or 0.0, 1.0])
     scale, unit = _bit_unit(top)
     fig = Figure(figsize=_SIZE)
     ax = fig.add_subplot()
@@ -76,6 +78,8 @@ def plot_throughput(
         _steps(ax, sender_samples, scale, color="#7f7f7f", linewidth=1.0, alpha=0.6,
                label="sent (sender side)")
     _steps(ax, samples, scale, color=_MEASURED, linewidth=2.0, label="measured goodput")
+    _steps(ax, predicted, scale, color=_PREDICTED, linestyle=(0, (4, 2)), linewidth=1.6,
+           zorder=4, label="predicted goodput")
     if rate:
         ax.axhline(rate / scale, color=_CONFIGURED, linestyle="--", linewidth=1.6, zorder=3,
                    label=f"configured rate {rate / scale:g} {unit}")
@@ -128,12 +132,13 @@ def plot_cpu_shares(
 
 def plot_disk(
     path: str | Path, samples: Sequence[Sample], *, title: str, configured: float | None = None,
-    tolerance: float = 0.10,
+    tolerance: float = 0.10, predicted: Sequence[Sample] = (),
 ) -> Path:
     """Disk bytes/s per interval, in MB/s (10^6 B/s: Nova's ``disk_*_bytes_sec`` unit), with
-    the configured throttle dashed and its ±``tolerance`` band shaded."""
+    the configured throttle dashed, its ±``tolerance`` band shaded and the ``predicted``
+    bytes/s per interval."""
     scale, unit = 1e6, "MB/s"
-    top = max([s.value for s in samples] + [configured or 0.0, 1.0])
+    top = max([s.value for s in (*samples, *predicted)] + [configured or 0.0, 1.0])
     fig = Figure(figsize=_SIZE)
     ax = fig.add_subplot()
     end = max([s.end for s in samples], default=1.0)
@@ -143,6 +148,8 @@ def plot_disk(
         ax.axhline(configured / scale, color=_CONFIGURED, linestyle="--", linewidth=1.6, zorder=3,
                    label=f"configured {configured / scale:g} {unit} ({configured:,.0f} B/s)")
     _steps(ax, samples, scale, color=_MEASURED, linewidth=2.0, label="measured")
+    _steps(ax, predicted, scale, color=_PREDICTED, linestyle=(0, (4, 2)), linewidth=1.6,
+           zorder=4, label="predicted")
     ax.set_xlim(0, end)
     ax.set_ylim(0, top / scale * 1.2)
     ax.set_xlabel("time (s)")
