@@ -87,6 +87,9 @@ class Profile:
     shares_policy: SharesPolicy
     emulator: str
     machine: str
+    # Neutron (Stein+) reports bandwidth inventories to Placement and Nova schedules a port's
+    # resource_request; before, minimum guarantees were never admitted anywhere.
+    placement_guarantees: bool = True
 
     def __post_init__(self) -> None:
         # The one parse of the switches: overrides and host facts may name them as strings.
@@ -130,6 +133,7 @@ PRESETS: dict[str, Profile] = {
             shares_policy=SharesPolicy.LIBVIRT,
             emulator="/usr/libexec/qemu-kvm",
             machine="pc-i440fx-rhel7.4.0",
+            placement_guarantees=False,
         ),
         Profile(
             name="modern",

@@ -176,3 +176,84 @@ def test_openstack_client_lists_hypervisors_and_servers_by_host(
     on_b = json.loads(cloud.openstack("server", "list", "--host", "cmp-b", "--all-projects",
                                       "-f", "json").stdout)
     assert [s["Name"] for s in on_b] == ["on-b"]
+
+
+def _policy(admin: httpx.Client, name: str, min_kbps: int) -> str:
+    policy = admin.post(f"{NET}/qos/policies", json={"policy": {"name": name}}).json()[
+        "policy"]["id"]
+    assert admin.post(f"{NET}/qos/policies/{policy}/minimum_bandwidth_rules", json={
+        "minimum_bandwidth_rule": {"min_kbps": min_kbps, "direction": "egress"}}
+    ).status_code == 201
+    return policy  # type: ignore[no-any-return]
+
+
+def _bridge_use(admin: httpx.Client, host: str) -> dict[str, int]:
+    shown = admin.get(f"{NOVA}/vmqos-hosts/{host}").json()["host"]
+    bridge = {p["name"]: p for p in shown["resource_providers"]}[
+        f"{host}:Open vSwitch agent:br-phys"]
+    return bridge["inventory"][EGRESS]  # type: ignore[no-any-return]
+
+
+def test_a_bound_ports_policy_change_moves_its_allocation(
+        new_server: Callable[..., Cloud]) -> None:
+    cloud = new_server()
+    with cloud.client(**MV) as admin:
+        world = _world(admin)
+        host = _register(admin, "cmp-a")
+        server = _boot(admin, world, "vm")
+        port = admin.get(f"{NET}/ports/{server['port']}").json()["port"]
+        # Nova records which provider serves each request group (binding:profile), and the
+        # port shows the request (port-resource-request-groups).
+        [group] = port["resource_request"]["request_groups"]
+        bridge = next(p for p in host["resource_providers"]
+                           if p["name"].endswith(":br-phys"))
+        assert port["binding:profile"]["allocation"] == {group["id"]: _uuid_of(bridge)}
+        assert bridge["uuid"] == _uuid_of(bridge)
+        assert _bridge_use(admin, "cmp-a")["used"] == 1_000_000
+        # qos_plugin _change_placement_allocation: the difference moves with the policy.
+        silver = _policy(admin, "silver", 2_500_000)
+        moved = admin.put(f"{NET}/ports/{server['port']}", json={"port": {
+            "qos_policy_id": silver}})
+        assert moved.status_code == 200, moved.text
+        assert _bridge_use(admin, "cmp-a")["used"] == 2_500_000
+        [new_group] = moved.json()["port"]["resource_request"]["request_groups"]
+        assert moved.json()["port"]["binding:profile"]["allocation"] == {
+            new_group["id"]: _uuid_of(bridge)}
+        # More than the bridge has: refused, and nothing changes.
+        platinum = _policy(admin, "platinum", 3_500_000)
+        refused = admin.put(f"{NET}/ports/{server['port']}", json={"port": {
+            "qos_policy_id": platinum}})
+        assert refused.status_code == 409
+        error = refused.json()["NeutronError"]
+        assert error["type"] == "QosPlacementAllocationUpdateConflict"
+        assert error["message"].startswith("Updating placement allocation with ")
+        assert error["message"].endswith(f"for consumer {server['id']} failed. The requested "
+                                         "resources would exceed the capacity available.")
+        assert admin.get(f"{NET}/ports/{server['port']}").json()["port"][
+            "qos_policy_id"] == silver
+        assert _bridge_use(admin, "cmp-a")["used"] == 2_500_000
+        # Deleting the server releases the allocation and the port's record of it.
+        assert admin.delete(f"{NOVA}/servers/{server['id']}").status_code == 204
+        assert _bridge_use(admin, "cmp-a")["used"] == 0
+        assert "allocation" not in admin.get(f"{NET}/ports/{server['port']}").json()["port"][
+            "binding:profile"]
+
+
+def _uuid_of(provider: dict[str, Any]) -> str:
+    """The device provider's uuid: neutron-lib device_resource_provider_uuid with the OVS
+    mechanism driver's namespace."""
+    import uuid  # noqa: PLC0415 (only this helper computes one)
+    host, _agent, device = provider["name"].split(":")
+    return str(uuid.uuid5(uuid.UUID("87ee7d5c-73bb-11e8-9008-c4d987b2a692"),
+                          f"{host}:{device}"))
+
+
+def test_pike_admits_no_guarantees(new_server: Callable[..., Cloud]) -> None:
+    # Neutron and Nova before Stein: minimum_bandwidth never reaches Placement.
+    cloud = new_server(profile="pike-rhel7")
+    with cloud.client(**MV) as admin:
+        world = _world(admin)
+        _register(admin, "cmp-a", egress=1_000_000)
+        for n in range(3):
+            assert _boot(admin, world, f"vm{n}")["status"] == "ACTIVE"
+        assert _bridge_use(admin, "cmp-a")["used"] == 0

@@ -15,11 +15,12 @@ from vmqos.intent.neutron.model import (
     MinimumPacketRateRule,
 )
 from vmqos.intent.neutron.resource_request import (
+    group_id,
     normalize_trait,
     physnet_trait,
     port_resource_request,
 )
-from vmqos.intent.scheduling import FlavorRequest, root_capacity, select_host
+from vmqos.intent.scheduling import FlavorRequest, allocation_change, root_capacity, select_host
 from vmqos.model import Direction
 from vmqos.units import KbitPerSec, Kpps
 
@@ -187,3 +188,30 @@ def test_ram_is_admitted_like_placement() -> None:
     host = ovs_host("a", memory_mb=2048)     # 2048 - 512 reserved
     assert select_host([host], {}, FlavorRequest(1, 1536)) is not None
     assert select_host([host], {}, FlavorRequest(1, 1537)) is None
+
+
+# --- a bound port's policy change (qos_plugin _change_placement_allocation) ----------------
+
+RP = "5e6a3a44-0000-4000-8000-00000000000a"
+
+
+def test_a_policy_change_moves_the_difference_on_the_same_provider() -> None:
+    old = [MinimumBandwidthRule(min_kbps=KbitPerSec(1000), id="a"),
+           MinimumBandwidthRule(min_kbps=KbitPerSec(500), direction=Direction.INBOUND, id="b")]
+    new = [MinimumBandwidthRule(min_kbps=KbitPerSec(4000), id="c")]
+    change = allocation_change(PORT, {group_id(PORT, old): RP}, old, new)
+    assert change is not None
+    # _prepare_allocation_needs: -1000 + 4000 egress, -500 ingress.
+    assert change.diff == {RP: {"NET_BW_EGR_KILOBIT_PER_SEC": 3000,
+                                "NET_BW_IGR_KILOBIT_PER_SEC": -500}}
+    assert change.allocation == {group_id(PORT, new): RP}
+
+
+def test_new_rule_types_are_dataplane_only_and_no_allocation_means_no_change() -> None:
+    old = [EGRESS_1G]
+    new = [EGRESS_1G, MinimumPacketRateRule(min_kpps=Kpps(10), direction=None, id="p")]
+    change = allocation_change(PORT, {group_id(PORT, old): RP}, old, new)
+    assert change is not None and change.diff == {}
+    assert change.dataplane_only == ("minimum_packet_rate",)
+    # A port with no guarantee before has no allocation to move (Neutron only warns).
+    assert allocation_change(PORT, {}, [], [EGRESS_1G]) is None

@@ -83,6 +83,7 @@ class ProviderUse(BaseModel):
 
 class ResourceProvider(BaseModel):
     name: str = Field(description="the host, or '<host>:<agent type>[:<device>]'")
+    uuid: str
     traits: list[str]
     inventory: dict[str, ProviderUse] = Field(description="resource class -> capacity and use")
 

@@ -181,10 +181,10 @@ def list_services(request: Request, who: Caller, mv: Version,
 
 def _host_view(row: ComputeHost, usage: dict[tuple[str, str], int]) -> schemas.HostResponse:
     value = hosts.host_value(row)
-    root = [{"name": value.name, "traits": [],
+    root = [{"name": value.name, "uuid": row.uuid, "traits": [],
              "inventory": {rc: {"total": cap, "used": usage.get((value.name, rc), 0)}
                            for rc, cap in root_capacity(value).items()}}]
-    providers = [{"name": p.name, "traits": sorted(p.traits),
+    providers = [{"name": p.name, "uuid": p.uuid, "traits": sorted(p.traits),
                   "inventory": {rc: {"total": cap, "used": usage.get((p.name, rc), 0)}
                                 for rc, cap in p.inventory}} for p in value.providers]
     return schemas.HostResponse.model_validate({"host": {

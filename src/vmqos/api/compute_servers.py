@@ -265,7 +265,8 @@ def create_server(body: ServerCreateBody, request: Request, response: Response, 
         session.add(server)
         session.flush()
         scheduled, allocation = server_placement.schedule(
-            session, flavor, [port for _, port in wanted if port is not None])
+            session, flavor, [port for _, port in wanted if port is not None],
+            profile=state.settings.profile)
         if scheduled and allocation is None:
             # The conductor's NoValidHost: the server is in ERROR, no port was bound.
             server.status, server.vm_state, server.host = "ERROR", "error", ""
@@ -277,6 +278,8 @@ def create_server(body: ServerCreateBody, request: Request, response: Response, 
             server.allocations = [list(item) for item in allocation.resources]
         server.port_ids = [p.id for p in _attach(session, state.settings, who, server, wanted,
                                                  groups)]
+        if allocation is not None:
+            server_placement.record_port_allocations(session, allocation)
         try:
             server_plan(session, server, backend=state.settings.neutron_backend,
                         profile=state.settings.profile)
@@ -417,6 +420,8 @@ def delete_server(server_id: str, request: Request, who: Caller, mv: Version) ->
             else:  # a port the user made survives its server, unbound
                 port.device_id, port.device_owner, port.host_id = "", "", ""
                 port.vif_type, port.vif_details, port.status = "unbound", {}, "DOWN"
+                # Nova releases the port's allocation with the server's.
+                port.profile = {k: v for k, v in port.profile.items() if k != "allocation"}
                 network.touch(port)
         session.delete(row)
     return Response(status_code=204)

@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from vmqos.api import network_schemas as schemas
+from vmqos.api import server_placement
 from vmqos.api.context import app_state, caller, neutron_forbidden, require_member
 from vmqos.api.errors import ApiError
 from vmqos.api.network_quotas import enforce
@@ -32,6 +33,7 @@ from vmqos.api.neutron_attrs import NETWORK, PORT, parse_body
 from vmqos.errors import ConflictError, NotFoundError, ValidationError
 from vmqos.intent.neutron.capabilities import check_rule_supported
 from vmqos.model import NeutronBackend
+from vmqos.profile import get_profile
 from vmqos.store import network, qos
 from vmqos.store.identity import TokenInfo
 from vmqos.store.models import Network, Port, QosPolicy, SecurityGroup, Server, Subnet
@@ -233,7 +235,11 @@ def delete_network(network_id: str, request: Request, who: Caller) -> Response:
 
 def _port_view(session: Session, row: Port, who: TokenInfo) -> schemas.Port:
     net = session.get(Network, row.network_id)
-    return port_view(row, who, net.qos_policy_id if net else None)
+    view = port_view(row, who, net.qos_policy_id if net else None)
+    if who.is_admin:  # extension port-resource-request-groups; admin-only by Neutron's policy
+        request = server_placement.port_request(session, row)
+        view.resource_request = request.as_json() if request else None  # type: ignore[assignment]
+    return view
 
 
 def _port_groups(session: Session, who: TokenInfo, project_id: str,
@@ -314,6 +320,9 @@ def update_port(port_id: str, body: PortBody, request: Request,
         if values.get("qos_policy_id"):
             _check_policy_for(session, who, values["qos_policy_id"],
                               state.settings.neutron_backend, port_id=row.id)
+        if "qos_policy_id" in values and get_profile(
+                state.settings.profile).placement_guarantees:
+            server_placement.move_allocation(session, row, values["qos_policy_id"])
         if values.pop("fixed_ips", None):
             raise ValidationError(f"Invalid input for operation: network {row.network_id} has "
                                   "no subnet to allocate fixed IPs from.", key="fixed_ips",

@@ -22,6 +22,7 @@ defaults`` do: reserved 0, allocation ratio 1.0, so a provider's capacity is its
 from __future__ import annotations
 
 import ipaddress
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +50,15 @@ AGENT_TYPES: Mapping[str, tuple[str, ...]] = {
     "OVN Controller agent": ("normal", "direct", "direct-physical", "macvtap",
                              "remote-managed", "vhost-vdpa"),
 }
+# Each mechanism driver's resource_provider_uuid5_namespace (mech_openvswitch.py,
+# mech_sriov/mech_driver.py, neutron/common/ovn/constants.py OVN_RP_UUID): provider uuids are
+# uuid5(namespace, host) for the agent and uuid5(namespace, "host:device") for a device
+# (neutron_lib/placement/utils.py agent_/device_resource_provider_uuid).
+_UUID_NAMESPACES = {
+    "Open vSwitch agent": uuid.UUID("87ee7d5c-73bb-11e8-9008-c4d987b2a692"),
+    "NIC Switch agent": uuid.UUID("87f1895c-73bb-11e8-9008-c4d987b2a692"),
+    "OVN Controller agent": uuid.UUID("5533233b-800c-11eb-b1f4-000056b2f5b8"),
+}
 _MAPPINGS = {"Open vSwitch agent": "bridge_mappings", "NIC Switch agent": "device_mappings",
              "OVN Controller agent": "bridge_mappings"}
 _DEFAULT_TUNNEL_RP = "rp_tunnelled"        # [ovs]/[ovn] tunnelled_network_rp_name default
@@ -61,6 +71,7 @@ class Provider:
     name: str
     traits: frozenset[str]
     inventory: tuple[tuple[str, int], ...]       # (resource class, capacity)
+    uuid: str = ""
 
     def capacity(self, resource_class: str) -> int:
         return dict(self.inventory).get(resource_class, 0)
@@ -172,7 +183,8 @@ def _agent_providers(host: str, index: int, agent: object) -> list[Provider]:
             total = _rate(key, rates.get(direction))
             if total:
                 pps.append((resource_class, total))
-    out = [Provider(agent_rp, vnic, tuple(pps))]
+    namespace = _UUID_NAMESPACES[agent_type]
+    out = [Provider(agent_rp, vnic, tuple(pps), str(uuid.uuid5(namespace, host)))]
     bandwidths = _mapping(f"{where}.resource_provider_bandwidths",
                           config.get("resource_provider_bandwidths"))
     for device, values in bandwidths.items():
@@ -189,8 +201,8 @@ def _agent_providers(host: str, index: int, agent: object) -> list[Provider]:
         traits = {physnet_trait(p) for p in device_physnets.get(device, ())}
         if device == tunnel:
             traits.add(TRAIT_NETWORK_TUNNEL)
-        out.append(Provider(f"{agent_rp}:{_name(key, device)}", frozenset(traits) | vnic,
-                            tuple(inventory)))
+        out.append(Provider(f"{agent_rp}:{device}", frozenset(traits) | vnic,
+                            tuple(inventory), str(uuid.uuid5(namespace, f"{host}:{device}"))))
     return out
 
 

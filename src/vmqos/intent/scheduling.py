@@ -31,13 +31,21 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from vmqos.intent.compute_host import ComputeHost, Provider
-from vmqos.intent.neutron.resource_request import RequestGroup, ResourceRequest
+from vmqos.intent.neutron.model import MinimumBandwidthRule, MinimumPacketRateRule, Rule
+from vmqos.intent.neutron.resource_request import (
+    RequestGroup,
+    ResourceRequest,
+    group_id,
+    rule_resources,
+)
 
 __all__ = [
     "NO_VALID_HOST",
     "Allocation",
+    "AllocationChange",
     "FlavorRequest",
     "Usage",
+    "allocation_change",
     "root_capacity",
     "select_host",
 ]
@@ -74,7 +82,7 @@ class Allocation:
     host: str
     # (provider name, resource class, amount), the root provider's first
     resources: tuple[tuple[str, str, int], ...]
-    # port id -> request group id -> provider name (Nova's binding:profile "allocation")
+    # port id -> request group id -> provider uuid (Nova's binding:profile "allocation")
     ports: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
 
     def usage(self) -> dict[tuple[str, str], int]:
@@ -144,7 +152,7 @@ def _candidate(host: ComputeHost, usage: Usage, flavor: FlavorRequest,
     ports: dict[str, list[tuple[str, str]]] = {}
     for port, group, provider in placed:
         resources += [(provider.name, rc, amount) for rc, amount in group.resources]
-        ports.setdefault(port, []).append((group.id, provider.name))
+        ports.setdefault(port, []).append((group.id, provider.uuid))
     return Allocation(host.name, tuple(resources),
                       tuple((p, tuple(g)) for p, g in ports.items()))
 
@@ -178,3 +186,64 @@ def select_host(hosts: Sequence[ComputeHost], usage: Usage, flavor: FlavorReques
             weights[i] += w
     best = max(range(len(candidates)), key=lambda i: (weights[i], -i))
     return candidates[best][1]
+
+
+# --- a bound port's policy changes (neutron/services/qos/qos_plugin.py) ----------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationChange:
+    """What Neutron sends Placement when a bound port's policy changes, and the port's new
+    ``binding:profile`` ``allocation`` (request group id -> provider uuid)."""
+
+    allocation: dict[str, str]
+    diff: dict[str, dict[str, int]]         # provider uuid -> resource class -> +/- amount
+    dataplane_only: tuple[str, ...]         # rule types the new policy adds: no allocation
+
+
+def _placed(rules: Sequence[Rule]) -> list[Rule]:
+    return [r for r in rules if isinstance(r, MinimumBandwidthRule | MinimumPacketRateRule)]
+
+
+def allocation_change(port_id: str, allocation: Mapping[str, str], original: Sequence[Rule],
+                      desired: Sequence[Rule]) -> AllocationChange | None:
+    """``_change_placement_allocation``: ``None`` when nothing is allocated or asked for (the
+    new guarantees are then dataplane-only, as Neutron warns)."""
+    before, after = _placed(original), _placed(desired)
+    if not before and not after:
+        return None
+    if not before or not allocation:
+        return None
+    types_before = {r.type for r in before}
+    new_types = tuple(sorted({r.type.value for r in after} - {t.value for t in types_before}))
+    after = [r for r in after if r.type in types_before]
+    # _get_updated_port_allocation: which provider served each rule type, and the new ids.
+    provider_of: dict[object, str] = {}
+    updated: dict[str, str] = {}
+    for group, provider in allocation.items():
+        for rule_type in types_before:
+            was = [r for r in before if r.type is rule_type]
+            if group == group_id(port_id, was):
+                provider_of[rule_type] = provider
+                wanted = [r for r in after if r.type is rule_type]
+                if wanted:
+                    updated[group_id(port_id, wanted)] = provider
+                break
+    # _prepare_allocation_needs: minus what the old rules had, plus what the new ones ask.
+    diff: dict[str, dict[str, int]] = {}
+    for rule in before:
+        served = provider_of.get(rule.type)
+        if served is not None:
+            for rc, amount in rule_resources(rule).items():
+                diff.setdefault(served, {})[rc] = -amount
+    for rule in after:
+        target = provider_of.get(rule.type)
+        if target is None:
+            continue
+        for rc, amount in rule_resources(rule).items():
+            total = diff.setdefault(target, {}).get(rc, 0) + amount
+            if total:
+                diff[target][rc] = total
+            else:
+                diff[target].pop(rc, None)
+    return AllocationChange(updated, {p: d for p, d in diff.items() if d}, new_types)

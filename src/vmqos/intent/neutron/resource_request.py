@@ -38,9 +38,11 @@ __all__ = [
     "TRAIT_NETWORK_TUNNEL",
     "RequestGroup",
     "ResourceRequest",
+    "group_id",
     "normalize_trait",
     "physnet_trait",
     "port_resource_request",
+    "rule_resources",
     "vnic_type_trait",
 ]
 
@@ -107,9 +109,19 @@ class ResourceRequest:
                 "same_subtree": [g.id for g in self.groups]}
 
 
-def _group_id(port_id: str, rules: Sequence[Rule]) -> str:
-    # resource_request_group_uuid: uuid5 in the port's namespace of the rule ids joined by ':'.
+def group_id(port_id: str, rules: Sequence[Rule]) -> str:
+    """``resource_request_group_uuid``: uuid5 in the port's namespace of the rule ids joined
+    by ':'."""
     return str(uuid.uuid5(uuid.UUID(port_id), ":".join(rule.id for rule in rules)))
+
+
+def rule_resources(rule: Rule) -> dict[str, int]:
+    """``_translate_rule_for_placement``: the resource class and amount one rule asks for."""
+    if isinstance(rule, MinimumBandwidthRule):
+        return {_BW_CLASS[rule.direction]: int(rule.min_kbps)}
+    if isinstance(rule, MinimumPacketRateRule):
+        return {_PPS_CLASS[rule.direction]: int(rule.min_kpps)}
+    return {}
 
 
 def port_resource_request(port_id: str, vnic_type: str, physical_network: str | None,
@@ -123,11 +135,11 @@ def port_resource_request(port_id: str, vnic_type: str, physical_network: str | 
     if bandwidth:
         net = TRAIT_NETWORK_TUNNEL if physical_network is None else physnet_trait(
             physical_network)
-        amounts = {_BW_CLASS[r.direction]: int(r.min_kbps) for r in bandwidth}
-        groups.append(RequestGroup(_group_id(port_id, bandwidth), (net, vnic),
+        amounts = {rc: n for r in bandwidth for rc, n in rule_resources(r).items()}
+        groups.append(RequestGroup(group_id(port_id, bandwidth), (net, vnic),
                                    tuple(amounts.items())))
     packets = [r for r in rules if isinstance(r, MinimumPacketRateRule)]
     if packets:
-        pps = {_PPS_CLASS[r.direction]: int(r.min_kpps) for r in packets}
-        groups.append(RequestGroup(_group_id(port_id, packets), (vnic,), tuple(pps.items())))
+        pps = {rc: n for r in packets for rc, n in rule_resources(r).items()}
+        groups.append(RequestGroup(group_id(port_id, packets), (vnic,), tuple(pps.items())))
     return ResourceRequest(port_id, tuple(groups)) if groups else None
