@@ -74,6 +74,8 @@ def explanation_json(explanation: ScenarioExplanation) -> dict[str, Any]:
         "profile": explanation.profile,
         "neutron_backend": explanation.neutron_backend,
         "servers": [server(s) for s in explanation.servers],
+        # Findings across servers and ports (Placement's blind spots), always present.
+        "findings": to_jsonable(explanation.scenario_findings),
         # Always present: each element left out, as {element, name, id, finding}.
         "set_aside": to_jsonable(explanation.set_aside),
     }
@@ -157,6 +159,7 @@ def print_explanation(console: Console, explanation: ScenarioExplanation) -> Non
         _print_findings(console, [*server.findings,
                                   *(f for p in server.ports for f in p.findings)],
                         f"{server.name}: findings")
+    _print_findings(console, list(explanation.scenario_findings), "across servers: findings")
     _print_set_aside(console, explanation.set_aside)
 
 

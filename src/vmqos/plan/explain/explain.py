@@ -32,6 +32,7 @@ from vmqos.limits import Limit
 from vmqos.model import Direction, NeutronBackend, VifType
 from vmqos.plan.enforcement import DirectionEnforcement, PortEnforcement, enforce_port
 from vmqos.plan.explain.lint import lint_flavor_quota
+from vmqos.plan.explain.placement_lint import placement_findings
 from vmqos.plan.kernel.cgroup import PERIOD_DEFAULT, SHARES_DEFAULT, WEIGHT_DEFAULT
 from vmqos.plan.nova.compile import compile_cputune
 from vmqos.plan.render.cgroup import shares_to_weight
@@ -126,14 +127,18 @@ class ScenarioExplanation:
     servers: tuple[ServerExplanation, ...]
     # What the scenario's reader left out (a bad flavor, rule, server ...), with its finding.
     set_aside: tuple[SetAside, ...] = ()
+    # Findings across ports: what Placement admits but does not protect (placement_lint).
+    scenario_findings: tuple[Finding, ...] = ()
 
     def findings(self) -> list[Finding]:
-        """Every finding: each server's and its ports', then each set-aside element's."""
+        """Every finding: each server's and its ports', the scenario's, then each set-aside
+        element's."""
         out: list[Finding] = []
         for server in self.servers:
             out.extend(server.findings)
             for port in server.ports:
                 out.extend(port.findings)
+        out.extend(self.scenario_findings)
         out.extend(entry.finding for entry in self.set_aside)
         return out
 
@@ -394,4 +399,5 @@ def explain_scenario(scenario: Scenario, profile: Profile) -> ScenarioExplanatio
             servers=tuple(explain_server(scenario, s, profile, index)
                           for s in scenario.servers),
             set_aside=scenario.set_aside,
+            scenario_findings=tuple(placement_findings(scenario, profile)),
         )
