@@ -175,3 +175,36 @@ def test_racing_rules_and_the_last_free_quota_unit(cloud_db: Cloud) -> None:
         "OverQuota"}
     with cloud_db.client() as admin:
         admin.put(f"/network/v2.0/quotas/{project}", json={"quota": {"network": -1}})
+
+
+def test_parallel_creates_cannot_both_take_the_last_bandwidth(cloud_db: Cloud) -> None:
+    # One host, 3 Gbit/s on its bridge, 1 Gbit/s per port: of 12 creates racing, exactly
+    # three land; the host rows' lock makes the usage each create reads the one it adds to.
+    from .test_hosts_scheduling_api import _register, _world  # noqa: PLC0415 (shared setup)
+    with cloud_db.client(**MV) as admin:
+        project = admin.get("/identity/v3/auth/tokens", headers={
+            "X-Subject-Token": cloud_db.token()}).json()["token"]["project"]["id"]
+        assert admin.put(f"/compute/v2.1/os-quota-sets/{project}", json={"quota_set": {
+            "instances": -1, "cores": -1, "ram": -1}}).status_code == 200
+        _register(admin, "race-host")
+        world = _world(admin, suffix="race")
+        ports = [admin.post("/network/v2.0/ports", json={"port": {
+            "network_id": world["network"], "qos_policy_id": world["policy"]}}).json()[
+            "port"]["id"] for _ in range(12)]
+
+    def boot(client: httpx.Client, i: int) -> httpx.Response:
+        return client.post("/compute/v2.1/servers", json={"server": {
+            "name": f"race-{i}", "flavorRef": world["flavor"], "imageRef": world["image"],
+            "networks": [{"port": ports[i]}]}})
+
+    responses = _in_parallel(cloud_db, 12, boot)
+    assert Counter(r.status_code for r in responses) == {202: 12}
+    with cloud_db.client(**MV) as admin:
+        statuses = Counter(admin.get(f"/compute/v2.1/servers/{r.json()['server']['id']}")
+                           .json()["server"]["status"] for r in responses)
+        shown = admin.get("/compute/v2.1/vmqos-hosts/race-host").json()["host"]
+    assert statuses == {"ACTIVE": 3, "ERROR": 9}
+    bridge = {p["name"]: p for p in shown["resource_providers"]}[
+        "race-host:Open vSwitch agent:br-phys"]
+    assert bridge["inventory"]["NET_BW_EGR_KILOBIT_PER_SEC"] == {"total": 3_000_000,
+                                                                 "used": 3_000_000}

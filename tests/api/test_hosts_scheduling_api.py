@@ -31,15 +31,15 @@ def _register(admin: httpx.Client, name: str, *, egress: int = 3_000_000,
     return response.json()["host"]  # type: ignore[no-any-return]
 
 
-def _world(admin: httpx.Client) -> dict[str, str]:
+def _world(admin: httpx.Client, suffix: str = "") -> dict[str, str]:
     flavor = admin.post(f"{NOVA}/flavors", json={"flavor": {
-        "name": "m1", "ram": 512, "vcpus": 1, "disk": 1}}).json()["flavor"]["id"]
+        "name": f"m1{suffix}", "ram": 512, "vcpus": 1, "disk": 1}}).json()["flavor"]["id"]
     image = admin.post("/image/v2/images", json={
         "name": "img", "disk_format": "raw", "container_format": "bare"}).json()["id"]
     admin.put(f"/image/v2/images/{image}/file", content=b"x",
               headers={"Content-Type": "application/octet-stream"})
     network = admin.post(f"{NET}/networks", json={"network": {
-        "name": "provider", "provider:network_type": "vlan",
+        "name": f"provider{suffix}", "provider:network_type": "vlan",
         "provider:physical_network": "physnet1"}}).json()["network"]["id"]
     policy = admin.post(f"{NET}/qos/policies", json={"policy": {"name": "gold"}}).json()[
         "policy"]["id"]
