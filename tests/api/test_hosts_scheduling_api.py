@@ -257,3 +257,66 @@ def test_pike_admits_no_guarantees(new_server: Callable[..., Cloud]) -> None:
         for n in range(3):
             assert _boot(admin, world, f"vm{n}")["status"] == "ACTIVE"
         assert _bridge_use(admin, "cmp-a")["used"] == 0
+
+
+def _vcpus_used(admin: httpx.Client, host: str) -> int:
+    shown = admin.get(f"{NOVA}/vmqos-hosts/{host}").json()["host"]
+    root = next(p for p in shown["resource_providers"] if p["name"] == host)
+    return root["inventory"]["VCPU"]["used"]  # type: ignore[no-any-return]
+
+
+def _act(admin: httpx.Client, server_id: str, body: dict[str, Any]) -> int:
+    return admin.post(f"{NOVA}/servers/{server_id}/action", json=body).status_code
+
+
+def test_resize_moves_to_another_host_and_holds_both_until_confirmed(
+        new_server: Callable[..., Cloud]) -> None:
+    cloud = new_server()
+    with cloud.client(**MV) as admin:
+        world = _world(admin)
+        big = admin.post(f"{NOVA}/flavors", json={"flavor": {
+            "name": "m2", "ram": 1024, "vcpus": 2, "disk": 1}}).json()["flavor"]["id"]
+        _register(admin, "cmp-a", memory_mb=32768)
+        _register(admin, "cmp-b")
+        server = _boot(admin, world, "vm")
+        assert server["OS-EXT-SRV-ATTR:host"] == "cmp-a"
+        # conductor _cold_migrate: not the same host (allow_resize_to_same_host is false).
+        assert _act(admin, server["id"], {"resize": {"flavorRef": big}}) == 202
+        shown = admin.get(f"{NOVA}/servers/{server['id']}").json()["server"]
+        assert (shown["status"], shown["OS-EXT-SRV-ATTR:host"]) == ("VERIFY_RESIZE", "cmp-b")
+        assert (_vcpus_used(admin, "cmp-a"), _vcpus_used(admin, "cmp-b")) == (1, 2)
+        port = admin.get(f"{NET}/ports/{server['port']}").json()["port"]
+        assert port["binding:host_id"] == "cmp-b"
+        assert _bridge_use(admin, "cmp-b")["used"] == 1_000_000      # the guarantee moved
+        assert _act(admin, server["id"], {"confirmResize": None}) == 204
+        assert (_vcpus_used(admin, "cmp-a"), _vcpus_used(admin, "cmp-b")) == (0, 2)
+        assert _bridge_use(admin, "cmp-a")["used"] == 0
+        # Back to the small flavor, then revert: the server returns to cmp-b's allocation.
+        assert _act(admin, server["id"], {"resize": {"flavorRef": world["flavor"]}}) == 202
+        moved = admin.get(f"{NOVA}/servers/{server['id']}").json()["server"]
+        assert moved["OS-EXT-SRV-ATTR:host"] == "cmp-a"
+        assert _act(admin, server["id"], {"revertResize": None}) == 202
+        back = admin.get(f"{NOVA}/servers/{server['id']}").json()["server"]
+        assert (back["status"], back["OS-EXT-SRV-ATTR:host"]) == ("ACTIVE", "cmp-b")
+        assert back["flavor"]["original_name"] == "m2"
+        assert (_vcpus_used(admin, "cmp-a"), _vcpus_used(admin, "cmp-b")) == (0, 2)
+        assert admin.get(f"{NET}/ports/{server['port']}").json()["port"][
+            "binding:host_id"] == "cmp-b"
+
+
+def test_resize_with_no_other_host_leaves_the_server_as_it_was(
+        new_server: Callable[..., Cloud]) -> None:
+    cloud = new_server()
+    with cloud.client(**MV) as admin:
+        world = _world(admin)
+        big = admin.post(f"{NOVA}/flavors", json={"flavor": {
+            "name": "m2", "ram": 1024, "vcpus": 2, "disk": 1}}).json()["flavor"]["id"]
+        _register(admin, "only")
+        server = _boot(admin, world, "vm")
+        # A cast in Nova: 202, then the conductor's NoValidHost leaves it ACTIVE, its fault
+        # recorded but shown only in ERROR (views/servers.py _fault_statuses).
+        assert _act(admin, server["id"], {"resize": {"flavorRef": big}}) == 202
+        shown = admin.get(f"{NOVA}/servers/{server['id']}").json()["server"]
+        assert (shown["status"], shown["flavor"]["original_name"]) == ("ACTIVE", "m1")
+        assert "fault" not in shown
+        assert _vcpus_used(admin, "only") == 1

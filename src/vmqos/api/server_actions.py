@@ -26,6 +26,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Request, Response
 from sqlalchemy.orm import Session
 
+from vmqos.api import server_placement
 from vmqos.api.compute_flavors import visible_flavor
 from vmqos.api.context import app_state, caller, nova_forbidden, require_member
 from vmqos.api.errors import ApiError
@@ -34,6 +35,7 @@ from vmqos.api.server_views import POWER_RUNNING, POWER_SHUTDOWN
 from vmqos.errors import IntentError, NotFoundError
 from vmqos.intent.nova.json_schema import validate_body
 from vmqos.intent.nova.request_schemas import SERVER_ACTIONS
+from vmqos.intent.scheduling import NO_VALID_HOST
 from vmqos.store import compute
 from vmqos.store.identity import TokenInfo
 from vmqos.store.models import Server, utcnow
@@ -117,6 +119,15 @@ def _resize(request: Request, who: TokenInfo, session: Session, server: Server,
     except IntentError as exc:
         server.flavor = old
         raise ApiError(400, exc.message) from exc
+    moved = server_placement.reschedule_for_resize(session, server, flavor,
+                                                   profile=state.settings.profile)
+    if moved is False:
+        # The conductor's NoValidHost for a resize (a cast: the API said 202): the server
+        # keeps its flavor and state, the fault is recorded (conductor/manager.py).
+        server.flavor = old
+        server.fault = {"code": 500, "created": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        "message": NO_VALID_HOST + "No valid host found for resize"}
+        return
     server.old_flavor = old
     server.status, server.vm_state = "VERIFY_RESIZE", "resized"
 
@@ -126,14 +137,16 @@ def _confirm(server: Server) -> None:
     if server.old_flavor is None:
         raise ApiError(400, "Instance has not been resized.")
     server.old_flavor = None
+    server_placement.confirm_resize(server)
     _settle(server)
 
 
-def _revert(server: Server) -> None:
+def _revert(session: Session, server: Server) -> None:
     _check_state(server, "revertResize", "revertResize")
     if server.old_flavor is None:
         raise ApiError(400, "Instance has not been resized.")
     server.flavor, server.old_flavor = server.old_flavor, None
+    server_placement.revert_resize(session, server)
     _settle(server)
 
 
@@ -177,6 +190,6 @@ def server_action(server_id: str, request: Request, who: Caller,
         elif action == "confirmResize":
             _confirm(server)
         else:
-            _revert(server)
+            _revert(session, server)
         server.updated_at = utcnow()
     return Response(status_code=_STATUS.get(action, 202))

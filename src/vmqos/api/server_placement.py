@@ -13,6 +13,10 @@ it reads is the usage it changes.
 * A profile before Stein (``placement_guarantees`` false: Pike) has no port requests at all.
 * Until a host is registered, every server goes to the service's built-in host unscheduled:
   there is no inventory to admit against (``None`` host, no allocations).
+* A resize is scheduled as Nova's conductor does (``_cold_migrate``): to another host
+  (``allow_resize_to_same_host`` is false by default), for the new flavor and every port's
+  request; the source keeps its allocation until confirm (released) or revert (restored).
+  No host: the server stays as it was, with Nova's fault recorded (shown only in ERROR).
 * Each port with groups records them in ``binding:profile`` ``allocation`` (request group id
   -> provider uuid), as Nova does; a later policy change on the bound port moves the
   server's allocation by Neutron's diff, or is refused with
@@ -35,7 +39,8 @@ from vmqos.store import hosts
 from vmqos.store.models import Flavor, Network, Port, QosPolicy, Server
 from vmqos.store.qos import policy_value
 
-__all__ = ["move_allocation", "port_request", "record_port_allocations", "schedule"]
+__all__ = ["confirm_resize", "move_allocation", "port_request", "record_port_allocations",
+           "reschedule_for_resize", "revert_resize", "schedule"]
 
 
 def _rules(session: Session, policy_id: str | None) -> list[Rule]:
@@ -118,3 +123,52 @@ def move_allocation(session: Session, port: Port, new_policy_id: str | None) -> 
             merged[(name, rc)] = merged.get((name, rc), 0) + int(amount)
         server.allocations = [[n, rc, a] for (n, rc), a in merged.items() if a]
     port.profile = {**port.profile, "allocation": change.allocation}
+
+
+def reschedule_for_resize(session: Session, server: Server, flavor: Flavor, *,
+                          profile: str) -> bool | None:
+    """Move ``server`` to a host for ``flavor``: ``True`` when it moved, ``False`` when no
+    other host fits (NoValidHost: nothing changed), ``None`` when it was never scheduled."""
+    if not server.host:
+        return None
+    rows = hosts.list_hosts(session, lock=True)
+    ports = list(session.scalars(sa.select(Port).where(Port.id.in_(list(server.port_ids)))))
+    requests: list[ResourceRequest] = []
+    if get_profile(profile).placement_guarantees:
+        requests = [r for r in (port_request(session, p) for p in ports) if r is not None]
+    wanted = FlavorRequest(vcpus=flavor.vcpus, ram_mb=flavor.ram, root_gb=flavor.disk,
+                           ephemeral_gb=flavor.ephemeral, swap_mb=flavor.swap)
+    others = [hosts.host_value(r) for r in rows if not r.disabled and r.name != server.host]
+    allocation = select_host(others, hosts.usage(session), wanted, requests)
+    if allocation is None:
+        return False
+    server.old_placement = {
+        "host": server.host, "allocations": server.allocations,
+        "ports": {p.id: p.profile["allocation"] for p in ports if "allocation" in p.profile}}
+    server.host = allocation.host
+    server.allocations = [list(item) for item in allocation.resources]
+    for port in ports:
+        port.host_id = allocation.host
+        port.profile = {k: v for k, v in port.profile.items() if k != "allocation"}
+    record_port_allocations(session, allocation)
+    return True
+
+
+def confirm_resize(server: Server) -> None:
+    """The source host's allocation is released."""
+    server.old_placement = None
+
+
+def revert_resize(session: Session, server: Server) -> None:
+    """Back to the source host: its allocation and the ports' bindings are restored, the
+    destination's released."""
+    old = server.old_placement
+    if not old:
+        return
+    server.host, server.allocations = old["host"], old["allocations"]
+    for port in session.scalars(sa.select(Port).where(Port.id.in_(list(server.port_ids)))):
+        port.host_id = old["host"]
+        port.profile = {k: v for k, v in port.profile.items() if k != "allocation"}
+        if port.id in old["ports"]:
+            port.profile = {**port.profile, "allocation": old["ports"][port.id]}
+    server.old_placement = None

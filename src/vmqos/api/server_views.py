@@ -99,7 +99,9 @@ def server_view(row: Server, mv: Microversion, who: TokenInfo, request: Request,
     # nova/api/openstack/compute/views/servers.py _progress_statuses
     if row.status in ("ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE", "MIGRATING"):
         view.progress = 0
-    if row.fault:
+    # nova/api/openstack/compute/views/servers.py: the fault shows in ERROR and DELETED only
+    # (a resize that found no host leaves one on an ACTIVE server, unseen).
+    if row.fault and row.status in ("ERROR", "DELETED"):
         view.fault = schemas.Fault(code=row.fault["code"], created=row.fault["created"],
                                    message=row.fault["message"])
     if who.is_admin:

@@ -84,9 +84,11 @@ def delete_host(session: Session, name: str) -> None:
 def usage(session: Session) -> dict[tuple[str, str], int]:
     """(provider, resource class) -> amount allocated, over every server."""
     out: dict[tuple[str, str], int] = {}
-    for allocations in session.scalars(sa.select(Server.allocations)
-                                       .where(Server.host.is_not(None))):
-        for provider, resource_class, amount in allocations or ():
+    for allocations, old in session.execute(sa.select(Server.allocations, Server.old_placement)
+                                            .where(Server.host.is_not(None))):
+        # A resize waiting for confirmation holds the source's allocation too.
+        held = [*(allocations or ()), *((old or {}).get("allocations") or ())]
+        for provider, resource_class, amount in held:
             key = (provider, resource_class)
             out[key] = out.get(key, 0) + int(amount)
     return out

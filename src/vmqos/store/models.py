@@ -210,6 +210,10 @@ class Server(Base):
     # [provider, resource class, amount].
     host: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)
     allocations: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
+    # While a resize waits for confirmation, the source host keeps what it had (Nova moves
+    # it to the migration record): {"host": ..., "allocations": [...], "ports": {port:
+    # {group: provider uuid}}}; None otherwise.
+    old_placement: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class ComputeHost(Base):
