@@ -89,12 +89,18 @@ class World:
         for client in self.clients.values():
             client.close()
 
-    def new_host(self) -> str:
+    def new_host(self, agents: list[dict[str, Any]] | None = None) -> str:
         self._hosts += 1
         name = f"matrix-host-{self._hosts}"
-        assert self.admin.put(f"/compute/v2.1/vmqos-hosts/{name}",
-                              json={"host": BIG_HOST}).status_code == 200
+        assert self.admin.put(f"/compute/v2.1/vmqos-hosts/{name}", json={"host": {
+            **BIG_HOST, "agents": agents or []}}).status_code == 200
         return name
+
+    def agent(self) -> str:
+        name = self.new_host(agents=[{"agent_type": "Open vSwitch agent",
+                                      "bridge_mappings": {"physnet1": "br-phys"}}])
+        agents = self.admin.get("/network/v2.0/agents", params={"host": name}).json()
+        return str(agents["agents"][0]["id"])
 
     def hypervisor(self) -> str:
         hypervisors = self.admin.get("/compute/v2.1/os-hypervisors").json()["hypervisors"]
@@ -425,6 +431,10 @@ ROWS: tuple[Row, ...] = (
     Row("GET", f"{NOVA}/os-hypervisors/{{hypervisor_id}}", ADMIN_ONLY,
         url=lambda w, c: f"{NOVA}/os-hypervisors/{w.hypervisor()}"),
     Row("GET", f"{NOVA}/os-services", ADMIN_ONLY),
+    # Neutron's agents: admin-only; others see an empty list and no agent (policy hides it)
+    Row("GET", f"{NET}/agents", OK3),
+    Row("GET", f"{NET}/agents/{{agent_id}}", (200, 404, 404, 401),
+        url=lambda w, c: f"{NET}/agents/{w.agent()}"),
     Row("PUT", f"{NOVA}/vmqos-hosts/{{host_name}}", ADMIN_ONLY,
         url=_u(f"{NOVA}/vmqos-hosts/matrix-host"), body=_body({"host": BIG_HOST})),
     Row("GET", f"{NOVA}/vmqos-hosts/{{host_name}}", ADMIN_ONLY,

@@ -320,3 +320,24 @@ def test_resize_with_no_other_host_leaves_the_server_as_it_was(
         assert (shown["status"], shown["flavor"]["original_name"]) == ("ACTIVE", "m1")
         assert "fault" not in shown
         assert _vcpus_used(admin, "only") == 1
+
+
+def test_the_hosts_agents_are_neutrons_agents(new_server: Callable[..., Cloud]) -> None:
+    cloud = new_server()
+    cloud.make_user("alice", "project-a")
+    with cloud.client(**MV) as admin:
+        _register(admin, "cmp-a")
+        _register(admin, "cmp-b")
+    agents = json.loads(cloud.openstack("network", "agent", "list", "-f", "json").stdout)
+    assert sorted((a["Host"], a["Agent Type"], a["Binary"], a["Alive"]) for a in agents) == [
+        ("cmp-a", "Open vSwitch agent", "neutron-openvswitch-agent", True),
+        ("cmp-b", "Open vSwitch agent", "neutron-openvswitch-agent", True)]
+    shown = json.loads(cloud.openstack("network", "agent", "show", agents[0]["ID"],
+                                       "-f", "json").stdout)
+    assert shown["configuration"]["resource_provider_bandwidths"] == {
+        "br-phys": {"egress": 3_000_000, "ingress": 3_000_000}}
+    with cloud.client("alice", "pw", "project-a") as alice:
+        assert alice.get(f"{NET}/agents").json() == {"agents": []}
+        hidden = alice.get(f"{NET}/agents/{agents[0]['ID']}")
+        assert (hidden.status_code, hidden.json()["NeutronError"]["type"]) == (
+            404, "AgentNotFound")

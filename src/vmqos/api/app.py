@@ -24,6 +24,7 @@ from vmqos.api import (
     identity,
     identity_resources,
     image,
+    network_agents,
     network_core,
     network_group_rules,
     network_groups,
@@ -48,7 +49,7 @@ __all__ = ["ROUTERS", "create_app"]
 ROUTERS = tuple(module.router for module in (
     identity, identity_resources, discovery, compute_flavors, flavor_access, compute_servers,
     server_actions, server_metadata, compute_misc, compute_quotas, compute_hosts, network_core,
-    network_groups,
+    network_agents, network_groups,
     network_group_rules, network_subnets, network_qos, network_quotas, image))
 
 _DESCRIPTION = """\
