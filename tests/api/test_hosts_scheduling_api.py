@@ -341,3 +341,83 @@ def test_the_hosts_agents_are_neutrons_agents(new_server: Callable[..., Cloud]) 
         hidden = alice.get(f"{NET}/agents/{agents[0]['ID']}")
         assert (hidden.status_code, hidden.json()["NeutronError"]["type"]) == (
             404, "AgentNotFound")
+
+
+def _aggregate(admin: httpx.Client, name: str, zone: str | None) -> int:
+    created = admin.post(f"{NOVA}/os-aggregates", json={"aggregate": {
+        "name": name, **({"availability_zone": zone} if zone else {})}})
+    assert created.status_code == 200, created.text
+    return int(created.json()["aggregate"]["id"])
+
+
+def _host_action(admin: httpx.Client, aggregate: int, action: str,
+                 host: str) -> httpx.Response:
+    return admin.post(f"{NOVA}/os-aggregates/{aggregate}/action",
+                      json={action: {"host": host}})
+
+
+def test_zones_come_from_the_hosts_aggregates(new_server: Callable[..., Cloud]) -> None:
+    cloud = new_server()
+    with cloud.client(**MV) as admin:
+        world = _world(admin)
+        _register(admin, "cmp-a", memory_mb=32768)
+        _register(admin, "cmp-b")
+        east = _aggregate(admin, "east", "az-east")
+        west = _aggregate(admin, "west", "az-west")
+        plain = _aggregate(admin, "plain", None)
+        assert _host_action(admin, east, "add_host", "cmp-b").status_code == 200
+        # nova/compute/api.py add_host_to_aggregate, in its order and words.
+        missing = _host_action(admin, east, "add_host", "cmp-x")
+        assert (missing.status_code, missing.json()["itemNotFound"]["message"]) == (
+            404, "Compute host cmp-x could not be found.")
+        twice = _host_action(admin, east, "add_host", "cmp-b")
+        assert (twice.status_code, twice.json()["conflictingRequest"]["message"]) == (
+            409, f"Aggregate {east} already has host cmp-b.")
+        other_zone = _host_action(admin, west, "add_host", "cmp-b")
+        assert (other_zone.status_code, other_zone.json()["conflictingRequest"]["message"]) == (
+            409, f"Cannot add host to aggregate {west}. Reason: One or more hosts already in "
+                 "availability zone(s) ['az-east'].")
+        assert _host_action(admin, plain, "add_host", "cmp-b").status_code == 200
+        shown = admin.get(f"{NOVA}/os-aggregates/{east}").json()["aggregate"]
+        assert shown["hosts"] == ["cmp-b"]
+        zones = {z["zoneName"] for z in admin.get(f"{NOVA}/os-availability-zone").json()[
+            "availabilityZoneInfo"]}
+        assert zones == {"az-east", "nova"}        # az-west has no host, so it is no zone
+        # A requested zone keeps the server on its hosts, whatever the weighers prefer.
+        port = admin.post(f"{NET}/ports", json={"port": {"network_id": world["network"]}}
+                          ).json()["port"]["id"]
+        created = admin.post(f"{NOVA}/servers", json={"server": {
+            "name": "east-vm", "flavorRef": world["flavor"], "imageRef": world["image"],
+            "availability_zone": "az-east", "networks": [{"port": port}]}})
+        assert created.status_code == 202, created.text
+        east_vm = admin.get(f"{NOVA}/servers/{created.json()['server']['id']}").json()[
+            "server"]
+        assert (east_vm["OS-EXT-SRV-ATTR:host"], east_vm["OS-EXT-AZ:availability_zone"]) == (
+            "cmp-b", "az-east")
+        refused = admin.post(f"{NOVA}/servers", json={"server": {
+            "name": "west-vm", "flavorRef": world["flavor"], "imageRef": world["image"],
+            "availability_zone": "az-west", "networks": "none"}})
+        assert (refused.status_code, refused.json()["badRequest"]["message"]) == (
+            400, "The requested availability zone is not available")
+        # Without a zone the server takes its host's (here the roomier cmp-a: nova).
+        free = _boot(admin, world, "free", guaranteed=False)
+        assert (free["OS-EXT-SRV-ATTR:host"], free["OS-EXT-AZ:availability_zone"]) == (
+            "cmp-a", "nova")
+        # A host with servers may not change zone (ensure_no_instances_need_to_move_az_...).
+        moving = _host_action(admin, east, "remove_host", "cmp-b")
+        assert moving.status_code == 409
+        assert moving.json()["conflictingRequest"]["message"].startswith(
+            f"Cannot remove host from aggregate {east}. Reason: The host cannot be removed "
+            "from the aggregate as the availability zone of the host would change from "
+            "'az-east' to 'None' but the host already has 1 instance(s).")
+        rename = admin.put(f"{NOVA}/os-aggregates/{east}", json={"aggregate": {
+            "availability_zone": "az-north"}})
+        assert (rename.status_code, rename.json()["conflictingRequest"]["message"]) == (
+            409, f"Cannot update aggregate {east}. Reason: One or more hosts contain "
+                 "instances in this zone.")
+        gone = _host_action(admin, plain, "remove_host", "cmp-a")
+        assert (gone.status_code, gone.json()["itemNotFound"]["message"]) == (
+            404, f"Cannot remove host cmp-a in aggregate {plain}")
+    cloud.openstack("aggregate", "add", "host", "plain", "cmp-a")
+    shown = json.loads(cloud.openstack("aggregate", "show", "plain", "-f", "json").stdout)
+    assert shown["hosts"] == ["cmp-b", "cmp-a"]

@@ -15,8 +15,10 @@
   one 403.
 * A user has at most the project's ``key_pairs`` quota of key pairs (403 "Quota exceeded,
   too many key pairs.", :func:`vmqos.api.compute_quotas.enforce_keypair`).
-* ``--availability-zone`` must name ``nova`` or the zone of a host aggregate (``openstack
-  aggregate create --zone az_vlan agg``); vmqos has one compute host, which is in every zone.
+* ``--availability-zone`` must name a zone with a host: a registered host is in the zone of
+  its aggregate (``openstack aggregate create --zone az1 agg``, ``aggregate add host agg
+  H``), else in ``nova`` (:mod:`vmqos.intent.availability_zones`). Until a host is
+  registered, the built-in host is in ``nova`` and in every aggregate's zone.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import Annotated, Any, Literal, cast
 import sqlalchemy as sa
 from fastapi import APIRouter, Body, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
 from vmqos.api import compute_schemas as schemas
 from vmqos.api.compute_quotas import enforce_keypair
@@ -37,6 +40,13 @@ from vmqos.api.errors import ApiError
 from vmqos.api.microversion import Microversion, nova_microversion
 from vmqos.api.nova_names import AzNameOrNone, NovaName
 from vmqos.api.server_views import iso
+from vmqos.intent.availability_zones import (
+    ZonedAggregate,
+    add_host_reason,
+    refusal,
+    remove_host_reason,
+    zone_change_reason,
+)
 from vmqos.intent.nova.json_schema import validate_body
 from vmqos.intent.nova.names import NAME_FORMATS
 from vmqos.intent.nova.request_schemas import (
@@ -45,7 +55,7 @@ from vmqos.intent.nova.request_schemas import (
     AGGREGATE_UPDATE,
     keypair_create,
 )
-from vmqos.store import compute
+from vmqos.store import compute, hosts
 from vmqos.store.identity import TokenInfo
 from vmqos.store.models import Aggregate, Keypair
 
@@ -192,8 +202,9 @@ def delete_keypair(name: str, request: Request, who: Caller, mv: Version) -> Res
 
 @router.get("/os-availability-zone", summary="List availability zones")
 def list_zones(request: Request, who: Caller, mv: Version) -> schemas.AvailabilityZoneList:
-    with app_state(request).db.read() as session:
-        zones = compute.availability_zones(session)
+    state = app_state(request)
+    with state.db.read() as session:
+        zones = hosts.zones(session, state.settings.host)
     return schemas.AvailabilityZoneList(availabilityZoneInfo=[schemas.AvailabilityZone(
         zoneName=z, zoneState=schemas.ZoneState(available=True), hosts=None) for z in zones])
 
@@ -205,20 +216,21 @@ def list_zones_detail(request: Request, who: Caller,
         raise nova_forbidden("os_compute_api:os-availability-zone:detail")
     state = app_state(request)
     with state.db.read() as session:
-        zones = compute.availability_zones(session)
+        zones = hosts.zones(session, state.settings.host)
     services = {"nova-compute": schemas.ServiceState(available=True, active=True,
                                                      updated_at=None)}
     return schemas.AvailabilityZoneList(availabilityZoneInfo=[schemas.AvailabilityZone(
         zoneName=z, zoneState=schemas.ZoneState(available=True),
-        hosts={state.settings.host: services}) for z in zones])
+        hosts=dict.fromkeys(members, services)) for z, members in zones.items()])
 
 
 def _aggregate_view(row: Aggregate, mv: Microversion) -> schemas.Aggregate:
     view = schemas.Aggregate(
         id=row.id, name=row.name, availability_zone=row.availability_zone,
         created_at=iso(row.created_at), updated_at=None, deleted_at=None, deleted=False,
-        hosts=[], metadata={**row.metadata_, **({"availability_zone": row.availability_zone}
-                                                if row.availability_zone else {})})
+        hosts=list(row.hosts),
+        metadata={**row.metadata_, **({"availability_zone": row.availability_zone}
+                                      if row.availability_zone else {})})
     if mv.at_least("2.41"):
         view.uuid = row.uuid
     return view
@@ -326,6 +338,7 @@ def update_aggregate(aggregate_id: str, body: AggregateUpdateBody, request: Requ
             compute.rename_aggregate(session, row, str(sent["name"]).strip())
         _refuse_empty_zone(row, sent, "update")
         if "availability_zone" in sent:
+            _refuse_zone_move(session, row, str(sent["availability_zone"]), "update")
             compute.set_aggregate_metadata(session, row, {
                 "availability_zone": sent["availability_zone"]})
         return schemas.AggregateResponse(aggregate=_aggregate_view(row, mv))
@@ -336,8 +349,8 @@ def update_aggregate(aggregate_id: str, body: AggregateUpdateBody, request: Requ
              response_model_exclude_unset=True)
 def aggregate_action(aggregate_id: str, request: Request, who: Caller, mv: Version,
                      body: Annotated[dict[str, Any], Body()]) -> schemas.AggregateResponse:
-    """``set_metadata`` (``openstack aggregate create/set/unset --property``); ``add_host``
-    and ``remove_host`` are 409: vmqos's one compute host is in every aggregate already."""
+    """``set_metadata`` (``openstack aggregate create/set/unset --property``), ``add_host``
+    and ``remove_host`` (``openstack aggregate add/remove host``) of a registered host."""
     if len(body) != 1:  # nova/api/openstack/wsgi.py action_peek: exactly one key
         raise ApiError(400, "Malformed request body")
     action = next(iter(body))
@@ -348,11 +361,53 @@ def aggregate_action(aggregate_id: str, request: Request, who: Caller, mv: Versi
         raise nova_forbidden(f"os_compute_api:os-aggregates:{action}")
     number = _aggregate_id(aggregate_id)
     with app_state(request).db.write() as session:
+        if action in ("add_host", "remove_host"):
+            row = _host_action(session, number, action, str(body[action]["host"]))
+            return schemas.AggregateResponse(aggregate=_aggregate_view(row, mv))
         row = compute.get_aggregate(session, number)
-        if action != "set_metadata":
-            raise ApiError(409, f"Action '{action}' is not supported by vmqos: its one "
-                                "compute host is in every aggregate.")
         metadata: dict[str, str | None] = body["set_metadata"]["metadata"]
         _refuse_empty_zone(row, metadata, "update metadata of")
+        if metadata.get("availability_zone"):
+            _refuse_zone_move(session, row, str(metadata["availability_zone"]), "update_meta")
         compute.set_aggregate_metadata(session, row, metadata)
         return schemas.AggregateResponse(aggregate=_aggregate_view(row, mv))
+
+
+def _zoned(row: Aggregate) -> ZonedAggregate:
+    return ZonedAggregate(row.id, row.name, row.availability_zone, tuple(row.hosts))
+
+
+def _refuse_zone_move(session: Session, row: Aggregate, zone: str, action: str) -> None:
+    """``is_safe_to_update_az(check_no_instances_in_az=True)`` for a zone being set."""
+    reason = zone_change_reason(_zoned(row), zone, hosts.zoned_aggregates(session, lock=True),
+                                set(hosts.servers_per_host(session)))
+    if reason:
+        raise ApiError(409, refusal(action, row.id, reason))
+
+
+def _host_action(session: Session, number: int, action: str, host: str) -> Aggregate:
+    """``add_host_to_aggregate`` / ``remove_host_from_aggregate``, in their order: the host,
+    the aggregate, the zone rules, then the membership."""
+    known = {r.name for r in hosts.list_hosts(session)}
+    if host not in known:
+        if action == "add_host":
+            raise ApiError(404, f"Compute host {host} could not be found.")
+        raise ApiError(404, f"Cannot remove host {host} in aggregate {number}")
+    row = compute.get_aggregate(session, number, lock=True)
+    aggregates = hosts.zoned_aggregates(session)
+    servers = hosts.servers_per_host(session).get(host, 0)
+    if action == "add_host":
+        reason = add_host_reason(_zoned(row), host, aggregates, servers)
+        if reason:
+            raise ApiError(409, refusal("add", row.id, reason))
+        if host in row.hosts:
+            raise ApiError(409, f"Aggregate {row.id} already has host {host}.")
+        row.hosts = [*row.hosts, host]
+    else:
+        reason = remove_host_reason(_zoned(row), host, aggregates, servers)
+        if reason:
+            raise ApiError(409, refusal("delete", row.id, reason))
+        if host not in row.hosts:
+            raise ApiError(404, f"Cannot remove host {host} in aggregate {row.id}")
+        row.hosts = [h for h in row.hosts if h != host]
+    return row

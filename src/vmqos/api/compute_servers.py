@@ -42,7 +42,7 @@ from vmqos.api.settings import Settings
 from vmqos.errors import IntentError, NotFoundError
 from vmqos.intent.scheduling import NO_VALID_HOST
 from vmqos.plan.server_plan import render_server_plan_text
-from vmqos.store import compute, images, network
+from vmqos.store import compute, hosts, images, network
 from vmqos.store.identity import TokenInfo
 from vmqos.store.models import Network, Port, SecurityGroup, Server, utcnow
 from vmqos.store.scenario import binding_of, flavor_snapshot
@@ -247,7 +247,8 @@ def create_server(body: ServerCreateBody, request: Request, response: Response, 
             except NotFoundError:
                 raise ApiError(400, "Invalid key_name provided.") from None
         zone = data.availability_zone or compute.DEFAULT_ZONE
-        if zone not in compute.availability_zones(session):
+        zones = hosts.zones(session, state.settings.host)
+        if data.availability_zone is not None and zone not in zones:
             raise ApiError(400, "The requested availability zone is not available")
         groups = _security_groups(session, who, data.security_groups)
         wanted = _requested_networks(session, who, data.networks, mv)
@@ -266,7 +267,8 @@ def create_server(body: ServerCreateBody, request: Request, response: Response, 
         session.flush()
         scheduled, allocation = server_placement.schedule(
             session, flavor, [port for _, port in wanted if port is not None],
-            profile=state.settings.profile)
+            profile=state.settings.profile,
+            only=zones[zone] if data.availability_zone is not None else None)
         if scheduled and allocation is None:
             # The conductor's NoValidHost: the server is in ERROR, no port was bound.
             server.status, server.vm_state, server.host = "ERROR", "error", ""
@@ -276,6 +278,10 @@ def create_server(body: ServerCreateBody, request: Request, response: Response, 
         if allocation is not None:
             server.host = allocation.host
             server.allocations = [list(item) for item in allocation.resources]
+            # Without a requested zone the server takes its host's (conductor
+            # _schedule_instances: instance.availability_zone from the selected host).
+            server.availability_zone = next(z for z, members in zones.items()
+                                            if allocation.host in members)
         server.port_ids = [p.id for p in _attach(session, state.settings, who, server, wanted,
                                                  groups)]
         if allocation is not None:

@@ -60,10 +60,11 @@ def port_request(session: Session, port: Port) -> ResourceRequest | None:
                                  policy_value(session, policy).rules)
 
 
-def schedule(session: Session, flavor: Flavor, ports: Sequence[Port], *,
-             profile: str) -> tuple[bool, Allocation | None]:
+def schedule(session: Session, flavor: Flavor, ports: Sequence[Port], *, profile: str,
+             only: Sequence[str] | None = None) -> tuple[bool, Allocation | None]:
     """``(scheduled, allocation)``: ``(False, None)`` when no host is registered, else the
-    allocation on the chosen host, or ``None`` for Nova's NoValidHost."""
+    allocation on the chosen host, or ``None`` for Nova's NoValidHost. ``only``: the hosts of
+    the requested availability zone (Nova's AvailabilityZoneFilter)."""
     rows = hosts.list_hosts(session, lock=True)
     if not rows:
         return False, None
@@ -72,7 +73,8 @@ def schedule(session: Session, flavor: Flavor, ports: Sequence[Port], *,
         requests = [r for r in (port_request(session, p) for p in ports) if r is not None]
     wanted = FlavorRequest(vcpus=flavor.vcpus, ram_mb=flavor.ram, root_gb=flavor.disk,
                            ephemeral_gb=flavor.ephemeral, swap_mb=flavor.swap)
-    enabled = [hosts.host_value(r) for r in rows if not r.disabled]
+    enabled = [hosts.host_value(r) for r in rows
+               if not r.disabled and (only is None or r.name in only)]
     return True, select_host(enabled, hosts.usage(session), wanted, requests)
 
 

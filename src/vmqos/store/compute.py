@@ -17,13 +17,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from vmqos.errors import ConflictError, NotFoundError
+from vmqos.intent.availability_zones import DEFAULT_ZONE
 from vmqos.intent.nova.flavor import MAX_INT
 from vmqos.store.flavor_access import visible_to
 from vmqos.store.models import Aggregate, Flavor, Keypair, Server, utcnow
 
 __all__ = [
     "DEFAULT_ZONE",
-    "availability_zones",
     "create_aggregate",
     "create_flavor",
     "create_keypair",
@@ -43,7 +43,6 @@ __all__ = [
 ]
 
 # Nova's [DEFAULT]default_availability_zone: hosts outside any zoned aggregate are here.
-DEFAULT_ZONE = "nova"
 
 
 def _flavor_exists(name: str, flavor_id: str, session: Session) -> ConflictError:
@@ -191,8 +190,8 @@ def rename_aggregate(session: Session, aggregate: Aggregate, name: str) -> Aggre
     return aggregate
 
 
-def get_aggregate(session: Session, aggregate_id: int) -> Aggregate:
-    aggregate = session.get(Aggregate, aggregate_id)
+def get_aggregate(session: Session, aggregate_id: int, *, lock: bool = False) -> Aggregate:
+    aggregate = session.get(Aggregate, aggregate_id, with_for_update=lock or None)
     if aggregate is None:
         raise NotFoundError(f"Aggregate {aggregate_id} could not be found.",
                             kind="AggregateNotFound", key="id", value=str(aggregate_id))
@@ -214,13 +213,6 @@ def set_aggregate_metadata(session: Session, aggregate: Aggregate,
     aggregate.metadata_ = values   # a new dict: the JSON column sees replacement only
     session.flush()
     return aggregate
-
-
-def availability_zones(session: Session) -> list[str]:
-    """The default zone, then every aggregate's zone (sorted, unique)."""
-    zones = session.scalars(sa.select(Aggregate.availability_zone).where(
-        Aggregate.availability_zone.is_not(None)).distinct())
-    return [DEFAULT_ZONE, *sorted(z for z in zones if z and z != DEFAULT_ZONE)]
 
 
 # --- servers ----------------------------------------------------------------------------------

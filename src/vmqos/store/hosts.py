@@ -17,9 +17,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from vmqos.errors import ConflictError, NotFoundError
+from vmqos.intent.availability_zones import DEFAULT_ZONE, ZonedAggregate, host_zone
 from vmqos.intent.compute_host import ComputeHost as HostValue
 from vmqos.intent.compute_host import parse_compute_host
-from vmqos.store.models import ComputeHost, Server, utcnow
+from vmqos.store.models import Aggregate, ComputeHost, Server, utcnow
 
 __all__ = [
     "delete_host",
@@ -27,7 +28,10 @@ __all__ = [
     "host_value",
     "list_hosts",
     "register_host",
+    "servers_per_host",
     "usage",
+    "zoned_aggregates",
+    "zones",
 ]
 
 
@@ -92,3 +96,31 @@ def usage(session: Session) -> dict[tuple[str, str], int]:
             key = (provider, resource_class)
             out[key] = out.get(key, 0) + int(amount)
     return out
+
+
+def zoned_aggregates(session: Session, *, lock: bool = False) -> list[ZonedAggregate]:
+    query = sa.select(Aggregate).order_by(Aggregate.id)
+    if lock:
+        query = query.with_for_update()
+    return [ZonedAggregate(a.id, a.name, a.availability_zone, tuple(a.hosts))
+            for a in session.scalars(query)]
+
+
+def zones(session: Session, builtin: str) -> dict[str, list[str]]:
+    """Zone -> its compute hosts. Until a host is registered, the built-in host is in the
+    default zone and in every aggregate's zone (it stands in for every host)."""
+    rows = list_hosts(session)
+    aggregates = zoned_aggregates(session)
+    if not rows:
+        names = [DEFAULT_ZONE, *sorted({a.zone for a in aggregates if a.zone} - {DEFAULT_ZONE})]
+        return {zone: [builtin] for zone in names}
+    out: dict[str, list[str]] = {}
+    for row in rows:
+        out.setdefault(host_zone(row.name, aggregates), []).append(row.name)
+    return dict(sorted(out.items()))
+
+
+def servers_per_host(session: Session) -> dict[str, int]:
+    return {host: count for host, count in session.execute(
+        sa.select(Server.host, sa.func.count()).where(Server.host.is_not(None))
+        .group_by(Server.host)) if host}

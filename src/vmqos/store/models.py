@@ -176,6 +176,8 @@ class Aggregate(Base):
     # Nova's aggregate metadata other than availability_zone (which is the column above).
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict,
                                                       server_default="{}")
+    # Compute host names, in the order they were added (Nova's aggregate_hosts).
+    hosts: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
