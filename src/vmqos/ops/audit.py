@@ -89,10 +89,13 @@ class ServerAudit:
 
 
 def audit_servers(scenario: Scenario, servers: Sequence[Server], profile: Profile,
-                  config: SandboxConfig, *, fix: bool) -> list[ServerAudit]:
-    """Audit each server's vmqos instance and libvirt domain on this host."""
-    facts = observe_host_facts()
-    reachable = libvirtd_reachable()
+                  config: SandboxConfig, *, fix: bool, facts: HostFacts | None = None,
+                  libvirt: bool | None = None) -> list[ServerAudit]:
+    """Audit each server's vmqos instance and libvirt domain on this host. ``facts`` and
+    ``libvirt`` (whether libvirtd answers) are observed here unless the caller has them (the
+    agent observes the kernel's facts once, and reports libvirtd's reachability itself)."""
+    facts = observe_host_facts() if facts is None else facts
+    reachable = libvirtd_reachable() if libvirt is None else libvirt
     audits = []
     for server in servers:
         instance = _audit_instance(scenario, server, profile, facts, config, fix=fix)
