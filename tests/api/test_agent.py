@@ -66,7 +66,7 @@ def _world(admin: httpx.Client) -> dict[str, str]:
     flavor = admin.post(f"{NOVA}/flavors", json={"flavor": {
         "name": "m1.shaped", "ram": 512, "vcpus": 1, "disk": 1}}).json()["flavor"]["id"]
     specs = admin.post(f"{NOVA}/flavors/{flavor}/os-extra_specs", json={"extra_specs": {
-        "quota:vif_outbound_average": "2000"}})
+        "quota:vif_inbound_average": "1000", "quota:vif_outbound_average": "2000"}})
     assert specs.status_code == 200, specs.text
     image = admin.post("/image/v2/images", json={
         "name": "img", "disk_format": "raw", "container_format": "bare"}).json()["id"]
@@ -123,6 +123,8 @@ def test_agent_exports_a_hosts_limits_and_survives_the_cloud(
         # ports are OVS ports, so libvirt writes quota:vif_outbound_average 2000 kB/s = 16
         # Mbit/s as the Interface's ingress policing, which the OVS agent rewrites with the
         # policy's 3000 kbit/s egress (= VM outbound): configured, overridden, not effective.
+        # Inbound libvirt makes the 1000 kB/s average the OVS queue's min-rate: 8 Mbit/s
+        # guaranteed, no cap.
         limits = metrics["vmqos_port_limit_bits_per_second"]
         effective = metrics["vmqos_port_effective_limit_bits_per_second"]
         for name, (_id, port) in servers.items():
@@ -134,6 +136,10 @@ def test_agent_exports_a_hosts_limits_and_survives_the_cloud(
                 **where, direction="outbound", layer="ovs_libvirt")] == 16_000_000
             assert metrics["vmqos_port_rate_limited"][_labels(**where, direction="outbound")] \
                 == 1
+            assert metrics["vmqos_port_limit_min_bits_per_second"][_labels(
+                **where, direction="inbound", layer="ovs_libvirt")] == 8_000_000
+            assert metrics["vmqos_port_rate_limited"][_labels(**where, direction="inbound")] \
+                == 0
             assert limits[_labels(**where, direction="outbound", layer="ovs_agent")] == 3_000_000
             assert effective[_labels(**where, direction="outbound", layer="ovs_agent")] == \
                 3_000_000
@@ -185,6 +191,7 @@ def test_agent_exports_a_hosts_limits_and_survives_the_cloud(
         assert time.monotonic() - stopping < 15
         assert "cannot reach cloud 'c'" in err and "keeping the last state" in err
         assert "Traceback" not in err
+        print("\n".join(line for line in err.splitlines() if "audited" in line))
     finally:
         if agent.poll() is None:
             agent.kill()

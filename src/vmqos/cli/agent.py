@@ -61,7 +61,9 @@ def agent(cloud: str, host: str, fix: bool, listen: str | None, interval: float,
     \b
     Metrics (GET /metrics; rates in bits/s, bursts in bytes, directions the VM's):
       vmqos_port_limit_bits_per_second{server,port,device,direction,layer}
-      vmqos_port_limit_burst_bytes / vmqos_port_limit_peak_bits_per_second  (same labels)
+      vmqos_port_limit_burst_bytes / vmqos_port_limit_peak_bits_per_second /
+      vmqos_port_limit_min_bits_per_second  (same labels; min = a guarantee)
+      vmqos_port_overridden_limit_bits_per_second  (configured, replaced on the same object)
       vmqos_port_effective_limit_bits_per_second{...,layer=the one that decides}
       vmqos_port_rate_limited  vmqos_audit_drift{server,object}  vmqos_audit_status
       vmqos_server_missing{server}  vmqos_audit_servers  vmqos_audit_duration_seconds

@@ -95,6 +95,9 @@ BURST = Family("vmqos_port_limit_burst_bytes", "gauge",
                "A layer's configured burst on a port, per VM direction.", _LAYER)
 PEAK = Family("vmqos_port_limit_peak_bits_per_second", "gauge",
               "A layer's configured peak (HTB ceil) on a port, per VM direction.", _LAYER)
+MIN_RATE = Family("vmqos_port_limit_min_bits_per_second", "gauge",
+                  "A layer's configured guarantee (HTB min-rate, VF min_tx_rate) on a port, per "
+                  "VM direction.", _LAYER)
 EFFECTIVE = Family("vmqos_port_effective_limit_bits_per_second", "gauge",
                    "The rate that applies on a port, per VM direction; layer: which decides.",
                    _LAYER)
@@ -132,7 +135,7 @@ SET_ASIDE = Family("vmqos_cloud_set_aside", "gauge",
                    ("element",))
 
 FAMILIES: tuple[Family, ...] = (
-    INFO, LIMIT, BURST, PEAK, EFFECTIVE, OVERRIDDEN, LIMITED, DRIFT, STATUS, MISSING,
+    INFO, LIMIT, BURST, PEAK, MIN_RATE, EFFECTIVE, OVERRIDDEN, LIMITED, DRIFT, STATUS, MISSING,
     SERVERS, DURATION, LAST_SUCCESS, ROUNDS, ERRORS, FIXES, CLOUD_UP, LIBVIRT_UP, SET_ASIDE)
 
 _OBJECTS = ("instance", "libvirt")
@@ -147,7 +150,7 @@ def _limit_samples(explanation: ScenarioExplanation) -> Iterator[Sample]:
                 for limit in enforcement.layers:
                     labels = (*where, limit.enforcer.key)
                     for family, value in ((LIMIT, limit.rate), (BURST, limit.burst),
-                                          (PEAK, limit.peak)):
+                                          (PEAK, limit.peak), (MIN_RATE, limit.min_rate)):
                         if value is not None:
                             yield Sample(family, labels, float(value))
                 for limit in enforcement.overridden:
