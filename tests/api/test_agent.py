@@ -114,7 +114,7 @@ def test_agent_exports_a_hosts_limits_and_survives_the_cloud(
     url = f"http://{listen}"
     agent = subprocess.Popen(
         [vmqos_exe(), "agent", "--cloud", "c", "--host", HOST, "--listen", listen,
-         "--interval", "2", "--backoff-max", "2"],
+         "--interval", "600", "--backoff-max", "2"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         metrics = _until(url, agent, lambda m: m.get("vmqos_audits_total", {}).get(()) == 1,
@@ -159,7 +159,8 @@ def test_agent_exports_a_hosts_limits_and_survives_the_cloud(
         print(f"scrape {1000 * (time.perf_counter() - started):.1f} ms, first round "
               f"{metrics['vmqos_audit_duration_seconds'][()]:.3f} s")
 
-        # A server deleted between rounds is simply no longer there, and no error.
+        # A server deleted between rounds is simply no longer there, and no error. With a
+        # 600 s interval, only the request makes the next round.
         with serve.cloud.client(**MV) as admin:
             assert admin.delete(f"{NOVA}/servers/{servers['gone'][0]}").status_code == 204
         assert httpx.post(f"{url}/audit", timeout=10).status_code == 202
@@ -172,7 +173,9 @@ def test_agent_exports_a_hosts_limits_and_survives_the_cloud(
         rounds = metrics["vmqos_audits_total"][()]
 
         # The cloud goes away: the last state is still served, the cloud said unreachable.
+        # SIGHUP asks for the round; the failures are retried after 1 s, then 2 s.
         serve.stop()
+        agent.send_signal(signal.SIGHUP)
         metrics = _until(url, agent, lambda m: m["vmqos_cloud_reachable"][()] == 0,
                          "the cloud reported unreachable")
         metrics = _until(url, agent, lambda m: m["vmqos_audit_errors_total"][
@@ -191,8 +194,26 @@ def test_agent_exports_a_hosts_limits_and_survives_the_cloud(
         assert time.monotonic() - stopping < 15
         assert "cannot reach cloud 'c'" in err and "keeping the last state" in err
         assert "Traceback" not in err
+        assert "stopped" in err.splitlines()[-1]
         print("\n".join(line for line in err.splitlines() if "audited" in line))
     finally:
         if agent.poll() is None:
             agent.kill()
             agent.wait(timeout=30)
+
+
+def test_agent_with_an_unknown_cloud_exits_2(tmp_path: Path) -> None:
+    """A configuration error on the first round stops the agent at once (exit 2), with the
+    reader's message; retrying cannot fix it."""
+    (tmp_path / "clouds.yaml").write_text("clouds: {}\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OS_", "VMQOS_"))}
+    env["OS_CLIENT_CONFIG_FILE"] = str(tmp_path / "clouds.yaml")
+    done = subprocess.run([vmqos_exe(), "agent", "--cloud", "nope", "--host", HOST],
+                          capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert done.returncode == 2, done.stderr
+    assert "vmqos: error: --cloud 'nope'" in done.stderr
+    bad = subprocess.run([vmqos_exe(), "agent", "--cloud", "c", "--host", HOST, "--listen",
+                          "9675"], capture_output=True, text=True, env=env, timeout=60,
+                         check=False)
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("vmqos: error: --listen '9675' is not HOST:PORT")
