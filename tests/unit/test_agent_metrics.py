@@ -7,7 +7,8 @@ import pytest
 
 from support.seed import seed_scenario
 from vmqos.errors import ValidationError
-from vmqos.ops.agent import parse_listen, retry_delay
+from vmqos.host.state import SandboxConfig
+from vmqos.ops.agent import Agent, AgentConfig, parse_listen, retry_delay
 from vmqos.ops.agent_metrics import (
     FAMILIES,
     AgentStatus,
@@ -141,3 +142,19 @@ def test_listen_addresses() -> None:
     assert parse_listen("[::1]:9675") == ("::1", 9675)
     with pytest.raises(ValidationError, match=r"--listen '9675' is not HOST:PORT"):
         parse_listen("9675")
+
+
+def test_a_scrape_shows_the_current_status_rendered_once() -> None:
+    """The exposition of a status is rendered once and reused until the status is replaced;
+    the process's own metrics are read at every scrape."""
+    agent = Agent(AgentConfig(cloud="c", host="cmp-1"), SandboxConfig())
+    first = agent.exposition().decode()
+    assert "vmqos_cloud_reachable 0.0\n" in first
+    assert 'vmqos_agent_info{cloud="c",fix="false",host="cmp-1"} 1.0\n' in first
+    assert "# TYPE vmqos_audit_errors_total counter\n" in first
+    assert "process_cpu_seconds_total" in first  # prometheus_client reads /proc on Linux
+    agent._update(last=_round((_absent(),)), cloud_reachable=True, rounds=1)
+    second = agent.exposition().decode()
+    assert "vmqos_cloud_reachable 1.0\n" in second
+    assert 'vmqos_server_missing{server="vm_resquota"} 1.0\n' in second
+    assert "vmqos_audits_total 1.0\n" in second

@@ -85,13 +85,13 @@ def retry_delay(failures: int, interval: float, backoff_max: float) -> float:
 
 
 class _Collector:
-    """Turns the agent's current status into prometheus_client families at each scrape."""
+    """Turns one status into prometheus_client families."""
 
-    def __init__(self, agent: Agent) -> None:
-        self._agent = agent
+    def __init__(self, status: AgentStatus) -> None:
+        self._status = status
 
     def collect(self) -> Iterator[Metric]:
-        for family, samples in agent_samples(self._agent.status):
+        for family, samples in agent_samples(self._status):
             metric: GaugeMetricFamily | CounterMetricFamily
             if family.kind == "counter":
                 metric = CounterMetricFamily(family.name, family.help, labels=family.labels)
@@ -114,14 +114,27 @@ class Agent:
         self.stopping = threading.Event()
         self._facts: HostFacts | None = None
         self._failures = 0
-        self.registry = CollectorRegistry(auto_describe=False)
-        self.registry.register(_Collector(self))
-        ProcessCollector(registry=self.registry)
+        self._process = CollectorRegistry(auto_describe=False)
+        ProcessCollector(registry=self._process)
+        self._rendered: tuple[AgentStatus, bytes] | None = None
 
     @property
     def status(self) -> AgentStatus:
         with self._lock:
             return self._status
+
+    def exposition(self) -> bytes:
+        """The text a scrape gets. The status's families are rendered once per status (a
+        status is replaced, never changed: 1,000 ports are ~17,000 samples, 0.12 s to
+        render), the process's own metrics at every scrape."""
+        status = self.status
+        rendered = self._rendered
+        if rendered is None or rendered[0] is not status:
+            registry = CollectorRegistry(auto_describe=False)
+            registry.register(_Collector(status))
+            rendered = (status, generate_latest(registry))
+            self._rendered = rendered
+        return rendered[1] + generate_latest(self._process)
 
     def _update(self, **changes: object) -> None:
         with self._lock:
@@ -194,6 +207,7 @@ class Agent:
         while not self.stopping.is_set():
             self.wake.clear()
             self.audit_once()
+            self.exposition()  # rendered here, so that no scrape waits for it
             delay = retry_delay(self._failures, self.config.interval, self.config.backoff_max)
             self.wake.wait(delay)
 
@@ -210,7 +224,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         if self.path.split("?", 1)[0] == "/metrics":
-            self._answer(200, generate_latest(self.server.agent.registry), CONTENT_TYPE_LATEST)
+            self._answer(200, self.server.agent.exposition(), CONTENT_TYPE_LATEST)
         elif self.path == "/":
             self._answer(200, b"vmqos agent: GET /metrics (Prometheus), POST /audit "
                               b"(audit now)\n")
