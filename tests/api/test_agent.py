@@ -149,6 +149,7 @@ def test_agent_exports_a_hosts_limits_and_survives_the_cloud(
             assert metrics["vmqos_audit_status"][_labels(
                 server=name, object="libvirt", status="not audited")] == 1
         assert metrics["vmqos_audit_servers"][()] == 3
+        assert metrics.get("vmqos_port_qdisc_bytes_total", {}) == {}  # no tap here to count
         assert metrics["vmqos_cloud_reachable"][()] == 1
         assert metrics["vmqos_libvirt_reachable"][()] == 0
         assert metrics["vmqos_agent_info"] == {

@@ -3,11 +3,15 @@ values for the seed scenario's explanation and audits, and the agent's own count
 
 from __future__ import annotations
 
+import struct
+from dataclasses import replace
+
 import pytest
 
 from support.seed import seed_scenario
 from vmqos.errors import ValidationError
 from vmqos.host.state import SandboxConfig
+from vmqos.observe.tc_stats import TcCounters, decode_counters
 from vmqos.ops.agent import Agent, AgentConfig, parse_listen, retry_delay
 from vmqos.ops.agent_metrics import (
     FAMILIES,
@@ -158,3 +162,28 @@ def test_a_scrape_shows_the_current_status_rendered_once() -> None:
     assert "vmqos_cloud_reachable 1.0\n" in second
     assert 'vmqos_server_missing{server="vm_resquota"} 1.0\n' in second
     assert "vmqos_audits_total 1.0\n" in second
+
+
+def test_qdisc_counters_per_port_and_side() -> None:
+    counters = {RESQUOTA_TAP: {"root": TcCounters("htb", 1_500_000, 1000, 7, 42),
+                               "ingress": TcCounters("ingress", 64_000, 50, 3, 0)},
+                "tap-not-a-port": {"root": TcCounters("htb", 1, 1, 1, 1)}}
+    last = replace(_round(), counters=counters)
+    metrics = _by_name(AgentStatus("cmp-1", "c", fix=False, last=last))
+    where = ("vm_resquota", RESQUOTA_PORT, RESQUOTA_TAP)
+    assert metrics["vmqos_port_qdisc_bytes_total"] == {
+        (*where, "ingress", "ingress"): 64_000.0, (*where, "root", "htb"): 1_500_000.0}
+    assert metrics["vmqos_port_qdisc_packets_total"][(*where, "root", "htb")] == 1000
+    assert metrics["vmqos_port_qdisc_drops_total"] == {
+        (*where, "ingress", "ingress"): 3.0, (*where, "root", "htb"): 7.0}
+    assert metrics["vmqos_port_qdisc_overlimits_total"][(*where, "root", "htb")] == 42
+
+
+def test_counters_decode_the_kernels_structs() -> None:
+    """gnet_stats_basic (u64 bytes, u32 packets, padded to 16), gnet_stats_queue (qlen,
+    backlog, drops, requeues, overlimits), and the 64-bit packet count when sent."""
+    basic = struct.pack("=QI4x", 2**40 + 5, 17)
+    queue = struct.pack("=IIIII", 1, 1500, 9, 4, 11)
+    assert decode_counters("htb", basic, queue) == TcCounters("htb", 2**40 + 5, 17, 9, 11)
+    assert decode_counters("htb", basic, queue, struct.pack("=Q", 2**33)).packets == 2**33
+    assert decode_counters("ingress", None, None) == TcCounters("ingress", 0, 0, 0, 0)

@@ -53,7 +53,8 @@ def agent(cloud: str, host: str, fix: bool, listen: str | None, interval: float,
       2. explain them: per port and VM direction, each layer's limit and the one that
          applies;
       3. audit this node as `vmqos audit` does (vmqos instances: tc over netlink, cgroups;
-         libvirt domains through virsh), and with --fix reconcile the instances.
+         libvirt domains through virsh), and with --fix reconcile the instances;
+      4. read the counters of each port tap's qdiscs (netlink; $VMQOS_HOST_NETNS if set).
     A round that fails (cloud unreachable, a host error) keeps the last state served,
     logs one line, and is retried after 1, 2, 4 ... s, at most --backoff-max. libvirtd not
     answering is reported, not a failure. SIGTERM stops within --stop-timeout.
@@ -65,6 +66,9 @@ def agent(cloud: str, host: str, fix: bool, listen: str | None, interval: float,
       vmqos_port_limit_min_bits_per_second  (same labels; min = a guarantee)
       vmqos_port_overridden_limit_bits_per_second  (configured, replaced on the same object)
       vmqos_port_effective_limit_bits_per_second{...,layer=the one that decides}
+      vmqos_port_qdisc_{bytes,packets,drops,overlimits}_total{server,port,device,qdisc,kind}
+        the tap's root and ingress qdisc counters: rate(..._bytes_total[1m]) * 8 is the
+        observed bit/s (root = to the VM on a tap)
       vmqos_port_rate_limited  vmqos_audit_drift{server,object}  vmqos_audit_status
       vmqos_server_missing{server}  vmqos_audit_servers  vmqos_audit_duration_seconds
       vmqos_audit_last_success_timestamp_seconds  vmqos_audits_total

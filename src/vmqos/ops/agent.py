@@ -41,6 +41,7 @@ from vmqos.errors import HostError, PermanentHostError, TemporaryHostError, Vali
 from vmqos.host.facts import observe_host_facts
 from vmqos.host.libvirt import libvirt_uri, libvirtd_reachable
 from vmqos.host.state import SandboxConfig
+from vmqos.host.tc_stats import observe_qdisc_counters
 from vmqos.ops.agent_metrics import AgentStatus, AuditRound, ErrorReason, agent_samples
 from vmqos.ops.audit import AuditStatus, audit_servers
 from vmqos.plan.explain.explain import explain_scenario
@@ -176,6 +177,8 @@ class Agent:
                 self._facts = observe_host_facts()
             audits = tuple(audit_servers(scenario, scenario.servers, profile, self.sandbox,
                                          fix=config.fix, facts=self._facts, libvirt=libvirt))
+            devices = {p.device for s in explanation.servers for p in s.ports}
+            counters = observe_qdisc_counters(devices, self.sandbox.host_netns)
         except HostError as exc:
             self._failed(ErrorReason.HOST, f"audit of host {config.host!r} failed: {exc}",
                          cloud_reachable=True)
@@ -185,7 +188,7 @@ class Agent:
             log.warning("libvirtd not reachable at %s: libvirt domains are not audited",
                         libvirt_uri())
         self._record(AuditRound(explanation, audits, time.monotonic() - started, time.time(),
-                                libvirt))
+                                libvirt, counters))
 
     def _record(self, done: AuditRound) -> None:
         self._failures = 0

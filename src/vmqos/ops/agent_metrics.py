@@ -25,6 +25,7 @@ from enum import StrEnum
 from typing import Literal
 
 from vmqos.model import Direction
+from vmqos.observe.tc_stats import TcCounters
 from vmqos.ops.audit import AuditStatus, ServerAudit
 from vmqos.plan.explain.explain import ScenarioExplanation
 
@@ -67,6 +68,8 @@ class AuditRound:
     duration_seconds: float
     finished_at: float               # Unix time, seconds
     libvirt_reachable: bool
+    # device -> qdisc side ("root", "ingress") -> its counters, for the taps that exist
+    counters: Mapping[str, Mapping[str, TcCounters]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +109,19 @@ OVERRIDDEN = Family("vmqos_port_overridden_limit_bits_per_second", "gauge",
                     "object (configured, not enforced), per VM direction.", _LAYER)
 LIMITED = Family("vmqos_port_rate_limited", "gauge",
                  "1 when some layer caps the port's rate in that VM direction, else 0.", _PORT)
+_QDISC = ("server", "port", "device", "qdisc", "kind")
+_QDISC_HELP = ("; qdisc: the tap's root (to the VM on a tap, from it on a macvtap) or "
+               "ingress (the other way); rate() of it is the observed rate.")
+QDISC_BYTES = Family("vmqos_port_qdisc_bytes_total", "counter",
+                     "Bytes through a port device's qdisc" + _QDISC_HELP, _QDISC)
+QDISC_PACKETS = Family("vmqos_port_qdisc_packets_total", "counter",
+                       "Packets through a port device's qdisc" + _QDISC_HELP, _QDISC)
+QDISC_DROPS = Family("vmqos_port_qdisc_drops_total", "counter",
+                     "Packets a port device's qdisc dropped (policed or queue full)"
+                     + _QDISC_HELP, _QDISC)
+QDISC_OVERLIMITS = Family("vmqos_port_qdisc_overlimits_total", "counter",
+                          "Times a port device's qdisc was over its limit (throttled)"
+                          + _QDISC_HELP, _QDISC)
 DRIFT = Family("vmqos_audit_drift", "gauge",
                "1 when the audited object differs from the plan (and was not fixed), else 0.",
                ("server", "object"))
@@ -135,7 +151,8 @@ SET_ASIDE = Family("vmqos_cloud_set_aside", "gauge",
                    ("element",))
 
 FAMILIES: tuple[Family, ...] = (
-    INFO, LIMIT, BURST, PEAK, MIN_RATE, EFFECTIVE, OVERRIDDEN, LIMITED, DRIFT, STATUS, MISSING,
+    INFO, LIMIT, BURST, PEAK, MIN_RATE, EFFECTIVE, OVERRIDDEN, LIMITED, QDISC_BYTES,
+    QDISC_PACKETS, QDISC_DROPS, QDISC_OVERLIMITS, DRIFT, STATUS, MISSING,
     SERVERS, DURATION, LAST_SUCCESS, ROUNDS, ERRORS, FIXES, CLOUD_UP, LIBVIRT_UP, SET_ASIDE)
 
 _OBJECTS = ("instance", "libvirt")
@@ -164,6 +181,19 @@ def _limit_samples(explanation: ScenarioExplanation) -> Iterator[Sample]:
                                                    and effective.rate is not None))
 
 
+def _counter_samples(explanation: ScenarioExplanation,
+                     counters: Mapping[str, Mapping[str, TcCounters]]) -> Iterator[Sample]:
+    for server in explanation.servers:
+        for port in server.ports:
+            for side, found in sorted(counters.get(port.device, {}).items()):
+                labels = (server.name, port.port_id, port.device, side, found.kind)
+                for family, value in ((QDISC_BYTES, found.bytes),
+                                      (QDISC_PACKETS, found.packets),
+                                      (QDISC_DROPS, found.drops),
+                                      (QDISC_OVERLIMITS, found.overlimits)):
+                    yield Sample(family, labels, float(value))
+
+
 def _audit_samples(audits: tuple[ServerAudit, ...]) -> Iterator[Sample]:
     for audit in audits:
         for kind, section in zip(_OBJECTS, (audit.instance, audit.libvirt), strict=True):
@@ -176,6 +206,7 @@ def _audit_samples(audits: tuple[ServerAudit, ...]) -> Iterator[Sample]:
 
 def _round_samples(last: AuditRound) -> Iterator[Sample]:
     yield from _limit_samples(last.explanation)
+    yield from _counter_samples(last.explanation, last.counters)
     yield from _audit_samples(last.audits)
     yield Sample(SERVERS, (), float(len(last.audits)))
     yield Sample(DURATION, (), last.duration_seconds)
