@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Callable
@@ -218,3 +219,44 @@ def test_agent_with_an_unknown_cloud_exits_2(tmp_path: Path) -> None:
                          check=False)
     assert bad.returncode == 2
     assert bad.stderr.startswith("vmqos: error: --listen '9675' is not HOST:PORT")
+
+
+def test_sigterm_stops_the_agent_within_its_bound_while_the_cloud_hangs(
+        tmp_path: Path) -> None:
+    """A cloud that takes connections and never answers holds a round for the request
+    timeout (30 s); SIGTERM still ends the agent within --stop-timeout, and /metrics answers
+    meanwhile (the round does not hold the listener)."""
+    with socket.socket() as hung:
+        hung.bind(("127.0.0.1", 0))
+        hung.listen(16)  # never accepted: the kernel completes the handshake, nobody answers
+        (tmp_path / "clouds.yaml").write_text(f"""clouds:
+  c:
+    auth: {{auth_url: "http://127.0.0.1:{hung.getsockname()[1]}/identity/v3", username: a,
+            password: b, project_name: a, user_domain_name: Default,
+            project_domain_name: Default}}
+""")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("OS_", "VMQOS_"))}
+        env.update(OS_CLIENT_CONFIG_FILE=str(tmp_path / "clouds.yaml"),
+                   VMQOS_STATE_DIR=str(tmp_path / "state"))
+        listen = f"127.0.0.1:{free_port()}"
+        agent = subprocess.Popen(
+            [vmqos_exe(), "agent", "--cloud", "c", "--host", HOST, "--listen", listen,
+             "--stop-timeout", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, env=env)
+        try:
+            metrics = _until(f"http://{listen}", agent, lambda m: "vmqos_agent_info" in m,
+                             "the listener")
+            assert metrics["vmqos_cloud_reachable"][()] == 0
+            assert metrics["vmqos_audits_total"][()] == 0
+            time.sleep(1)  # the first round is inside openstacksdk by now
+            stopping = time.monotonic()
+            agent.send_signal(signal.SIGTERM)
+            _out, err = agent.communicate(timeout=30)
+            took = time.monotonic() - stopping
+            assert agent.returncode == 0, err
+            assert took < 5, f"SIGTERM took {took:.1f} s"
+            assert "a round still runs after 2 s; exiting without it" in err
+        finally:
+            if agent.poll() is None:
+                agent.kill()
+                agent.wait(timeout=30)
