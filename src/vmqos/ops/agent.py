@@ -270,18 +270,21 @@ def _handle(signals: Iterable[signal.Signals], event: threading.Event) -> None:
 
 
 def run_agent(config: AgentConfig, sandbox: SandboxConfig) -> None:
-    """Run until SIGTERM or SIGINT (from the main thread: it owns the signals). A
-    configuration error of the first round is raised here once the agent has stopped."""
+    """Run until SIGTERM or SIGINT (from the main thread: it owns the signals). What ended
+    the rounds otherwise (see ``rounds`` below) is raised here once the agent has stopped."""
     agent = Agent(config, sandbox)
     listener = _listen(agent, config.listen) if config.listen is not None else None
     _handle((signal.SIGTERM, signal.SIGINT), agent.stopping)
     _handle((signal.SIGHUP,), agent.wake)
-    fatal: list[ValidationError] = []
+    fatal: list[Exception] = []
 
     def rounds() -> None:
+        # A configuration error of the first round (exit 2), or a bug (a traceback, exit 70),
+        # ends the agent: it is raised in the main thread, never left in a dead worker while
+        # the listener serves an old state.
         try:
             agent.run()
-        except ValidationError as exc:
+        except Exception as exc:
             fatal.append(exc)
             agent.stopping.set()
 
