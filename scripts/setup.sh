@@ -7,8 +7,11 @@ cd "$(dirname "$0")/.."
 # Debian packages vmqos and its tests use: tc/ip (iproute2), iperf3 (traffic measurement),
 # losetup (util-linux, the instances' disks), kmod (ifb/sch_* modules), PostgreSQL (the API's
 # multi-host database), ssh-keygen (openssh-client: the API tests create a keypair the way
-# the seed note does), python3-venv for the virtual environment.
-packages=(iproute2 iperf3 util-linux kmod postgresql openssh-client python3-venv python3-pip)
+# the seed note does), python3-venv for the virtual environment, systemd's systemd-analyze
+# (the tests verify the agent's unit, examples/vmqos-agent.service) and Prometheus's promtool
+# (they check the agent's alert rules, examples/prometheus/; the daemon is not started).
+packages=(iproute2 iperf3 util-linux kmod postgresql openssh-client python3-venv python3-pip
+          systemd prometheus)
 # --with-libvirt (the test suite): libvirt and QEMU, so that `vmqos audit` is tested against a
 # real libvirtd and real QEMU block throttling (the tests start the daemons themselves); and
 # what `vmqos node` builds its guest's initramfs with (tests/node): a static busybox (it

@@ -138,6 +138,12 @@ class Enforcer(Enum):
     SRIOV = "SR-IOV VF"
     LINUXBRIDGE = "tc (Neutron Linux bridge agent)"
 
+    @property
+    def key(self) -> str:
+        """A stable identifier for machine-read output (a metric's ``layer`` label):
+        ``tc_tap``, ``ovs_agent`` ... — the value is prose and may be reworded."""
+        return self.name.lower()
+
 
 # (enforcer, direction) -> the host-side mechanism, in the host's own words.
 _HOST_VIEW: dict[tuple[Enforcer, Direction], str] = {

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -31,7 +32,7 @@ import httpx
 import pytest
 import uvicorn
 
-from support.proc import VENV_BIN
+from support.proc import VENV_BIN, vmqos_exe
 from vmqos.api.app import create_app
 from vmqos.api.settings import Settings
 from vmqos.model import NeutronBackend, VifType
@@ -221,6 +222,50 @@ def free_port() -> int:
         return port
 
 
+@dataclass
+class Serve:
+    """A ``vmqos serve`` process on a database; ``kill()`` and ``start()`` again."""
+
+    data_dir: Path
+    database_url: str
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def cloud(self) -> Cloud:
+        return Cloud(f"http://127.0.0.1:{self.port}",
+                     Settings(database_url=self.database_url, data_dir=self.data_dir))
+
+    def start(self) -> None:
+        log = (self.data_dir / "serve.log").open("ab")
+        self.process = subprocess.Popen(
+            [vmqos_exe(), "serve", "--port", str(self.port), "--data-dir", str(self.data_dir),
+             "--db", self.database_url], stdout=log, stderr=log)
+        deadline = time.monotonic() + 60
+        while True:
+            assert self.process.poll() is None, (self.data_dir / "serve.log").read_text()
+            try:
+                if httpx.get(f"{self.cloud.url}/identity/v3", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "vmqos serve did not answer in 60 s"
+            time.sleep(0.1)
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
 @dataclass(frozen=True)
 class Postgres:
     """A running throwaway cluster; ``database()`` creates a new empty database in it."""
@@ -284,3 +329,20 @@ def postgres() -> Iterator[Postgres]:
                             str(data), "-m", "fast", "-w", "stop"], capture_output=True,
                            timeout=60, check=False)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.root)])
+def serve(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Serve]:
+    """A ``vmqos serve`` process on SQLite, and on PostgreSQL (root: it runs the cluster)."""
+    if request.param == "postgresql":
+        postgres: Postgres = request.getfixturevalue("postgres")
+        url = postgres.database()
+    else:
+        url = sqlite_url(tmp_path)
+    bootstrap_admin(url)
+    process = Serve(tmp_path, url)
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()

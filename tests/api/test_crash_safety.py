@@ -16,87 +16,21 @@ vmqos (the pool checks each connection before use).
 
 from __future__ import annotations
 
-import signal
-import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
 
-from support.proc import vmqos_exe
-from vmqos.api.settings import Settings
-from vmqos.store.db import sqlite_url
-
-from .conftest import Cloud, Postgres, bootstrap_admin, free_port, start_server
+from .conftest import Cloud, Postgres, Serve, bootstrap_admin, start_server
 
 MV = {"OpenStack-API-Version": "compute 2.96"}
 CLIENTS = 50
 ACKED_BEFORE_KILL = 300     # acknowledged writes before the kill, so that it lands mid-load
 LOAD_DEADLINE = 120.0       # seconds: a load that cannot reach that many is a failure
-
-
-@dataclass
-class Serve:
-    """A ``vmqos serve`` process on a database; ``kill()`` and ``start()`` again."""
-
-    data_dir: Path
-    database_url: str
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def cloud(self) -> Cloud:
-        return Cloud(f"http://127.0.0.1:{self.port}",
-                     Settings(database_url=self.database_url, data_dir=self.data_dir))
-
-    def start(self) -> None:
-        log = (self.data_dir / "serve.log").open("ab")
-        self.process = subprocess.Popen(
-            [vmqos_exe(), "serve", "--port", str(self.port), "--data-dir", str(self.data_dir),
-             "--db", self.database_url], stdout=log, stderr=log)
-        deadline = time.monotonic() + 60
-        while True:
-            assert self.process.poll() is None, (self.data_dir / "serve.log").read_text()
-            try:
-                if httpx.get(f"{self.cloud.url}/identity/v3", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "vmqos serve did not answer in 60 s"
-            time.sleep(0.1)
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.root)])
-def serve(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Serve]:
-    if request.param == "postgresql":
-        postgres: Postgres = request.getfixturevalue("postgres")
-        url = postgres.database()
-    else:
-        url = sqlite_url(tmp_path)
-    bootstrap_admin(url)
-    process = Serve(tmp_path, url)
-    process.start()
-    try:
-        yield process
-    finally:
-        process.stop()
 
 
 @dataclass

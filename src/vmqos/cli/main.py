@@ -91,6 +91,9 @@ COMMANDS: dict[str, LazyCommand] = {
     "audit": LazyCommand("vmqos.cli.audit",
                             "Read the host's actual state and report drift from the intent, "
                             "per server and object."),
+    "agent": LazyCommand("vmqos.cli.agent",
+                            "Audit this compute node against the cloud, round after round, "
+                            "and export Prometheus metrics."),
 }
 
 

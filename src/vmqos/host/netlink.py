@@ -45,9 +45,10 @@ NLMSG_ERROR, NLMSG_DONE = 2, 3
 IFF_UP = 0x1
 IFLA_IFNAME, IFLA_LINKINFO, IFLA_INFO_KIND, IFLA_EXT_MASK = 3, 18, 1, 29
 RTEXT_FILTER_SKIP_STATS = 1 << 3
-TCA_KIND, TCA_OPTIONS = 1, 2
+TCA_KIND, TCA_OPTIONS, TCA_STATS2 = 1, 2, 7
 _LINK_WANTED = frozenset({IFLA_IFNAME, IFLA_LINKINFO})
 _TC_WANTED = frozenset({TCA_KIND, TCA_OPTIONS})
+_TC_STATS_WANTED = frozenset({TCA_KIND, TCA_STATS2})
 _NLA_TYPE_MASK = 0x3FFF
 _HDR = struct.Struct("=IHHII")        # nlmsghdr
 _IFINFO = struct.Struct("=BxHiII")    # ifinfomsg
@@ -120,6 +121,7 @@ class TcMsg:
     info: int
     kind: str
     raw_options: memoryview | None = None
+    raw_stats: memoryview | None = None     # TCA_STATS2, read by qdisc_stats() only
 
     def options(self) -> dict[int, memoryview]:
         """TCA_OPTIONS as nested attributes (for the kinds whose options are nested)."""
@@ -231,6 +233,11 @@ class NetlinkReader:
         """Every qdisc of every device in the namespace (one dump)."""
         return self._tc(RTM_GETQDISC, 0, 0)
 
+    def qdisc_stats(self) -> list[TcMsg]:
+        """Every qdisc with its TCA_STATS2 (nested) instead of its options (one dump)."""
+        return self._dump(RTM_GETQDISC, _TCMSG.pack(0, 0, 0, 0, 0),
+                          functools.partial(_tcmsg, stats=True))
+
     def classes(self, ifindex: int) -> list[TcMsg]:
         return self._tc(RTM_GETTCLASS, ifindex, 0)
 
@@ -250,11 +257,14 @@ def _link(payload: memoryview) -> LinkMsg:
     return LinkMsg(index, cstring(name) if name is not None else "", kind, bool(flags & IFF_UP))
 
 
-def _tcmsg(payload: memoryview) -> TcMsg:
+def _tcmsg(payload: memoryview, stats: bool = False) -> TcMsg:
+    """A tc message with its TCA_OPTIONS, or (``stats``) its TCA_STATS2 instead."""
     _family, index, handle, parent, info = _TCMSG.unpack_from(payload, 0)
-    found = attrs(payload, _TCMSG.size, _TC_WANTED)
+    found = attrs(payload, _TCMSG.size, _TC_STATS_WANTED if stats else _TC_WANTED)
     kind_attr = found.get(TCA_KIND)
-    raw = found.get(TCA_OPTIONS)
-    return TcMsg(index, handle, parent, info,
-                 cstring(kind_attr) if kind_attr is not None else "",
-                 memoryview(bytes(raw)) if raw is not None else None)
+    raw = found.get(TCA_STATS2 if stats else TCA_OPTIONS)
+    copied = memoryview(bytes(raw)) if raw is not None else None
+    kind = cstring(kind_attr) if kind_attr is not None else ""
+    if stats:
+        return TcMsg(index, handle, parent, info, kind, raw_stats=copied)
+    return TcMsg(index, handle, parent, info, kind, copied)

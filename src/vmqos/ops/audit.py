@@ -21,7 +21,7 @@ from vmqos.errors import ValidationError
 from vmqos.host.apply import apply_host_plan, observe_host_state
 from vmqos.host.facts import observe_host_facts
 from vmqos.host.libvirt import libvirt_uri, libvirtd_reachable, live_domain, running_domain_xml
-from vmqos.host.sandbox import find_instance
+from vmqos.host.sandbox import Instance, list_instances
 from vmqos.host.state import SandboxConfig
 from vmqos.intent.scenario import Scenario, Server
 from vmqos.observe.domain_diff import diff_domain_qos, diff_enforced
@@ -89,13 +89,19 @@ class ServerAudit:
 
 
 def audit_servers(scenario: Scenario, servers: Sequence[Server], profile: Profile,
-                  config: SandboxConfig, *, fix: bool) -> list[ServerAudit]:
-    """Audit each server's vmqos instance and libvirt domain on this host."""
-    facts = observe_host_facts()
-    reachable = libvirtd_reachable()
+                  config: SandboxConfig, *, fix: bool, facts: HostFacts | None = None,
+                  libvirt: bool | None = None) -> list[ServerAudit]:
+    """Audit each server's vmqos instance and libvirt domain on this host. ``facts`` and
+    ``libvirt`` (whether libvirtd answers) are observed here unless the caller has them (the
+    agent observes the kernel's facts once, and reports libvirtd's reachability itself)."""
+    facts = observe_host_facts() if facts is None else facts
+    reachable = libvirtd_reachable() if libvirt is None else libvirt
+    # The record is read once: a lookup per server re-read and re-parsed it for each one.
+    instances = {i.name: i for i in list_instances(config)}
     audits = []
     for server in servers:
-        instance = _audit_instance(scenario, server, profile, facts, config, fix=fix)
+        instance = _audit_instance(scenario, server, profile, facts, config,
+                                   instances.get(server.name), fix=fix)
         domain = _audit_libvirt(scenario, server, profile) if reachable else Section(
             AuditStatus.NOT_AUDITED, detail=f"libvirtd not reachable at {libvirt_uri()}")
         audits.append(ServerAudit(server.name, instance, domain))
@@ -118,9 +124,8 @@ def audit_problems(audits: Sequence[ServerAudit], *, fixed: bool) -> list[str]:
 
 
 def _audit_instance(scenario: Scenario, server: Server, profile: Profile, facts: HostFacts,
-                    config: SandboxConfig, *, fix: bool) -> Section:
+                    config: SandboxConfig, instance: Instance | None, *, fix: bool) -> Section:
     """The vmqos instance's tc, cgroup and disk state against its plan; ``fix`` reconciles."""
-    instance = find_instance(config, server.name)
     if instance is None:
         return Section(AuditStatus.ABSENT, detail="no vmqos instance")
     plan = host_plans(scenario, [server], profile, facts, [instance])[0]

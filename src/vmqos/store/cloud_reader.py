@@ -218,13 +218,19 @@ def _backend(conn: Any) -> NeutronBackend:
     return known[0] if known else NeutronBackend.OVS
 
 
-def _servers(conn: Any) -> Iterable[Any]:
+def _servers(conn: Any, host: str | None) -> Iterable[Any]:
+    """Every server the user sees; with ``host`` only those scheduled to it. Nova's ``host``
+    filter is admin-only and silently dropped for others (servers.py ``_get_servers``
+    ``remove_invalid_options``), and only an admin sees ``OS-EXT-SRV-ATTR:host``: the server's
+    own attribute decides, so a non-admin's read of a host holds no server rather than all."""
     from openstack import exceptions as sdk_exc  # noqa: PLC0415 - see read_cloud
 
+    query = {} if host is None else {"compute_host": host}
     try:
-        return list(conn.compute.servers(details=True, all_projects=True))
+        found = list(conn.compute.servers(details=True, all_projects=True, **query))
     except sdk_exc.ForbiddenException:
-        return list(conn.compute.servers(details=True))
+        found = list(conn.compute.servers(details=True, **query))
+    return found if host is None else [s for s in found if s.compute_host == host]
 
 
 @contextmanager
@@ -244,13 +250,14 @@ def _sdk_logs_quiet() -> Iterator[None]:
 
 
 def _read(cloud: str, *, backend: NeutronBackend | None, profile: str,
-          server: str | None) -> Scenario:
+          server: str | None, host: str | None, timeout: float | None) -> Scenario:
     import openstack  # noqa: PLC0415 - see read_cloud
 
-    conn = openstack.connect(cloud=cloud)
+    extra: dict[str, Any] = {} if timeout is None else {"api_timeout": timeout}
+    conn = openstack.connect(cloud=cloud, **extra)
     triage = Triage(keep_going=True)
     reader = _Reader(conn, triage)
-    servers = [s for s in _servers(conn) if server in (None, s.name, s.id)]
+    servers = [s for s in _servers(conn, host) if server in (None, s.name, s.id)]
     if server is not None and not servers:
         raise NotFoundError(f"--server: no server named {server!r} in cloud {cloud!r}",
                             kind="InstanceNotFound", key="--server", value=server)
@@ -264,15 +271,19 @@ def _read(cloud: str, *, backend: NeutronBackend | None, profile: str,
 
 
 def read_cloud(cloud: str, *, backend: NeutronBackend | None = None, profile: str = "modern",
-               server: str | None = None) -> Scenario:
-    """The cloud ``cloud`` as a scenario; ``server`` (a name or id) reads only that one."""
+               server: str | None = None, host: str | None = None,
+               timeout: float | None = None) -> Scenario:
+    """The cloud ``cloud`` as a scenario; ``server`` (a name or id) reads only that one,
+    ``host`` only the servers scheduled to that compute host (``OS-EXT-SRV-ATTR:host``);
+    ``timeout`` bounds each request (seconds; openstacksdk's ``api_timeout``)."""
     # openstacksdk takes ~1 s to import; only `explain --cloud` pays for it.
     import keystoneauth1.exceptions as ks_exc  # noqa: PLC0415
     from openstack import exceptions as sdk_exc  # noqa: PLC0415
 
     try:
         with _sdk_logs_quiet():
-            return _read(cloud, backend=backend, profile=profile, server=server)
+            return _read(cloud, backend=backend, profile=profile, server=server, host=host,
+                         timeout=timeout)
     except sdk_exc.ConfigException as exc:
         raise ValidationError(f"--cloud {cloud!r}: {exc}", key="--cloud", value=cloud,
                               allowed="a cloud named in clouds.yaml") from exc
