@@ -30,6 +30,7 @@ from vmqos.jsonable import to_jsonable
 from vmqos.limits import Limit
 from vmqos.model import Direction
 from vmqos.ops.plans import host_plans
+from vmqos.plan.render.tc import render_command
 from vmqos.profile import Profile
 from vmqos.reconcile.facts import HostFacts
 from vmqos.reconcile.host_plan import HostPlan
@@ -52,8 +53,9 @@ from vmqos.verify.judge import (
 from vmqos.verify.plots import plot_cpu_shares, plot_disk, plot_throughput
 from vmqos.verify.report import ReportSection, Table, write_report
 
-__all__ = ["Built", "Cell", "LabRow", "RowOutcome", "Verification", "build_and_apply",
-           "results_document", "run_verification", "verification_steps"]
+__all__ = ["Built", "Cell", "LabRow", "RowOutcome", "TapProgram", "Verification",
+           "build_and_apply", "results_document", "run_verification", "tap_programs",
+           "verification_steps"]
 
 Progress = Callable[[str], None]
 
@@ -86,12 +88,36 @@ class LabRow:
 
 
 @dataclass(frozen=True, slots=True)
+class TapProgram:
+    """What the lab installed on one tap: the strategy (``libvirt-exact`` when the kernel ran
+    libvirt's program word for word), every departure from it, and the tc commands."""
+
+    instance: str
+    dev: str
+    strategy: str
+    substitutions: tuple[str, ...]
+    codes: tuple[str, ...]          # the substitutions' stable codes (pfifo-for-sfq ...)
+    commands: tuple[str, ...]
+
+
+def tap_programs(plans: Sequence[HostPlan]) -> tuple[TapProgram, ...]:
+    return tuple(
+        TapProgram(plan.instance, port.dev, port.strategy.value,
+                   tuple(dict.fromkeys(s.text for s in port.substitutions)),
+                   tuple(dict.fromkeys(s.code for s in port.substitutions)),
+                   tuple(render_command("tc", obj.add_argv()) for obj in port.objects))
+        for plan in plans for port in plan.ports)
+
+
+@dataclass(frozen=True, slots=True)
 class Verification:
     instances: tuple[str, ...]
     flavors: tuple[str, ...]
     verdicts: tuple[Verdict, ...]
     rows: tuple[LabRow, ...]
     report: Path
+    programs: tuple[TapProgram, ...] = ()
+    notes: tuple[str, ...] = ()       # where and how it ran (kernel, rate divisor)
 
     @property
     def failed(self) -> tuple[Verdict, ...]:
@@ -220,8 +246,10 @@ def _cpu(instances: Sequence[Instance], plans: Sequence[HostPlan], out: Path,
 
 def run_verification(instances: Sequence[Instance], plans: Sequence[HostPlan], *,
                      host_netns: str, out_dir: Path, max_seconds: int = 8,
-                     progress: Progress = lambda _: None) -> Verification:
-    """Measure every instance (network per port and direction, CPU, disk) and report."""
+                     progress: Progress = lambda _: None,
+                     notes: Sequence[str] = ()) -> Verification:
+    """Measure every instance (network per port and direction, CPU, disk) and report.
+    ``notes`` head the report (where it ran, how the scenario was scaled)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     sections: list[ReportSection] = []
     verdicts: list[Verdict] = []
@@ -250,11 +278,18 @@ def run_verification(instances: Sequence[Instance], plans: Sequence[HostPlan], *
                                      for p in plans)),
                   rows=tuple((row.item, *(f"{c} / {m} ({o})" for c, m, o in row.cells))
                              for row in rows))
+    programs = tap_programs(plans)
+    program_notes = tuple(
+        f"{p.instance} {p.dev}: {p.strategy}" + "".join(f"\n    {c}" for c in p.commands)
+        + "".join(f"\n    substituted: {t}" for t in p.substitutions) for p in programs)
     report = write_report(out_dir, "vmqos lab: configured against measured",
-                          [ReportSection(title="Side by side", tables=(table,)), *sections])
+                          [ReportSection(title="Side by side", tables=(table,),
+                                         notes=tuple(notes)),
+                           ReportSection(title="Programs applied", notes=program_notes),
+                           *sections])
     return Verification(instances=tuple(i.name for i in instances),
                         flavors=tuple(p.flavor for p in plans), verdicts=tuple(verdicts),
-                        rows=rows, report=report)
+                        rows=rows, report=report, programs=programs, notes=tuple(notes))
 
 
 def verification_steps(instances: Sequence[Instance]) -> int:
@@ -275,6 +310,8 @@ def results_document(verification: Verification) -> dict[str, Any]:
             for name, (c, m, o) in zip(verification.instances, row.cells, strict=True)]}
             for row in verification.rows],
         "verdicts": [{**to_jsonable(v), "ratio": v.ratio} for v in verification.verdicts],
+        "programs": [to_jsonable(p) for p in verification.programs],
+        "notes": list(verification.notes),
         "failed": len(verification.failed),
         "report": str(verification.report),
     }
