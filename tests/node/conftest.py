@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from node_tool import BOOT_TIMES
+from node_tool import BOOT_TIMES, FIGURES
 
 from vmqos.node.config import NodeConfig, NodeImage
 from vmqos.node.image import ensure_image
@@ -105,3 +105,5 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(
             "reference node boot (start to agent answering): "
             + ", ".join(f"{what} {seconds:.1f} s" for what, seconds in BOOT_TIMES.items()))
+    for what, text in FIGURES.items():
+        terminalreporter.write_line(f"{what}: {text}")

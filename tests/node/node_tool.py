@@ -15,6 +15,8 @@ from vmqos.node.process import find_processes
 
 # What the tests measured, printed at the end of the run (conftest.pytest_terminal_summary).
 BOOT_TIMES: dict[str, float] = {}
+# Configured against measured, per check, for the same summary.
+FIGURES: dict[str, str] = {}
 
 
 def leftovers(config: NodeConfig) -> dict[str, list[str]]:

@@ -188,6 +188,18 @@ def test_tiny_policer_burst_is_flagged() -> None:
         rules=roomy)).findings}
 
 
+@pytest.mark.parametrize(("burst_kbit", "flagged"), [
+    (300, True),     # the seed's bw-limiter: 100 ms at 3 Mbit/s, TCP measured 0.46 of the rate
+    (560, True),     # 187 ms: measured 0.85
+    (1200, False),   # 400 ms: measured 0.97
+])
+def test_policer_burst_floor_is_what_tcp_was_measured_to_need(burst_kbit: int,
+                                                              flagged: bool) -> None:
+    rules = (BandwidthLimitRule(max_kbps=KbitPerSec(3000), max_burst_kbps=Kbit(burst_kbit)),)
+    codes = {f.code for f in the_port(one_port(rules=rules)).findings}
+    assert ("burst-too-small-for-tcp" in codes) is flagged
+
+
 @pytest.mark.parametrize(("policy", "weight"), [
     (SharesPolicy.LIBVIRT, "cpu.weight=2048"),
     (SharesPolicy.SYSTEMD, "cpu.weight=200"),

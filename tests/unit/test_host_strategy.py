@@ -48,25 +48,36 @@ def lines(plan_objects: tuple[object, ...]) -> list[str]:
 # --- libvirt's own program where the kernel offers it --------------------------------------
 
 
-def test_full_support_chooses_libvirts_program_word_for_word_plus_cburst() -> None:
+def test_full_support_chooses_libvirts_program_word_for_word() -> None:
     plan = compile_host_tc("tapX", RESQUOTA_BANDWIDTH, FULL_FACTS, swapped=True)
     assert plan.strategy == "libvirt-exact"
     assert plan.ifb is None and plan.links == ()
     assert lines(plan.objects) == [
         "tc qdisc add dev tapX root handle 1: htb default 1",
         "tc class add dev tapX parent 1: classid 1:1 htb rate 32768kbps ceil 65536kbps "
-        "burst 131072kb cburst 640kb quantum 2796",
+        "burst 131072kb quantum 2796",
         "tc qdisc add dev tapX parent 1:1 handle 2: sfq perturb 10",
         "tc filter add dev tapX parent 1:0 protocol all prio 1 handle 1 fw flowid 1",
         "tc qdisc add dev tapX ingress",
         "tc filter add dev tapX parent ffff: protocol all u32 match u32 0 0 police rate "
         "32768kbps burst 131072kb mtu 64kb drop flowid :1",
     ]
-    # ... which is libvirt's program (without its two clearing deletes) plus one explicit
-    # cburst: 10 ms at the 65536 kB/s ceiling = 655360 B = 640 KiB.
+    # ... which is libvirt's program, without its two clearing deletes (the reconciler
+    # deletes only what it finds).
     libvirt = [c.render() for c in compile_libvirt_tc("tapX", RESQUOTA_BANDWIDTH, swapped=True)]
-    assert [line.replace(" cburst 640kb", "") for line in lines(plan.objects)] == libvirt[2:]
-    assert {s.code for s in plan.substitutions} == {"cburst-derived", "peak-ignored"}
+    assert lines(plan.objects) == libvirt[2:]
+    assert {s.code for s in plan.substitutions} == {"peak-ignored"}
+    # The class keeps tc's default cburst, as `tc class show` then prints it: ceil/HZ + 1600 B.
+    htb = next(o for o in plan.objects if isinstance(o, HtbClass))
+    assert htb.cbuffer == tc_calc_xmittime(65536000, 65536000 // 10**9 + 1600)
+
+
+def test_a_kernel_without_one_of_libvirts_kinds_gets_explicit_bursts() -> None:
+    facts = replace(FULL_FACTS, classifiers=frozenset({"u32"}))     # no fw
+    assert FULL_FACTS.runs_libvirt_tc and not facts.runs_libvirt_tc
+    plan = compile_host_tc("tapX", RESQUOTA_BANDWIDTH, facts, swapped=True)
+    assert "cburst 640kb" in lines(plan.objects)[1]
+    assert {"cburst-derived", "htb-default-for-fw"} <= {s.code for s in plan.substitutions}
 
 
 @pytest.mark.parametrize(("bandwidth", "swapped", "shaped", "policed"), [
@@ -175,8 +186,21 @@ def test_derive_burst(rate: int, mtu: int, expected: int) -> None:
     assert derive_burst(rate, mtu) == expected
 
 
-def test_missing_burst_is_derived_never_tcs_one_mtu_default() -> None:
+def test_libvirts_program_without_a_burst_keeps_tcs_default() -> None:
     plan = compile_host_tc("tapX", Bandwidth(inbound=side(1000)), FULL_FACTS, swapped=True)
+    cls = next(o for o in plan.objects if isinstance(o, HtbClass))
+    assert cls.spec == ("parent", "1:", "classid", "1:1", "htb", "rate", "1000kbps",
+                        "quantum", "85")
+    default = 1_000_000 // DEFAULT_PSCHED.hz + 1600
+    assert cls.buffer == cls.cbuffer == tc_calc_xmittime(1_000_000, default)
+    inbound = next(x for x in plan.enforced if x.direction is Direction.INBOUND)
+    assert inbound.burst == htb_buffer_roundtrip(1_000_000, default)
+    assert plan.substitutions == ()
+
+
+def test_missing_burst_is_derived_never_tcs_one_mtu_default() -> None:
+    # The equivalent program (this machine's kernel): vmqos's own program, explicit bursts.
+    plan = compile_host_tc("tapX", Bandwidth(inbound=side(1000)), HERE, swapped=True)
     cls = next(o for o in plan.objects if isinstance(o, HtbClass))
     assert "burst" in cls.spec and "cburst" in cls.spec
     assert cls.buffer == tc_calc_xmittime(1_000_000, 10_000)      # 10 ms of 1 MB/s

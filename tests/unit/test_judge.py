@@ -19,6 +19,7 @@ from vmqos.verify.judge import (
     Outcome,
     Sample,
     Shaping,
+    burst_drain_rate,
     burst_window,
     judge_burst,
     judge_cpu_shares,
@@ -174,3 +175,19 @@ def test_from_limit_without_rate() -> None:
     bw = Bandwidth(inbound=BandwidthSide(KBytesPerSec(0), KBytesPerSec(100)))
     (limit,) = tc_limits("tapX", bw, swapped=True, source="flavor")
     assert Shaping.from_limit(limit) is None
+
+
+def test_a_path_slower_than_the_peak_drains_the_bucket_later() -> None:
+    # The seed divided by 4 in the reference node: 65.5 Mbit/s, ceil 131 Mbit/s, 32 MiB.
+    shaping = Shaping(65_536_000, 32 << 20, peak=131_072_000)
+    assert burst_window(shaping) == pytest.approx(4.1, abs=0.01)
+    slow = series((1.0, 113e6), (8.0, 62.6e6))          # the first second at 0.86 of the ceil
+    drain = burst_drain_rate(shaping, slow)
+    assert drain == pytest.approx(113e6 / tcp_goodput_factor())
+    assert burst_window(shaping, line_rate=drain) == pytest.approx(
+        8 * (32 << 20) / (drain - 65_536_000))
+    verdict = judge_tcp_goodput(shaping, slow, line_rate=drain)
+    assert verdict.window[0] > 5.0 and any("drained at" in n for n in verdict.notes)
+    # At the peak (or without one) nothing changes.
+    assert burst_drain_rate(shaping, series((1.0, 126e6), (8.0, 62.6e6))) is None
+    assert burst_drain_rate(Shaping(65_536_000, 32 << 20), slow) is None

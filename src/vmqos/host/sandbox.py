@@ -23,6 +23,7 @@ bound to vmqos's backing file, deletes IFBs only of kind ``ifb`` and taps only o
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import os
 import re
@@ -34,7 +35,7 @@ from typing import Any
 
 from vmqos.errors import HostError, PermanentHostError
 from vmqos.host import cgroupfs
-from vmqos.host.errors_map import translate
+from vmqos.host.errors_map import from_oserror, translate
 from vmqos.host.netlink import NETNS_RUN_DIR, NetlinkReader
 from vmqos.host.runner import run, run_batch
 from vmqos.host.state import SandboxConfig, StateFile, locked_state
@@ -170,6 +171,23 @@ def _check_free(instance: Instance) -> None:
                                      "it; refusing to touch it")
 
 
+def _backing_takes_direct_io(path: str) -> bool:
+    """Whether the disk file's file system accepts O_DIRECT, which the loop device's own
+    ``--direct-io=on`` needs (else LOOP_CONFIGURE fails with EINVAL). tmpfs, and an overlay on
+    it, refuse it before Linux 6.6 — the reference node's root (vmqos.node) is such an overlay.
+    Without it the loop device reads its backing file through the page cache; the limits vmqos
+    measures are on the loop device itself (O_DIRECT on /dev/loopN, throttled per cgroup), so
+    they are unaffected."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECT)
+    except OSError as exc:
+        if exc.errno == errno.EINVAL:
+            return False
+        raise from_oserror(exc, f"opening {path}") from exc
+    os.close(fd)
+    return True
+
+
 def _create(config: SandboxConfig, facts: HostFacts, state: StateFile,
             instance: Instance) -> Instance:
     run(["ip", "netns", "add", instance.netns])
@@ -201,8 +219,8 @@ def _create(config: SandboxConfig, facts: HostFacts, state: StateFile,
         Path(instance.disk_file).parent.mkdir(parents=True, exist_ok=True)
         with open(instance.disk_file, "wb") as disk:
             disk.truncate(config.disk_bytes)
-    loop = run(["losetup", "--find", "--show", "--direct-io=on", instance.disk_file]
-               ).stdout.strip()
+    direct = ["--direct-io=on"] if _backing_takes_direct_io(instance.disk_file) else []
+    loop = run(["losetup", "--find", "--show", *direct, instance.disk_file]).stdout.strip()
     with translate(f"reading {loop}"):
         rdev = os.stat(loop).st_rdev
     done = replace(instance, loop_device=loop, disk=f"{os.major(rdev)}:{os.minor(rdev)}")

@@ -155,6 +155,9 @@ done
 [ -n "$PORT" ] || fail "no virtio-serial port named {CONTROL_PORT}"
 hostname vmqos-node
 chroot $R ip link set lo up || say "warning: lo stays down"
+# loop: no device node asks for it on demand (/dev/loop-control exists only once it is
+# loaded), and the lab's instances each need one for their disk (vmqos.host.sandbox).
+chroot $R modprobe loop || say "warning: no loop devices"
 say "agent starting on $PORT"
 chroot $R /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \\
   HOME=/root LANG=C.UTF-8 PYTHONPATH="$PP" "$PY" -m vmqos.node.agent --port "$PORT"

@@ -33,6 +33,7 @@ from vmqos.limits import Limit
 from vmqos.model import Direction
 from vmqos.ops.plans import host_plans
 from vmqos.plan.predict import Curve, predict_blk_throttle, predict_cpu_shares
+from vmqos.plan.render.tc import render_command
 from vmqos.profile import Profile
 from vmqos.reconcile.facts import HostFacts
 from vmqos.reconcile.host_plan import HostPlan
@@ -46,6 +47,7 @@ from vmqos.verify.judge import (
     Sample,
     Shaping,
     Verdict,
+    burst_drain_rate,
     burst_window,
     deviation,
     judge_burst,
@@ -58,8 +60,9 @@ from vmqos.verify.judge import (
 from vmqos.verify.plots import plot_cpu_shares, plot_disk, plot_throughput
 from vmqos.verify.report import ReportSection, Table, write_report
 
-__all__ = ["Built", "Cell", "LabRow", "Predicted", "RowOutcome", "Verification",
-           "build_and_apply", "results_document", "run_verification", "verification_steps"]
+__all__ = ["Built", "Cell", "LabRow", "Predicted", "RowOutcome", "TapProgram", "Verification",
+           "build_and_apply", "results_document", "run_verification", "tap_programs",
+           "verification_steps"]
 
 Progress = Callable[[str], None]
 
@@ -124,6 +127,28 @@ class Predicted:
 
 
 @dataclass(frozen=True, slots=True)
+class TapProgram:
+    """What the lab installed on one tap: the strategy (``libvirt-exact`` when the kernel ran
+    libvirt's program word for word), every departure from it, and the tc commands."""
+
+    instance: str
+    dev: str
+    strategy: str
+    substitutions: tuple[str, ...]
+    codes: tuple[str, ...]          # the substitutions' stable codes (pfifo-for-sfq ...)
+    commands: tuple[str, ...]
+
+
+def tap_programs(plans: Sequence[HostPlan]) -> tuple[TapProgram, ...]:
+    return tuple(
+        TapProgram(plan.instance, port.dev, port.strategy.value,
+                   tuple(dict.fromkeys(s.text for s in port.substitutions)),
+                   tuple(dict.fromkeys(s.code for s in port.substitutions)),
+                   tuple(render_command("tc", obj.add_argv()) for obj in port.objects))
+        for plan in plans for port in plan.ports)
+
+
+@dataclass(frozen=True, slots=True)
 class Verification:
     instances: tuple[str, ...]
     flavors: tuple[str, ...]
@@ -131,6 +156,8 @@ class Verification:
     rows: tuple[LabRow, ...]
     report: Path
     predicted: tuple[Predicted, ...] = ()
+    programs: tuple[TapProgram, ...] = ()
+    notes: tuple[str, ...] = ()       # where and how it ran (kernel, rate divisor)
 
     @property
     def failed(self) -> tuple[Verdict, ...]:
@@ -170,15 +197,19 @@ def _network(instance: Instance, host_netns: str, port: SandboxPort, plan: HostP
     limit = _effective(tap_plan.enforced, direction)
     curve = tap_plan.predict_tcp(direction, plan.psched)
     shaping = Shaping.from_limit(limit) if limit is not None else None
+    # Three seconds of steady state at the peak's window: room for a path that drains the
+    # bucket slower than the peak (burst_drain_rate) to keep a second of it.
     seconds = _UNLIMITED_SECONDS if shaping is None else max(
-        _MIN_SHAPED_SECONDS, min(max_seconds, math.ceil(recommended_seconds(shaping))))
+        _MIN_SHAPED_SECONDS, min(max_seconds, math.ceil(recommended_seconds(shaping,
+                                                                            steady=3.0))))
     label = f"{instance.name} {port.tap} {direction.value} ({direction.arrow})"
     progress(f"{label}: iperf3 for {seconds} s")
     measured = measure_tcp(host_netns, instance.netns, port.guest_ip, seconds=seconds,
                            reverse=direction is Direction.OUTBOUND)
     verdicts: list[Verdict] = []
     if shaping is not None:
-        verdicts.append(judge_tcp_goodput(shaping, measured.samples,
+        drain = burst_drain_rate(shaping, measured.samples)
+        verdicts.append(judge_tcp_goodput(shaping, measured.samples, line_rate=drain,
                                           check=f"{label}: TCP goodput"))
         verdicts.append(judge_burst(shaping, measured.samples,
                                     check=f"{label}: burst in the first second"))
@@ -288,8 +319,10 @@ def _cpu(instances: Sequence[Instance], plans: Sequence[HostPlan], out: Path,
 
 def run_verification(instances: Sequence[Instance], plans: Sequence[HostPlan], *,
                      host_netns: str, out_dir: Path, max_seconds: int = 8,
-                     progress: Progress = lambda _: None) -> Verification:
-    """Measure every instance (network per port and direction, CPU, disk) and report."""
+                     progress: Progress = lambda _: None,
+                     notes: Sequence[str] = ()) -> Verification:
+    """Measure every instance (network per port and direction, CPU, disk) and report.
+    ``notes`` head the report (where it ran, how the scenario was scaled)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     sections: list[ReportSection] = []
     verdicts: list[Verdict] = []
@@ -322,11 +355,19 @@ def run_verification(instances: Sequence[Instance], plans: Sequence[HostPlan], *
                                      for p in plans)),
                   rows=tuple((row.item, *(f"{c} / {m} ({o})" for c, m, o in row.cells))
                              for row in rows))
+    programs = tap_programs(plans)
+    program_notes = tuple(
+        f"{p.instance} {p.dev}: {p.strategy}" + "".join(f"\n    {c}" for c in p.commands)
+        + "".join(f"\n    substituted: {t}" for t in p.substitutions) for p in programs)
     report = write_report(out_dir, "vmqos lab: configured against measured",
-                          [ReportSection(title="Side by side", tables=(table,)), *sections])
+                          [ReportSection(title="Side by side", tables=(table,),
+                                         notes=tuple(notes)),
+                           ReportSection(title="Programs applied", notes=program_notes),
+                           *sections])
     return Verification(instances=tuple(i.name for i in instances),
                         flavors=tuple(p.flavor for p in plans), verdicts=tuple(verdicts),
-                        rows=rows, report=report, predicted=tuple(predicted))
+                        rows=rows, report=report, predicted=tuple(predicted),
+                        programs=programs, notes=tuple(notes))
 
 
 def verification_steps(instances: Sequence[Instance]) -> int:
@@ -347,6 +388,8 @@ def results_document(verification: Verification) -> dict[str, Any]:
             for name, (c, m, o) in zip(verification.instances, row.cells, strict=True)]}
             for row in verification.rows],
         "verdicts": [{**to_jsonable(v), "ratio": v.ratio} for v in verification.verdicts],
+        "programs": [to_jsonable(p) for p in verification.programs],
+        "notes": list(verification.notes),
         "failed": len(verification.failed),
         # Predicted against measured, per check: reported, not judged.
         "predicted": [{**to_jsonable(p), "largest_deviation": p.deviation.largest}

@@ -33,8 +33,7 @@ from vmqos.intent.nova.flavor import FlavorQuota
 from vmqos.libvirt_types import Bandwidth
 from vmqos.limits import Limit
 from vmqos.model import Direction, Enforcer, NeutronBackend, VifType, host_view
-from vmqos.plan.kernel.burst import tcp_burst_floor
-from vmqos.plan.kernel.ethernet import FRAME_BYTES
+from vmqos.plan.kernel.burst import policer_tcp_burst_floor
 from vmqos.plan.neutron.registry import PortContext, neutron_limits
 from vmqos.plan.nova.compile import compile_bandwidth
 from vmqos.plan.render.ovs_libvirt import ovs_libvirt_limits
@@ -223,7 +222,7 @@ def combine_layers(
         rule = (f"stricter of {len(capped)} layers in series: "
                 + ", ".join(_describe(s) for s in capped))
     if effective is not None and effective.rate and effective.burst is not None:
-        floor = tcp_burst_floor(bits_per_sec_to_bytes(effective.rate))
+        floor = policer_tcp_burst_floor(bits_per_sec_to_bytes(effective.rate))
         if effective.burst < floor and effective.mechanism.small_burst_drops_tcp:
             findings.append(Finding(
                 code="burst-too-small-for-tcp",
@@ -232,9 +231,10 @@ def combine_layers(
                 value=format_bytes(effective.burst),
                 reason=(f"a policer with {format_bytes(effective.burst)} of burst at "
                         f"{format_bits_per_sec(effective.rate)} drops TCP bursts (needs at "
-                        f"least {format_bytes(floor)}: 10 ms of rate or two {FRAME_BYTES} B "
-                        "frames), so goodput stays well below the limit."),
-                advice="Give an explicit burst of 10-80 % of one second of the rate.",
+                        f"least {format_bytes(floor)}: 400 ms of the rate and one 64 KiB GSO "
+                        "packet), so goodput stays well below the limit (measured in the "
+                        "reference node: 100 ms of burst gave TCP 0.46 of the rate)."),
+                advice="Give an explicit burst of 40-80 % of one second of the rate.",
             ))
     enforcement = DirectionEnforcement(
         direction=direction,

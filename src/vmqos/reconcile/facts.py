@@ -23,8 +23,8 @@ from vmqos.errors import PermanentHostError, ValidationError
 from vmqos.plan.kernel.psched import DEFAULT_PSCHED, Psched
 from vmqos.profile import CgroupVersion
 
-__all__ = ["FULL_FACTS", "PROBED_ACTIONS", "PROBED_CLASSIFIERS", "PROBED_LINK_KINDS",
-           "PROBED_QDISCS", "HostFacts"]
+__all__ = ["FULL_FACTS", "LIBVIRT_TC_KINDS", "PROBED_ACTIONS", "PROBED_CLASSIFIERS",
+           "PROBED_LINK_KINDS", "PROBED_QDISCS", "HostFacts"]
 
 # What the probe tries. libvirt's program needs htb, sfq, ingress, fw, u32 and police; the
 # fallbacks need pfifo, tbf, mirred and the ifb link kind; the rest is reported for people.
@@ -32,6 +32,9 @@ PROBED_QDISCS = ("htb", "tbf", "pfifo", "sfq", "fq_codel", "prio", "ingress", "c
 PROBED_CLASSIFIERS = ("u32", "fw", "matchall", "basic", "flower")
 PROBED_ACTIONS = ("police", "mirred", "gact")
 PROBED_LINK_KINDS = ("veth", "ifb", "dummy")
+# What libvirt's tc program uses (virNetDevBandwidthSet), by HostFacts field.
+LIBVIRT_TC_KINDS = (("qdiscs", ("htb", "sfq", "ingress")), ("classifiers", ("fw", "u32")),
+                    ("actions", ("police",)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,12 @@ class HostFacts:
     def psched(self) -> Psched:
         """The host's tick parameters (tc's time <-> size conversion); defaults if unread."""
         return Psched.from_text(self.psched_text) if self.psched_text else DEFAULT_PSCHED
+
+    @property
+    def runs_libvirt_tc(self) -> bool:
+        """Whether the kernel has every kind libvirt's tc program uses: then vmqos runs that
+        program word for word (vmqos.reconcile.strategy)."""
+        return all(set(kinds) <= getattr(self, field) for field, kinds in LIBVIRT_TC_KINDS)
 
     def v1_mount(self, controller: str) -> str | None:
         """Where a v1 controller is mounted (``/sys/fs/cgroup/cpu``), if it is."""

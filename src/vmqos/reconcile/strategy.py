@@ -7,8 +7,12 @@ libvirt's program, each as a :class:`Substitution` with a sentence for people.
 
 Strategy (libvirt virNetDevBandwidthSet; observed: kernel 6.18 here lacks sfq, fw, police):
 
-* Where the kernel offers ``htb``, ``sfq``, ``fw``, ``u32`` and ``police``: libvirt's own
-  program (:func:`vmqos.plan.render.tc.compile_libvirt_tc`), word for word, plus explicit bursts.
+* Where the kernel offers ``htb``, ``sfq``, ``fw``, ``u32`` and ``police``
+  (:attr:`HostFacts.runs_libvirt_tc`): libvirt's own program
+  (:func:`vmqos.plan.render.tc.compile_libvirt_tc`), word for word — tc's default burst and
+  cburst where libvirt gives none, as on a libvirt host. Measured in the reference node
+  (vmqos.node, Debian's kernel 6.1; tests/node): the seed's HTB class unchanged reaches its
+  ceil in the burst window and its rate after it, within the lab's tolerances.
 * No ``fw``: the filter is left out. HTB's ``default 1`` already sends every packet to class
   1:1 — and libvirt's ``flowid 1`` names class ``0:1`` (iproute2 reads a bare number as the
   whole handle), which htb_classify() does not find, so it falls back to the default anyway.
@@ -19,11 +23,11 @@ Strategy (libvirt virNetDevBandwidthSet; observed: kernel 6.18 here lacks sfq, f
   with the policer's rate and burst. A shaper queues where a policer drops, so TCP reaches the
   rate more smoothly; the long-run limit is the same.
 
-Explicit bursts: tc's default HTB burst is ``rate/HZ + 1600`` bytes, and HZ is 10^9 on a
-high-resolution-timer kernel, so the default is about one MTU — which collapses TCP at high
-rates (observed here: 10 Gbit HTB gave TCP 78 % with tc's default burst). Every HTB class therefore
-gets an explicit ``burst`` and ``cburst``; a
-burst the intent does not give is derived by :func:`derive_burst` and reported.
+Explicit bursts, in the equivalent program only: tc's default HTB burst is ``rate/HZ + 1600``
+bytes, and HZ is 10^9 on a high-resolution-timer kernel, so the default is about one MTU —
+which collapses TCP at high rates (observed here: 10 Gbit HTB gave TCP 78 % with tc's default
+burst). Every HTB class of the equivalent program therefore gets an explicit ``burst`` and
+``cburst``; a burst the intent does not give is derived by :func:`derive_burst` and reported.
 
 Invariants: the objects are in creation order (links first, then per device qdisc, class,
 leaf, filter); IFB names depend only on the tap name (:func:`ifb_name`).
@@ -58,7 +62,7 @@ from vmqos.plan.render.bandwidth_sides import (
     police_side,
     shaped_direction,
 )
-from vmqos.plan.render.tc import quantum, validate_bandwidth
+from vmqos.plan.render.tc import htb_class_params, quantum, validate_bandwidth
 from vmqos.reconcile.facts import HostFacts
 from vmqos.reconcile.state import (
     INGRESS_AUTO_PRIO,
@@ -102,7 +106,7 @@ PFIFO_LIMIT = 127
 class TcStrategy(StrEnum):
     """How a tap's plan relates to libvirt's program."""
 
-    LIBVIRT_EXACT = "libvirt-exact"  # libvirt's program word for word (plus explicit bursts)
+    LIBVIRT_EXACT = "libvirt-exact"  # libvirt's program word for word
     EQUIVALENT = "equivalent"        # another program with the same limits (substitutions)
     NONE = "none"                    # nothing to install
 
@@ -236,6 +240,9 @@ class _Builder:
         self.need("qdiscs", "htb", for_what=f"shaping {spec.direction.value} traffic")
         self.objects.append(TcQdisc(dev, "root", "1:", "htb", (("default", 1),),
                                     ("root", "handle", "1:", "htb", "default", "1")))
+        side = spec.libvirt
+        if side is not None and self.facts.runs_libvirt_tc:
+            return self.libvirt_htb_class(dev, spec, side, with_fw=with_fw)
         burst = spec.burst
         if burst is None:
             burst = derive_burst(rate, self.mtu)
@@ -262,7 +269,6 @@ class _Builder:
             self.subs.append(_sub("cburst-is-burst", where, (
                 f"no peak: cburst set to the burst ({burst} B), so the burst really passes; "
                 "tc's default cburst of about one MTU would cap it at one frame")))
-        side = spec.libvirt
         if side is not None:
             # libvirt's words (virNetDevBandwidthSet), cburst inserted after its burst.
             words = ["parent", "1:", "classid", "1:1", "htb", "rate", f"{side.average}kbps"]
@@ -284,6 +290,26 @@ class _Builder:
         self.objects.append(HtbClass(
             dev, "1:1", "1:", rate, top_rate, tc_calc_xmittime(rate, burst, self.psched),
             tc_calc_xmittime(top_rate, cburst, self.psched), q, tuple(words)))
+        self.leaf_and_filter(dev, where, with_fw=with_fw)
+        return htb_buffer_roundtrip(rate, burst, self.psched)
+
+    def libvirt_htb_class(self, dev: str, spec: SideSpec, side: BandwidthSide, *,
+                          with_fw: bool) -> int:
+        """libvirt's class 1:1 word for word: its burst, or tc's default (rate/HZ + 1600 B)
+        when it gives none, and always tc's default cburst — what a libvirt host runs."""
+        rate = spec.kernel_rate
+        top_rate = bits_per_sec_to_bytes(spec.peak or spec.rate)
+        burst = kib_to_bytes(side.burst) if side.burst else htb_default_buffer(rate, self.psched)
+        cburst = htb_default_buffer(top_rate, self.psched)
+        self.objects.append(HtbClass(
+            dev, "1:1", "1:", rate, top_rate, tc_calc_xmittime(rate, burst, self.psched),
+            tc_calc_xmittime(top_rate, cburst, self.psched), quantum(side.average),
+            ("parent", "1:", "classid", "1:1", "htb", *htb_class_params(side))))
+        self.leaf_and_filter(dev, dev, with_fw=with_fw)
+        return htb_buffer_roundtrip(rate, burst, self.psched)
+
+    def leaf_and_filter(self, dev: str, where: str, *, with_fw: bool) -> None:
+        """Class 1:1's leaf (sfq, else pfifo) and libvirt's fw filter (if the kernel has it)."""
         if "sfq" in self.facts.qdiscs:
             self.objects.append(TcQdisc(dev, "1:1", "2:", "sfq", (("perturb", 10),),
                                         ("parent", "1:1", "handle", "2:", "sfq", "perturb", "10")))
@@ -306,7 +332,6 @@ class _Builder:
                     "HTB's `default 1` already sends every packet to class 1:1 (libvirt's "
                     "`flowid 1` is class 0:1, which HTB does not find, so it falls back to "
                     "the default class anyway)")))
-        return htb_buffer_roundtrip(rate, burst, self.psched)
 
     def shaped(self, spec: SideSpec) -> None:
         burst = self.htb_tree(self.dev, spec, ceil=spec.peak, where=self.dev, with_fw=True)

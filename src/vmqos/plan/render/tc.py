@@ -50,7 +50,7 @@ from vmqos.units import (
 
 __all__ = [
     "ClassAdd", "FilterAdd", "QdiscAdd", "QdiscDel", "TcCommand",
-    "compile_libvirt_tc", "libvirt_quote", "quantum", "render_command",
+    "compile_libvirt_tc", "htb_class_params", "libvirt_quote", "quantum", "render_command",
     "render_tc_program", "tc_limits",
     "validate_bandwidth",
 ]
@@ -189,6 +189,18 @@ def validate_bandwidth(bandwidth: Bandwidth) -> None:
                 )
 
 
+def htb_class_params(tx: BandwidthSide) -> tuple[str, ...]:
+    """libvirt's words for class 1:1 after ``htb``: rate, then ceil and burst only when set
+    (no cburst, ever), then its quantum."""
+    params = ["rate", f"{tx.average}kbps"]
+    if tx.peak:
+        params += ["ceil", f"{tx.peak}kbps"]
+    if tx.burst:
+        params += ["burst", f"{tx.burst}kb"]
+    params += ["quantum", str(quantum(tx.average))]
+    return tuple(params)
+
+
 def compile_libvirt_tc(
     dev: str, bandwidth: Bandwidth | None, *, swapped: bool
 ) -> tuple[TcCommand, ...]:
@@ -200,15 +212,9 @@ def compile_libvirt_tc(
     cmds: list[TcCommand] = [QdiscDel(dev, "root"), QdiscDel(dev, "ingress")]
     tx = htb_side(bandwidth, swapped=swapped)
     if tx is not None:
-        params = ["rate", f"{tx.average}kbps"]
-        if tx.peak:
-            params += ["ceil", f"{tx.peak}kbps"]
-        if tx.burst:
-            params += ["burst", f"{tx.burst}kb"]
-        params += ["quantum", str(quantum(tx.average))]
         cmds += [
             QdiscAdd(dev, "root", "1:", "htb", ("default", "1")),
-            ClassAdd(dev, "1:", "1:1", "htb", tuple(params)),
+            ClassAdd(dev, "1:", "1:1", "htb", htb_class_params(tx)),
             QdiscAdd(dev, "1:1", "2:", "sfq", ("perturb", "10")),
             FilterAdd(dev, "1:0", "all", "fw", ("flowid", "1"), prio=1, handle="1"),
         ]

@@ -220,16 +220,18 @@ def render_tc_show(
             f"qdisc htb 1: root {_refcnt(txqueues)}r2q 10 "
             f"default {'0x1' if modern else '1'} direct_packets_stat {direct_packets_stat}"
             + (f" direct_qlen {max(txqueuelen, 2)}" if modern else ""))
-        # [derived] sfq: kernel defaults limit = depth = 127, quantum = psched_mtu(dev) =
-        # MTU + the Ethernet hard header (14 bytes).
+        # sfq: kernel defaults limit = depth = 127, quantum = psched_mtu(dev) = MTU + the
+        # Ethernet hard header (14 bytes). [obs] on kernel 6.1 + iproute2 6.1 in the reference
+        # node (vmqos.node; tests/node/test_exact_program.py), trailing space included.
         qdisc.append(f"qdisc sfq 2: parent 1:1 limit 127p quantum {format_size(mtu + 14)} "
                      "depth 127 divisor 1024 perturb 10sec ")
         classes.append(
             f"class htb 1:1 root leaf 2: prio 0 rate {format_rate(rate, style=style)} "
             f"ceil {format_rate(ceil, style=style)} "
             f"burst {burst} cburst {cburst} ")
-        # [derived] fw filter: the kernel dumps the classifier itself, then its one handle;
-        # "flowid 1" is classid 0:1, printed ":1".
+        # fw filter: the kernel dumps the classifier itself, then its one handle; "flowid 1"
+        # is classid 0:1, printed ":1". [obs] on kernel 6.1 + iproute2 6.1 in the reference
+        # node, where traffic marked 1 also lands in the default class (HTB finds no 0:1).
         filters.append(f"filter parent 1: protocol all pref 1 fw {chain}")
         filters.append(f"filter parent 1: protocol all pref 1 fw {chain}handle 0x1 classid :1 ")
     elif empty and noqueue:
@@ -253,11 +255,13 @@ def _u32_police_lines(
 ) -> list[str]:
     """``tc filter show dev IF parent ffff:`` for libvirt's match-all u32 + police filter.
 
-    [derived] from iproute2 f_u32.c/m_police.c (6.1 and 3.10) and tc/tc_core.c tc_calc_xmitsize;
-    the u32
-    lines are [obs] on kernel 6.18 + iproute2 6.1, the police lines could not be run here
-    (no act_police). ``pref 49152`` is the kernel's auto priority (libvirt gives none), the
-    knode handle is ``800::800``.
+    Modern: [obs] line for line, police lines included, on kernel 6.1 + iproute2 6.1 in the
+    reference node (vmqos.node; tests/node/test_exact_program.py: the seed's program, a
+    quarter of it, and one without burst or peak, whose police burst is libvirt's average
+    KiB); the u32 lines also on kernel 6.18 here, which has no act_police. rhel7: derived
+    from iproute 3.10's f_u32.c/m_police.c and tc_core.c tc_calc_xmitsize, checked against
+    the seed's captured text. ``pref 49152`` is the kernel's auto priority (libvirt gives
+    none), the knode handle is ``800::800``.
     """
     rate = kbytes_per_sec_to_bytes(average)
     # tc computes no burst ticks without a rate, so rate 0 prints "burst 0b".
