@@ -5,8 +5,9 @@ Boot, as the init script does it: busybox (static: the archive has no libc) moun
 and dev; loads the modules the root needs — in Debian's cloud kernel ``virtio_pci``,
 ``virtio_console``, ``virtiofs`` (with ``fuse``) and ``overlay`` are modules
 (``CONFIG_VIRTIO_PCI=m`` ...), so they must come from here; mounts the host's ``/`` read-only
-through virtiofs (tag ``hostroot``), lays a tmpfs overlay on it, mounts proc, sys, dev, run,
-tmp and the cgroup v2 hierarchy inside, binds the unpacked kernel's modules at
+through virtiofs (tag ``hostroot``), lays a tmpfs overlay on it (and one on the host's
+``/tmp``, so that a checkout there is seen), mounts proc, sys, dev, run and the cgroup v2
+hierarchy inside, binds the unpacked kernel's modules at
 ``/lib/modules/<release>`` and chroots into it to run the agent (vmqos.node.agent) with this
 host's Python. When the agent exits, ``reboot -f``; QEMU runs with ``-no-reboot`` and the
 kernel with ``panic=-1``, so any end of the guest ends QEMU.
@@ -140,8 +141,12 @@ mount -t overlay -o lowerdir=/host,upperdir=/rw/upper,workdir=/rw/work overlay $
 mount -t proc proc $R/proc && mount -t sysfs sysfs $R/sys && mount -t devtmpfs devtmpfs $R/dev \\
   || fail "mount proc, sys, dev"
 mkdir -p $R/dev/pts $R/dev/shm
+# /tmp is the host's, written to an overlay like /: a checkout under /tmp (a CI clone) must
+# be visible in the node, whose agent runs its Python and its sources.
+mkdir -p /rw/tmpu /rw/tmpw && chmod 1777 /rw/tmpu
 mount -t devpts devpts $R/dev/pts && mount -t tmpfs tmpfs $R/dev/shm \\
-  && mount -t tmpfs -o mode=0755 tmpfs $R/run && mount -t tmpfs -o mode=1777 tmpfs $R/tmp \\
+  && mount -t tmpfs -o mode=0755 tmpfs $R/run \\
+  && mount -t overlay -o lowerdir=/host/tmp,upperdir=/rw/tmpu,workdir=/rw/tmpw overlay $R/tmp \\
   || fail "mount devpts, shm, run, tmp"
 mount -t cgroup2 cgroup2 $R/sys/fs/cgroup || fail "mount cgroup2"
 V=$(uname -r)
