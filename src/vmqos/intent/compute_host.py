@@ -140,6 +140,32 @@ def _name(key: str, value: object) -> str:
     return value
 
 
+# Direction (as the agent's configuration names it) -> resource class, per inventory option.
+_BANDWIDTH_CLASSES = (("egress", NET_BW_EGR_KILOBIT_PER_SEC),
+                      ("ingress", NET_BW_IGR_KILOBIT_PER_SEC))
+_PACKET_OPTIONS = (
+    ("resource_provider_packet_processing_without_direction",
+     (("any", NET_PACKET_RATE_KILOPACKET_PER_SEC),)),
+    ("resource_provider_packet_processing_with_direction",
+     (("egress", NET_PACKET_RATE_EGR_KILOPACKET_PER_SEC),
+      ("ingress", NET_PACKET_RATE_IGR_KILOPACKET_PER_SEC))),
+)
+
+
+def _inventory(key: str, values: object, classes: tuple[tuple[str, str], ...], *,
+               per_direction: bool) -> list[tuple[str, int]]:
+    """One option's ``{direction: amount}``: only its directions, each a non-negative integer
+    or unset; a zero or unset amount is no inventory (``_deferred_update_rp_*_inventory``)."""
+    rates = _mapping(key, values)
+    _only(key, rates, tuple(direction for direction, _ in classes))
+    out = []
+    for direction, resource_class in classes:
+        total = _rate(f"{key}.{direction}" if per_direction else key, rates.get(direction))
+        if total:
+            out.append((resource_class, total))
+    return out
+
+
 def _agent_providers(host: str, index: int, agent: object) -> list[Provider]:
     where = f"agents[{index}]"
     config = _mapping(where, agent)
@@ -159,30 +185,12 @@ def _agent_providers(host: str, index: int, agent: object) -> list[Provider]:
                    config.get("tunnelled_network_rp_name", _DEFAULT_TUNNEL_RP))
     agent_rp = f"{host}:{agent_type}"
     pps: list[tuple[str, int]] = []
-    packets = _mapping(f"{where}.resource_provider_packet_processing_without_direction",
-                       config.get("resource_provider_packet_processing_without_direction"))
-    for hypervisor, values in packets.items():
-        key = f"{where}.resource_provider_packet_processing_without_direction"
-        if hypervisor:
-            _name(key, hypervisor)
-        rates = _mapping(key, values)
-        _only(key, rates, ("any",))
-        total = _rate(key, rates.get("any"))
-        if total:
-            pps.append((NET_PACKET_RATE_KILOPACKET_PER_SEC, total))
-    directed = _mapping(f"{where}.resource_provider_packet_processing_with_direction",
-                        config.get("resource_provider_packet_processing_with_direction"))
-    for hypervisor, values in directed.items():
-        key = f"{where}.resource_provider_packet_processing_with_direction"
-        if hypervisor:
-            _name(key, hypervisor)
-        rates = _mapping(key, values)
-        _only(key, rates, ("egress", "ingress"))
-        for direction, resource_class in (("egress", NET_PACKET_RATE_EGR_KILOPACKET_PER_SEC),
-                                          ("ingress", NET_PACKET_RATE_IGR_KILOPACKET_PER_SEC)):
-            total = _rate(key, rates.get(direction))
-            if total:
-                pps.append((resource_class, total))
+    for option, classes in _PACKET_OPTIONS:
+        key = f"{where}.{option}"
+        for hypervisor, values in _mapping(key, config.get(option)).items():
+            if hypervisor:
+                _name(key, hypervisor)
+            pps += _inventory(key, values, classes, per_direction=False)
     namespace = _UUID_NAMESPACES[agent_type]
     out = [Provider(agent_rp, vnic, tuple(pps), str(uuid.uuid5(namespace, host)))]
     bandwidths = _mapping(f"{where}.resource_provider_bandwidths",
@@ -190,14 +198,7 @@ def _agent_providers(host: str, index: int, agent: object) -> list[Provider]:
     for device, values in bandwidths.items():
         key = f"{where}.resource_provider_bandwidths.{device}"
         _name(key, device)
-        rates = _mapping(key, values)
-        _only(key, rates, ("egress", "ingress"))
-        inventory = []
-        for direction, resource_class in (("egress", NET_BW_EGR_KILOBIT_PER_SEC),
-                                          ("ingress", NET_BW_IGR_KILOBIT_PER_SEC)):
-            total = _rate(f"{key}.{direction}", rates.get(direction))
-            if total:
-                inventory.append((resource_class, total))
+        inventory = _inventory(key, values, _BANDWIDTH_CLASSES, per_direction=True)
         traits = {physnet_trait(p) for p in device_physnets.get(device, ())}
         if device == tunnel:
             traits.add(TRAIT_NETWORK_TUNNEL)
