@@ -43,6 +43,13 @@ __all__ = ["confirm_resize", "move_allocation", "port_request", "record_port_all
            "reschedule_for_resize", "revert_resize", "schedule"]
 
 
+def _placement_policy_id(port: Port, network: Network | None,
+                         port_policy_id: str | None) -> str | None:
+    """The policy Placement counts for a port: its own, else its network's (qos_plugin
+    ``qos_policy_id or qos_network_policy_id``), whoever owns the port."""
+    return port_policy_id or (network.qos_policy_id if network else None)
+
+
 def _rules(session: Session, policy_id: str | None) -> list[Rule]:
     policy = session.get(QosPolicy, policy_id) if policy_id else None
     return list(policy_value(session, policy).rules) if policy is not None else []
@@ -51,13 +58,12 @@ def _rules(session: Session, policy_id: str | None) -> list[Rule]:
 def port_request(session: Session, port: Port) -> ResourceRequest | None:
     """The port's ``resource_request``: from its own policy, else its network's."""
     network = session.get(Network, port.network_id)
-    policy_id = port.qos_policy_id or (network.qos_policy_id if network else None)
-    policy = session.get(QosPolicy, policy_id) if policy_id else None
-    if policy is None or network is None:
+    policy_id = _placement_policy_id(port, network, port.qos_policy_id)
+    if network is None or policy_id is None or session.get(QosPolicy, policy_id) is None:
         return None
     physnet = network.physical_network if network.network_type in ("vlan", "flat") else None
     return port_resource_request(port.id, port.vnic_type or "normal", physnet or None,
-                                 policy_value(session, policy).rules)
+                                 _rules(session, policy_id))
 
 
 def schedule(session: Session, flavor: Flavor, ports: Sequence[Port], *, profile: str,
@@ -91,8 +97,8 @@ def move_allocation(session: Session, port: Port, new_policy_id: str | None) -> 
     (``_check_port_for_placement_allocation_change``); 409 when it does not fit."""
     allocation = port.profile.get("allocation")
     network = session.get(Network, port.network_id)
-    old_policy_id = port.qos_policy_id or (network.qos_policy_id if network else None)
-    new_effective = new_policy_id or (network.qos_policy_id if network else None)
+    old_policy_id = _placement_policy_id(port, network, port.qos_policy_id)
+    new_effective = _placement_policy_id(port, network, new_policy_id)
     if (not isinstance(allocation, dict) or not port.device_owner.startswith("compute:")
             or new_effective == old_policy_id):
         return
