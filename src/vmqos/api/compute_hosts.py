@@ -30,7 +30,7 @@ from vmqos.api.context import app_state, caller, nova_forbidden
 from vmqos.api.errors import ApiError
 from vmqos.api.microversion import Microversion, nova_microversion
 from vmqos.api.server_views import iso
-from vmqos.intent.scheduling import root_capacity
+from vmqos.intent.scheduling import RESERVED_HOST_MEMORY_MB, root_capacity
 from vmqos.store import hosts
 from vmqos.store.identity import TokenInfo
 from vmqos.store.models import ComputeHost, Server
@@ -105,7 +105,7 @@ def _hypervisor(row: ComputeHost, mv: Microversion, *, detail: bool,
         view["uptime"] = None
         return schemas.Hypervisor(**view)
     vcpus_used = sum(int(f.get("vcpus", 0)) for _, _, f in servers)
-    ram_used = 512 + sum(int(f.get("ram", 0)) for _, _, f in servers)  # + the host's reserve
+    ram_used = RESERVED_HOST_MEMORY_MB + sum(int(f.get("ram", 0)) for _, _, f in servers)
     disk_used = sum(int(f.get("disk", 0)) + int(f.get("ephemeral", 0)) for _, _, f in servers)
     view.update(vcpus=row.vcpus, memory_mb=row.memory_mb, local_gb=row.disk_gb,
                 vcpus_used=vcpus_used, memory_mb_used=ram_used, local_gb_used=disk_used,

@@ -41,6 +41,7 @@ from vmqos.intent.neutron.resource_request import (
 
 __all__ = [
     "NO_VALID_HOST",
+    "RESERVED_HOST_MEMORY_MB",
     "Allocation",
     "AllocationChange",
     "FlavorRequest",
@@ -54,7 +55,7 @@ NO_VALID_HOST = "No valid host was found. "
 
 VCPU, MEMORY_MB, DISK_GB = "VCPU", "MEMORY_MB", "DISK_GB"
 _CPU_RATIO, _RAM_RATIO, _DISK_RATIO = 4.0, 1.0, 1.0
-_RESERVED_RAM_MB = 512
+RESERVED_HOST_MEMORY_MB = 512
 
 # (provider name, resource class) -> amount already allocated
 Usage = Mapping[tuple[str, str], int]
@@ -95,7 +96,7 @@ class Allocation:
 def root_capacity(host: ComputeHost) -> dict[str, int]:
     """The host's root provider inventory after reservations and allocation ratios."""
     return {VCPU: int(host.vcpus * _CPU_RATIO),
-            MEMORY_MB: int(max(host.memory_mb - _RESERVED_RAM_MB, 0) * _RAM_RATIO),
+            MEMORY_MB: int(max(host.memory_mb - RESERVED_HOST_MEMORY_MB, 0) * _RAM_RATIO),
             DISK_GB: int(host.disk_gb * _DISK_RATIO)}
 
 
