@@ -32,16 +32,20 @@ def vmqos(*args: str) -> list[str]:
     return [sys.executable, "-m", "vmqos.cli.main", *args]
 
 
-def start(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """``vmqos bootstrap`` then ``vmqos serve``; returns the process and its URL once the
-    compute version document answers."""
+def start(data_dir: Path, database_url: str | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    """``vmqos bootstrap`` then ``vmqos serve`` (on ``database_url``, else SQLite in
+    ``data_dir``); returns the process and its URL once the compute version document answers.
+    The bootstrap's clouds.yaml entry (cloud ``vmqos``) is left in ``data_dir/clouds.yaml``
+    for openstacksdk readers (``OS_CLIENT_CONFIG_FILE``)."""
     env = {**os.environ, "PYTHONPATH": str(SRC)}
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    subprocess.run(vmqos("bootstrap", "--data-dir", str(data_dir), "--url", url,
-                         "--password", PASSWORD, "--output", "openrc"), env=env, check=True,
-                   capture_output=True, timeout=60)
-    process = subprocess.Popen(vmqos("serve", "--data-dir", str(data_dir), "--port",
+    db = ["--db", database_url] if database_url else []
+    clouds = subprocess.run(vmqos("bootstrap", "--data-dir", str(data_dir), *db, "--url", url,
+                                  "--password", PASSWORD, "--output", "clouds.yaml"), env=env,
+                            check=True, capture_output=True, timeout=60)
+    (data_dir / "clouds.yaml").write_bytes(clouds.stdout)
+    process = subprocess.Popen(vmqos("serve", "--data-dir", str(data_dir), *db, "--port",
                                      str(port)), env=env)
     deadline = time.monotonic() + 30
     while True:
